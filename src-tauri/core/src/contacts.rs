@@ -1,0 +1,277 @@
+//! Adding, editing, showing, listing and deleting contacts: each one transaction that
+//! writes the row, its search terms and its journal entry together, or nothing.
+
+use sqlx::{QueryBuilder, SqliteConnection};
+
+use crate::contact::{Contact, ContactFields, ContactRow};
+use crate::error::{Error, Result};
+use crate::journal::{self, BatchKind, Op};
+use crate::search::{self, ContactPage, ListQuery, Scope};
+use crate::settings;
+use crate::store::{now, Store};
+use crate::users::{self, User};
+
+/// The journal's name for contact rows.
+pub const ENTITY: &str = "contact";
+
+const ROW_COLUMNS: &str = "id, first_name, last_name, salutation, email, mobile_phone, phone, \
+    company, job_title, street_address, city, state, post_code, country, timezone, status, \
+    has_consent, notes, owner_id, created_at, updated_at, last_interacted_at";
+
+/// Parses a contact id as the command line and the window pass it.
+pub fn parse_id(id: &str) -> Result<i64> {
+    id.trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|n| *n > 0)
+        .ok_or_else(|| Error::NotFound(format!("no contact with id {}", id.trim())))
+}
+
+pub(crate) async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<ContactRow>> {
+    Ok(
+        sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM contacts WHERE id = ?"))
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
+}
+
+/// The row of contact `id` if `scope` may see it. A contact the user may not see is
+/// reported exactly like one that does not exist: nothing about it leaks.
+async fn visible_row(conn: &mut SqliteConnection, scope: &Scope, id: i64) -> Result<ContactRow> {
+    match load_row(conn, id).await? {
+        Some(row) if scope.allows(row.owner_id) => Ok(row),
+        _ => Err(Error::NotFound(format!("no contact with id {id}"))),
+    }
+}
+
+async fn owner_email(conn: &mut SqliteConnection, owner_id: i64) -> Result<String> {
+    Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
+        .bind(owner_id)
+        .fetch_one(&mut *conn)
+        .await?)
+}
+
+async fn to_contact(conn: &mut SqliteConnection, row: ContactRow) -> Result<Contact> {
+    let owner = owner_email(conn, row.owner_id).await?;
+    Ok(row.into_contact(owner))
+}
+
+/// Refuses a row whose email or mobile phone another contact already holds, naming it
+/// (or, when the user may not see that contact, saying only that the save is impossible).
+async fn check_unique(conn: &mut SqliteConnection, scope: &Scope, row: &ContactRow) -> Result<()> {
+    for (field, value) in [("email", &row.email), ("mobile_phone", &row.mobile_phone)] {
+        let Some(value) = value else { continue };
+        let other: Option<ContactRow> = sqlx::query_as(&format!(
+            "SELECT {ROW_COLUMNS} FROM contacts WHERE {field} = ? AND id <> ?"
+        ))
+        .bind(value)
+        .bind(row.id)
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(other) = other {
+            if !scope.allows(other.owner_id) {
+                return Err(Error::Forbidden(format!(
+                    "Cannot Save Contact: this {} belongs to a contact you do not have access to. Ask your administrator to resolve the conflict.",
+                    field.replace('_', " ")
+                )));
+            }
+            return Err(Error::Duplicate {
+                field,
+                value: value.clone(),
+                other_id: other.id,
+                other_name: other.display_name(),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Writes `row` (a new one when its id is 0) with its derived search columns and terms.
+/// Returns the id.
+pub(crate) async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) -> Result<i64> {
+    let derived = search::derive(row);
+    let sql = if insert {
+        format!(
+            "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES \
+             (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
+        )
+    } else {
+        "UPDATE contacts SET id = ?, first_name = ?, last_name = ?, salutation = ?, email = ?, \
+         mobile_phone = ?, phone = ?, company = ?, job_title = ?, street_address = ?, city = ?, \
+         state = ?, post_code = ?, country = ?, timezone = ?, status = ?, has_consent = ?, \
+         notes = ?, owner_id = ?, created_at = ?, updated_at = ?, last_interacted_at = ?, \
+         sort_name = ?, search_text = ? WHERE id = ?1 RETURNING id"
+            .to_string()
+    };
+    let id: i64 = sqlx::query_scalar(&sql)
+        .bind(row.id)
+        .bind(&row.first_name)
+        .bind(&row.last_name)
+        .bind(&row.salutation)
+        .bind(&row.email)
+        .bind(&row.mobile_phone)
+        .bind(&row.phone)
+        .bind(&row.company)
+        .bind(&row.job_title)
+        .bind(&row.street_address)
+        .bind(&row.city)
+        .bind(&row.state)
+        .bind(&row.post_code)
+        .bind(&row.country)
+        .bind(&row.timezone)
+        .bind(&row.status)
+        .bind(row.has_consent)
+        .bind(&row.notes)
+        .bind(row.owner_id)
+        .bind(&row.created_at)
+        .bind(&row.updated_at)
+        .bind(&row.last_interacted_at)
+        .bind(&derived.sort_name)
+        .bind(&derived.search_text)
+        .fetch_one(&mut *conn)
+        .await?;
+    if !derived.terms.is_empty() {
+        let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, contact_id, sort_name) ");
+        qb.push_values(&derived.terms, |mut b, term| {
+            b.push_bind(term).push_bind(id).push_bind(&derived.sort_name);
+        });
+        qb.build().execute(&mut *conn).await?;
+    }
+    Ok(id)
+}
+
+/// Removes the search terms of `row` as stored.
+pub(crate) async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {
+    let terms = search::derive(row).terms;
+    if terms.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE contact_id = ");
+    qb.push_bind(row.id).push(" AND term IN (");
+    let mut sep = qb.separated(", ");
+    for t in &terms {
+        sep.push_bind(t.as_str());
+    }
+    qb.push(")");
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Adds a contact owned by `owner` (default: the acting user).
+pub async fn add(store: &Store, user: &User, fields: &ContactFields, owner: Option<&str>) -> Result<Contact> {
+    let mut tx = store.pool().begin().await?;
+    let scope = users::scope(&mut tx, user).await?;
+    let owner_id = match owner {
+        None => user.id,
+        Some(email) => {
+            let o = users::find_by_email(&mut tx, email)
+                .await?
+                .ok_or_else(|| Error::invalid("owner", format!("no user with email {}", email.trim())))?;
+            if !scope.allows(o.id) {
+                return Err(Error::Forbidden(format!(
+                    "you may not create contacts owned by {}",
+                    o.email
+                )));
+            }
+            o.id
+        }
+    };
+    let region = settings::default_region(&mut tx).await?;
+    let at = now();
+    let mut row = ContactRow {
+        id: 0,
+        first_name: None,
+        last_name: None,
+        salutation: None,
+        email: None,
+        mobile_phone: None,
+        phone: None,
+        company: None,
+        job_title: None,
+        street_address: None,
+        city: None,
+        state: None,
+        post_code: None,
+        country: None,
+        timezone: None,
+        status: None,
+        has_consent: None,
+        notes: None,
+        owner_id,
+        created_at: at.clone(),
+        updated_at: at,
+        last_interacted_at: None,
+    };
+    row.apply(fields, &region)?;
+    check_unique(&mut tx, &scope, &row).await?;
+    row.id = write_row(&mut tx, &row, true).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Add, &format!("Added {}", row.display_name())).await?;
+    journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
+    let contact = to_contact(&mut tx, row).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+/// Edits contact `id`: given fields replace, empty given fields clear, the rest stay.
+/// An edit that changes nothing writes nothing.
+pub async fn edit(store: &Store, user: &User, id: &str, fields: &ContactFields) -> Result<Contact> {
+    let id = parse_id(id)?;
+    let mut tx = store.pool().begin().await?;
+    let scope = users::scope(&mut tx, user).await?;
+    let before = visible_row(&mut tx, &scope, id).await?;
+    let region = settings::default_region(&mut tx).await?;
+    let mut row = before.clone();
+    row.apply(fields, &region)?;
+    if row == before {
+        return to_contact(&mut tx, row).await;
+    }
+    row.updated_at = now();
+    check_unique(&mut tx, &scope, &row).await?;
+    drop_terms(&mut tx, &before).await?;
+    write_row(&mut tx, &row, false).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Edit, &format!("Edited {}", row.display_name())).await?;
+    journal::record(&mut tx, batch, ENTITY, id, Op::Update, Some(&before), Some(&row)).await?;
+    let contact = to_contact(&mut tx, row).await?;
+    tx.commit().await?;
+    Ok(contact)
+}
+
+pub async fn get(store: &Store, user: &User, id: &str) -> Result<Contact> {
+    let id = parse_id(id)?;
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    let row = visible_row(&mut conn, &scope, id).await?;
+    to_contact(&mut conn, row).await
+}
+
+/// Deletes contact `id` permanently: no undo; the journal keeps a tombstone only.
+pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
+    let id = parse_id(id)?;
+    let mut tx = store.pool().begin().await?;
+    let scope = users::scope(&mut tx, user).await?;
+    let row = visible_row(&mut tx, &scope, id).await?;
+    drop_terms(&mut tx, &row).await?;
+    sqlx::query("DELETE FROM contacts WHERE id = ?")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Delete, &format!("Deleted contact {id}")).await?;
+    journal::tombstone(&mut tx, batch, ENTITY, id).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// One page of the contacts `user` may see.
+pub async fn list(store: &Store, user: &User, query: &ListQuery) -> Result<ContactPage> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    search::page(&mut conn, &scope, query).await
+}
+
+/// How many contacts the database holds.
+pub async fn count(store: &Store) -> Result<i64> {
+    Ok(sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
+        .fetch_one(store.pool())
+        .await?)
+}

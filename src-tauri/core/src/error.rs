@@ -1,0 +1,82 @@
+//! The one error type of core: every refusal names what was wrong, and maps to a stable code.
+
+use serde::Serialize;
+
+/// What went wrong, as the UI and the command line branch on it (never on message text).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum ErrorCode {
+    /// A value failed validation; `field` says which.
+    Invalid,
+    /// The email or mobile phone already belongs to another contact.
+    Duplicate,
+    /// No such contact, user or setting.
+    NotFound,
+    /// The acting user may not do this.
+    Forbidden,
+    /// A failure that is not the user's input (disk, database).
+    Internal,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+
+    #[error("{field} {value} already belongs to contact {other_id} ({other_name})")]
+    Duplicate {
+        field: &'static str,
+        value: String,
+        other_id: i64,
+        other_name: String,
+    },
+
+    #[error("{0}")]
+    NotFound(String),
+
+    #[error("{0}")]
+    Forbidden(String),
+
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Error {
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::Invalid {
+            field,
+            reason: reason.into(),
+        }
+    }
+
+    pub fn code(&self) -> ErrorCode {
+        match self {
+            Error::Invalid { .. } => ErrorCode::Invalid,
+            Error::Duplicate { .. } => ErrorCode::Duplicate,
+            Error::NotFound(_) => ErrorCode::NotFound,
+            Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::Database(_) | Error::Migrate(_) | Error::Io(_) | Error::Internal(_) => {
+                ErrorCode::Internal
+            }
+        }
+    }
+
+    /// The contact field this error concerns, so the window can show it at that field.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Error::Invalid { field, .. } | Error::Duplicate { field, .. } => Some(field),
+            _ => None,
+        }
+    }
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,161 @@
+//! Exports every contact the user may see, streamed in name order: CSV (guarded against
+//! spreadsheet formulas, DESIGN.md Conventions) or a JSON array.
+
+use std::io::Write;
+
+use futures_core::Stream;
+use futures_util::TryStreamExt;
+
+use crate::contact::{Contact, ContactRow};
+use crate::error::{Error, Result};
+use crate::search::Scope;
+use crate::store::Store;
+use crate::users::{self, User};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    Csv,
+    Json,
+}
+
+/// The CSV columns, in order: the contact JSON's fields.
+pub const CSV_HEADER: [&str; 22] = [
+    "id",
+    "first_name",
+    "last_name",
+    "salutation",
+    "email",
+    "mobile_phone",
+    "phone",
+    "company",
+    "job_title",
+    "street_address",
+    "city",
+    "state",
+    "post_code",
+    "country",
+    "timezone",
+    "status",
+    "has_consent",
+    "notes",
+    "owner",
+    "created_at",
+    "updated_at",
+    "last_interacted_at",
+];
+
+/// A cell as written to CSV: one that a spreadsheet would run as a formula gets a leading
+/// ' (unless it is a plain number or an E.164 phone), which import strips again.
+pub fn guard_cell(value: &str) -> String {
+    let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
+    let plain_number = value.parse::<f64>().is_ok() && !value.starts_with(['\t', '\r']);
+    let e164 = value.starts_with('+')
+        && value.len() > 1
+        && value[1..].chars().all(|c| c.is_ascii_digit());
+    if risky && !plain_number && !e164 {
+        format!("'{value}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// Undoes `guard_cell`, for import.
+pub fn unguard_cell(value: &str) -> &str {
+    match value.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@', '\t', '\r']) => rest,
+        _ => value,
+    }
+}
+
+fn csv_record(c: &Contact) -> [String; 22] {
+    let o = |v: &Option<String>| v.clone().unwrap_or_default();
+    [
+        c.id.clone(),
+        o(&c.first_name),
+        o(&c.last_name),
+        o(&c.salutation),
+        o(&c.email),
+        o(&c.mobile_phone),
+        o(&c.phone),
+        o(&c.company),
+        o(&c.job_title),
+        o(&c.street_address),
+        o(&c.city),
+        o(&c.state),
+        o(&c.post_code),
+        o(&c.country),
+        o(&c.timezone),
+        o(&c.status),
+        c.has_consent.map(|b| b.to_string()).unwrap_or_default(),
+        o(&c.notes),
+        c.owner.clone(),
+        c.created_at.clone(),
+        c.updated_at.clone(),
+        o(&c.last_interacted_at),
+    ]
+}
+
+#[derive(sqlx::FromRow)]
+struct ExportRow {
+    #[sqlx(flatten)]
+    row: ContactRow,
+    owner_email: String,
+}
+
+/// Writes every contact `user` may see to `out`. Returns how many were written.
+pub async fn export(store: &Store, user: &User, format: Format, out: &mut dyn Write) -> Result<u64> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    let owners = match &scope {
+        Scope::All => None,
+        Scope::Owners(ids) => Some(serde_json::to_string(ids).unwrap_or_default()),
+    };
+    let sql = "SELECT c.id, c.first_name, c.last_name, c.salutation, c.email, c.mobile_phone, \
+        c.phone, c.company, c.job_title, c.street_address, c.city, c.state, c.post_code, \
+        c.country, c.timezone, c.status, c.has_consent, c.notes, c.owner_id, c.created_at, \
+        c.updated_at, c.last_interacted_at, u.email AS owner_email \
+        FROM contacts c JOIN users u ON u.id = c.owner_id \
+        WHERE ?1 IS NULL OR c.owner_id IN (SELECT value FROM json_each(?1)) \
+        ORDER BY c.sort_name, c.id";
+    let rows = sqlx::query_as::<_, ExportRow>(sql)
+        .bind(owners)
+        .fetch(&mut *conn);
+    write_rows(rows, format, out).await
+}
+
+async fn write_rows(
+    rows: impl Stream<Item = std::result::Result<ExportRow, sqlx::Error>>,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u64> {
+    let mut rows = std::pin::pin!(rows);
+    let mut n = 0u64;
+    let io = |e: std::io::Error| Error::Io(e);
+    match format {
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record(CSV_HEADER).map_err(|e| Error::Internal(e.to_string()))?;
+            while let Some(r) = rows.try_next().await? {
+                let c = r.row.into_contact(r.owner_email);
+                let cells = csv_record(&c).map(|v| guard_cell(&v));
+                w.write_record(&cells).map_err(|e| Error::Internal(e.to_string()))?;
+                n += 1;
+            }
+            w.flush().map_err(io)?;
+        }
+        Format::Json => {
+            out.write_all(b"[").map_err(io)?;
+            while let Some(r) = rows.try_next().await? {
+                let c = r.row.into_contact(r.owner_email);
+                if n > 0 {
+                    out.write_all(b",").map_err(io)?;
+                }
+                out.write_all(b"\n").map_err(io)?;
+                serde_json::to_writer(&mut *out, &c).map_err(|e| Error::Internal(e.to_string()))?;
+                n += 1;
+            }
+            out.write_all(if n > 0 { b"\n]\n" } else { b"]\n" }).map_err(io)?;
+        }
+    }
+    Ok(n)
+}

@@ -1,0 +1,147 @@
+//! The change journal: each change is a batch (who, when, what kind) of row changes with
+//! their images before and after. History reads it, undo replays it backwards, and the sync
+//! outbox (a later issue) reads it forwards. Written in the same transaction as the change,
+//! so a change and its journal entry land together or not at all.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+
+use crate::error::Result;
+use crate::store::now;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum BatchKind {
+    Add,
+    Edit,
+    Merge,
+    Import,
+    Delete,
+    Activity,
+}
+
+impl BatchKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BatchKind::Add => "add",
+            BatchKind::Edit => "edit",
+            BatchKind::Merge => "merge",
+            BatchKind::Import => "import",
+            BatchKind::Delete => "delete",
+            BatchKind::Activity => "activity",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Op {
+    Insert,
+    Update,
+    Delete,
+}
+
+impl Op {
+    fn as_str(self) -> &'static str {
+        match self {
+            Op::Insert => "insert",
+            Op::Update => "update",
+            Op::Delete => "delete",
+        }
+    }
+}
+
+/// Opens a batch for `user_id`; every `record` with its id belongs to it.
+pub async fn begin(
+    conn: &mut SqliteConnection,
+    user_id: i64,
+    kind: BatchKind,
+    summary: &str,
+) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "INSERT INTO batches (user_id, kind, at, summary) VALUES (?, ?, ?, ?) RETURNING id",
+    )
+    .bind(user_id)
+    .bind(kind.as_str())
+    .bind(now())
+    .bind(summary)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
+/// Records one row change of `entity` in batch `batch_id`.
+pub async fn record<T: Serialize>(
+    conn: &mut SqliteConnection,
+    batch_id: i64,
+    entity: &str,
+    entity_id: i64,
+    op: Op,
+    before: Option<&T>,
+    after: Option<&T>,
+) -> Result<()> {
+    let image = |v: Option<&T>| -> Result<Option<String>> {
+        v.map(|v| serde_json::to_string(v).map_err(|e| crate::Error::Internal(e.to_string())))
+            .transpose()
+    };
+    sqlx::query(
+        "INSERT INTO journal (batch_id, entity, entity_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
+    )
+    .bind(batch_id)
+    .bind(entity)
+    .bind(entity_id)
+    .bind(op.as_str())
+    .bind(image(before)?)
+    .bind(image(after)?)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// A permanent delete: the person's data goes from every earlier entry, and the journal
+/// keeps only a tombstone (id, who, when) in batch `batch_id`.
+pub async fn tombstone(
+    conn: &mut SqliteConnection,
+    batch_id: i64,
+    entity: &str,
+    entity_id: i64,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE journal SET before = NULL, after = NULL, purged = 1 WHERE entity = ? AND entity_id = ?",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .execute(&mut *conn)
+    .await?;
+    record::<()>(conn, batch_id, entity, entity_id, Op::Delete, None, None).await
+}
+
+/// One journal entry as tests and history read it.
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
+pub struct Entry {
+    pub batch_id: i64,
+    pub user_id: i64,
+    pub kind: String,
+    pub at: String,
+    pub entity: String,
+    pub entity_id: i64,
+    pub op: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+    pub purged: bool,
+}
+
+/// Every entry about one entity, oldest first.
+pub async fn entries_for(
+    conn: &mut SqliteConnection,
+    entity: &str,
+    entity_id: i64,
+) -> Result<Vec<Entry>> {
+    Ok(sqlx::query_as(
+        "SELECT j.batch_id, b.user_id, b.kind, b.at, j.entity, j.entity_id, j.op, j.before, j.after, j.purged \
+         FROM journal j JOIN batches b ON b.id = j.batch_id \
+         WHERE j.entity = ? AND j.entity_id = ? ORDER BY j.id",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .fetch_all(&mut *conn)
+    .await?)
+}

@@ -1,0 +1,19 @@
+//! cardfile-core: everything Cardfile does except the window. Never depends on tauri, so
+//! the command line, the tests and the benchmarks use exactly what the window uses.
+
+pub mod contact;
+pub mod contacts;
+pub mod error;
+pub mod export;
+pub mod journal;
+pub mod phone;
+pub mod search;
+pub mod settings;
+pub mod store;
+pub mod users;
+
+pub use contact::{Contact, ContactFields};
+pub use error::{Error, ErrorCode, Result};
+pub use search::{ContactPage, ListQuery, SortColumn};
+pub use store::Store;
+pub use users::{Role, User};

@@ -1,0 +1,112 @@
+//! Phone numbers to E.164 with libphonenumber's metadata (rlibphonenumber: it agrees with
+//! Google's reference where the `phonenumber` crate rejects valid numbers).
+
+use std::str::FromStr;
+
+use rlibphonenumber::{enums::Region, PhoneNumberFormat, PHONE_NUMBER_UTIL};
+
+/// Parses `raw` as a phone number, reading a number without a country code as one of
+/// `region` (ISO 3166 alpha-2). Empty means "no number". The error is the reason.
+pub fn normalize(raw: &str, region: &str) -> Result<Option<String>, String> {
+    let v = raw.trim();
+    if v.is_empty() {
+        return Ok(None);
+    }
+    let region = parse_region(region);
+    let number = PHONE_NUMBER_UTIL
+        .parse(v, region)
+        .map_err(|_| format!("\"{v}\" is not a phone number"))?;
+    if !number.is_valid() {
+        return Err(format!(
+            "\"{v}\" is not a valid phone number{}",
+            if v.starts_with('+') {
+                String::new()
+            } else {
+                format!(
+                    " in region {}",
+                    region
+                        .map(|r| r.as_region_str().to_string())
+                        .unwrap_or_else(|| "(none)".into())
+                )
+            }
+        ));
+    }
+    Ok(Some(number.format_as(PhoneNumberFormat::E164).to_string()))
+}
+
+/// The number's digits as written nationally ("+447700900123" gives "07700900123"), so a
+/// search for the number as people dial it finds it.
+pub fn national_digits(e164: &str) -> Option<String> {
+    let number = PHONE_NUMBER_UTIL.parse(e164, None).ok()?;
+    let national = number.format_as(PhoneNumberFormat::National).to_string();
+    let digits: String = national.chars().filter(|c| c.is_ascii_digit()).collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
+fn parse_region(code: &str) -> Option<Region> {
+    Region::from_str(&code.trim().to_ascii_uppercase()).ok()
+}
+
+/// True when `code` is a region libphonenumber knows (for the default-region setting).
+pub fn is_region(code: &str) -> bool {
+    let code = code.trim();
+    code.len() == 2 && parse_region(code).is_some()
+}
+
+/// The region code for a contact's country field: an ISO code as is, or a common English
+/// country name. Unknown countries give None (the default region applies).
+pub fn region_of_country(country: &str) -> Option<String> {
+    const NAMES: &[(&str, &str)] = &[
+        ("united states", "US"),
+        ("united states of america", "US"),
+        ("usa", "US"),
+        ("united kingdom", "GB"),
+        ("uk", "GB"),
+        ("great britain", "GB"),
+        ("england", "GB"),
+        ("scotland", "GB"),
+        ("wales", "GB"),
+        ("germany", "DE"),
+        ("deutschland", "DE"),
+        ("france", "FR"),
+        ("spain", "ES"),
+        ("españa", "ES"),
+        ("italy", "IT"),
+        ("italia", "IT"),
+        ("netherlands", "NL"),
+        ("the netherlands", "NL"),
+        ("belgium", "BE"),
+        ("switzerland", "CH"),
+        ("austria", "AT"),
+        ("ireland", "IE"),
+        ("portugal", "PT"),
+        ("sweden", "SE"),
+        ("norway", "NO"),
+        ("denmark", "DK"),
+        ("finland", "FI"),
+        ("poland", "PL"),
+        ("canada", "CA"),
+        ("mexico", "MX"),
+        ("brazil", "BR"),
+        ("argentina", "AR"),
+        ("australia", "AU"),
+        ("new zealand", "NZ"),
+        ("india", "IN"),
+        ("china", "CN"),
+        ("japan", "JP"),
+        ("south korea", "KR"),
+        ("singapore", "SG"),
+        ("israel", "IL"),
+        ("south africa", "ZA"),
+        ("united arab emirates", "AE"),
+    ];
+    let c = country.trim();
+    if c.len() == 2 && c.chars().all(|ch| ch.is_ascii_alphabetic()) {
+        return is_region(c).then(|| c.to_ascii_uppercase());
+    }
+    let lower = c.to_lowercase();
+    NAMES
+        .iter()
+        .find(|(name, _)| *name == lower)
+        .map(|(_, code)| code.to_string())
+}

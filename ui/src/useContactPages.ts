@@ -1,0 +1,136 @@
+// Loads the contact list 100 rows at a time, only the pages in view, so the UI never holds the whole table.
+import { useEffect, useMemo, useRef, useState } from "react";
+import { useQueries, useQueryClient, type QueryClient } from "@tanstack/react-query";
+import { api, type Contact, type ContactPage, type SortColumn } from "./api";
+
+export const PAGE_SIZE = 100;
+/** Rows fetched beyond the visible ones, so ordinary scrolling rarely shows a grey row. */
+const PREFETCH_ROWS = 40;
+/** While the scrollbar is dragged fast, ask for the pages in view at most this often. */
+const RANGE_THROTTLE_MS = 90;
+
+export type ListParams = { search: string; sort: SortColumn; descending: boolean };
+
+/** Every list page lives under this key: invalidate it after any change to contacts. */
+export const CONTACTS_KEY = ["contacts"] as const;
+
+const listKey = (p: ListParams) => [...CONTACTS_KEY, p.search, p.sort, p.descending] as const;
+const pageKey = (p: ListParams, page: number) => [...listKey(p), page] as const;
+
+export type ContactPages = {
+  /** Rows the table should have: the total, or (when the total is unknown) rows loaded so far plus a page if more follow. */
+  count: number;
+  /** The total for the search: a number, null when there are too many matches to count, undefined before the first answer. */
+  total: number | null | undefined;
+  /** The first page for these parameters has arrived (not just the previous search's rows standing in). */
+  settled: boolean;
+  /** The contact at a row, if its page is loaded. */
+  rowAt: (index: number) => Contact | undefined;
+  error: Error | null;
+  retry: () => void;
+};
+
+/** The row count a set of pages implies when the total is unknown. */
+function extentOf(pages: Iterable<[number, ContactPage]>): number {
+  let extent = 0;
+  for (const [page, data] of pages) {
+    const end = page * PAGE_SIZE + data.rows.length + (data.has_more ? PAGE_SIZE : 0);
+    if (end > extent) extent = end;
+  }
+  return extent;
+}
+
+function cachedPages(qc: QueryClient, params: ListParams): Array<[number, ContactPage]> {
+  const out: Array<[number, ContactPage]> = [];
+  for (const [key, data] of qc.getQueriesData<ContactPage>({ queryKey: listKey(params), exact: false })) {
+    const page = key[key.length - 1];
+    if (data && typeof page === "number") out.push([page, data]);
+  }
+  return out;
+}
+
+function useThrottled<T extends string>(value: T, ms: number): T {
+  const [current, setCurrent] = useState(value);
+  const last = useRef(0);
+  useEffect(() => {
+    const wait = last.current + ms - performance.now();
+    if (wait <= 0) {
+      last.current = performance.now();
+      setCurrent(value);
+      return;
+    }
+    const timer = window.setTimeout(() => {
+      last.current = performance.now();
+      setCurrent(value);
+    }, wait);
+    return () => window.clearTimeout(timer);
+  }, [value, ms]);
+  return current;
+}
+
+/**
+ * The pages covering rows firstRow..lastRow (the virtualizer's range) for the given search and sort.
+ * Page 0 is always fetched: it carries the total. Until the first page for new parameters arrives,
+ * the previous parameters' pages stand in, so typing in the search box never blanks the table.
+ */
+export function useContactPages(params: ListParams, firstRow: number, lastRow: number): ContactPages {
+  const qc = useQueryClient();
+  const keyText = JSON.stringify(listKey(params));
+
+  const from = Math.floor(Math.max(0, firstRow - PREFETCH_ROWS) / PAGE_SIZE);
+  const to = Math.floor(Math.max(0, lastRow + PREFETCH_ROWS) / PAGE_SIZE);
+  const wanted = useThrottled(`${from}:${to}`, RANGE_THROTTLE_MS);
+  const pages = useMemo(() => {
+    const [a, b] = wanted.split(":").map(Number);
+    const set = new Set<number>([0]);
+    for (let p = a; p <= b; p++) set.add(p);
+    return [...set].sort((x, y) => x - y);
+  }, [wanted]);
+
+  // The pages last shown for the most recent parameters that had data: stand-ins after a change.
+  const shown = useRef<{ key: string; pages: Map<number, ContactPage> }>({ key: "", pages: new Map() });
+
+  const results = useQueries({
+    queries: pages.map((page) => ({
+      queryKey: pageKey(params, page),
+      queryFn: () =>
+        api.listContacts({
+          search: params.search,
+          sort: params.sort,
+          descending: params.descending,
+          offset: page * PAGE_SIZE,
+          limit: PAGE_SIZE,
+        }),
+      placeholderData: () => (shown.current.key !== keyText ? shown.current.pages.get(page) : undefined),
+    })),
+  });
+
+  const byPage = new Map<number, ContactPage>();
+  const real = new Map<number, ContactPage>();
+  let error: Error | null = null;
+  results.forEach((r, i) => {
+    if (r.data) byPage.set(pages[i], r.data);
+    if (r.data && !r.isPlaceholderData) real.set(pages[i], r.data);
+    if (r.error && !error) error = r.error;
+  });
+  if (real.size > 0) shown.current = { key: keyText, pages: real };
+
+  const first = byPage.get(0);
+  const settled = real.has(0);
+  const total = first ? first.total : undefined;
+  let count = 0;
+  if (typeof total === "number") count = total;
+  else if (total === null) count = settled ? extentOf(cachedPages(qc, params)) : extentOf(byPage);
+
+  const rowAt = (index: number): Contact | undefined => {
+    const page = Math.floor(index / PAGE_SIZE);
+    const data = byPage.get(page) ?? (settled ? qc.getQueryData<ContactPage>(pageKey(params, page)) : undefined);
+    return data?.rows[index - page * PAGE_SIZE];
+  };
+
+  const retry = () => {
+    void qc.refetchQueries({ queryKey: listKey(params) });
+  };
+
+  return { count, total, settled, rowAt, error, retry };
+}
