@@ -1,4 +1,15 @@
-//! Lets tauri-build read tauri.conf.json and the capabilities when the app is compiled.
+//! Lets tauri-build read tauri.conf.json, and generates a permission per app command so
+//! the capabilities file can allow exactly the commands the UI uses and nothing else.
 fn main() {
-    tauri_build::build()
+    tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
+        tauri_build::AppManifest::new().commands(&[
+            "app_info",
+            "list_contacts",
+            "get_contact",
+            "add_contact",
+            "edit_contact",
+            "delete_contact",
+        ]),
+    ))
+    .expect("tauri-build");
 }

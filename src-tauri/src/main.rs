@@ -1,1 +1,21 @@
-fn main() {}
+//! Cardfile's one binary: with a command it is the command line (and never opens a
+//! window); with none it opens the window on the database.
+
+#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+
+mod cli;
+mod ipc;
+mod window;
+
+use clap::Parser;
+
+fn main() {
+    // WebKitWebDriver starts the app with --automation; it is not a Cardfile option.
+    let args = std::env::args_os().filter(|a| a != "--automation");
+    let cli = cli::Cli::parse_from(args);
+    let code = match cli.command {
+        None => window::run(cli.db, cli.as_user),
+        Some(command) => cli::run(cli.db, cli.as_user, command),
+    };
+    std::process::exit(code);
+}

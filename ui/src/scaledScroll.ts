@@ -10,10 +10,15 @@ export const MAX_SCROLL_PX = 15_000_000;
  * While the list fits under the cap the scale is exactly 1 and this is a plain pass-through.
  */
 export class ScaledScrollElement {
-  /** The height the virtualizer lays out: set on every render before the virtualizer reads it. */
-  virtualSize = 0;
+  constructor(
+    readonly el: HTMLElement,
+    /** The height the virtualizer lays out (row count x row height), read fresh on every use. */
+    private readonly virtualHeight: () => number,
+  ) {}
 
-  constructor(readonly el: HTMLElement) {}
+  get virtualSize(): number {
+    return this.virtualHeight();
+  }
 
   /** The height of the sizer element actually in the DOM. */
   get realSize(): number {

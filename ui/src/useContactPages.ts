@@ -2,6 +2,7 @@
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useQueries, useQueryClient, type QueryClient } from "@tanstack/react-query";
 import { api, type Contact, type ContactPage, type SortColumn } from "./api";
+import { CONTACTS_KEY } from "./queryKeys";
 
 export const PAGE_SIZE = 100;
 /** Rows fetched beyond the visible ones, so ordinary scrolling rarely shows a grey row. */
@@ -10,9 +11,6 @@ const PREFETCH_ROWS = 40;
 const RANGE_THROTTLE_MS = 90;
 
 export type ListParams = { search: string; sort: SortColumn; descending: boolean };
-
-/** Every list page lives under this key: invalidate it after any change to contacts. */
-export const CONTACTS_KEY = ["contacts"] as const;
 
 const listKey = (p: ListParams) => [...CONTACTS_KEY, p.search, p.sort, p.descending] as const;
 const pageKey = (p: ListParams, page: number) => [...listKey(p), page] as const;

@@ -127,6 +127,34 @@ pub struct ContactRow {
 }
 
 impl ContactRow {
+    /// A new, empty row owned by `owner_id`, created and updated `at` (id 0: not stored yet).
+    pub fn blank(owner_id: i64, at: String) -> ContactRow {
+        ContactRow {
+            id: 0,
+            first_name: None,
+            last_name: None,
+            salutation: None,
+            email: None,
+            mobile_phone: None,
+            phone: None,
+            company: None,
+            job_title: None,
+            street_address: None,
+            city: None,
+            state: None,
+            post_code: None,
+            country: None,
+            timezone: None,
+            status: None,
+            has_consent: None,
+            notes: None,
+            owner_id,
+            created_at: at.clone(),
+            updated_at: at,
+            last_interacted_at: None,
+        }
+    }
+
     pub fn display_name(&self) -> String {
         display_name(
             self.first_name.as_deref(),

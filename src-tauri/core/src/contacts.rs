@@ -71,8 +71,8 @@ async fn check_unique(conn: &mut SqliteConnection, scope: &Scope, row: &ContactR
         .await?;
         if let Some(other) = other {
             if !scope.allows(other.owner_id) {
-                return Err(Error::Forbidden(format!(
-                    "Cannot Save Contact: this {} belongs to a contact you do not have access to. Ask your administrator to resolve the conflict.",
+                return Err(Error::CannotSave(format!(
+                    "this {} belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.",
                     field.replace('_', " ")
                 )));
             }
@@ -101,10 +101,10 @@ pub(crate) async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, ins
          mobile_phone = ?, phone = ?, company = ?, job_title = ?, street_address = ?, city = ?, \
          state = ?, post_code = ?, country = ?, timezone = ?, status = ?, has_consent = ?, \
          notes = ?, owner_id = ?, created_at = ?, updated_at = ?, last_interacted_at = ?, \
-         sort_name = ?, search_text = ? WHERE id = ?1 RETURNING id"
+         sort_name = ?, search_text = ? WHERE id = ? RETURNING id"
             .to_string()
     };
-    let id: i64 = sqlx::query_scalar(&sql)
+    let query = sqlx::query_scalar(&sql)
         .bind(row.id)
         .bind(&row.first_name)
         .bind(&row.last_name)
@@ -128,9 +128,9 @@ pub(crate) async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, ins
         .bind(&row.updated_at)
         .bind(&row.last_interacted_at)
         .bind(&derived.sort_name)
-        .bind(&derived.search_text)
-        .fetch_one(&mut *conn)
-        .await?;
+        .bind(&derived.search_text);
+    let query = if insert { query } else { query.bind(row.id) };
+    let id: i64 = query.fetch_one(&mut *conn).await?;
     if !derived.terms.is_empty() {
         let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, contact_id, sort_name) ");
         qb.push_values(&derived.terms, |mut b, term| {
@@ -178,35 +178,11 @@ pub async fn add(store: &Store, user: &User, fields: &ContactFields, owner: Opti
         }
     };
     let region = settings::default_region(&mut tx).await?;
-    let at = now();
-    let mut row = ContactRow {
-        id: 0,
-        first_name: None,
-        last_name: None,
-        salutation: None,
-        email: None,
-        mobile_phone: None,
-        phone: None,
-        company: None,
-        job_title: None,
-        street_address: None,
-        city: None,
-        state: None,
-        post_code: None,
-        country: None,
-        timezone: None,
-        status: None,
-        has_consent: None,
-        notes: None,
-        owner_id,
-        created_at: at.clone(),
-        updated_at: at,
-        last_interacted_at: None,
-    };
+    let mut row = ContactRow::blank(owner_id, now());
     row.apply(fields, &region)?;
     check_unique(&mut tx, &scope, &row).await?;
     row.id = write_row(&mut tx, &row, true).await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Add, &format!("Added {}", row.display_name())).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Add, &row.created_at, &format!("Added {}", row.display_name())).await?;
     journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
     let contact = to_contact(&mut tx, row).await?;
     tx.commit().await?;
@@ -230,7 +206,7 @@ pub async fn edit(store: &Store, user: &User, id: &str, fields: &ContactFields) 
     check_unique(&mut tx, &scope, &row).await?;
     drop_terms(&mut tx, &before).await?;
     write_row(&mut tx, &row, false).await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Edit, &format!("Edited {}", row.display_name())).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Edit, &row.updated_at, &format!("Edited {}", row.display_name())).await?;
     journal::record(&mut tx, batch, ENTITY, id, Op::Update, Some(&before), Some(&row)).await?;
     let contact = to_contact(&mut tx, row).await?;
     tx.commit().await?;
@@ -256,7 +232,7 @@ pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Delete, &format!("Deleted contact {id}")).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Delete, &now(), &format!("Deleted contact {id}")).await?;
     journal::tombstone(&mut tx, batch, ENTITY, id).await?;
     tx.commit().await?;
     Ok(())
@@ -274,4 +250,47 @@ pub async fn count(store: &Store) -> Result<i64> {
     Ok(sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
         .fetch_one(store.pool())
         .await?)
+}
+
+/// What `add_many` did: how many contacts it added, and each refused entry's position
+/// (0-based) with its reason.
+#[derive(Debug, Default)]
+pub struct AddManyReport {
+    pub added: u64,
+    pub rejected: Vec<(usize, Error)>,
+}
+
+/// Adds many contacts owned by `user` in one transaction and one journal batch (kind
+/// `import`): an entry that breaks a rule is refused with its reason, the others land.
+/// The bulk path of imports and of the benchmark's generator.
+pub async fn add_many(
+    store: &Store,
+    user: &User,
+    entries: impl IntoIterator<Item = ContactFields>,
+    summary: &str,
+) -> Result<AddManyReport> {
+    let mut tx = store.pool().begin().await?;
+    let scope = users::scope(&mut tx, user).await?;
+    let region = settings::default_region(&mut tx).await?;
+    let batch = journal::begin(&mut tx, user.id, BatchKind::Import, &now(), summary).await?;
+    let mut report = AddManyReport::default();
+    for (i, fields) in entries.into_iter().enumerate() {
+        let mut row = ContactRow::blank(user.id, now());
+        let checked = match row.apply(&fields, &region) {
+            Ok(()) => check_unique(&mut tx, &scope, &row).await,
+            Err(e) => Err(e),
+        };
+        if let Err(e) = checked {
+            if e.code() == crate::ErrorCode::Internal {
+                return Err(e);
+            }
+            report.rejected.push((i, e));
+            continue;
+        }
+        row.id = write_row(&mut tx, &row, true).await?;
+        journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
+        report.added += 1;
+    }
+    tx.commit().await?;
+    Ok(report)
 }

@@ -14,6 +14,8 @@ pub enum ErrorCode {
     NotFound,
     /// The acting user may not do this.
     Forbidden,
+    /// Cannot Save Contact: the email or phone belongs to a contact the user may not access.
+    CannotSave,
     /// A failure that is not the user's input (disk, database).
     Internal,
 }
@@ -36,6 +38,9 @@ pub enum Error {
 
     #[error("{0}")]
     Forbidden(String),
+
+    #[error("Cannot Save Contact: {0}")]
+    CannotSave(String),
 
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -64,6 +69,7 @@ impl Error {
             Error::Duplicate { .. } => ErrorCode::Duplicate,
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Forbidden(_) => ErrorCode::Forbidden,
+            Error::CannotSave(_) => ErrorCode::CannotSave,
             Error::Database(_) | Error::Migrate(_) | Error::Io(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }

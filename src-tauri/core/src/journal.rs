@@ -7,7 +7,6 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use crate::error::Result;
-use crate::store::now;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -50,11 +49,13 @@ impl Op {
     }
 }
 
-/// Opens a batch for `user_id`; every `record` with its id belongs to it.
+/// Opens a batch for `user_id` at `at` (the change's own timestamp); every `record` with
+/// its id belongs to it.
 pub async fn begin(
     conn: &mut SqliteConnection,
     user_id: i64,
     kind: BatchKind,
+    at: &str,
     summary: &str,
 ) -> Result<i64> {
     Ok(sqlx::query_scalar(
@@ -62,7 +63,7 @@ pub async fn begin(
     )
     .bind(user_id)
     .bind(kind.as_str())
-    .bind(now())
+    .bind(at)
     .bind(summary)
     .fetch_one(&mut *conn)
     .await?)

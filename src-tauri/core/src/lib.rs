@@ -8,12 +8,14 @@ pub mod export;
 pub mod journal;
 pub mod phone;
 pub mod search;
+pub mod session;
 pub mod settings;
 pub mod store;
 pub mod users;
 
 pub use contact::{Contact, ContactFields};
 pub use error::{Error, ErrorCode, Result};
+pub use session::{AppInfo, Session};
 pub use search::{ContactPage, ListQuery, SortColumn};
 pub use store::Store;
 pub use users::{Role, User};

@@ -13,7 +13,7 @@ use crate::{contact, settings};
 pub const LOCAL_OWNER_EMAIL: &str = "owner@cardfile.local";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
+#[serde(rename_all = "kebab-case")]
 pub enum Role {
     Admin,
     TeamManager,

@@ -1,0 +1,97 @@
+//! A session: the open database and who Cardfile acts as. The window's commands and the
+//! command line each make one call on it, so neither holds any logic of its own.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use crate::contact::{Contact, ContactFields};
+use crate::error::Result;
+use crate::search::{ContactPage, ListQuery};
+use crate::store::Store;
+use crate::users::{Role, User};
+use crate::{contacts, export, settings, users};
+
+#[derive(Clone, Debug)]
+pub struct Session {
+    store: Store,
+    /// `--as EMAIL`; None acts as the signed-in user from settings.
+    as_user: Option<String>,
+}
+
+/// What the window's status line shows.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct AppInfo {
+    pub user_email: String,
+    pub user_name: String,
+    pub db_path: String,
+    pub contact_count: u32,
+}
+
+impl Session {
+    /// A session acting as `as_user` (an unknown user is refused here, before any work).
+    pub async fn new(store: Store, as_user: Option<String>) -> Result<Session> {
+        let session = Session { store, as_user };
+        session.user().await?;
+        Ok(session)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The acting user, read afresh so a change of signed-in user applies at once.
+    pub async fn user(&self) -> Result<User> {
+        users::acting_user(&self.store, self.as_user.as_deref()).await
+    }
+
+    pub async fn app_info(&self) -> Result<AppInfo> {
+        let user = self.user().await?;
+        Ok(AppInfo {
+            user_email: user.email,
+            user_name: user.name,
+            db_path: self.store.path().display().to_string(),
+            contact_count: contacts::count(&self.store).await? as u32,
+        })
+    }
+
+    pub async fn list(&self, query: &ListQuery) -> Result<ContactPage> {
+        contacts::list(&self.store, &self.user().await?, query).await
+    }
+
+    pub async fn get(&self, id: &str) -> Result<Contact> {
+        contacts::get(&self.store, &self.user().await?, id).await
+    }
+
+    pub async fn add(&self, fields: &ContactFields, owner: Option<&str>) -> Result<Contact> {
+        contacts::add(&self.store, &self.user().await?, fields, owner).await
+    }
+
+    pub async fn edit(&self, id: &str, fields: &ContactFields) -> Result<Contact> {
+        contacts::edit(&self.store, &self.user().await?, id, fields).await
+    }
+
+    pub async fn delete(&self, id: &str) -> Result<()> {
+        contacts::delete(&self.store, &self.user().await?, id).await
+    }
+
+    pub async fn export(&self, format: export::Format, out: &mut dyn Write) -> Result<u64> {
+        export::export(&self.store, &self.user().await?, format, out).await
+    }
+
+    pub async fn add_user(&self, email: &str, name: &str, role: Role, team: Option<&str>) -> Result<User> {
+        users::add(&self.store, &self.user().await?, email, name, role, team).await
+    }
+
+    pub async fn settings(&self) -> Result<settings::Settings> {
+        settings::show(&self.store).await
+    }
+
+    pub async fn set_user(&self, email: &str) -> Result<settings::Settings> {
+        settings::set_user(&self.store, email).await
+    }
+
+    pub async fn set_default_region(&self, code: &str) -> Result<settings::Settings> {
+        settings::set_default_region(&self.store, code).await
+    }
+}

@@ -1,0 +1,112 @@
+//! The journal: every change is a batch with who, when, and the row before and after.
+
+use cardfile_core::contact::ContactRow;
+use cardfile_core::contacts::ENTITY;
+use cardfile_core::journal::entries_for;
+
+use crate::{fields, Db};
+
+fn image(text: &Option<String>) -> ContactRow {
+    serde_json::from_str(text.as_deref().expect("an image")).unwrap()
+}
+
+#[tokio::test]
+async fn adding_a_contact_journals_one_batch_with_the_row_after() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("first_name", "Ann"), ("email", "ann@example.com")]), None)
+        .await
+        .unwrap();
+    let mut conn = db.store().pool().acquire().await.unwrap();
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0];
+    assert_eq!((e.kind.as_str(), e.op.as_str()), ("add", "insert"));
+    assert_eq!(e.before, None);
+    let after = image(&e.after);
+    assert_eq!(after.email.as_deref(), Some("ann@example.com"));
+    assert_eq!(after.first_name.as_deref(), Some("Ann"));
+    let user = db.session.user().await.unwrap();
+    assert_eq!(e.user_id, user.id);
+    assert_eq!(e.at, c.created_at);
+}
+
+#[tokio::test]
+async fn an_edit_journals_the_values_before_and_after() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("email", "ann@example.com"), ("company", "Acme")]), None)
+        .await
+        .unwrap();
+    db.session
+        .edit(&c.id, &fields(&[("company", "Globex")]))
+        .await
+        .unwrap();
+    let mut conn = db.store().pool().acquire().await.unwrap();
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
+    assert_eq!(entries.len(), 2);
+    let e = &entries[1];
+    assert_eq!((e.kind.as_str(), e.op.as_str()), ("edit", "update"));
+    assert_eq!(image(&e.before).company.as_deref(), Some("Acme"));
+    assert_eq!(image(&e.after).company.as_deref(), Some("Globex"));
+}
+
+#[tokio::test]
+async fn an_edit_that_changes_nothing_journals_nothing() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("email", "ann@example.com")]), None)
+        .await
+        .unwrap();
+    db.session
+        .edit(&c.id, &fields(&[("email", "  ANN@example.com")]))
+        .await
+        .unwrap();
+    let mut conn = db.store().pool().acquire().await.unwrap();
+    assert_eq!(entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_save_journals_nothing() {
+    let db = Db::new().await;
+    db.session
+        .add(&fields(&[("email", "ann@example.com")]), None)
+        .await
+        .unwrap();
+    db.session
+        .add(&fields(&[("email", "ANN@example.com")]), None)
+        .await
+        .unwrap_err();
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM batches")
+        .fetch_one(db.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(batches, 1);
+}
+
+#[tokio::test]
+async fn delete_leaves_a_tombstone_and_purges_the_persons_data() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("first_name", "Ann"), ("email", "ann@example.com")]), None)
+        .await
+        .unwrap();
+    db.session.edit(&c.id, &fields(&[("company", "Acme")])).await.unwrap();
+    db.session.delete(&c.id).await.unwrap();
+    let mut conn = db.store().pool().acquire().await.unwrap();
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in &entries {
+        assert_eq!((e.before.as_deref(), e.after.as_deref()), (None, None), "{e:?}");
+    }
+    assert_eq!((entries[2].kind.as_str(), entries[2].op.as_str()), ("delete", "delete"));
+    let leftovers: i64 = sqlx::query_scalar("SELECT count(*) FROM journal WHERE before LIKE '%ann@%' OR after LIKE '%ann@%'")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
+    assert_eq!(leftovers, 0);
+}

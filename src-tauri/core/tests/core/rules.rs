@@ -1,0 +1,209 @@
+//! Validation and normalisation: what a user types becomes what is stored.
+
+use cardfile_core::contact::normalize_email;
+use cardfile_core::{phone, ErrorCode};
+
+use crate::{fields, Db};
+
+#[test]
+fn email_is_trimmed_and_lowercased() {
+    assert_eq!(
+        normalize_email("  Ann.Lee@Example.COM \t").unwrap().as_deref(),
+        Some("ann.lee@example.com")
+    );
+    assert_eq!(normalize_email("   ").unwrap(), None);
+}
+
+#[test]
+fn malformed_emails_are_refused_with_a_reason() {
+    for bad in [
+        "ann",
+        "ann@",
+        "@example.com",
+        "ann@example",
+        "ann lee@example.com",
+        "ann..lee@example.com",
+        "ann@-example.com",
+        "ann@example.c",
+        "ann@@example.com",
+    ] {
+        let err = normalize_email(bad).unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Invalid, "{bad}");
+        assert_eq!(err.field(), Some("email"), "{bad}");
+        assert!(err.to_string().contains(bad.trim()), "{bad}: {err}");
+    }
+}
+
+#[test]
+fn phones_in_national_international_dotted_and_e164_forms_become_e164() {
+    let cases = [
+        // (typed, region, stored)
+        ("(201) 555-0123", "US", "+12015550123"),
+        ("201.555.0123", "US", "+12015550123"),
+        ("+1 201 555 0123", "GB", "+12015550123"),
+        ("07911 123456", "GB", "+447911123456"),
+        ("+44 7911 123456", "US", "+447911123456"),
+        ("0044 7911 123456", "GB", "+447911123456"),
+        ("+44 161 759 9992", "US", "+441617599992"),
+        ("01 41 63 90 35", "FR", "+33141639035"),
+        ("06.12.34.56.78", "FR", "+33612345678"),
+        ("+33612345678", "DE", "+33612345678"),
+        ("030 12345678", "DE", "+493012345678"),
+        ("0151 23456789", "DE", "+4915123456789"),
+        ("+49 (0)151 23456789", "US", "+4915123456789"),
+    ];
+    for (typed, region, stored) in cases {
+        assert_eq!(
+            phone::normalize(typed, region).unwrap().as_deref(),
+            Some(stored),
+            "{typed} in {region}"
+        );
+    }
+}
+
+#[test]
+fn invalid_phones_are_refused_with_a_reason() {
+    for bad in ["12", "555", "not a phone", "+44 12"] {
+        let why = phone::normalize(bad, "US").unwrap_err();
+        assert!(why.contains(bad), "{bad}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn a_national_phone_takes_the_contacts_country_before_the_default_region() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(
+            &fields(&[("email", "a@example.com"), ("mobile_phone", "07911 123456"), ("country", "United Kingdom")]),
+            None,
+        )
+        .await
+        .unwrap();
+    assert_eq!(c.mobile_phone.as_deref(), Some("+447911123456"));
+    let c = db
+        .session
+        .add(&fields(&[("email", "b@example.com"), ("mobile_phone", "(201) 555-0123")]), None)
+        .await
+        .unwrap();
+    assert_eq!(c.mobile_phone.as_deref(), Some("+12015550123"), "default region US");
+    db.session.set_default_region("fr").await.unwrap();
+    let c = db
+        .session
+        .add(&fields(&[("email", "c@example.com"), ("phone", "01 41 63 90 35")]), None)
+        .await
+        .unwrap();
+    assert_eq!(c.phone.as_deref(), Some("+33141639035"));
+}
+
+#[tokio::test]
+async fn a_contact_needs_an_email_or_a_mobile_phone() {
+    let db = Db::new().await;
+    let err = db
+        .session
+        .add(&fields(&[("first_name", "Ann"), ("phone", "+12015550123")]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Invalid);
+    assert!(err.to_string().contains("email or a mobile phone"), "{err}");
+    let ok = db
+        .session
+        .add(&fields(&[("first_name", "Ann"), ("mobile_phone", "+12015550123")]), None)
+        .await
+        .unwrap();
+    assert_eq!(ok.email, None);
+}
+
+#[tokio::test]
+async fn status_accepts_any_case_and_refuses_unknown_values() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("email", "a@example.com"), ("status", "sales-qualified")]), None)
+        .await
+        .unwrap();
+    assert_eq!(c.status.as_deref(), Some("Sales qualified"));
+    let err = db
+        .session
+        .add(&fields(&[("email", "b@example.com"), ("status", "hot")]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.field(), Some("status"));
+}
+
+#[tokio::test]
+async fn a_taken_email_is_refused_naming_the_other_contact() {
+    let db = Db::new().await;
+    let ann = db
+        .session
+        .add(&fields(&[("first_name", "Ann"), ("last_name", "Lee"), ("email", "ann@example.com")]), None)
+        .await
+        .unwrap();
+    let err = db
+        .session
+        .add(&fields(&[("email", " ANN@example.com ")]), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Duplicate);
+    assert_eq!(err.field(), Some("email"));
+    let text = err.to_string();
+    assert!(text.contains(&ann.id) && text.contains("Ann Lee"), "{text}");
+}
+
+#[tokio::test]
+async fn a_taken_mobile_phone_in_another_format_is_refused() {
+    let db = Db::new().await;
+    db.session
+        .add(&fields(&[("email", "a@example.com"), ("mobile_phone", "+1 201 555 0123")]), None)
+        .await
+        .unwrap();
+    let b = db
+        .session
+        .add(&fields(&[("email", "b@example.com")]), None)
+        .await
+        .unwrap();
+    let err = db
+        .session
+        .edit(&b.id, &fields(&[("mobile_phone", "(201) 555-0123")]))
+        .await
+        .unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Duplicate);
+    assert_eq!(err.field(), Some("mobile_phone"));
+    assert_eq!(db.session.get(&b.id).await.unwrap().mobile_phone, None);
+}
+
+#[tokio::test]
+async fn an_edit_clears_a_field_given_empty_and_keeps_fields_not_given() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(
+            &fields(&[("email", "a@example.com"), ("company", "Acme"), ("job_title", "CTO")]),
+            None,
+        )
+        .await
+        .unwrap();
+    let e = db
+        .session
+        .edit(&c.id, &fields(&[("company", ""), ("first_name", "Ann")]))
+        .await
+        .unwrap();
+    assert_eq!(e.company, None);
+    assert_eq!(e.job_title.as_deref(), Some("CTO"));
+    assert_eq!(e.first_name.as_deref(), Some("Ann"));
+    assert!(e.updated_at >= c.updated_at);
+    assert_eq!(e.created_at, c.created_at);
+}
+
+#[tokio::test]
+async fn clearing_both_identifiers_is_refused() {
+    let db = Db::new().await;
+    let c = db
+        .session
+        .add(&fields(&[("email", "a@example.com")]), None)
+        .await
+        .unwrap();
+    let err = db.session.edit(&c.id, &fields(&[("email", "")])).await.unwrap_err();
+    assert_eq!(err.code(), ErrorCode::Invalid);
+    assert_eq!(db.session.get(&c.id).await.unwrap().email.as_deref(), Some("a@example.com"));
+}

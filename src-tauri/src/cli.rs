@@ -1,0 +1,364 @@
+//! The command line of CLI.md: parses, makes one call on core's Session, prints the result,
+//! and maps the outcome to the documented exit codes.
+
+use std::io::Write;
+use std::path::PathBuf;
+
+use cardfile_core::export::Format;
+use cardfile_core::{store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store};
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(name = "cardfile", version, about = "Cardfile: contacts for sales people. With no command, opens the window.")]
+pub struct Cli {
+    /// The database file (else CARDFILE_DB, else $XDG_DATA_HOME/cardfile/cardfile.db).
+    #[arg(long, global = true, env = "CARDFILE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Act as this user (else the signed-in user from settings).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub as_user: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage users (Admins only).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Show or change settings.
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+    /// Add a contact.
+    Add {
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// The owner's email (default: the acting user).
+        #[arg(long, value_name = "EMAIL")]
+        owner: Option<String>,
+    },
+    /// Show one contact as JSON.
+    Show { id: String },
+    /// Edit a contact; a flag with an empty value clears that field.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: FieldArgs,
+    },
+    /// Delete a contact permanently (not undoable).
+    Delete {
+        id: String,
+        /// Confirm the permanent delete.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List contacts, sorted by last name, first name.
+    List {
+        /// Word prefixes to match in names, email, phones and company.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export every contact you may see.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Set `user EMAIL` (sign in as) or `default-region CC` (for national phone numbers).
+    Set { key: SettingKey, value: String },
+    /// Show the settings as JSON.
+    Show,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SettingKey {
+    User,
+    DefaultRegion,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Admin,
+    TeamManager,
+    Member,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct FieldArgs {
+    #[arg(long)]
+    first_name: Option<String>,
+    #[arg(long)]
+    last_name: Option<String>,
+    #[arg(long)]
+    salutation: Option<String>,
+    #[arg(long)]
+    email: Option<String>,
+    #[arg(long)]
+    mobile_phone: Option<String>,
+    #[arg(long)]
+    phone: Option<String>,
+    #[arg(long)]
+    company: Option<String>,
+    #[arg(long)]
+    job_title: Option<String>,
+    #[arg(long)]
+    street_address: Option<String>,
+    #[arg(long)]
+    city: Option<String>,
+    #[arg(long)]
+    state: Option<String>,
+    #[arg(long)]
+    post_code: Option<String>,
+    #[arg(long)]
+    country: Option<String>,
+    #[arg(long)]
+    timezone: Option<String>,
+    #[arg(long)]
+    status: Option<String>,
+    #[arg(long, value_name = "true|false")]
+    has_consent: Option<bool>,
+    #[arg(long)]
+    notes: Option<String>,
+}
+
+impl From<FieldArgs> for ContactFields {
+    fn from(a: FieldArgs) -> Self {
+        ContactFields {
+            first_name: a.first_name,
+            last_name: a.last_name,
+            salutation: a.salutation,
+            email: a.email,
+            mobile_phone: a.mobile_phone,
+            phone: a.phone,
+            company: a.company,
+            job_title: a.job_title,
+            street_address: a.street_address,
+            city: a.city,
+            state: a.state,
+            post_code: a.post_code,
+            country: a.country,
+            timezone: a.timezone,
+            status: a.status,
+            has_consent: a.has_consent,
+            notes: a.notes,
+        }
+    }
+}
+
+/// How a command ended, as an exit code (CLI.md, Exit status).
+enum Failure {
+    Refused(Error),
+    Usage(String),
+}
+
+impl From<Error> for Failure {
+    fn from(e: Error) -> Self {
+        Failure::Refused(e)
+    }
+}
+
+pub fn run(db: Option<PathBuf>, as_user: Option<String>, command: Command) -> i32 {
+    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("cardfile: cannot start: {e}");
+            return 1;
+        }
+    };
+    let outcome = runtime.block_on(async {
+        let path = db.unwrap_or_else(store::default_db_path);
+        let store = Store::open(&path).await?;
+        let session = Session::new(store.clone(), as_user).await;
+        let result = match session {
+            Ok(session) => execute(&session, command).await,
+            Err(e) => Err(e.into()),
+        };
+        store.close().await;
+        result
+    });
+    match outcome {
+        Ok(()) => 0,
+        Err(Failure::Usage(message)) => {
+            eprintln!("cardfile: {message}");
+            2
+        }
+        Err(Failure::Refused(e)) => {
+            eprintln!("cardfile: {e}");
+            match e.code() {
+                ErrorCode::CannotSave => 4,
+                _ => 1,
+            }
+        }
+    }
+}
+
+fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
+    let text = serde_json::to_string(value).map_err(|e| Error::Internal(e.to_string()))?;
+    println!("{text}");
+    Ok(())
+}
+
+async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
+    match command {
+        Command::Users {
+            command: UsersCommand::Add { email, name, role, team },
+        } => {
+            let role = match role {
+                RoleArg::Admin => Role::Admin,
+                RoleArg::TeamManager => Role::TeamManager,
+                RoleArg::Member => Role::Member,
+            };
+            print_json(&session.add_user(&email, &name, role, team.as_deref()).await?)
+        }
+        Command::Settings { command } => match command {
+            SettingsCommand::Show => print_json(&session.settings().await?),
+            SettingsCommand::Set { key: SettingKey::User, value } => print_json(&session.set_user(&value).await?),
+            SettingsCommand::Set {
+                key: SettingKey::DefaultRegion,
+                value,
+            } => print_json(&session.set_default_region(&value).await?),
+        },
+        Command::Add { fields, owner } => print_json(&session.add(&fields.into(), owner.as_deref()).await?),
+        Command::Show { id } => print_json(&session.get(&id).await?),
+        Command::Edit { id, fields } => print_json(&session.edit(&id, &fields.into()).await?),
+        Command::Delete { id, yes } => {
+            if !yes {
+                return Err(Failure::Usage(format!(
+                    "delete is permanent and cannot be undone: run `cardfile delete {id} --yes` to confirm"
+                )));
+            }
+            session.delete(&id).await?;
+            Ok(())
+        }
+        Command::List { search, limit, json } => {
+            let page = session
+                .list(&ListQuery {
+                    search: search.unwrap_or_default(),
+                    sort: SortColumn::Name,
+                    descending: false,
+                    offset: 0,
+                    limit,
+                })
+                .await?;
+            if json {
+                print_json(&page.rows)
+            } else {
+                print_table(&page.rows);
+                Ok(())
+            }
+        }
+        Command::Export { format, output } => {
+            let format = match format {
+                ExportFormat::Csv => Format::Csv,
+                ExportFormat::Json => Format::Json,
+            };
+            match output {
+                Some(path) => {
+                    // Written beside the target and renamed into place: a failed export
+                    // never leaves a half-written file where the user expects a whole one.
+                    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                    let mut tmp = tempfile_in(dir)?;
+                    let n = {
+                        let mut w = std::io::BufWriter::new(&mut tmp.1);
+                        let n = session.export(format, &mut w).await?;
+                        w.flush().map_err(Error::from)?;
+                        n
+                    };
+                    std::fs::rename(&tmp.0, &path).map_err(Error::from)?;
+                    eprintln!("Exported {n} contacts to {}", path.display());
+                    Ok(())
+                }
+                None => {
+                    let stdout = std::io::stdout();
+                    let mut w = std::io::BufWriter::new(stdout.lock());
+                    session.export(format, &mut w).await?;
+                    w.flush().map_err(Error::from)?;
+                    Ok(())
+                }
+            }
+        }
+    }
+}
+
+fn tempfile_in(dir: &std::path::Path) -> Result<(PathBuf, std::fs::File), Failure> {
+    let path = dir.join(format!(".cardfile-export-{}.tmp", std::process::id()));
+    let file = std::fs::File::create(&path).map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
+    Ok((path, file))
+}
+
+fn print_table(rows: &[Contact]) {
+    let cells: Vec<[String; 5]> = rows
+        .iter()
+        .map(|c| {
+            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            [
+                c.id.clone(),
+                name,
+                c.email.clone().unwrap_or_default(),
+                c.mobile_phone.clone().unwrap_or_default(),
+                c.company.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    let header = ["ID", "NAME", "EMAIL", "MOBILE PHONE", "COMPANY"];
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &cells {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: &[&str]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
+            if i + 1 == cols.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  "));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(&header);
+    for row in &cells {
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,443 @@
+// The contacts grid: TanStack Table for columns and sorting, TanStack Virtual for rows, pages fetched as they scroll into view.
+import {
+  useCallback,
+  useEffect,
+  useId,
+  useLayoutEffect,
+  useReducer,
+  useRef,
+  useState,
+  type KeyboardEvent,
+  type MouseEvent,
+  type RefObject,
+} from "react";
+import { flushSync } from "react-dom";
+import {
+  createColumnHelper,
+  flexRender,
+  getCoreRowModel,
+  useReactTable,
+  type SortingState,
+  type Updater,
+} from "@tanstack/react-table";
+import { useVirtualizer } from "@tanstack/react-virtual";
+import type { Contact, SortColumn } from "./api";
+import { displayName, fullName, longDateTime, shortDateTime } from "./format";
+import { RowMenu } from "./RowMenu";
+import { ScaledScrollElement, observeScaledRect } from "./scaledScroll";
+import { useContactPages, type ListParams } from "./useContactPages";
+
+export const ROW_HEIGHT = 36;
+const OVERSCAN = 10;
+
+/** A loaded row: its position in the list and the contact there. */
+type GridRow = { index: number; contact: Contact };
+
+const column = createColumnHelper<GridRow>();
+const columns = [
+  column.accessor((r) => fullName(r.contact), { id: "name", header: "Name" }),
+  column.accessor((r) => r.contact.email ?? "", { id: "email", header: "Email" }),
+  column.accessor((r) => r.contact.mobile_phone ?? "", { id: "mobile_phone", header: "Mobile phone" }),
+  column.accessor((r) => r.contact.company ?? "", { id: "company", header: "Company" }),
+  column.accessor((r) => r.contact.job_title ?? "", { id: "job_title", header: "Job title" }),
+  column.accessor((r) => r.contact.updated_at, {
+    id: "updated_at",
+    header: "Last updated",
+    cell: (info) => (
+      <time dateTime={info.getValue()} title={longDateTime(info.getValue())}>
+        {shortDateTime(info.getValue())}
+      </time>
+    ),
+  }),
+  column.display({ id: "actions", header: "Actions", enableSorting: false }),
+];
+
+export type ListState = {
+  /** A number, null for "too many to count", undefined before the first answer. */
+  total: number | null | undefined;
+  /** Rows for the current search and sort have arrived. */
+  settled: boolean;
+};
+
+type Props = {
+  params: ListParams;
+  onSortChange: (sort: SortColumn, descending: boolean) => void;
+  onEdit: (contact: Contact) => void;
+  onDelete: (contact: Contact) => void;
+  onAdd: () => void;
+  onListState: (state: ListState) => void;
+  /** The focusable grid element, so the app can give focus back to it. */
+  gridRef: RefObject<HTMLDivElement | null>;
+};
+
+type OpenMenu = { index: number; contact: Contact; anchor: HTMLElement };
+
+export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, gridRef }: Props) {
+  const idPrefix = useId();
+  const rowId = (index: number) => `${idPrefix}row-${index}`;
+
+  const [range, setRange] = useState<[number, number]>([0, 40]);
+  const list = useContactPages(params, range[0], range[1]);
+  const { count } = list;
+
+  // The scroll body, wrapped so the virtualizer can address more rows than a browser can lay out.
+  const countRef = useRef(count);
+  countRef.current = count;
+  const bodyRef = useRef<HTMLDivElement | null>(null);
+  const scrollerRef = useRef<ScaledScrollElement | null>(null);
+  const setBody = useCallback((el: HTMLDivElement | null) => {
+    bodyRef.current = el;
+    scrollerRef.current = el ? new ScaledScrollElement(el, () => countRef.current * ROW_HEIGHT) : null;
+  }, []);
+
+  const virtualizer = useVirtualizer<HTMLElement, HTMLElement>({
+    count,
+    getScrollElement: () => scrollerRef.current as unknown as HTMLElement | null,
+    estimateSize: () => ROW_HEIGHT,
+    overscan: OVERSCAN,
+    observeElementRect: observeScaledRect,
+  });
+  const items = virtualizer.getVirtualItems();
+  const first = items.length ? items[0].index : 0;
+  const last = items.length ? items[items.length - 1].index : 0;
+  useEffect(() => {
+    setRange((prev) => (prev[0] === first && prev[1] === last ? prev : [first, last]));
+  }, [first, last]);
+
+  // Rows are placed from the scroll position on every scroll once the list is taller than the browser allows.
+  const [, forceRender] = useReducer((n: number) => n + 1, 0);
+  useEffect(() => {
+    const el = bodyRef.current;
+    if (!el) return;
+    const onScroll = () => {
+      if (scrollerRef.current && scrollerRef.current.scale !== 1) flushSync(forceRender);
+    };
+    el.addEventListener("scroll", onScroll, { passive: true });
+    return () => el.removeEventListener("scroll", onScroll);
+  }, []);
+
+  // The header stays aligned with the rows when the body shows a classic (space-taking) scrollbar.
+  const [gutter, setGutter] = useState(0);
+  useLayoutEffect(() => {
+    const el = bodyRef.current;
+    if (!el) return;
+    const measure = () => setGutter(el.offsetWidth - el.clientWidth);
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(el);
+    return () => observer.disconnect();
+  }, []);
+
+  const [selected, setSelected] = useState<number | null>(null);
+  const [menu, setMenu] = useState<OpenMenu | null>(null);
+
+  // A new search or sort starts at the top with nothing selected.
+  const paramsKey = `${params.search}\u0000${params.sort}\u0000${params.descending}`;
+  useEffect(() => {
+    virtualizer.scrollToOffset(0);
+    setSelected(null);
+    setMenu(null);
+  }, [paramsKey]); // the virtualizer is a stable instance
+
+  // Deleting rows can leave the selection past the end.
+  useEffect(() => {
+    if (selected !== null && list.settled && selected >= count) setSelected(count > 0 ? count - 1 : null);
+  }, [selected, count, list.settled]);
+
+  useEffect(() => {
+    onListState({ total: list.total, settled: list.settled });
+  }, [list.total, list.settled, onListState]);
+
+  const loaded: GridRow[] = [];
+  for (const item of items) {
+    const contact = list.rowAt(item.index);
+    if (contact) loaded.push({ index: item.index, contact });
+  }
+
+  const sorting: SortingState = [{ id: params.sort, desc: params.descending }];
+  const table = useReactTable({
+    data: loaded,
+    columns,
+    getCoreRowModel: getCoreRowModel(),
+    getRowId: (row) => String(row.index),
+    manualSorting: true,
+    enableMultiSort: false,
+    enableSortingRemoval: false,
+    sortDescFirst: false,
+    state: { sorting },
+    onSortingChange: (updater: Updater<SortingState>) => {
+      const next = typeof updater === "function" ? updater(sorting) : updater;
+      if (next[0]) onSortChange(next[0].id as SortColumn, next[0].desc);
+    },
+  });
+  const rowsByIndex = new Map(table.getRowModel().rows.map((row) => [row.original.index, row]));
+
+  const menuRef = useRef(menu);
+  menuRef.current = menu;
+  const closeMenu = useCallback(
+    (returnFocus: boolean) => {
+      const open = menuRef.current;
+      setMenu(null);
+      if (open && returnFocus) {
+        // The button may have scrolled out of the DOM; the grid is the next best place.
+        if (open.anchor.isConnected) open.anchor.focus();
+        else gridRef.current?.focus();
+      }
+    },
+    [gridRef],
+  );
+
+  const moveTo = (index: number) => {
+    if (count === 0) return;
+    const i = Math.max(0, Math.min(count - 1, index));
+    setSelected(i);
+    virtualizer.scrollToIndex(i, { align: "auto" });
+  };
+
+  const openMenuFor = (index: number, anchor: HTMLElement) => {
+    const contact = list.rowAt(index);
+    if (contact) setMenu({ index, contact, anchor });
+  };
+
+  const onGridKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.target !== e.currentTarget || e.altKey || e.metaKey) return;
+    const pageRows = Math.max(1, Math.floor((bodyRef.current?.clientHeight ?? ROW_HEIGHT) / ROW_HEIGHT) - 1);
+    const current = selected !== null ? list.rowAt(selected) : undefined;
+    switch (e.key) {
+      case "ArrowDown":
+        moveTo(selected === null ? 0 : selected + 1);
+        break;
+      case "ArrowUp":
+        moveTo(selected === null ? 0 : selected - 1);
+        break;
+      case "PageDown":
+        moveTo((selected ?? 0) + pageRows);
+        break;
+      case "PageUp":
+        moveTo((selected ?? 0) - pageRows);
+        break;
+      case "Home":
+        moveTo(0);
+        break;
+      case "End":
+        moveTo(count - 1);
+        break;
+      case "Enter":
+        if (current) onEdit(current);
+        break;
+      case "Delete":
+        if (current) onDelete(current);
+        break;
+      case "ContextMenu":
+      case "F10": {
+        if (e.key === "F10" && !e.shiftKey) return;
+        const anchor = selected !== null ? document.getElementById(`${rowId(selected)}-actions`) : null;
+        if (anchor && selected !== null) openMenuFor(selected, anchor);
+        break;
+      }
+      default:
+        return;
+    }
+    e.preventDefault();
+  };
+
+  const onActionsClick = (e: MouseEvent<HTMLButtonElement>, index: number) => {
+    e.stopPropagation();
+    setSelected(index);
+    if (menu?.index === index) setMenu(null);
+    else openMenuFor(index, e.currentTarget);
+  };
+
+  // Where a row sits inside the sizer (differs from its virtual offset only for very long lists).
+  const scroller = scrollerRef.current;
+  const realScrollTop = bodyRef.current?.scrollTop ?? 0;
+  const scale = scroller?.scale ?? 1;
+  const topOf = (start: number) => (scale === 1 ? start : start - realScrollTop * scale + realScrollTop);
+  const sizerHeight = scroller ? scroller.realSize : count * ROW_HEIGHT;
+
+  const selectedRendered = selected !== null && items.some((item) => item.index === selected);
+  const empty = list.settled && count === 0;
+  const headers = table.getHeaderGroups()[0].headers;
+
+  return (
+    <div className="table-area">
+      <div
+        ref={gridRef}
+        role="grid"
+        aria-label="Contacts"
+        aria-rowcount={list.total === null ? -1 : count + 1}
+        aria-colcount={headers.length}
+        aria-activedescendant={selectedRendered ? rowId(selected) : undefined}
+        tabIndex={0}
+        className="grid"
+        onKeyDown={onGridKeyDown}
+      >
+        <div role="rowgroup" className="grid-head" style={{ paddingRight: gutter }}>
+          <div role="row" aria-rowindex={1} className="row head-row">
+            {headers.map((header) => {
+              const sortable = header.column.getCanSort();
+              const sorted = header.column.getIsSorted();
+              const title = flexRender(header.column.columnDef.header, header.getContext());
+              if (!sortable) {
+                return (
+                  <div key={header.id} role="columnheader" className={`cell cell-${header.id}`}>
+                    <span className="visually-hidden">{title}</span>
+                  </div>
+                );
+              }
+              return (
+                <div
+                  key={header.id}
+                  role="columnheader"
+                  aria-sort={sorted === "asc" ? "ascending" : sorted === "desc" ? "descending" : "none"}
+                  className={`cell cell-${header.id}`}
+                >
+                  <button
+                    type="button"
+                    tabIndex={-1}
+                    className={`sort-button${sorted ? " sorted" : ""}`}
+                    onClick={() => header.column.toggleSorting(sorted === "asc")}
+                  >
+                    <span>{title}</span>
+                    <span className="sort-icon" aria-hidden="true">
+                      {sorted === "asc" ? "▲" : sorted === "desc" ? "▼" : ""}
+                    </span>
+                  </button>
+                </div>
+              );
+            })}
+          </div>
+        </div>
+        <div ref={setBody} role="rowgroup" className="grid-body" onScroll={menu ? () => closeMenu(false) : undefined}>
+          <div className="grid-sizer" style={{ height: sizerHeight }}>
+            {items.map((item) => {
+              const row = rowsByIndex.get(item.index);
+              const top = topOf(item.start);
+              if (!row) {
+                return (
+                  <div
+                    key={item.index}
+                    role="row"
+                    aria-rowindex={item.index + 2}
+                    aria-selected={item.index === selected}
+                    aria-busy="true"
+                    id={rowId(item.index)}
+                    className={`row placeholder${item.index === selected ? " selected" : ""}`}
+                    style={{ top }}
+                    onClick={() => setSelected(item.index)}
+                  >
+                    {headers.map((header) => (
+                      <div key={header.id} role="gridcell" className={`cell cell-${header.id}`}>
+                        {header.column.getCanSort() && <span className="skeleton" aria-hidden="true" />}
+                      </div>
+                    ))}
+                  </div>
+                );
+              }
+              const contact = row.original.contact;
+              const name = displayName(contact);
+              const isSelected = item.index === selected;
+              return (
+                <div
+                  key={item.index}
+                  role="row"
+                  aria-rowindex={item.index + 2}
+                  aria-selected={isSelected}
+                  id={rowId(item.index)}
+                  className={`row${isSelected ? " selected" : ""}`}
+                  style={{ top }}
+                  onClick={() => setSelected(item.index)}
+                  onDoubleClick={() => onEdit(contact)}
+                >
+                  {row.getVisibleCells().map((cell) => {
+                    if (cell.column.id === "actions") {
+                      const open = menu?.index === item.index;
+                      return (
+                        <div key={cell.id} role="gridcell" className="cell cell-actions">
+                          <button
+                            type="button"
+                            id={`${rowId(item.index)}-actions`}
+                            tabIndex={-1}
+                            className={`icon-button${open ? " open" : ""}`}
+                            aria-label={`Actions for ${name}`}
+                            aria-haspopup="menu"
+                            aria-expanded={open}
+                            onClick={(e) => onActionsClick(e, item.index)}
+                            onDoubleClick={(e) => e.stopPropagation()}
+                          >
+                            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
+                              <circle cx="3" cy="8" r="1.5" />
+                              <circle cx="8" cy="8" r="1.5" />
+                              <circle cx="13" cy="8" r="1.5" />
+                            </svg>
+                          </button>
+                        </div>
+                      );
+                    }
+                    const value = cell.getValue();
+                    return (
+                      <div
+                        key={cell.id}
+                        role="gridcell"
+                        className={`cell cell-${cell.column.id}`}
+                        title={typeof value === "string" && cell.column.id !== "updated_at" ? value : undefined}
+                      >
+                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
+                      </div>
+                    );
+                  })}
+                </div>
+              );
+            })}
+          </div>
+        </div>
+      </div>
+
+      {empty && (
+        <div className="empty-state">
+          {params.search === "" ? (
+            <>
+              <p className="empty-title">No contacts yet</p>
+              <p className="empty-hint">
+                Add your first contact here, or import a CSV or vCard file with <code>cardfile import FILE</code>.
+              </p>
+              <button type="button" className="button primary" onClick={onAdd}>
+                Add contact
+              </button>
+            </>
+          ) : (
+            <>
+              <p className="empty-title">No contacts match “{params.search}”</p>
+              <p className="empty-hint">Try fewer letters, or a different spelling.</p>
+            </>
+          )}
+        </div>
+      )}
+
+      {list.error && (
+        <div className="load-error" role="alert">
+          <span>Could not load contacts: {list.error.message}</span>
+          <button type="button" className="button" onClick={list.retry}>
+            Try again
+          </button>
+        </div>
+      )}
+
+      {menu && (
+        <RowMenu
+          anchor={menu.anchor}
+          label={`Actions for ${displayName(menu.contact)}`}
+          onClose={closeMenu}
+          onEdit={() => {
+            setMenu(null);
+            onEdit(menu.contact);
+          }}
+          onDelete={() => {
+            setMenu(null);
+            onDelete(menu.contact);
+          }}
+        />
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,261 @@
+// The pane beside the table that adds or edits one contact; an error from Rust shows next to the field it concerns.
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { useMutation, useQueryClient } from "@tanstack/react-query";
+import { ApiError, api, errorMessage, type Contact, type ContactFields, type ContactStatus } from "./api";
+import { displayName, longDateTime, shortDateTime } from "./format";
+import { APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
+
+export type PaneMode = { kind: "add" } | { kind: "edit"; contact: Contact };
+
+type TextKey = Exclude<keyof ContactFields, "status" | "has_consent">;
+type FormState = Record<TextKey, string> & { status: ContactStatus | ""; has_consent: boolean };
+
+const STATUSES: readonly ContactStatus[] = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"];
+
+type TextField = { key: TextKey; label: string; type?: "email" | "tel"; autoComplete?: string };
+const F = (key: TextKey, label: string, type?: TextField["type"], autoComplete?: string): TextField => ({
+  key,
+  label,
+  type,
+  autoComplete,
+});
+// Rows of the form: two fields on a row share it.
+const NAME_ROWS = [[F("first_name", "First name", undefined, "given-name"), F("last_name", "Last name", undefined, "family-name")], [F("salutation", "Salutation", undefined, "honorific-prefix")]];
+const CONTACT_ROWS = [[F("email", "Email", "email", "email")], [F("mobile_phone", "Mobile phone", "tel", "mobile tel"), F("phone", "Phone", "tel", "tel")]];
+const WORK_ROWS = [[F("company", "Company", undefined, "organization"), F("job_title", "Job title", undefined, "organization-title")]];
+const ADDRESS_ROWS = [
+  [F("street_address", "Street address", undefined, "street-address")],
+  [F("city", "City", undefined, "address-level2"), F("state", "State", undefined, "address-level1")],
+  [F("post_code", "Post code", undefined, "postal-code"), F("country", "Country", undefined, "country-name")],
+  [F("timezone", "Timezone")],
+];
+const TEXT_KEYS: TextKey[] = [...NAME_ROWS, ...CONTACT_ROWS, ...WORK_ROWS, ...ADDRESS_ROWS].flat().map((f) => f.key).concat("notes");
+const ALL_KEYS = new Set<string>([...TEXT_KEYS, "status", "has_consent"]);
+
+// IANA zone names for the Timezone suggestions, where the engine can list them.
+const TIME_ZONES: string[] = (() => {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  try {
+    return intl.supportedValuesOf?.("timeZone") ?? [];
+  } catch {
+    return [];
+  }
+})();
+
+function initialState(contact: Contact | null): FormState {
+  const state = { status: contact?.status ?? "", has_consent: contact?.has_consent ?? false } as FormState;
+  for (const key of TEXT_KEYS) state[key] = contact?.[key] ?? "";
+  return state;
+}
+
+/**
+ * What to send. Add: null for an empty field. Edit: every field as it stands, "" for an emptied one,
+ * so clearing works. The consent box sends null while it is untouched on a contact that never had a value.
+ */
+function toFields(form: FormState, mode: PaneMode, consentTouched: boolean): ContactFields {
+  const fields = {} as ContactFields;
+  for (const key of TEXT_KEYS) {
+    const empty = form[key].trim() === "";
+    fields[key] = empty ? (mode.kind === "add" ? null : "") : form[key];
+  }
+  fields.status = form.status === "" ? null : form.status;
+  const hadConsent = mode.kind === "edit" && mode.contact.has_consent !== null;
+  fields.has_consent = consentTouched || hadConsent ? form.has_consent : null;
+  return fields;
+}
+
+type Props = {
+  mode: PaneMode;
+  onSaved: (contact: Contact) => void;
+  onCancel: () => void;
+};
+
+export function EditPane({ mode, onSaved, onCancel }: Props) {
+  const qc = useQueryClient();
+  const id = useId();
+  const titleId = `${id}title`;
+  const inputId = (key: string) => `${id}${key}`;
+  const errorId = (key: string) => `${id}${key}-error`;
+
+  const original = mode.kind === "edit" ? mode.contact : null;
+  const [form, setForm] = useState<FormState>(() => initialState(original));
+  const [consentTouched, setConsentTouched] = useState(false);
+  const [fieldErrors, setFieldErrors] = useState<Partial<Record<string, string>>>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const firstInput = useRef<HTMLInputElement>(null);
+  const formErrorRef = useRef<HTMLDivElement>(null);
+
+  useEffect(() => {
+    firstInput.current?.focus();
+  }, []);
+
+  const save = useMutation({
+    mutationFn: (fields: ContactFields) =>
+      mode.kind === "add" ? api.addContact(fields) : api.editContact(mode.contact.id, fields),
+    onSuccess: (contact) => {
+      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
+      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
+      onSaved(contact);
+    },
+    onError: (e) => {
+      if (e instanceof ApiError && e.field && ALL_KEYS.has(e.field)) {
+        setFieldErrors({ [e.field]: e.message });
+        // Focus the field at fault once its message is in the DOM.
+        window.requestAnimationFrame(() => document.getElementById(inputId(e.field!))?.focus());
+      } else {
+        setFormError(errorMessage(e));
+        window.requestAnimationFrame(() => formErrorRef.current?.scrollIntoView({ block: "nearest" }));
+      }
+    },
+  });
+
+  const onSubmit = (e: FormEvent) => {
+    e.preventDefault();
+    if (save.isPending) return;
+    setFieldErrors({});
+    setFormError(null);
+    save.mutate(toFields(form, mode, consentTouched));
+  };
+
+  const set = <K extends keyof FormState>(key: K, value: FormState[K]) => {
+    setForm((f) => ({ ...f, [key]: value }));
+    if (fieldErrors[key]) setFieldErrors((errs) => ({ ...errs, [key]: undefined }));
+  };
+
+  /** The props that tie an input to its label and error message. */
+  const describe = (key: string) => {
+    const error = fieldErrors[key];
+    return {
+      id: inputId(key),
+      name: key,
+      "aria-invalid": error ? true : undefined,
+      "aria-describedby": error ? errorId(key) : undefined,
+    };
+  };
+  const errorFor = (key: string): ReactNode =>
+    fieldErrors[key] ? (
+      <p id={errorId(key)} role="alert" className="field-error">
+        {fieldErrors[key]}
+      </p>
+    ) : null;
+
+  const textField = (f: TextField) => (
+    <div className="field" key={f.key}>
+      <label htmlFor={inputId(f.key)}>{f.label}</label>
+      <input
+        {...describe(f.key)}
+        ref={f.key === "first_name" ? firstInput : undefined}
+        type={f.type ?? "text"}
+        autoComplete={f.autoComplete ?? "off"}
+        spellCheck={false}
+        list={f.key === "timezone" && TIME_ZONES.length ? `${id}zones` : undefined}
+        value={form[f.key]}
+        onChange={(e) => set(f.key, e.target.value)}
+      />
+      {errorFor(f.key)}
+    </div>
+  );
+
+  const section = (title: string, rows: TextField[][]) => (
+    <section className="pane-section">
+      <h3>{title}</h3>
+      {rows.map((row) => (
+        <div className={`field-row cols-${row.length}`} key={row[0].key}>
+          {row.map(textField)}
+        </div>
+      ))}
+    </section>
+  );
+
+  // Clearing a status is not something the IPC contract can express (null means "leave as is").
+  const canClearStatus = mode.kind === "add" || original?.status === null;
+
+  return (
+    <aside className="pane" aria-labelledby={titleId}>
+      <form className="pane-form" onSubmit={onSubmit} noValidate>
+        <header className="pane-header">
+          <h2 id={titleId}>{mode.kind === "add" ? "Add contact" : "Edit contact"}</h2>
+          {original && (
+            <p className="pane-subtitle">
+              {displayName(original)}
+              <span className="muted" title={longDateTime(original.updated_at)}>
+                {" "}
+                · updated {shortDateTime(original.updated_at)}
+              </span>
+            </p>
+          )}
+        </header>
+
+        <div className="pane-body">
+          {formError && (
+            <div ref={formErrorRef} role="alert" className="form-error">
+              {formError}
+            </div>
+          )}
+          {section("Name", NAME_ROWS)}
+          {section("Contact details", CONTACT_ROWS)}
+          {section("Work", WORK_ROWS)}
+          {section("Address", ADDRESS_ROWS)}
+          {TIME_ZONES.length > 0 && (
+            <datalist id={`${id}zones`}>
+              {TIME_ZONES.map((zone) => (
+                <option key={zone} value={zone} />
+              ))}
+            </datalist>
+          )}
+
+          <section className="pane-section">
+            <h3>Sales</h3>
+            <div className="field-row cols-2">
+              <div className="field">
+                <label htmlFor={inputId("status")}>Status</label>
+                <select
+                  {...describe("status")}
+                  value={form.status}
+                  onChange={(e) => set("status", e.target.value as FormState["status"])}
+                >
+                  <option value="" disabled={!canClearStatus}>
+                    —
+                  </option>
+                  {STATUSES.map((s) => (
+                    <option key={s} value={s}>
+                      {s}
+                    </option>
+                  ))}
+                </select>
+                {errorFor("status")}
+              </div>
+              <div className="field checkbox-field">
+                <input
+                  {...describe("has_consent")}
+                  type="checkbox"
+                  checked={form.has_consent}
+                  onChange={(e) => {
+                    setConsentTouched(true);
+                    set("has_consent", e.target.checked);
+                  }}
+                />
+                <label htmlFor={inputId("has_consent")}>Has consent</label>
+                {errorFor("has_consent")}
+              </div>
+            </div>
+            <div className="field">
+              <label htmlFor={inputId("notes")}>Notes</label>
+              <textarea {...describe("notes")} rows={4} value={form.notes} onChange={(e) => set("notes", e.target.value)} />
+              {errorFor("notes")}
+            </div>
+          </section>
+        </div>
+
+        <footer className="pane-footer">
+          <button type="submit" className="button primary" aria-disabled={save.isPending || undefined}>
+            Save
+          </button>
+          <button type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+        </footer>
+      </form>
+    </aside>
+  );
+}
