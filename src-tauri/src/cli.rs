@@ -120,39 +120,39 @@ pub enum ExportFormat {
 
 #[derive(Args, Debug, Default)]
 pub struct FieldArgs {
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     first_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     last_name: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     salutation: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     email: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     mobile_phone: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     phone: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     company: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     job_title: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     street_address: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     city: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     state: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     post_code: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     country: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     timezone: Option<String>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     status: Option<String>,
     #[arg(long, value_name = "true|false")]
     has_consent: Option<bool>,
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     notes: Option<String>,
 }
 

@@ -50,7 +50,10 @@ fn parse_region(code: &str) -> Option<Region> {
 /// True when `code` is a region libphonenumber knows (for the default-region setting).
 pub fn is_region(code: &str) -> bool {
     let code = code.trim();
-    code.len() == 2 && parse_region(code).is_some()
+    code.len() == 2
+        && parse_region(code)
+            .and_then(|r| PHONE_NUMBER_UTIL.get_country_code_for_region(r))
+            .is_some()
 }
 
 /// The region code for a contact's country field: an ISO code as is, or a common English
