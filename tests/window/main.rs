@@ -1,1 +1,460 @@
+//! The real Cardfile window, driven through tauri-driver and WebKitWebDriver (run under
+//! Xvfb by `make test`, one test at a time: they share the display). Each test opens the
+//! built app on a fresh SQLite file, acts as a person would, and checks both what the
+//! window shows and what landed in the database.
 
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use cardfile_core::{contacts, ContactFields, ListQuery, Session, SortColumn, Store};
+use serde_json::json;
+use thirtyfour::prelude::*;
+
+/// tauri-driver, stopped with SIGTERM so it also stops WebKitWebDriver and the app.
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = self.0.wait();
+    }
+}
+
+struct App {
+    driver: Option<WebDriver>,
+    _tauri_driver: Driver,
+    session: Session,
+    _dir: tempfile::TempDir,
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn tauri_driver_path() -> PathBuf {
+    let home = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
+    let installed = home.join("bin/tauri-driver");
+    if installed.exists() {
+        installed
+    } else {
+        PathBuf::from("tauri-driver")
+    }
+}
+
+impl App {
+    /// Opens the app on a new database filled by `seed`.
+    async fn open<F, Fut>(seed: F) -> App
+    where
+        F: FnOnce(Session) -> Fut,
+        Fut: std::future::Future<Output = ()>,
+    {
+        let dir = tempfile::tempdir().unwrap();
+        let db = dir.path().join("window.db");
+        let store = Store::open(&db).await.unwrap();
+        let session = Session::new(store, None).await.unwrap();
+        seed(session.clone()).await;
+
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new(tauri_driver_path())
+            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .env("CARDFILE_DB", &db)
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver --locked)");
+        let tauri_driver = Driver(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(started.elapsed() < Duration::from_secs(20), "tauri-driver did not start");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        let mut caps = Capabilities::new();
+        caps.set("tauri:options", json!({ "application": env!("CARGO_BIN_EXE_cardfile") })).unwrap();
+        caps.set("browserName", "wry").unwrap();
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.unwrap();
+        let app = App {
+            driver: Some(driver),
+            _tauri_driver: tauri_driver,
+            session,
+            _dir: dir,
+        };
+        app.wait_for("the contacts page", || async { app.find_now(By::Css("[role='grid'][aria-label='Contacts']")).await.is_some() })
+            .await;
+        app
+    }
+
+    fn d(&self) -> &WebDriver {
+        self.driver.as_ref().unwrap()
+    }
+
+    async fn close(mut self) {
+        if let Some(d) = self.driver.take() {
+            let _ = d.quit().await;
+        }
+    }
+
+    async fn find_now(&self, by: By) -> Option<WebElement> {
+        let found = self.d().find_all(by).await.ok()?;
+        for e in found {
+            if e.is_displayed().await.unwrap_or(false) {
+                return Some(e);
+            }
+        }
+        None
+    }
+
+    /// Waits (up to 10 s) for `what` to become true.
+    async fn wait_for<F, Fut>(&self, what: &str, mut check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        let started = Instant::now();
+        loop {
+            if check().await {
+                return;
+            }
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self.screenshot(&format!("failed-{}", what.replace([' ', '/', '"'], "-"))).await;
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
+    /// The visible element found by `by`, waiting for it.
+    async fn find(&self, what: &str, by: By) -> WebElement {
+        let mut found = None;
+        self.wait_for(what, || {
+            let by = by.clone();
+            let found = &mut found;
+            async move {
+                *found = self.find_now(by).await;
+                found.is_some()
+            }
+        })
+        .await;
+        found.unwrap()
+    }
+
+    async fn button(&self, name: &str) -> WebElement {
+        self.find(
+            &format!("button {name}"),
+            By::XPath(format!("//button[normalize-space()='{name}' or @aria-label='{name}']")),
+        )
+        .await
+    }
+
+    async fn field(&self, label: &str) -> WebElement {
+        self.find(
+            &format!("field {label}"),
+            By::XPath(format!("//*[@id=//label[normalize-space()='{label}']/@for]")),
+        )
+        .await
+    }
+
+    async fn type_into(&self, label: &str, text: &str) {
+        let f = self.field(label).await;
+        f.clear().await.unwrap();
+        f.send_keys(text).await.unwrap();
+    }
+
+    async fn search(&self) -> WebElement {
+        self.find("search box", By::Css("input[aria-label='Search contacts']")).await
+    }
+
+    /// The text of every data row the grid has in the DOM, in order.
+    async fn row_texts(&self) -> Vec<String> {
+        let rows = self
+            .d()
+            .find_all(By::Css("[role='grid'] [role='rowgroup'] [role='row']:not([aria-rowindex='1'])"))
+            .await
+            .unwrap();
+        let mut out = Vec::new();
+        for r in rows {
+            out.push(r.text().await.unwrap_or_default());
+        }
+        out
+    }
+
+    async fn wait_rows(&self, what: &str, want: impl Fn(&[String]) -> bool) {
+        self.wait_for(what, || async { want(&self.row_texts().await) }).await;
+    }
+
+    async fn pane_open(&self) -> bool {
+        self.find_now(By::Css("aside.pane")).await.is_some()
+    }
+
+    async fn screenshot(&self, name: &str) -> WebDriverResult<PathBuf> {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/screenshots");
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join(format!("{name}.png"));
+        self.d().screenshot(&path).await?;
+        Ok(path)
+    }
+
+    async fn count(&self) -> i64 {
+        contacts::count(self.session.store()).await.unwrap()
+    }
+}
+
+fn person(first: &str, last: &str, email: &str) -> ContactFields {
+    ContactFields {
+        first_name: Some(first.into()),
+        last_name: Some(last.into()),
+        email: Some(email.into()),
+        ..Default::default()
+    }
+}
+
+#[tokio::test]
+async fn a_person_adds_finds_edits_and_deletes_a_contact() {
+    let app = App::open(|s| async move {
+        s.add(&person("Bob", "Stone", "bob@globex.com"), None).await.unwrap();
+    })
+    .await;
+
+    app.button("Add contact").await.click().await.unwrap();
+    app.find("the Add contact pane", By::XPath("//aside//*[normalize-space()='Add contact']")).await;
+    app.type_into("First name", "Ann").await;
+    app.type_into("Last name", "Lee").await;
+    app.type_into("Email", "  Ann.Lee@Example.com").await;
+    app.type_into("Mobile phone", "(201) 555-0123").await;
+    app.button("Save").await.click().await.unwrap();
+    app.wait_for("the pane to close", || async { !app.pane_open().await }).await;
+    app.wait_rows("Ann in the table", |rows| rows.iter().any(|r| r.contains("ann.lee@example.com"))).await;
+    let stored = app.session.list(&ListQuery { search: "ann".into(), limit: 5, ..Default::default() }).await.unwrap();
+    assert_eq!(stored.rows.len(), 1);
+    assert_eq!(stored.rows[0].mobile_phone.as_deref(), Some("+12015550123"));
+
+    // Typing in the search box filters as you type.
+    app.search().await.send_keys("le").await.unwrap();
+    app.wait_rows("only Ann", |rows| rows.len() == 1 && rows[0].contains("Ann Lee")).await;
+
+    // Edit through the row's three-dots menu.
+    app.button("Actions for Ann Lee").await.click().await.unwrap();
+    app.find("the Edit item", By::XPath("//*[@role='menuitem'][normalize-space()='Edit']")).await.click().await.unwrap();
+    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
+    assert_eq!(app.field("Email").await.value().await.unwrap().as_deref(), Some("ann.lee@example.com"));
+    app.type_into("Company", "Acme Widgets").await;
+    app.button("Save").await.click().await.unwrap();
+    app.wait_rows("the new company in the row", |rows| rows.iter().any(|r| r.contains("Acme Widgets"))).await;
+    let ann = app.session.get(&stored.rows[0].id).await.unwrap();
+    assert_eq!(ann.company.as_deref(), Some("Acme Widgets"));
+
+    // Delete asks first; Cancel keeps the contact.
+    app.button("Actions for Ann Lee").await.click().await.unwrap();
+    app.find("the Delete item", By::XPath("//*[@role='menuitem'][normalize-space()='Delete']")).await.click().await.unwrap();
+    let dialog = app
+        .find("the Delete contact dialog", By::XPath("//*[(@role='alertdialog' or @role='dialog') and @aria-labelledby=//*[normalize-space()='Delete contact']/@id]"))
+        .await;
+    assert!(dialog.text().await.unwrap().contains("Ann Lee"));
+    app.button("Cancel").await.click().await.unwrap();
+    assert_eq!(app.count().await, 2);
+    app.button("Actions for Ann Lee").await.click().await.unwrap();
+    app.find("the Delete item", By::XPath("//*[@role='menuitem'][normalize-space()='Delete']")).await.click().await.unwrap();
+    app.find("the confirm button", By::XPath("//*[@role='alertdialog' or @role='dialog']//button[normalize-space()='Delete contact']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_rows("Ann gone", |rows| !rows.iter().any(|r| r.contains("Ann Lee"))).await;
+    assert_eq!(app.count().await, 1);
+    assert!(app.session.get(&ann.id).await.is_err());
+    app.close().await;
+}
+
+#[tokio::test]
+async fn an_invalid_email_shows_its_error_at_the_field_and_saves_nothing() {
+    let app = App::open(|_| async {}).await;
+    app.find("the empty state", By::XPath("//*[contains(normalize-space(), 'No contacts yet')]")).await;
+    app.button("Add contact").await.click().await.unwrap();
+    app.type_into("First name", "Ann").await;
+    app.type_into("Email", "ann@@example").await;
+    app.button("Save").await.click().await.unwrap();
+    let email = app.field("Email").await;
+    app.wait_for("aria-invalid on Email", || async { email.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true") })
+        .await;
+    let described = email.attr("aria-describedby").await.unwrap().expect("aria-describedby");
+    let message = app.find("the email error", By::Id(described.split_whitespace().next().unwrap())).await;
+    let text = message.text().await.unwrap();
+    assert!(text.contains("not a valid email address"), "{text}");
+    assert!(app.pane_open().await, "the pane stays open");
+    assert_eq!(app.count().await, 0);
+
+    // A taken email is refused at the field too, naming the other contact.
+    app.session.add(&person("Bo", "Holder", "taken@example.com"), None).await.unwrap();
+    app.type_into("Email", "TAKEN@example.com").await;
+    app.button("Save").await.click().await.unwrap();
+    app.wait_for("the duplicate error", || async {
+        match app.find_now(By::XPath("//*[@role='alert'][contains(., 'Bo Holder')]")).await {
+            Some(_) => true,
+            None => false,
+        }
+    })
+    .await;
+    assert_eq!(app.count().await, 1);
+    app.close().await;
+}
+
+#[tokio::test]
+async fn the_keyboard_moves_through_rows_enter_edits_escape_closes_and_a_shortcut_searches() {
+    let app = App::open(|s| async move {
+        for (f, l) in [("Ada", "Adams"), ("Ben", "Brown"), ("Cy", "Clark"), ("Di", "Dunn")] {
+            s.add(&person(f, l, &format!("{}@example.com", f.to_lowercase())), None).await.unwrap();
+        }
+    })
+    .await;
+    app.wait_rows("four rows", |rows| rows.len() == 4).await;
+    let grid = app.find("the grid", By::Css("[role='grid']")).await;
+    grid.focus().await.unwrap();
+    let selected = || async {
+        app.find_now(By::Css("[role='row'][aria-selected='true']")).await.map(|e| e)
+    };
+    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
+    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
+    app.wait_for("a selected row", || async { selected().await.is_some() }).await;
+    let first_pick = selected().await.unwrap().text().await.unwrap();
+    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
+    app.wait_for("the selection to move down", || async {
+        match selected().await {
+            Some(e) => e.text().await.unwrap_or_default() != first_pick,
+            None => false,
+        }
+    })
+    .await;
+    let picked = selected().await.unwrap().text().await.unwrap();
+    app.d().action_chain().send_keys(Key::Up).perform().await.unwrap();
+    app.wait_for("the selection to move up", || async {
+        match selected().await {
+            Some(e) => e.text().await.unwrap_or_default() == first_pick,
+            None => false,
+        }
+    })
+    .await;
+    app.d().action_chain().send_keys(Key::Enter).perform().await.unwrap();
+    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
+    let email = app.field("Email").await.value().await.unwrap().unwrap_or_default();
+    assert!(first_pick.contains(&email), "Enter edits the selected row: {first_pick:?} vs {email}");
+    assert_ne!(picked, first_pick);
+    app.d().action_chain().send_keys(Key::Escape).perform().await.unwrap();
+    app.wait_for("Escape to close the pane", || async { !app.pane_open().await }).await;
+    app.d().action_chain().key_down(Key::Control).send_keys("k").key_up(Key::Control).perform().await.unwrap();
+    let search = app.search().await;
+    app.wait_for("Ctrl+K to focus search", || async {
+        let active = app.d().active_element().await.unwrap();
+        active.element_id() == search.element_id()
+    })
+    .await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_contacts_stay_virtualised_scroll_to_the_end_and_sort() {
+    const N: usize = 100_000;
+    let app = App::open(|s| async move {
+        let user = s.user().await.unwrap();
+        let people = (0..N).map(|i| ContactFields {
+            first_name: Some(format!("Person{i:06}")),
+            last_name: Some(["Adams", "Baker", "Clark", "Diaz", "Evans", "Young"][i % 6].to_string()),
+            email: Some(format!("p{i:06}@example.com")),
+            company: Some(format!("Company {}", i % 97)),
+            ..Default::default()
+        });
+        let report = contacts::add_many(s.store(), &user, people, "window test data").await.unwrap();
+        assert_eq!(report.added as usize, N);
+    })
+    .await;
+    let last = app
+        .session
+        .list(&ListQuery { offset: (N - 1) as u32, limit: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .rows
+        .remove(0);
+    app.wait_rows("the first rows", |rows| rows.first().is_some_and(|r| r.contains("Person000000"))).await;
+    let rows = app.row_texts().await.len();
+    assert!(rows <= 300, "{rows} row elements for {N} contacts: not virtualised");
+    app.screenshot("contacts-100k").await.unwrap();
+
+    // Scroll to the very end: the last contact by name shows.
+    let grid = app.find("the grid", By::Css("[role='grid']")).await;
+    grid.focus().await.unwrap();
+    app.d().action_chain().send_keys(Key::End).perform().await.unwrap();
+    let want = last.email.clone().unwrap();
+    app.wait_rows("the last contact", |rows| rows.iter().any(|r| r.contains(&want))).await;
+    assert!(app.row_texts().await.len() <= 300);
+
+    // Sorting by a column changes the first row.
+    app.d().action_chain().send_keys(Key::Home).perform().await.unwrap();
+    app.wait_rows("back at the top", |rows| rows.first().is_some_and(|r| r.contains("Person000000"))).await;
+    app.find("the Email header", By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.find("the Email header", By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    let top_by_email_desc = app
+        .session
+        .list(&ListQuery { sort: SortColumn::Email, descending: true, limit: 1, ..Default::default() })
+        .await
+        .unwrap()
+        .rows
+        .remove(0)
+        .email
+        .unwrap();
+    app.wait_rows("the first row sorted by email, descending", |rows| rows.first().is_some_and(|r| r.contains(&top_by_email_desc)))
+        .await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn the_contacts_page_screenshot_for_the_readme() {
+    let app = App::open(|s| async move {
+        let people = [
+            ("Ann", "Lee", "ann.lee@acme.com", "+1 201 555 0147", "Acme Widgets", "VP Sales"),
+            ("José", "Núñez", "jose@globex.es", "+34 612 345 678", "Globex", "Buyer"),
+            ("Mia", "Schmidt", "mia.schmidt@initech.de", "+49 151 23456789", "Initech", "CTO"),
+            ("Tom", "O'Brien", "tom@hooli.ie", "+353 85 123 4567", "Hooli", "Founder"),
+            ("Priya", "Patel", "priya@wonka.co.uk", "+44 7911 123456", "Wonka Foods", "Procurement Lead"),
+            ("Kenji", "Tanaka", "kenji@nakatomi.jp", "+81 90 1234 5678", "Nakatomi Trading", "Account Executive"),
+            ("Chloé", "Dubois", "chloe.dubois@contoso.fr", "+33 6 12 34 56 78", "Contoso", "Marketing Director"),
+            ("Sam", "Okafor", "sam@northwind.ng", "", "Northwind", "Operations Manager"),
+            ("Eva", "Rossi", "eva.rossi@fabrikam.it", "+39 312 345 6789", "Fabrikam", "Sales Manager"),
+            ("Lars", "Jensen", "lars@tailspin.dk", "+45 20 12 34 56", "Tailspin Toys", "CEO"),
+        ];
+        for (f, l, e, m, c, j) in people {
+            s.add(
+                &ContactFields {
+                    first_name: Some(f.into()),
+                    last_name: Some(l.into()),
+                    email: Some(e.into()),
+                    mobile_phone: Some(m.into()),
+                    company: Some(c.into()),
+                    job_title: Some(j.into()),
+                    ..Default::default()
+                },
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    })
+    .await;
+    app.wait_rows("ten rows", |rows| rows.len() == 10).await;
+    app.button("Actions for Priya Patel").await.click().await.unwrap();
+    app.find("the Edit item", By::XPath("//*[@role='menuitem'][normalize-space()='Edit']")).await.click().await.unwrap();
+    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
+    let path = app.screenshot("contacts").await.unwrap();
+    assert!(std::fs::metadata(path).unwrap().len() > 10_000);
+    app.close().await;
+}

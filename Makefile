@@ -1,0 +1,78 @@
+# Cardfile's two README commands, `make run` and `make test`, and the steps they share.
+# Works on a new Debian/Ubuntu machine: missing system and npm packages are installed.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export DEBIAN_FRONTEND := noninteractive
+CARGO_BIN := $(or $(CARGO_HOME),$(HOME)/.cargo)/bin
+export PATH := $(CARGO_BIN):$(PATH)
+
+APT_PACKAGES := build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev libxdo-dev \
+	libssl-dev libayatana-appindicator3-dev librsvg2-dev \
+	xvfb xauth webkit2gtk-driver sqlite3
+NODE_MIN := 20.19.0
+RUST_MIN := 1.88.0
+XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
+
+.PHONY: run test build bench deps apt toolchains ui-deps ui bindings lint tauri-driver clean
+
+run: deps ui
+	cargo run -p cardfile
+
+build: deps ui
+	cargo build --release -p cardfile
+	@echo "built target/release/cardfile"
+
+bench: deps ui
+	cargo bench -p cardfile-core --bench foundation
+
+# Everything CI runs (.ci/run calls this).
+test: deps ui bindings lint tauri-driver
+	cargo test -p cardfile-core
+	cargo test -p cardfile --bin cardfile --test cli
+	$(XVFB) cargo test -p cardfile --test window -- --test-threads=1
+
+deps: apt toolchains ui-deps
+
+apt:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+		echo "installing:" $$missing; \
+		$(SUDO) apt-get update -q; \
+		$(SUDO) apt-get install -y -q --no-install-recommends $$missing; \
+	fi
+
+toolchains:
+	@command -v cargo >/dev/null || { echo "Rust is missing: install it with rustup (https://rustup.rs), version $(RUST_MIN) or newer"; exit 1; }
+	@have=$$(rustc --version | cut -d' ' -f2); \
+	[ "$$(printf '%s\n' $(RUST_MIN) $$have | sort -V | head -1)" = $(RUST_MIN) ] || { echo "Rust $$have is too old: run 'rustup update' (need $(RUST_MIN)+)"; exit 1; }
+	@command -v node >/dev/null || { echo "Node.js is missing: install Node $(NODE_MIN)+ (for example from NodeSource or with nvm); Debian's nodejs 18 is too old"; exit 1; }
+	@have=$$(node --version | tr -d v); \
+	[ "$$(printf '%s\n' $(NODE_MIN) $$have | sort -V | head -1)" = $(NODE_MIN) ] || { echo "Node $$have is too old for Vite: install Node $(NODE_MIN)+ (for example with nvm)"; exit 1; }
+
+ui-deps:
+	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then npm --prefix ui ci --no-audit --no-fund; fi
+
+# The UI is type-checked and built before any cargo step: the app embeds ui/dist.
+ui: ui-deps
+	npm --prefix ui run build
+
+# Regenerates ui/src/bindings.ts from the Rust commands; fails when the committed file was stale.
+bindings:
+	cargo test -p cardfile --bin cardfile typescript_bindings
+	git diff --exit-code -- ui/src/bindings.ts || { echo "ui/src/bindings.ts was stale: commit the regenerated file"; exit 1; }
+	npm --prefix ui run typecheck
+
+lint:
+	cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	@if cargo tree -p cardfile-core -e normal,build -i tauri 2>/dev/null | grep -q tauri; then echo "cardfile-core depends on tauri"; exit 1; fi
+	@echo "cardfile-core does not depend on tauri"
+
+tauri-driver:
+	@command -v tauri-driver >/dev/null || cargo install tauri-driver --version 2.1.0 --locked
+
+clean:
+	cargo clean
+	rm -rf ui/dist ui/node_modules
