@@ -110,7 +110,10 @@ export function App() {
 
   const onSortChange = useCallback((column: SortColumn, descending: boolean) => setSort({ column, descending }), []);
 
-  const count = countText(listState, params.search);
+  // While a new search is on its way the previous rows stand in; so does their count.
+  const shownCount = useRef("");
+  if (listState.settled || listState.total === undefined) shownCount.current = countText(listState, params.search);
+  const count = shownCount.current;
   const user = appInfo.data;
 
   return (

@@ -148,11 +148,20 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     onListState({ total: list.total, settled: list.settled });
   }, [list.total, list.settled, onListState]);
 
-  const loaded: GridRow[] = [];
+  // The table's data: the loaded rows in view. Kept the same array while nothing changed, since
+  // TanStack Table recomputes (and re-renders) whenever it gets a new one.
+  const loadedRef = useRef<GridRow[]>([]);
+  const nextLoaded: GridRow[] = [];
   for (const item of items) {
     const contact = list.rowAt(item.index);
-    if (contact) loaded.push({ index: item.index, contact });
+    if (contact) nextLoaded.push({ index: item.index, contact });
   }
+  const prevLoaded = loadedRef.current;
+  const unchanged =
+    prevLoaded.length === nextLoaded.length &&
+    nextLoaded.every((r, i) => r.index === prevLoaded[i].index && r.contact === prevLoaded[i].contact);
+  const loaded = unchanged ? prevLoaded : nextLoaded;
+  loadedRef.current = loaded;
 
   const sorting: SortingState = [{ id: params.sort, desc: params.descending }];
   const table = useReactTable({
@@ -161,6 +170,10 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     getCoreRowModel: getCoreRowModel(),
     getRowId: (row) => String(row.index),
     manualSorting: true,
+    // The table never pages or expands rows itself: without these it resets state (and re-renders) on every data change.
+    manualPagination: true,
+    autoResetPageIndex: false,
+    autoResetExpanded: false,
     enableMultiSort: false,
     enableSortingRemoval: false,
     sortDescFirst: false,
@@ -294,21 +307,23 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
                 >
                   <button
                     type="button"
-                    tabIndex={-1}
                     className={`sort-button${sorted ? " sorted" : ""}`}
                     onClick={() => header.column.toggleSorting(sorted === "asc")}
                   >
                     <span>{title}</span>
-                    <span className="sort-icon" aria-hidden="true">
-                      {sorted === "asc" ? "▲" : sorted === "desc" ? "▼" : ""}
-                    </span>
+                    {/* An SVG, not a text arrow: the button's text stays exactly the column name. */}
+                    {sorted && (
+                      <svg className="sort-icon" viewBox="0 0 10 10" width="10" height="10" aria-hidden="true" focusable="false">
+                        <path d={sorted === "asc" ? "M1.5 6.5 5 3l3.5 3.5" : "M1.5 3.5 5 7l3.5-3.5"} />
+                      </svg>
+                    )}
                   </button>
                 </div>
               );
             })}
           </div>
         </div>
-        <div ref={setBody} role="rowgroup" className="grid-body" onScroll={menu ? () => closeMenu(false) : undefined}>
+        <div ref={setBody} role="rowgroup" className="grid-body">
           <div className="grid-sizer" style={{ height: sizerHeight }}>
             {items.map((item) => {
               const row = rowsByIndex.get(item.index);

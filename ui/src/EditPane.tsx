@@ -1,16 +1,14 @@
 // The pane beside the table that adds or edits one contact; an error from Rust shows next to the field it concerns.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ApiError, api, errorMessage, type Contact, type ContactFields, type ContactStatus } from "./api";
+import { ApiError, STATUSES, api, errorMessage, type Contact, type ContactFields } from "./api";
 import { displayName, longDateTime, shortDateTime } from "./format";
 import { APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
 
 export type PaneMode = { kind: "add" } | { kind: "edit"; contact: Contact };
 
 type TextKey = Exclude<keyof ContactFields, "status" | "has_consent">;
-type FormState = Record<TextKey, string> & { status: ContactStatus | ""; has_consent: boolean };
-
-const STATUSES: readonly ContactStatus[] = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"];
+type FormState = Record<TextKey, string> & { status: string; has_consent: boolean };
 
 type TextField = { key: TextKey; label: string; type?: "email" | "tel"; autoComplete?: string };
 const F = (key: TextKey, label: string, type?: TextField["type"], autoComplete?: string): TextField => ({
@@ -58,7 +56,7 @@ function toFields(form: FormState, mode: PaneMode, consentTouched: boolean): Con
     const empty = form[key].trim() === "";
     fields[key] = empty ? (mode.kind === "add" ? null : "") : form[key];
   }
-  fields.status = form.status === "" ? null : form.status;
+  fields.status = form.status === "" ? (mode.kind === "add" ? null : "") : form.status;
   const hadConsent = mode.kind === "edit" && mode.contact.has_consent !== null;
   fields.has_consent = consentTouched || hadConsent ? form.has_consent : null;
   return fields;
@@ -167,9 +165,6 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
     </section>
   );
 
-  // Clearing a status is not something the IPC contract can express (null means "leave as is").
-  const canClearStatus = mode.kind === "add" || original?.status === null;
-
   return (
     <aside className="pane" aria-labelledby={titleId}>
       <form className="pane-form" onSubmit={onSubmit} noValidate>
@@ -212,12 +207,10 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
                 <select
                   {...describe("status")}
                   value={form.status}
-                  onChange={(e) => set("status", e.target.value as FormState["status"])}
+                  onChange={(e) => set("status", e.target.value)}
                 >
-                  <option value="" disabled={!canClearStatus}>
-                    —
-                  </option>
-                  {STATUSES.map((s) => (
+                  <option value="">—</option>
+                  {[...STATUSES, ...(original?.status && !(STATUSES as readonly string[]).includes(original.status) ? [original.status] : [])].map((s) => (
                     <option key={s} value={s}>
                       {s}
                     </option>

@@ -1,5 +1,5 @@
 // The three-dots menu of a table row: Edit and Delete, keyboard operable, closed by Escape or a click elsewhere.
-import { useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState, type KeyboardEvent } from "react";
 
 type Props = {
   /** The button that opened the menu: the menu sits under it and focus returns to it. */
@@ -17,7 +17,7 @@ export function RowMenu({ anchor, label, onEdit, onDelete, onClose }: Props) {
   const [position, setPosition] = useState<{ top: number; left: number } | null>(null);
 
   // Place the menu under the button, right-aligned, or above it when the window is too short.
-  useLayoutEffect(() => {
+  const place = useCallback(() => {
     const menu = menuRef.current;
     if (!menu) return;
     const a = anchor.getBoundingClientRect();
@@ -26,27 +26,40 @@ export function RowMenu({ anchor, label, onEdit, onDelete, onClose }: Props) {
     let top = a.bottom + GAP;
     if (top + height > window.innerHeight - GAP) top = Math.max(GAP, a.top - height - GAP);
     const left = Math.min(Math.max(GAP, a.right - width), window.innerWidth - width - GAP);
-    setPosition({ top, left });
-    menu.querySelector<HTMLElement>('[role="menuitem"]')?.focus();
+    setPosition((p) => (p && p.top === top && p.left === left ? p : { top, left }));
   }, [anchor]);
 
-  // A press anywhere else, or the window losing focus or size, closes the menu.
+  useLayoutEffect(() => {
+    place();
+    menuRef.current?.querySelector<HTMLElement>('[role="menuitem"]')?.focus({ preventScroll: true });
+  }, [place]);
+
+  // A press anywhere else, or the window losing focus or size, closes the menu. Scrolling
+  // carries it along with its row, and closes it once the row has left the list's viewport.
   useEffect(() => {
     const onPointerDown = (e: PointerEvent) => {
       const target = e.target as Node;
       if (menuRef.current?.contains(target) || anchor.contains(target)) return;
       onClose(false);
     };
+    const onScroll = () => {
+      const viewport = anchor.closest(".grid-body")?.getBoundingClientRect();
+      const a = anchor.getBoundingClientRect();
+      if (!anchor.isConnected || (viewport && (a.bottom <= viewport.top || a.top >= viewport.bottom))) onClose(false);
+      else place();
+    };
     const onDismiss = () => onClose(false);
     document.addEventListener("pointerdown", onPointerDown, true);
+    document.addEventListener("scroll", onScroll, true);
     window.addEventListener("resize", onDismiss);
     window.addEventListener("blur", onDismiss);
     return () => {
       document.removeEventListener("pointerdown", onPointerDown, true);
+      document.removeEventListener("scroll", onScroll, true);
       window.removeEventListener("resize", onDismiss);
       window.removeEventListener("blur", onDismiss);
     };
-  }, [anchor, onClose]);
+  }, [anchor, onClose, place]);
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     const items = Array.from(menuRef.current?.querySelectorAll<HTMLElement>('[role="menuitem"]') ?? []);

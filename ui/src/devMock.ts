@@ -1,6 +1,6 @@
 // Dev only: made-up contacts behind the IPC commands so `npm run dev` works in a plain browser (?n=1000000 for a big list, ?n=0 for an empty one).
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppInfo, Contact, ContactFields, ContactPage, IpcError, ListQuery, SortColumn } from "./bindings";
+import type { AppInfo, Contact, ContactFields, ContactPage, IpcError, ListQuery, SortColumn } from "./api";
 
 const FIRST = ["Ann", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoë"];
 const LAST = ["Lee", "Okafor", "García", "Novak", "Schmidt", "Tanaka", "Dubois", "Rossi", "Kowalski", "Haddad", "Larsen", "Murphy", "Silva", "Nguyen", "Petrov", "Costa", "Fischer", "Moreau", "Ivanova", "Brown", "Khan", "Sato", "Jensen", "Walsh", "Ortiz", "Meyer", "Park", "Bauer", "Ali", "Young"];

@@ -36,7 +36,10 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("cache_size", "-65536");
+            .pragma("cache_size", "-65536")
+            // Reads through a memory map skip a system call per page: a search that visits
+            // thousands of rows stays in milliseconds.
+            .pragma("mmap_size", "2147418112");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)
