@@ -5,11 +5,17 @@ use std::io::Write;
 use std::path::PathBuf;
 
 use cardfile_core::export::Format;
-use cardfile_core::{store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store};
+use cardfile_core::{
+    store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store,
+};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 #[derive(Parser, Debug)]
-#[command(name = "cardfile", version, about = "Cardfile: contacts for sales people. With no command, opens the window.")]
+#[command(
+    name = "cardfile",
+    version,
+    about = "Cardfile: contacts for sales people. With no command, opens the window."
+)]
 pub struct Cli {
     /// The database file (else CARDFILE_DB, else $XDG_DATA_HOME/cardfile/cardfile.db).
     #[arg(long, global = true, env = "CARDFILE_DB", value_name = "PATH")]
@@ -193,7 +199,11 @@ impl From<Error> for Failure {
 }
 
 pub fn run(db: Option<PathBuf>, as_user: Option<String>, command: Command) -> i32 {
-    let runtime = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
         Ok(r) => r,
         Err(e) => {
             eprintln!("cardfile: cannot start: {e}");
@@ -236,24 +246,39 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
 async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
     match command {
         Command::Users {
-            command: UsersCommand::Add { email, name, role, team },
+            command:
+                UsersCommand::Add {
+                    email,
+                    name,
+                    role,
+                    team,
+                },
         } => {
             let role = match role {
                 RoleArg::Admin => Role::Admin,
                 RoleArg::TeamManager => Role::TeamManager,
                 RoleArg::Member => Role::Member,
             };
-            print_json(&session.add_user(&email, &name, role, team.as_deref()).await?)
+            print_json(
+                &session
+                    .add_user(&email, &name, role, team.as_deref())
+                    .await?,
+            )
         }
         Command::Settings { command } => match command {
             SettingsCommand::Show => print_json(&session.settings().await?),
-            SettingsCommand::Set { key: SettingKey::User, value } => print_json(&session.set_user(&value).await?),
+            SettingsCommand::Set {
+                key: SettingKey::User,
+                value,
+            } => print_json(&session.set_user(&value).await?),
             SettingsCommand::Set {
                 key: SettingKey::DefaultRegion,
                 value,
             } => print_json(&session.set_default_region(&value).await?),
         },
-        Command::Add { fields, owner } => print_json(&session.add(&fields.into(), owner.as_deref()).await?),
+        Command::Add { fields, owner } => {
+            print_json(&session.add(&fields.into(), owner.as_deref()).await?)
+        }
         Command::Show { id } => print_json(&session.get(&id).await?),
         Command::Edit { id, fields } => print_json(&session.edit(&id, &fields.into()).await?),
         Command::Delete { id, yes } => {
@@ -265,7 +290,11 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             session.delete(&id).await?;
             Ok(())
         }
-        Command::List { search, limit, json } => {
+        Command::List {
+            search,
+            limit,
+            json,
+        } => {
             let page = session
                 .list(&ListQuery {
                     search: search.unwrap_or_default(),
@@ -291,7 +320,10 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 Some(path) => {
                     // Written beside the target and renamed into place: a failed export
                     // never leaves a half-written file where the user expects a whole one.
-                    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(std::path::Path::new("."));
+                    let dir = path
+                        .parent()
+                        .filter(|d| !d.as_os_str().is_empty())
+                        .unwrap_or(std::path::Path::new("."));
                     let mut tmp = tempfile_in(dir)?;
                     let n = {
                         let mut w = std::io::BufWriter::new(&mut tmp.1);
@@ -317,7 +349,8 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
 
 fn tempfile_in(dir: &std::path::Path) -> Result<(PathBuf, std::fs::File), Failure> {
     let path = dir.join(format!(".cardfile-export-{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&path).map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
+    let file = std::fs::File::create(&path)
+        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
     Ok((path, file))
 }
 

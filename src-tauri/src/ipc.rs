@@ -57,7 +57,11 @@ async fn add_contact(session: State<'_, Session>, fields: ContactFields) -> Repl
 
 #[tauri::command]
 #[specta::specta]
-async fn edit_contact(session: State<'_, Session>, id: String, fields: ContactFields) -> Reply<Contact> {
+async fn edit_contact(
+    session: State<'_, Session>,
+    id: String,
+    fields: ContactFields,
+) -> Reply<Contact> {
     Ok(session.edit(&id, &fields).await?)
 }
 
@@ -88,8 +92,9 @@ mod tests {
         let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../ui/src/bindings.ts");
         super::builder()
             .export(
-                specta_typescript::Typescript::default()
-                    .header("// Generated from src-tauri/src/ipc.rs by `make bindings`: do not edit."),
+                specta_typescript::Typescript::default().header(
+                    "// Generated from src-tauri/src/ipc.rs by `make bindings`: do not edit.",
+                ),
                 path,
             )
             .expect("export the TypeScript bindings");

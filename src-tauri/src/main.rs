@@ -1,7 +1,10 @@
 //! Cardfile's one binary: with a command it is the command line (and never opens a
 //! window); with none it opens the window on the database.
 
-#![cfg_attr(all(not(debug_assertions), target_os = "windows"), windows_subsystem = "windows")]
+#![cfg_attr(
+    all(not(debug_assertions), target_os = "windows"),
+    windows_subsystem = "windows"
+)]
 
 mod cli;
 mod ipc;

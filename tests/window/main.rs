@@ -17,7 +17,10 @@ struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
-        let _ = Command::new("kill").arg("-TERM").arg(self.0.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.0.id().to_string())
+            .status();
         let _ = self.0.wait();
     }
 }
@@ -30,7 +33,11 @@ struct App {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn tauri_driver_path() -> PathBuf {
@@ -61,7 +68,12 @@ impl App {
         let port = free_port();
         let native_port = free_port();
         let child = Command::new(tauri_driver_path())
-            .args(["--port", &port.to_string(), "--native-port", &native_port.to_string()])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
             .env("CARDFILE_DB", &db)
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
@@ -70,21 +82,34 @@ impl App {
         let tauri_driver = Driver(child);
         let started = Instant::now();
         while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(started.elapsed() < Duration::from_secs(20), "tauri-driver did not start");
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "tauri-driver did not start"
+            );
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = Capabilities::new();
-        caps.set("tauri:options", json!({ "application": env!("CARGO_BIN_EXE_cardfile") })).unwrap();
+        caps.set(
+            "tauri:options",
+            json!({ "application": env!("CARGO_BIN_EXE_cardfile") }),
+        )
+        .unwrap();
         caps.set("browserName", "wry").unwrap();
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await.unwrap();
+        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
+            .await
+            .unwrap();
         let app = App {
             driver: Some(driver),
             _tauri_driver: tauri_driver,
             session,
             _dir: dir,
         };
-        app.wait_for("the contacts page", || async { app.find_now(By::Css("[role='grid'][aria-label='Contacts']")).await.is_some() })
-            .await;
+        app.wait_for("the contacts page", || async {
+            app.find_now(By::Css("[role='grid'][aria-label='Contacts']"))
+                .await
+                .is_some()
+        })
+        .await;
         app
     }
 
@@ -120,32 +145,38 @@ impl App {
                 return;
             }
             if started.elapsed() > Duration::from_secs(10) {
-                let _ = self.screenshot(&format!("failed-{}", what.replace([' ', '/', '"'], "-"))).await;
+                let _ = self
+                    .screenshot(&format!("failed-{}", what.replace([' ', '/', '"'], "-")))
+                    .await;
                 panic!("timed out waiting for {what}");
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
 
-    /// The visible element found by `by`, waiting for it.
+    /// The visible element found by `by`, waiting for it (up to 10 s).
     async fn find(&self, what: &str, by: By) -> WebElement {
-        let mut found = None;
-        self.wait_for(what, || {
-            let by = by.clone();
-            let found = &mut found;
-            async move {
-                *found = self.find_now(by).await;
-                found.is_some()
+        let started = Instant::now();
+        loop {
+            if let Some(e) = self.find_now(by.clone()).await {
+                return e;
             }
-        })
-        .await;
-        found.unwrap()
+            if started.elapsed() > Duration::from_secs(10) {
+                let _ = self
+                    .screenshot(&format!("failed-{}", what.replace([' ', '/', '"'], "-")))
+                    .await;
+                panic!("timed out waiting for {what}");
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
     }
 
     async fn button(&self, name: &str) -> WebElement {
         self.find(
             &format!("button {name}"),
-            By::XPath(format!("//button[normalize-space()='{name}' or @aria-label='{name}']")),
+            By::XPath(format!(
+                "//button[normalize-space()='{name}' or @aria-label='{name}']"
+            )),
         )
         .await
     }
@@ -153,7 +184,9 @@ impl App {
     async fn field(&self, label: &str) -> WebElement {
         self.find(
             &format!("field {label}"),
-            By::XPath(format!("//*[@id=//label[normalize-space()='{label}']/@for]")),
+            By::XPath(format!(
+                "//*[@id=//label[normalize-space()='{label}']/@for]"
+            )),
         )
         .await
     }
@@ -165,25 +198,44 @@ impl App {
     }
 
     async fn search(&self) -> WebElement {
-        self.find("search box", By::Css("input[aria-label='Search contacts']")).await
+        self.find("search box", By::Css("input[aria-label='Search contacts']"))
+            .await
     }
 
-    /// The text of every data row the grid has in the DOM, in order.
+    /// The text of every data row the grid has in the DOM, in screen order (one script
+    /// call: a request per row would make every wait slow).
     async fn row_texts(&self) -> Vec<String> {
-        let rows = self
+        let ret = self
             .d()
-            .find_all(By::Css("[role='grid'] [role='rowgroup'] [role='row']:not([aria-rowindex='1'])"))
+            .execute(
+                "return Array.from(document.querySelectorAll(\"[role='grid'] .grid-body [role='row']\"))
+                   .filter(r => r.getAttribute('aria-busy') !== 'true')
+                   .sort((a, b) => a.getBoundingClientRect().top - b.getBoundingClientRect().top)
+                   .map(r => r.innerText.replace(/\\s+/g, ' ').trim());",
+                Vec::new(),
+            )
             .await
             .unwrap();
-        let mut out = Vec::new();
-        for r in rows {
-            out.push(r.text().await.unwrap_or_default());
-        }
-        out
+        serde_json::from_value(ret.json().clone()).unwrap_or_default()
+    }
+
+    /// The text of the selected row, if one is selected.
+    async fn selected_text(&self) -> Option<String> {
+        let ret = self
+            .d()
+            .execute(
+                "const r = document.querySelector(\"[role='grid'] [role='row'][aria-selected='true']\");
+                 return r ? r.innerText.replace(/\\s+/g, ' ').trim() : null;",
+                Vec::new(),
+            )
+            .await
+            .unwrap();
+        ret.json().as_str().map(str::to_string)
     }
 
     async fn wait_rows(&self, what: &str, want: impl Fn(&[String]) -> bool) {
-        self.wait_for(what, || async { want(&self.row_texts().await) }).await;
+        self.wait_for(what, || async { want(&self.row_texts().await) })
+            .await;
     }
 
     async fn pane_open(&self) -> bool {
@@ -215,55 +267,122 @@ fn person(first: &str, last: &str, email: &str) -> ContactFields {
 #[tokio::test]
 async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     let app = App::open(|s| async move {
-        s.add(&person("Bob", "Stone", "bob@globex.com"), None).await.unwrap();
+        s.add(&person("Bob", "Stone", "bob@globex.com"), None)
+            .await
+            .unwrap();
     })
     .await;
 
     app.button("Add contact").await.click().await.unwrap();
-    app.find("the Add contact pane", By::XPath("//aside//*[normalize-space()='Add contact']")).await;
+    app.find(
+        "the Add contact pane",
+        By::XPath("//aside//*[normalize-space()='Add contact']"),
+    )
+    .await;
     app.type_into("First name", "Ann").await;
     app.type_into("Last name", "Lee").await;
     app.type_into("Email", "  Ann.Lee@Example.com").await;
     app.type_into("Mobile phone", "(201) 555-0123").await;
     app.button("Save").await.click().await.unwrap();
-    app.wait_for("the pane to close", || async { !app.pane_open().await }).await;
-    app.wait_rows("Ann in the table", |rows| rows.iter().any(|r| r.contains("ann.lee@example.com"))).await;
-    let stored = app.session.list(&ListQuery { search: "ann".into(), limit: 5, ..Default::default() }).await.unwrap();
+    app.wait_for("the pane to close", || async { !app.pane_open().await })
+        .await;
+    app.wait_rows("Ann in the table", |rows| {
+        rows.iter().any(|r| r.contains("ann.lee@example.com"))
+    })
+    .await;
+    let stored = app
+        .session
+        .list(&ListQuery {
+            search: "ann".into(),
+            limit: 5,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert_eq!(stored.rows.len(), 1);
     assert_eq!(stored.rows[0].mobile_phone.as_deref(), Some("+12015550123"));
 
     // Typing in the search box filters as you type.
     app.search().await.send_keys("le").await.unwrap();
-    app.wait_rows("only Ann", |rows| rows.len() == 1 && rows[0].contains("Ann Lee")).await;
+    app.wait_rows("only Ann", |rows| {
+        rows.len() == 1 && rows[0].contains("Ann Lee")
+    })
+    .await;
 
     // Edit through the row's three-dots menu.
-    app.button("Actions for Ann Lee").await.click().await.unwrap();
-    app.find("the Edit item", By::XPath("//*[@role='menuitem'][normalize-space()='Edit']")).await.click().await.unwrap();
-    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
-    assert_eq!(app.field("Email").await.value().await.unwrap().as_deref(), Some("ann.lee@example.com"));
+    app.button("Actions for Ann Lee")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.find(
+        "the Edit item",
+        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "the Edit contact pane",
+        By::XPath("//aside//*[normalize-space()='Edit contact']"),
+    )
+    .await;
+    assert_eq!(
+        app.field("Email").await.value().await.unwrap().as_deref(),
+        Some("ann.lee@example.com")
+    );
     app.type_into("Company", "Acme Widgets").await;
     app.button("Save").await.click().await.unwrap();
-    app.wait_rows("the new company in the row", |rows| rows.iter().any(|r| r.contains("Acme Widgets"))).await;
+    app.wait_rows("the new company in the row", |rows| {
+        rows.iter().any(|r| r.contains("Acme Widgets"))
+    })
+    .await;
     let ann = app.session.get(&stored.rows[0].id).await.unwrap();
     assert_eq!(ann.company.as_deref(), Some("Acme Widgets"));
 
     // Delete asks first; Cancel keeps the contact.
-    app.button("Actions for Ann Lee").await.click().await.unwrap();
-    app.find("the Delete item", By::XPath("//*[@role='menuitem'][normalize-space()='Delete']")).await.click().await.unwrap();
+    app.button("Actions for Ann Lee")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.find(
+        "the Delete item",
+        By::XPath("//*[@role='menuitem'][normalize-space()='Delete']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     let dialog = app
         .find("the Delete contact dialog", By::XPath("//*[(@role='alertdialog' or @role='dialog') and @aria-labelledby=//*[normalize-space()='Delete contact']/@id]"))
         .await;
     assert!(dialog.text().await.unwrap().contains("Ann Lee"));
     app.button("Cancel").await.click().await.unwrap();
     assert_eq!(app.count().await, 2);
-    app.button("Actions for Ann Lee").await.click().await.unwrap();
-    app.find("the Delete item", By::XPath("//*[@role='menuitem'][normalize-space()='Delete']")).await.click().await.unwrap();
+    app.button("Actions for Ann Lee")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.find(
+        "the Delete item",
+        By::XPath("//*[@role='menuitem'][normalize-space()='Delete']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     app.find("the confirm button", By::XPath("//*[@role='alertdialog' or @role='dialog']//button[normalize-space()='Delete contact']"))
         .await
         .click()
         .await
         .unwrap();
-    app.wait_rows("Ann gone", |rows| !rows.iter().any(|r| r.contains("Ann Lee"))).await;
+    app.wait_rows("Ann gone", |rows| {
+        !rows.iter().any(|r| r.contains("Ann Lee"))
+    })
+    .await;
     assert_eq!(app.count().await, 1);
     assert!(app.session.get(&ann.id).await.is_err());
     app.close().await;
@@ -272,30 +391,47 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
 #[tokio::test]
 async fn an_invalid_email_shows_its_error_at_the_field_and_saves_nothing() {
     let app = App::open(|_| async {}).await;
-    app.find("the empty state", By::XPath("//*[contains(normalize-space(), 'No contacts yet')]")).await;
+    app.find(
+        "the empty state",
+        By::XPath("//*[contains(normalize-space(), 'No contacts yet')]"),
+    )
+    .await;
     app.button("Add contact").await.click().await.unwrap();
     app.type_into("First name", "Ann").await;
     app.type_into("Email", "ann@@example").await;
     app.button("Save").await.click().await.unwrap();
     let email = app.field("Email").await;
-    app.wait_for("aria-invalid on Email", || async { email.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true") })
+    app.wait_for("aria-invalid on Email", || async {
+        email.attr("aria-invalid").await.ok().flatten().as_deref() == Some("true")
+    })
+    .await;
+    let described = email
+        .attr("aria-describedby")
+        .await
+        .unwrap()
+        .expect("aria-describedby");
+    let message = app
+        .find(
+            "the email error",
+            By::Id(described.split_whitespace().next().unwrap()),
+        )
         .await;
-    let described = email.attr("aria-describedby").await.unwrap().expect("aria-describedby");
-    let message = app.find("the email error", By::Id(described.split_whitespace().next().unwrap())).await;
     let text = message.text().await.unwrap();
     assert!(text.contains("not a valid email address"), "{text}");
     assert!(app.pane_open().await, "the pane stays open");
     assert_eq!(app.count().await, 0);
 
     // A taken email is refused at the field too, naming the other contact.
-    app.session.add(&person("Bo", "Holder", "taken@example.com"), None).await.unwrap();
+    app.session
+        .add(&person("Bo", "Holder", "taken@example.com"), None)
+        .await
+        .unwrap();
     app.type_into("Email", "TAKEN@example.com").await;
     app.button("Save").await.click().await.unwrap();
     app.wait_for("the duplicate error", || async {
-        match app.find_now(By::XPath("//*[@role='alert'][contains(., 'Bo Holder')]")).await {
-            Some(_) => true,
-            None => false,
-        }
+        app.find_now(By::XPath("//*[@role='alert'][contains(., 'Bo Holder')]"))
+            .await
+            .is_some()
     })
     .await;
     assert_eq!(app.count().await, 1);
@@ -305,46 +441,103 @@ async fn an_invalid_email_shows_its_error_at_the_field_and_saves_nothing() {
 #[tokio::test]
 async fn the_keyboard_moves_through_rows_enter_edits_escape_closes_and_a_shortcut_searches() {
     let app = App::open(|s| async move {
-        for (f, l) in [("Ada", "Adams"), ("Ben", "Brown"), ("Cy", "Clark"), ("Di", "Dunn")] {
-            s.add(&person(f, l, &format!("{}@example.com", f.to_lowercase())), None).await.unwrap();
+        for (f, l) in [
+            ("Ada", "Adams"),
+            ("Ben", "Brown"),
+            ("Cy", "Clark"),
+            ("Di", "Dunn"),
+        ] {
+            s.add(
+                &person(f, l, &format!("{}@example.com", f.to_lowercase())),
+                None,
+            )
+            .await
+            .unwrap();
         }
     })
     .await;
     app.wait_rows("four rows", |rows| rows.len() == 4).await;
     let grid = app.find("the grid", By::Css("[role='grid']")).await;
     grid.focus().await.unwrap();
-    let selected = || async {
-        app.find_now(By::Css("[role='row'][aria-selected='true']")).await.map(|e| e)
-    };
-    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
-    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
-    app.wait_for("a selected row", || async { selected().await.is_some() }).await;
-    let first_pick = selected().await.unwrap().text().await.unwrap();
-    app.d().action_chain().send_keys(Key::Down).perform().await.unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::Down)
+        .perform()
+        .await
+        .unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::Down)
+        .perform()
+        .await
+        .unwrap();
+    app.wait_for("a selected row", || async {
+        app.selected_text().await.is_some()
+    })
+    .await;
+    let first_pick = app.selected_text().await.unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::Down)
+        .perform()
+        .await
+        .unwrap();
     app.wait_for("the selection to move down", || async {
-        match selected().await {
-            Some(e) => e.text().await.unwrap_or_default() != first_pick,
-            None => false,
-        }
+        app.selected_text().await.is_some_and(|t| t != first_pick)
     })
     .await;
-    let picked = selected().await.unwrap().text().await.unwrap();
-    app.d().action_chain().send_keys(Key::Up).perform().await.unwrap();
+    let picked = app.selected_text().await.unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::Up)
+        .perform()
+        .await
+        .unwrap();
     app.wait_for("the selection to move up", || async {
-        match selected().await {
-            Some(e) => e.text().await.unwrap_or_default() == first_pick,
-            None => false,
-        }
+        app.selected_text().await.as_deref() == Some(first_pick.as_str())
     })
     .await;
-    app.d().action_chain().send_keys(Key::Enter).perform().await.unwrap();
-    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
-    let email = app.field("Email").await.value().await.unwrap().unwrap_or_default();
-    assert!(first_pick.contains(&email), "Enter edits the selected row: {first_pick:?} vs {email}");
+    app.d()
+        .action_chain()
+        .send_keys(Key::Enter)
+        .perform()
+        .await
+        .unwrap();
+    app.find(
+        "the Edit contact pane",
+        By::XPath("//aside//*[normalize-space()='Edit contact']"),
+    )
+    .await;
+    let email = app
+        .field("Email")
+        .await
+        .value()
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    assert!(
+        first_pick.contains(&email),
+        "Enter edits the selected row: {first_pick:?} vs {email}"
+    );
     assert_ne!(picked, first_pick);
-    app.d().action_chain().send_keys(Key::Escape).perform().await.unwrap();
-    app.wait_for("Escape to close the pane", || async { !app.pane_open().await }).await;
-    app.d().action_chain().key_down(Key::Control).send_keys("k").key_up(Key::Control).perform().await.unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::Escape)
+        .perform()
+        .await
+        .unwrap();
+    app.wait_for("Escape to close the pane", || async {
+        !app.pane_open().await
+    })
+    .await;
+    app.d()
+        .action_chain()
+        .key_down(Key::Control)
+        .send_keys("k")
+        .key_up(Key::Control)
+        .perform()
+        .await
+        .unwrap();
     let search = app.search().await;
     app.wait_for("Ctrl+K to focus search", || async {
         let active = app.d().active_element().await.unwrap();
@@ -361,59 +554,102 @@ async fn a_hundred_thousand_contacts_stay_virtualised_scroll_to_the_end_and_sort
         let user = s.user().await.unwrap();
         let people = (0..N).map(|i| ContactFields {
             first_name: Some(format!("Person{i:06}")),
-            last_name: Some(["Adams", "Baker", "Clark", "Diaz", "Evans", "Young"][i % 6].to_string()),
+            last_name: Some(
+                ["Adams", "Baker", "Clark", "Diaz", "Evans", "Young"][i % 6].to_string(),
+            ),
             email: Some(format!("p{i:06}@example.com")),
             company: Some(format!("Company {}", i % 97)),
             ..Default::default()
         });
-        let report = contacts::add_many(s.store(), &user, people, "window test data").await.unwrap();
+        let report = contacts::add_many(s.store(), &user, people, "window test data")
+            .await
+            .unwrap();
         assert_eq!(report.added as usize, N);
     })
     .await;
     let last = app
         .session
-        .list(&ListQuery { offset: (N - 1) as u32, limit: 1, ..Default::default() })
+        .list(&ListQuery {
+            offset: (N - 1) as u32,
+            limit: 1,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .rows
         .remove(0);
-    app.wait_rows("the first rows", |rows| rows.first().is_some_and(|r| r.contains("Person000000"))).await;
+    app.wait_rows("the first rows", |rows| {
+        rows.first().is_some_and(|r| r.contains("Person000000"))
+    })
+    .await;
     let rows = app.row_texts().await.len();
-    assert!(rows <= 300, "{rows} row elements for {N} contacts: not virtualised");
+    assert!(
+        rows <= 300,
+        "{rows} row elements for {N} contacts: not virtualised"
+    );
     app.screenshot("contacts-100k").await.unwrap();
 
     // Scroll to the very end: the last contact by name shows.
     let grid = app.find("the grid", By::Css("[role='grid']")).await;
     grid.focus().await.unwrap();
-    app.d().action_chain().send_keys(Key::End).perform().await.unwrap();
+    app.d()
+        .action_chain()
+        .send_keys(Key::End)
+        .perform()
+        .await
+        .unwrap();
     let want = last.email.clone().unwrap();
-    app.wait_rows("the last contact", |rows| rows.iter().any(|r| r.contains(&want))).await;
+    app.wait_rows("the last contact", |rows| {
+        rows.iter().any(|r| r.contains(&want))
+    })
+    .await;
     assert!(app.row_texts().await.len() <= 300);
 
     // Sorting by a column changes the first row.
-    app.d().action_chain().send_keys(Key::Home).perform().await.unwrap();
-    app.wait_rows("back at the top", |rows| rows.first().is_some_and(|r| r.contains("Person000000"))).await;
-    app.find("the Email header", By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"))
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find("the Email header", By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"))
-        .await
-        .click()
+    app.d()
+        .action_chain()
+        .send_keys(Key::Home)
+        .perform()
         .await
         .unwrap();
+    app.wait_rows("back at the top", |rows| {
+        rows.first().is_some_and(|r| r.contains("Person000000"))
+    })
+    .await;
+    app.find(
+        "the Email header",
+        By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "the Email header",
+        By::XPath("//*[@role='columnheader']//button[normalize-space()='Email']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
     let top_by_email_desc = app
         .session
-        .list(&ListQuery { sort: SortColumn::Email, descending: true, limit: 1, ..Default::default() })
+        .list(&ListQuery {
+            sort: SortColumn::Email,
+            descending: true,
+            limit: 1,
+            ..Default::default()
+        })
         .await
         .unwrap()
         .rows
         .remove(0)
         .email
         .unwrap();
-    app.wait_rows("the first row sorted by email, descending", |rows| rows.first().is_some_and(|r| r.contains(&top_by_email_desc)))
-        .await;
+    app.wait_rows("the first row sorted by email, descending", |rows| {
+        rows.first().is_some_and(|r| r.contains(&top_by_email_desc))
+    })
+    .await;
     app.close().await;
 }
 
@@ -421,16 +657,86 @@ async fn a_hundred_thousand_contacts_stay_virtualised_scroll_to_the_end_and_sort
 async fn the_contacts_page_screenshot_for_the_readme() {
     let app = App::open(|s| async move {
         let people = [
-            ("Ann", "Lee", "ann.lee@acme.com", "+1 201 555 0147", "Acme Widgets", "VP Sales"),
-            ("José", "Núñez", "jose@globex.es", "+34 612 345 678", "Globex", "Buyer"),
-            ("Mia", "Schmidt", "mia.schmidt@initech.de", "+49 151 23456789", "Initech", "CTO"),
-            ("Tom", "O'Brien", "tom@hooli.ie", "+353 85 123 4567", "Hooli", "Founder"),
-            ("Priya", "Patel", "priya@wonka.co.uk", "+44 7911 123456", "Wonka Foods", "Procurement Lead"),
-            ("Kenji", "Tanaka", "kenji@nakatomi.jp", "+81 90 1234 5678", "Nakatomi Trading", "Account Executive"),
-            ("Chloé", "Dubois", "chloe.dubois@contoso.fr", "+33 6 12 34 56 78", "Contoso", "Marketing Director"),
-            ("Sam", "Okafor", "sam@northwind.ng", "", "Northwind", "Operations Manager"),
-            ("Eva", "Rossi", "eva.rossi@fabrikam.it", "+39 312 345 6789", "Fabrikam", "Sales Manager"),
-            ("Lars", "Jensen", "lars@tailspin.dk", "+45 20 12 34 56", "Tailspin Toys", "CEO"),
+            (
+                "Ann",
+                "Lee",
+                "ann.lee@acme.com",
+                "+1 201 555 0147",
+                "Acme Widgets",
+                "VP Sales",
+            ),
+            (
+                "José",
+                "Núñez",
+                "jose@globex.es",
+                "+34 612 345 678",
+                "Globex",
+                "Buyer",
+            ),
+            (
+                "Mia",
+                "Schmidt",
+                "mia.schmidt@initech.de",
+                "+49 151 23456789",
+                "Initech",
+                "CTO",
+            ),
+            (
+                "Tom",
+                "O'Brien",
+                "tom@hooli.ie",
+                "+353 85 123 4567",
+                "Hooli",
+                "Founder",
+            ),
+            (
+                "Priya",
+                "Patel",
+                "priya@wonka.co.uk",
+                "+44 7911 123456",
+                "Wonka Foods",
+                "Procurement Lead",
+            ),
+            (
+                "Kenji",
+                "Tanaka",
+                "kenji@nakatomi.jp",
+                "+81 90 1234 5678",
+                "Nakatomi Trading",
+                "Account Executive",
+            ),
+            (
+                "Chloé",
+                "Dubois",
+                "chloe.dubois@contoso.fr",
+                "+33 6 12 34 56 78",
+                "Contoso",
+                "Marketing Director",
+            ),
+            (
+                "Sam",
+                "Okafor",
+                "sam@northwind.ng",
+                "",
+                "Northwind",
+                "Operations Manager",
+            ),
+            (
+                "Eva",
+                "Rossi",
+                "eva.rossi@fabrikam.it",
+                "+39 312 345 6789",
+                "Fabrikam",
+                "Sales Manager",
+            ),
+            (
+                "Lars",
+                "Jensen",
+                "lars@tailspin.dk",
+                "+45 20 12 34 56",
+                "Tailspin Toys",
+                "CEO",
+            ),
         ];
         for (f, l, e, m, c, j) in people {
             s.add(
@@ -451,9 +757,24 @@ async fn the_contacts_page_screenshot_for_the_readme() {
     })
     .await;
     app.wait_rows("ten rows", |rows| rows.len() == 10).await;
-    app.button("Actions for Priya Patel").await.click().await.unwrap();
-    app.find("the Edit item", By::XPath("//*[@role='menuitem'][normalize-space()='Edit']")).await.click().await.unwrap();
-    app.find("the Edit contact pane", By::XPath("//aside//*[normalize-space()='Edit contact']")).await;
+    app.button("Actions for Priya Patel")
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.find(
+        "the Edit item",
+        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "the Edit contact pane",
+        By::XPath("//aside//*[normalize-space()='Edit contact']"),
+    )
+    .await;
     let path = app.screenshot("contacts").await.unwrap();
     assert!(std::fs::metadata(path).unwrap().len() > 10_000);
     app.close().await;

@@ -215,11 +215,31 @@ impl ContactRow {
             }
             Ok(())
         }
-        text(&mut self.first_name, &fields.first_name, "first_name", MAX_TEXT)?;
-        text(&mut self.last_name, &fields.last_name, "last_name", MAX_TEXT)?;
-        text(&mut self.salutation, &fields.salutation, "salutation", MAX_TEXT)?;
+        text(
+            &mut self.first_name,
+            &fields.first_name,
+            "first_name",
+            MAX_TEXT,
+        )?;
+        text(
+            &mut self.last_name,
+            &fields.last_name,
+            "last_name",
+            MAX_TEXT,
+        )?;
+        text(
+            &mut self.salutation,
+            &fields.salutation,
+            "salutation",
+            MAX_TEXT,
+        )?;
         text(&mut self.company, &fields.company, "company", MAX_TEXT)?;
-        text(&mut self.job_title, &fields.job_title, "job_title", MAX_TEXT)?;
+        text(
+            &mut self.job_title,
+            &fields.job_title,
+            "job_title",
+            MAX_TEXT,
+        )?;
         text(
             &mut self.street_address,
             &fields.street_address,
@@ -228,7 +248,12 @@ impl ContactRow {
         )?;
         text(&mut self.city, &fields.city, "city", MAX_TEXT)?;
         text(&mut self.state, &fields.state, "state", MAX_TEXT)?;
-        text(&mut self.post_code, &fields.post_code, "post_code", MAX_TEXT)?;
+        text(
+            &mut self.post_code,
+            &fields.post_code,
+            "post_code",
+            MAX_TEXT,
+        )?;
         text(&mut self.country, &fields.country, "country", MAX_TEXT)?;
         text(&mut self.timezone, &fields.timezone, "timezone", MAX_TEXT)?;
         text(&mut self.notes, &fields.notes, "notes", MAX_NOTES)?;
@@ -242,7 +267,8 @@ impl ContactRow {
             .and_then(phone::region_of_country)
             .unwrap_or_else(|| default_region.to_string());
         if let Some(v) = &fields.mobile_phone {
-            self.mobile_phone = phone::normalize(v, &region).map_err(|r| Error::invalid("mobile_phone", r))?;
+            self.mobile_phone =
+                phone::normalize(v, &region).map_err(|r| Error::invalid("mobile_phone", r))?;
         }
         if let Some(v) = &fields.phone {
             self.phone = phone::normalize(v, &region).map_err(|r| Error::invalid("phone", r))?;
@@ -342,7 +368,10 @@ pub fn normalize_status(raw: &str) -> Result<Option<String>> {
         .ok_or_else(|| {
             Error::invalid(
                 "status",
-                format!("\"{v}\" is not a status; use one of {}", STATUSES.join(", ")),
+                format!(
+                    "\"{v}\" is not a status; use one of {}",
+                    STATUSES.join(", ")
+                ),
             )
         })
 }

@@ -89,7 +89,11 @@ async fn check_unique(conn: &mut SqliteConnection, scope: &Scope, row: &ContactR
 
 /// Writes `row` (a new one when its id is 0) with its derived search columns and terms.
 /// Returns the id.
-pub(crate) async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) -> Result<i64> {
+pub(crate) async fn write_row(
+    conn: &mut SqliteConnection,
+    row: &ContactRow,
+    insert: bool,
+) -> Result<i64> {
     let derived = search::derive(row);
     let sql = if insert {
         format!(
@@ -134,7 +138,9 @@ pub(crate) async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, ins
     if !derived.terms.is_empty() {
         let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, contact_id, sort_name) ");
         qb.push_values(&derived.terms, |mut b, term| {
-            b.push_bind(term).push_bind(id).push_bind(&derived.sort_name);
+            b.push_bind(term)
+                .push_bind(id)
+                .push_bind(&derived.sort_name);
         });
         qb.build().execute(&mut *conn).await?;
     }
@@ -159,15 +165,20 @@ pub(crate) async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) ->
 }
 
 /// Adds a contact owned by `owner` (default: the acting user).
-pub async fn add(store: &Store, user: &User, fields: &ContactFields, owner: Option<&str>) -> Result<Contact> {
+pub async fn add(
+    store: &Store,
+    user: &User,
+    fields: &ContactFields,
+    owner: Option<&str>,
+) -> Result<Contact> {
     let mut tx = store.pool().begin().await?;
     let scope = users::scope(&mut tx, user).await?;
     let owner_id = match owner {
         None => user.id,
         Some(email) => {
-            let o = users::find_by_email(&mut tx, email)
-                .await?
-                .ok_or_else(|| Error::invalid("owner", format!("no user with email {}", email.trim())))?;
+            let o = users::find_by_email(&mut tx, email).await?.ok_or_else(|| {
+                Error::invalid("owner", format!("no user with email {}", email.trim()))
+            })?;
             if !scope.allows(o.id) {
                 return Err(Error::Forbidden(format!(
                     "you may not create contacts owned by {}",
@@ -182,7 +193,14 @@ pub async fn add(store: &Store, user: &User, fields: &ContactFields, owner: Opti
     row.apply(fields, &region)?;
     check_unique(&mut tx, &scope, &row).await?;
     row.id = write_row(&mut tx, &row, true).await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Add, &row.created_at, &format!("Added {}", row.display_name())).await?;
+    let batch = journal::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Add,
+        &row.created_at,
+        &format!("Added {}", row.display_name()),
+    )
+    .await?;
     journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
     let contact = to_contact(&mut tx, row).await?;
     tx.commit().await?;
@@ -206,8 +224,24 @@ pub async fn edit(store: &Store, user: &User, id: &str, fields: &ContactFields) 
     check_unique(&mut tx, &scope, &row).await?;
     drop_terms(&mut tx, &before).await?;
     write_row(&mut tx, &row, false).await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Edit, &row.updated_at, &format!("Edited {}", row.display_name())).await?;
-    journal::record(&mut tx, batch, ENTITY, id, Op::Update, Some(&before), Some(&row)).await?;
+    let batch = journal::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Edit,
+        &row.updated_at,
+        &format!("Edited {}", row.display_name()),
+    )
+    .await?;
+    journal::record(
+        &mut tx,
+        batch,
+        ENTITY,
+        id,
+        Op::Update,
+        Some(&before),
+        Some(&row),
+    )
+    .await?;
     let contact = to_contact(&mut tx, row).await?;
     tx.commit().await?;
     Ok(contact)
@@ -232,7 +266,14 @@ pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Delete, &now(), &format!("Deleted contact {id}")).await?;
+    let batch = journal::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Delete,
+        &now(),
+        &format!("Deleted contact {id}"),
+    )
+    .await?;
     journal::tombstone(&mut tx, batch, ENTITY, id).await?;
     tx.commit().await?;
     Ok(())
@@ -247,9 +288,11 @@ pub async fn list(store: &Store, user: &User, query: &ListQuery) -> Result<Conta
 
 /// How many contacts the database holds.
 pub async fn count(store: &Store) -> Result<i64> {
-    Ok(sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
-        .fetch_one(store.pool())
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
+            .fetch_one(store.pool())
+            .await?,
+    )
 }
 
 /// What `add_many` did: how many contacts it added, and each refused entry's position

@@ -49,9 +49,8 @@ pub const CSV_HEADER: [&str; 22] = [
 pub fn guard_cell(value: &str) -> String {
     let risky = value.starts_with(['=', '+', '-', '@', '\t', '\r']);
     let plain_number = value.parse::<f64>().is_ok() && !value.starts_with(['\t', '\r']);
-    let e164 = value.starts_with('+')
-        && value.len() > 1
-        && value[1..].chars().all(|c| c.is_ascii_digit());
+    let e164 =
+        value.starts_with('+') && value.len() > 1 && value[1..].chars().all(|c| c.is_ascii_digit());
     if risky && !plain_number && !e164 {
         format!("'{value}")
     } else {
@@ -103,7 +102,12 @@ struct ExportRow {
 }
 
 /// Writes every contact `user` may see to `out`. Returns how many were written.
-pub async fn export(store: &Store, user: &User, format: Format, out: &mut dyn Write) -> Result<u64> {
+pub async fn export(
+    store: &Store,
+    user: &User,
+    format: Format,
+    out: &mut dyn Write,
+) -> Result<u64> {
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
     let owners = match &scope {
@@ -134,11 +138,13 @@ async fn write_rows(
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER).map_err(|e| Error::Internal(e.to_string()))?;
+            w.write_record(CSV_HEADER)
+                .map_err(|e| Error::Internal(e.to_string()))?;
             while let Some(r) = rows.try_next().await? {
                 let c = r.row.into_contact(r.owner_email);
                 let cells = csv_record(&c).map(|v| guard_cell(&v));
-                w.write_record(&cells).map_err(|e| Error::Internal(e.to_string()))?;
+                w.write_record(&cells)
+                    .map_err(|e| Error::Internal(e.to_string()))?;
                 n += 1;
             }
             w.flush().map_err(io)?;
@@ -154,7 +160,8 @@ async fn write_rows(
                 serde_json::to_writer(&mut *out, &c).map_err(|e| Error::Internal(e.to_string()))?;
                 n += 1;
             }
-            out.write_all(if n > 0 { b"\n]\n" } else { b"]\n" }).map_err(io)?;
+            out.write_all(if n > 0 { b"\n]\n" } else { b"]\n" })
+                .map_err(io)?;
         }
     }
     Ok(n)

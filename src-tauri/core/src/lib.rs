@@ -15,7 +15,7 @@ pub mod users;
 
 pub use contact::{Contact, ContactFields};
 pub use error::{Error, ErrorCode, Result};
-pub use session::{AppInfo, Session};
 pub use search::{ContactPage, ListQuery, SortColumn};
+pub use session::{AppInfo, Session};
 pub use store::Store;
 pub use users::{Role, User};

@@ -101,8 +101,7 @@ pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
 pub fn query_words(query: &str) -> Vec<String> {
     let q = query.trim();
     let phone_like = q.chars().any(|c| c.is_ascii_digit())
-        && q
-            .chars()
+        && q.chars()
             .all(|c| c.is_ascii_digit() || " +-().".contains(c));
     let mut out: Vec<String> = if phone_like {
         vec![q.chars().filter(|c| c.is_ascii_digit()).collect()]
@@ -210,7 +209,11 @@ fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
 }
 
 /// One page of contacts for `query`, within `scope`.
-pub async fn page(conn: &mut SqliteConnection, scope: &Scope, query: &ListQuery) -> Result<ContactPage> {
+pub async fn page(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    query: &ListQuery,
+) -> Result<ContactPage> {
     let limit = i64::from(query.limit.clamp(1, 1_000));
     let offset = i64::from(query.offset);
     let words = query_words(&query.search);
@@ -250,9 +253,11 @@ async fn plain_page(
     offset: i64,
 ) -> Result<ContactPage> {
     let total: i64 = match scope {
-        Scope::All => sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
-            .fetch_one(&mut *conn)
-            .await?,
+        Scope::All => {
+            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
+                .fetch_one(&mut *conn)
+                .await?
+        }
         Scope::Owners(_) => {
             let mut qb = QueryBuilder::new("SELECT count(*) FROM contacts c WHERE 1");
             push_scope(&mut qb, scope);
@@ -288,7 +293,8 @@ async fn walk_page(
 ) -> Result<Option<ContactPage>> {
     let budget = WALK_BUDGET.max((offset + limit + 1) * WALK_PER_ROW);
     let order = query.sort.order_by(query.descending);
-    let mut qb = QueryBuilder::new("SELECT w.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE 1");
+    let mut qb =
+        QueryBuilder::new("SELECT w.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE 1");
     push_scope(&mut qb, scope);
     qb.push(" ORDER BY ")
         .push(&order)
@@ -424,7 +430,10 @@ async fn fetch_ids(conn: &mut SqliteConnection, ids: &[i64], order: &str) -> Res
     fetch(conn, qb).await
 }
 
-async fn fetch(conn: &mut SqliteConnection, mut qb: QueryBuilder<'_, Sqlite>) -> Result<Vec<Contact>> {
+async fn fetch(
+    conn: &mut SqliteConnection,
+    mut qb: QueryBuilder<'_, Sqlite>,
+) -> Result<Vec<Contact>> {
     let rows: Vec<ListedRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
     Ok(rows
         .into_iter()

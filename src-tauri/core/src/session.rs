@@ -79,7 +79,13 @@ impl Session {
         export::export(&self.store, &self.user().await?, format, out).await
     }
 
-    pub async fn add_user(&self, email: &str, name: &str, role: Role, team: Option<&str>) -> Result<User> {
+    pub async fn add_user(
+        &self,
+        email: &str,
+        name: &str,
+        role: Role,
+        team: Option<&str>,
+    ) -> Result<User> {
         users::add(&self.store, &self.user().await?, email, name, role, team).await
     }
 

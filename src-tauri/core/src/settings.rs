@@ -14,10 +14,12 @@ pub const DEFAULT_REGION: &str = "default_region";
 pub const DEFAULT_REGION_VALUE: &str = "US";
 
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
-        .bind(key)
-        .fetch_optional(&mut *conn)
-        .await?)
+    Ok(
+        sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
+            .bind(key)
+            .fetch_optional(&mut *conn)
+            .await?,
+    )
 }
 
 pub(crate) async fn put(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {

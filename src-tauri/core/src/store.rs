@@ -45,7 +45,9 @@ impl Store {
             .min_connections(1)
             .connect_with(options)
             .await
-            .map_err(|e| Error::Internal(format!("cannot open database {}: {e}", path.display())))?;
+            .map_err(|e| {
+                Error::Internal(format!("cannot open database {}: {e}", path.display()))
+            })?;
         MIGRATOR.run(&pool).await?;
         let store = Store {
             pool,

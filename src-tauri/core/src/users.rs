@@ -80,12 +80,11 @@ async fn load(conn: &mut SqliteConnection, row: UserRow) -> Result<User> {
 }
 
 pub async fn find_by_email(conn: &mut SqliteConnection, email: &str) -> Result<Option<User>> {
-    let row: Option<UserRow> = sqlx::query_as(
-        "SELECT id, email, name, role, created_at FROM users WHERE email = ?",
-    )
-    .bind(email.trim().to_lowercase())
-    .fetch_optional(&mut *conn)
-    .await?;
+    let row: Option<UserRow> =
+        sqlx::query_as("SELECT id, email, name, role, created_at FROM users WHERE email = ?")
+            .bind(email.trim().to_lowercase())
+            .fetch_optional(&mut *conn)
+            .await?;
     match row {
         Some(r) => Ok(Some(load(conn, r).await?)),
         None => Ok(None),
@@ -116,7 +115,12 @@ pub(crate) async fn ensure_local_owner(store: &Store) -> Result<()> {
         .fetch_one(&mut *tx)
         .await?;
         settings::put(&mut tx, settings::USER, &id.to_string()).await?;
-        settings::put(&mut tx, settings::DEFAULT_REGION, settings::DEFAULT_REGION_VALUE).await?;
+        settings::put(
+            &mut tx,
+            settings::DEFAULT_REGION,
+            settings::DEFAULT_REGION_VALUE,
+        )
+        .await?;
     }
     tx.commit().await?;
     Ok(())

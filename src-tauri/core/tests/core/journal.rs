@@ -15,11 +15,16 @@ async fn adding_a_contact_journals_one_batch_with_the_row_after() {
     let db = Db::new().await;
     let c = db
         .session
-        .add(&fields(&[("first_name", "Ann"), ("email", "ann@example.com")]), None)
+        .add(
+            &fields(&[("first_name", "Ann"), ("email", "ann@example.com")]),
+            None,
+        )
         .await
         .unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
-    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 1);
     let e = &entries[0];
     assert_eq!((e.kind.as_str(), e.op.as_str()), ("add", "insert"));
@@ -37,7 +42,10 @@ async fn an_edit_journals_the_values_before_and_after() {
     let db = Db::new().await;
     let c = db
         .session
-        .add(&fields(&[("email", "ann@example.com"), ("company", "Acme")]), None)
+        .add(
+            &fields(&[("email", "ann@example.com"), ("company", "Acme")]),
+            None,
+        )
         .await
         .unwrap();
     db.session
@@ -45,7 +53,9 @@ async fn an_edit_journals_the_values_before_and_after() {
         .await
         .unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
-    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap())
+        .await
+        .unwrap();
     assert_eq!(entries.len(), 2);
     let e = &entries[1];
     assert_eq!((e.kind.as_str(), e.op.as_str()), ("edit", "update"));
@@ -66,7 +76,13 @@ async fn an_edit_that_changes_nothing_journals_nothing() {
         .await
         .unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
-    assert_eq!(entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap().len(), 1);
+    assert_eq!(
+        entries_for(&mut conn, ENTITY, c.id.parse().unwrap())
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
 }
 
 #[tokio::test]
@@ -92,21 +108,38 @@ async fn delete_leaves_a_tombstone_and_purges_the_persons_data() {
     let db = Db::new().await;
     let c = db
         .session
-        .add(&fields(&[("first_name", "Ann"), ("email", "ann@example.com")]), None)
+        .add(
+            &fields(&[("first_name", "Ann"), ("email", "ann@example.com")]),
+            None,
+        )
         .await
         .unwrap();
-    db.session.edit(&c.id, &fields(&[("company", "Acme")])).await.unwrap();
+    db.session
+        .edit(&c.id, &fields(&[("company", "Acme")]))
+        .await
+        .unwrap();
     db.session.delete(&c.id).await.unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
-    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap()).await.unwrap();
-    assert_eq!(entries.len(), 3);
-    for e in &entries {
-        assert_eq!((e.before.as_deref(), e.after.as_deref()), (None, None), "{e:?}");
-    }
-    assert_eq!((entries[2].kind.as_str(), entries[2].op.as_str()), ("delete", "delete"));
-    let leftovers: i64 = sqlx::query_scalar("SELECT count(*) FROM journal WHERE before LIKE '%ann@%' OR after LIKE '%ann@%'")
-        .fetch_one(&mut *conn)
+    let entries = entries_for(&mut conn, ENTITY, c.id.parse().unwrap())
         .await
         .unwrap();
+    assert_eq!(entries.len(), 3);
+    for e in &entries {
+        assert_eq!(
+            (e.before.as_deref(), e.after.as_deref()),
+            (None, None),
+            "{e:?}"
+        );
+    }
+    assert_eq!(
+        (entries[2].kind.as_str(), entries[2].op.as_str()),
+        ("delete", "delete")
+    );
+    let leftovers: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM journal WHERE before LIKE '%ann@%' OR after LIKE '%ann@%'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .unwrap();
     assert_eq!(leftovers, 0);
 }

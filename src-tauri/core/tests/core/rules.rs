@@ -8,7 +8,9 @@ use crate::{fields, Db};
 #[test]
 fn email_is_trimmed_and_lowercased() {
     assert_eq!(
-        normalize_email("  Ann.Lee@Example.COM \t").unwrap().as_deref(),
+        normalize_email("  Ann.Lee@Example.COM \t")
+            .unwrap()
+            .as_deref(),
         Some("ann.lee@example.com")
     );
     assert_eq!(normalize_email("   ").unwrap(), None);
@@ -75,7 +77,11 @@ async fn a_national_phone_takes_the_contacts_country_before_the_default_region()
     let c = db
         .session
         .add(
-            &fields(&[("email", "a@example.com"), ("mobile_phone", "07911 123456"), ("country", "United Kingdom")]),
+            &fields(&[
+                ("email", "a@example.com"),
+                ("mobile_phone", "07911 123456"),
+                ("country", "United Kingdom"),
+            ]),
             None,
         )
         .await
@@ -83,14 +89,27 @@ async fn a_national_phone_takes_the_contacts_country_before_the_default_region()
     assert_eq!(c.mobile_phone.as_deref(), Some("+447911123456"));
     let c = db
         .session
-        .add(&fields(&[("email", "b@example.com"), ("mobile_phone", "(201) 555-0123")]), None)
+        .add(
+            &fields(&[
+                ("email", "b@example.com"),
+                ("mobile_phone", "(201) 555-0123"),
+            ]),
+            None,
+        )
         .await
         .unwrap();
-    assert_eq!(c.mobile_phone.as_deref(), Some("+12015550123"), "default region US");
+    assert_eq!(
+        c.mobile_phone.as_deref(),
+        Some("+12015550123"),
+        "default region US"
+    );
     db.session.set_default_region("fr").await.unwrap();
     let c = db
         .session
-        .add(&fields(&[("email", "c@example.com"), ("phone", "01 41 63 90 35")]), None)
+        .add(
+            &fields(&[("email", "c@example.com"), ("phone", "01 41 63 90 35")]),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(c.phone.as_deref(), Some("+33141639035"));
@@ -101,14 +120,20 @@ async fn a_contact_needs_an_email_or_a_mobile_phone() {
     let db = Db::new().await;
     let err = db
         .session
-        .add(&fields(&[("first_name", "Ann"), ("phone", "+12015550123")]), None)
+        .add(
+            &fields(&[("first_name", "Ann"), ("phone", "+12015550123")]),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Invalid);
     assert!(err.to_string().contains("email or a mobile phone"), "{err}");
     let ok = db
         .session
-        .add(&fields(&[("first_name", "Ann"), ("mobile_phone", "+12015550123")]), None)
+        .add(
+            &fields(&[("first_name", "Ann"), ("mobile_phone", "+12015550123")]),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(ok.email, None);
@@ -119,13 +144,19 @@ async fn status_accepts_any_case_and_refuses_unknown_values() {
     let db = Db::new().await;
     let c = db
         .session
-        .add(&fields(&[("email", "a@example.com"), ("status", "sales-qualified")]), None)
+        .add(
+            &fields(&[("email", "a@example.com"), ("status", "sales-qualified")]),
+            None,
+        )
         .await
         .unwrap();
     assert_eq!(c.status.as_deref(), Some("Sales qualified"));
     let err = db
         .session
-        .add(&fields(&[("email", "b@example.com"), ("status", "hot")]), None)
+        .add(
+            &fields(&[("email", "b@example.com"), ("status", "hot")]),
+            None,
+        )
         .await
         .unwrap_err();
     assert_eq!(err.field(), Some("status"));
@@ -136,7 +167,14 @@ async fn a_taken_email_is_refused_naming_the_other_contact() {
     let db = Db::new().await;
     let ann = db
         .session
-        .add(&fields(&[("first_name", "Ann"), ("last_name", "Lee"), ("email", "ann@example.com")]), None)
+        .add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("last_name", "Lee"),
+                ("email", "ann@example.com"),
+            ]),
+            None,
+        )
         .await
         .unwrap();
     let err = db
@@ -154,7 +192,13 @@ async fn a_taken_email_is_refused_naming_the_other_contact() {
 async fn a_taken_mobile_phone_in_another_format_is_refused() {
     let db = Db::new().await;
     db.session
-        .add(&fields(&[("email", "a@example.com"), ("mobile_phone", "+1 201 555 0123")]), None)
+        .add(
+            &fields(&[
+                ("email", "a@example.com"),
+                ("mobile_phone", "+1 201 555 0123"),
+            ]),
+            None,
+        )
         .await
         .unwrap();
     let b = db
@@ -178,7 +222,11 @@ async fn an_edit_clears_a_field_given_empty_and_keeps_fields_not_given() {
     let c = db
         .session
         .add(
-            &fields(&[("email", "a@example.com"), ("company", "Acme"), ("job_title", "CTO")]),
+            &fields(&[
+                ("email", "a@example.com"),
+                ("company", "Acme"),
+                ("job_title", "CTO"),
+            ]),
             None,
         )
         .await
@@ -203,7 +251,14 @@ async fn clearing_both_identifiers_is_refused() {
         .add(&fields(&[("email", "a@example.com")]), None)
         .await
         .unwrap();
-    let err = db.session.edit(&c.id, &fields(&[("email", "")])).await.unwrap_err();
+    let err = db
+        .session
+        .edit(&c.id, &fields(&[("email", "")]))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Invalid);
-    assert_eq!(db.session.get(&c.id).await.unwrap().email.as_deref(), Some("a@example.com"));
+    assert_eq!(
+        db.session.get(&c.id).await.unwrap().email.as_deref(),
+        Some("a@example.com")
+    );
 }

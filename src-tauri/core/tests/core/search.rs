@@ -25,7 +25,10 @@ fn names(rows: &[Contact]) -> Vec<String> {
 #[test]
 fn words_are_folded_and_split_on_punctuation() {
     let w: Vec<String> = words("José O'Brien-Smith <JOSE.obrien@Example.COM>").collect();
-    assert_eq!(w, ["jose", "o", "brien", "smith", "jose", "obrien", "example", "com"]);
+    assert_eq!(
+        w,
+        ["jose", "o", "brien", "smith", "jose", "obrien", "example", "com"]
+    );
 }
 
 #[test]
@@ -38,17 +41,62 @@ fn a_query_that_looks_like_a_phone_is_one_run_of_digits() {
 async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
     let db = Db::new().await;
     let s = &db.session;
-    s.add(&fields(&[("first_name", "Ann"), ("last_name", "Lee"), ("email", "ann.lee@acme.com"), ("company", "Acme Widgets")]), None).await.unwrap();
-    s.add(&fields(&[("first_name", "José"), ("last_name", "Núñez"), ("email", "jn@globex.com"), ("mobile_phone", "+44 7911 123456")]), None).await.unwrap();
-    s.add(&fields(&[("first_name", "Bob"), ("email", "bob@initech.com"), ("company", "Initech")]), None).await.unwrap();
+    s.add(
+        &fields(&[
+            ("first_name", "Ann"),
+            ("last_name", "Lee"),
+            ("email", "ann.lee@acme.com"),
+            ("company", "Acme Widgets"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.add(
+        &fields(&[
+            ("first_name", "José"),
+            ("last_name", "Núñez"),
+            ("email", "jn@globex.com"),
+            ("mobile_phone", "+44 7911 123456"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.add(
+        &fields(&[
+            ("first_name", "Bob"),
+            ("email", "bob@initech.com"),
+            ("company", "Initech"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(names(&search(s, "ann", 10).await), ["Ann Lee"]);
     assert_eq!(names(&search(s, "WIDG", 10).await), ["Ann Lee"]);
     assert_eq!(names(&search(s, "jose nun", 10).await), ["José Núñez"]);
     assert_eq!(names(&search(s, "globex", 10).await), ["José Núñez"]);
-    assert_eq!(names(&search(s, "07911 123", 10).await), ["José Núñez"], "national form");
-    assert_eq!(names(&search(s, "+44 7911", 10).await), ["José Núñez"], "international form");
-    assert_eq!(names(&search(s, "ann bob", 10).await), Vec::<String>::new(), "every word must match");
-    assert_eq!(names(&search(s, "ee", 10).await), Vec::<String>::new(), "prefixes, not infixes");
+    assert_eq!(
+        names(&search(s, "07911 123", 10).await),
+        ["José Núñez"],
+        "national form"
+    );
+    assert_eq!(
+        names(&search(s, "+44 7911", 10).await),
+        ["José Núñez"],
+        "international form"
+    );
+    assert_eq!(
+        names(&search(s, "ann bob", 10).await),
+        Vec::<String>::new(),
+        "every word must match"
+    );
+    assert_eq!(
+        names(&search(s, "ee", 10).await),
+        Vec::<String>::new(),
+        "prefixes, not infixes"
+    );
     assert_eq!(search(s, "", 10).await.len(), 3);
 }
 
@@ -56,10 +104,45 @@ async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
 async fn sorting_by_each_column_in_both_directions() {
     let db = Db::new().await;
     let s = &db.session;
-    s.add(&fields(&[("first_name", "Ann"), ("last_name", "Young"), ("email", "c@example.com"), ("company", "beta")]), None).await.unwrap();
-    s.add(&fields(&[("first_name", "Zed"), ("last_name", "Adams"), ("email", "b@example.com"), ("company", "Alpha")]), None).await.unwrap();
-    s.add(&fields(&[("first_name", "Cy"), ("last_name", "Moss"), ("email", "a@example.com"), ("company", "Gamma")]), None).await.unwrap();
-    let by = |sort, descending| ListQuery { sort, descending, limit: 10, ..Default::default() };
+    s.add(
+        &fields(&[
+            ("first_name", "Ann"),
+            ("last_name", "Young"),
+            ("email", "c@example.com"),
+            ("company", "beta"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.add(
+        &fields(&[
+            ("first_name", "Zed"),
+            ("last_name", "Adams"),
+            ("email", "b@example.com"),
+            ("company", "Alpha"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    s.add(
+        &fields(&[
+            ("first_name", "Cy"),
+            ("last_name", "Moss"),
+            ("email", "a@example.com"),
+            ("company", "Gamma"),
+        ]),
+        None,
+    )
+    .await
+    .unwrap();
+    let by = |sort, descending| ListQuery {
+        sort,
+        descending,
+        limit: 10,
+        ..Default::default()
+    };
     let page = s.list(&by(SortColumn::Name, false)).await.unwrap();
     assert_eq!(names(&page.rows), ["Zed Adams", "Cy Moss", "Ann Young"]);
     let page = s.list(&by(SortColumn::Name, true)).await.unwrap();
@@ -67,7 +150,11 @@ async fn sorting_by_each_column_in_both_directions() {
     let page = s.list(&by(SortColumn::Email, false)).await.unwrap();
     assert_eq!(names(&page.rows), ["Cy Moss", "Zed Adams", "Ann Young"]);
     let page = s.list(&by(SortColumn::Company, false)).await.unwrap();
-    assert_eq!(names(&page.rows), ["Zed Adams", "Ann Young", "Cy Moss"], "case-insensitive");
+    assert_eq!(
+        names(&page.rows),
+        ["Zed Adams", "Ann Young", "Cy Moss"],
+        "case-insensitive"
+    );
     let page = s.list(&by(SortColumn::UpdatedAt, true)).await.unwrap();
     assert_eq!(names(&page.rows), ["Cy Moss", "Zed Adams", "Ann Young"]);
 }
@@ -76,9 +163,22 @@ async fn sorting_by_each_column_in_both_directions() {
 async fn pages_follow_one_another_and_report_the_total() {
     let db = Db::new().await;
     for i in 0..25 {
-        db.session.add(&fields(&[("last_name", &format!("Name{i:02}")), ("email", &format!("p{i}@example.com"))]), None).await.unwrap();
+        db.session
+            .add(
+                &fields(&[
+                    ("last_name", &format!("Name{i:02}")),
+                    ("email", &format!("p{i}@example.com")),
+                ]),
+                None,
+            )
+            .await
+            .unwrap();
     }
-    let page = |offset| ListQuery { offset, limit: 10, ..Default::default() };
+    let page = |offset| ListQuery {
+        offset,
+        limit: 10,
+        ..Default::default()
+    };
     let p1 = db.session.list(&page(0)).await.unwrap();
     let p3 = db.session.list(&page(20)).await.unwrap();
     assert_eq!((p1.total, p1.has_more, p1.rows.len()), (Some(25), true, 10));
@@ -97,8 +197,14 @@ fn expected(all: &[Contact], query: &str) -> Vec<String> {
                 .flatten()
                 .flat_map(|t| words(t).collect::<Vec<_>>())
                 .collect();
-            have.extend(c.mobile_phone.iter().map(|p| p.trim_start_matches('+').to_string()));
-            wanted.iter().all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
+            have.extend(
+                c.mobile_phone
+                    .iter()
+                    .map(|p| p.trim_start_matches('+').to_string()),
+            );
+            wanted
+                .iter()
+                .all(|w| have.iter().any(|h| h.starts_with(w.as_str())))
         })
         .map(|c| c.id.clone())
         .collect()
@@ -113,36 +219,77 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
     // 6,000 contacts: "smith" is a clustered surname (2,600 of them, sorted together),
     // "s" and "e" are dense, "zoe" is sparse.
     for i in 0..6_000 {
-        let first = if i % 997 == 0 { "Zoe" } else { firsts[i % firsts.len()] };
-        let last = if i % 7 < 3 { "Smith" } else { lasts[i % lasts.len()] };
-        s.add(&fields(&[
-            ("first_name", first),
-            ("last_name", last),
-            ("email", &format!("{}.{}{i}@example.com", first.to_lowercase(), last.to_lowercase())),
-        ]), None)
+        let first = if i % 997 == 0 {
+            "Zoe"
+        } else {
+            firsts[i % firsts.len()]
+        };
+        let last = if i % 7 < 3 {
+            "Smith"
+        } else {
+            lasts[i % lasts.len()]
+        };
+        s.add(
+            &fields(&[
+                ("first_name", first),
+                ("last_name", last),
+                (
+                    "email",
+                    &format!(
+                        "{}.{}{i}@example.com",
+                        first.to_lowercase(),
+                        last.to_lowercase()
+                    ),
+                ),
+            ]),
+            None,
+        )
         .await
         .unwrap();
     }
     let mut all = Vec::new();
     loop {
-        let page = s.list(&ListQuery { offset: all.len() as u32, limit: 1000, ..Default::default() }).await.unwrap();
+        let page = s
+            .list(&ListQuery {
+                offset: all.len() as u32,
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
         all.extend(page.rows);
         if !page.has_more {
             break;
         }
     }
     assert_eq!(all.len(), 6_000);
-    for query in ["s", "e", "smith", "sm", "zoe", "sam smi", "jo", "example", "john.sm", "x"] {
+    for query in [
+        "s", "e", "smith", "sm", "zoe", "sam smi", "jo", "example", "john.sm", "x",
+    ] {
         let want = expected(&all, query);
         for (offset, limit) in [(0u32, 100u32), (100, 100), (2_500, 50)] {
             let page = s
-                .list(&ListQuery { search: query.into(), offset, limit, ..Default::default() })
+                .list(&ListQuery {
+                    search: query.into(),
+                    offset,
+                    limit,
+                    ..Default::default()
+                })
                 .await
                 .unwrap();
             let got: Vec<String> = page.rows.iter().map(|c| c.id.clone()).collect();
-            let slice: Vec<String> = want.iter().skip(offset as usize).take(limit as usize).cloned().collect();
+            let slice: Vec<String> = want
+                .iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .cloned()
+                .collect();
             assert_eq!(got, slice, "query {query:?} offset {offset}");
-            assert_eq!(page.has_more, want.len() > (offset + limit) as usize, "query {query:?} offset {offset}");
+            assert_eq!(
+                page.has_more,
+                want.len() > (offset + limit) as usize,
+                "query {query:?} offset {offset}"
+            );
             if let Some(total) = page.total {
                 assert_eq!(total as usize, want.len(), "query {query:?}");
             }

@@ -8,9 +8,15 @@ use crate::{fields, Db};
 async fn a_new_database_is_wal_with_foreign_keys_and_its_local_owner_as_admin() {
     let db = Db::new().await;
     let mut conn = db.store().pool().acquire().await.unwrap();
-    let mode: String = sqlx::query_scalar("PRAGMA journal_mode").fetch_one(&mut *conn).await.unwrap();
+    let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert_eq!(mode, "wal");
-    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys").fetch_one(&mut *conn).await.unwrap();
+    let fk: i64 = sqlx::query_scalar("PRAGMA foreign_keys")
+        .fetch_one(&mut *conn)
+        .await
+        .unwrap();
     assert_eq!(fk, 1);
     let user = db.session.user().await.unwrap();
     assert_eq!(user.email, users::LOCAL_OWNER_EMAIL);
@@ -21,11 +27,17 @@ async fn a_new_database_is_wal_with_foreign_keys_and_its_local_owner_as_admin() 
 #[tokio::test]
 async fn reopening_keeps_contacts_and_does_not_add_a_second_owner() {
     let db = Db::new().await;
-    db.session.add(&fields(&[("email", "a@example.com")]), None).await.unwrap();
+    db.session
+        .add(&fields(&[("email", "a@example.com")]), None)
+        .await
+        .unwrap();
     let path = db.store().path().to_path_buf();
     db.store().close().await;
     let store = cardfile_core::Store::open(&path).await.unwrap();
-    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users").fetch_one(store.pool()).await.unwrap();
+    let users: i64 = sqlx::query_scalar("SELECT count(*) FROM users")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
     assert_eq!(users, 1);
     assert_eq!(cardfile_core::contacts::count(&store).await.unwrap(), 1);
 }
@@ -33,29 +45,82 @@ async fn reopening_keeps_contacts_and_does_not_add_a_second_owner() {
 #[tokio::test]
 async fn deleting_removes_the_contact_and_its_search_terms() {
     let db = Db::new().await;
-    let c = db.session.add(&fields(&[("first_name", "Zebedee"), ("email", "z@example.com")]), None).await.unwrap();
+    let c = db
+        .session
+        .add(
+            &fields(&[("first_name", "Zebedee"), ("email", "z@example.com")]),
+            None,
+        )
+        .await
+        .unwrap();
     db.session.delete(&c.id).await.unwrap();
-    assert_eq!(db.session.get(&c.id).await.unwrap_err().code(), ErrorCode::NotFound);
-    let terms: i64 = sqlx::query_scalar("SELECT count(*) FROM search_terms").fetch_one(db.store().pool()).await.unwrap();
+    assert_eq!(
+        db.session.get(&c.id).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
+    let terms: i64 = sqlx::query_scalar("SELECT count(*) FROM search_terms")
+        .fetch_one(db.store().pool())
+        .await
+        .unwrap();
     assert_eq!(terms, 0);
-    let page = db.session.list(&ListQuery { search: "zeb".into(), limit: 10, ..Default::default() }).await.unwrap();
+    let page = db
+        .session
+        .list(&ListQuery {
+            search: "zeb".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
     assert!(page.rows.is_empty());
-    assert_eq!(db.session.delete(&c.id).await.unwrap_err().code(), ErrorCode::NotFound);
+    assert_eq!(
+        db.session.delete(&c.id).await.unwrap_err().code(),
+        ErrorCode::NotFound
+    );
 }
 
 #[tokio::test]
 async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() {
     let db = Db::new().await;
-    db.session.add(&fields(&[("email", "owners@example.com")]), None).await.unwrap();
-    db.session.add_user("mia@example.com", "Mia", Role::Member, None).await.unwrap();
-    let mia = cardfile_core::Session::new(db.store().clone(), Some("mia@example.com".into())).await.unwrap();
-    let own = mia.add(&fields(&[("email", "mine@example.com")]), None).await.unwrap();
-    let page = mia.list(&ListQuery { limit: 50, ..Default::default() }).await.unwrap();
-    assert_eq!(page.rows.iter().map(|c| c.id.clone()).collect::<Vec<_>>(), vec![own.id.clone()]);
+    db.session
+        .add(&fields(&[("email", "owners@example.com")]), None)
+        .await
+        .unwrap();
+    db.session
+        .add_user("mia@example.com", "Mia", Role::Member, None)
+        .await
+        .unwrap();
+    let mia = cardfile_core::Session::new(db.store().clone(), Some("mia@example.com".into()))
+        .await
+        .unwrap();
+    let own = mia
+        .add(&fields(&[("email", "mine@example.com")]), None)
+        .await
+        .unwrap();
+    let page = mia
+        .list(&ListQuery {
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        page.rows.iter().map(|c| c.id.clone()).collect::<Vec<_>>(),
+        vec![own.id.clone()]
+    );
     assert_eq!(page.total, Some(1));
-    let err = mia.edit(&own.id, &fields(&[("email", "owners@example.com")])).await.unwrap_err();
+    let err = mia
+        .edit(&own.id, &fields(&[("email", "owners@example.com")]))
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::CannotSave);
-    assert!(!err.to_string().contains("owners@"), "reveals nothing: {err}");
-    let err = mia.add_user("x@example.com", "X", Role::Member, None).await.unwrap_err();
+    assert!(
+        !err.to_string().contains("owners@"),
+        "reveals nothing: {err}"
+    );
+    let err = mia
+        .add_user("x@example.com", "X", Role::Member, None)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
 }
