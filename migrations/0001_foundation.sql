@@ -57,9 +57,9 @@ CREATE TABLE contacts (
 );
 
 -- One index per sortable column, with id as the tie-breaker, so a page is an index walk.
--- The name index (the default order) also covers search_text, so a type-ahead walk in
--- name order tests each contact without leaving the index.
-CREATE INDEX contacts_by_name ON contacts (sort_name, id, search_text);
+-- The name index (the default order) also covers search_text and owner_id, so a
+-- type-ahead walk in name order tests each contact without leaving the index.
+CREATE INDEX contacts_by_name ON contacts (sort_name, id, search_text, owner_id);
 CREATE INDEX contacts_by_email ON contacts (email, id);
 CREATE INDEX contacts_by_mobile_phone ON contacts (mobile_phone, id);
 CREATE INDEX contacts_by_company ON contacts (company COLLATE NOCASE, id);
@@ -67,13 +67,20 @@ CREATE INDEX contacts_by_job_title ON contacts (job_title COLLATE NOCASE, id);
 CREATE INDEX contacts_by_updated_at ON contacts (updated_at, id);
 CREATE INDEX contacts_by_owner ON contacts (owner_id);
 
--- Word-prefix search: one row per (word, contact). A prefix is a range over `term`, which
--- stops early with LIMIT; sort_name rides along so results sort without visiting contacts.
+-- Word-prefix search (search.rs): one row per (word, contact), each word's contacts kept
+-- in name order, so the first page of a word's matches is a short index walk.
 CREATE TABLE search_terms (
     term        TEXT NOT NULL,
-    contact_id  INTEGER NOT NULL,
     sort_name   TEXT NOT NULL,
-    PRIMARY KEY (term, contact_id)
+    contact_id  INTEGER NOT NULL,
+    PRIMARY KEY (term, sort_name, contact_id)
+) WITHOUT ROWID;
+
+-- Every distinct word with how many contacts have it: a prefix's words and their counts
+-- without reading their contacts, which is how a search picks its plan.
+CREATE TABLE search_vocab (
+    term  TEXT PRIMARY KEY,
+    n     INTEGER NOT NULL
 ) WITHOUT ROWID;
 
 -- The contact count the window shows, kept exact by triggers so it never needs a scan.

@@ -1,7 +1,7 @@
 //! Adding, editing, showing, listing and deleting contacts: each one transaction that
 //! writes the row, its search terms and its journal entry together, or nothing.
 
-use sqlx::{QueryBuilder, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use crate::contact::{Contact, ContactFields, ContactRow};
 use crate::error::{Error, Result};
@@ -135,33 +135,13 @@ pub(crate) async fn write_row(
         .bind(&derived.search_text);
     let query = if insert { query } else { query.bind(row.id) };
     let id: i64 = query.fetch_one(&mut *conn).await?;
-    if !derived.terms.is_empty() {
-        let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, contact_id, sort_name) ");
-        qb.push_values(&derived.terms, |mut b, term| {
-            b.push_bind(term)
-                .push_bind(id)
-                .push_bind(&derived.sort_name);
-        });
-        qb.build().execute(&mut *conn).await?;
-    }
+    search::add_terms(conn, id, &derived).await?;
     Ok(id)
 }
 
 /// Removes the search terms of `row` as stored.
 pub(crate) async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {
-    let terms = search::derive(row).terms;
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE contact_id = ");
-    qb.push_bind(row.id).push(" AND term IN (");
-    let mut sep = qb.separated(", ");
-    for t in &terms {
-        sep.push_bind(t.as_str());
-    }
-    qb.push(")");
-    qb.build().execute(&mut *conn).await?;
-    Ok(())
+    search::remove_terms(conn, row.id, &search::derive(row)).await
 }
 
 /// Adds a contact owned by `owner` (default: the acting user).

@@ -1,11 +1,16 @@
-//! Type-ahead search and paging in SQL: word prefixes over a sorted term index, planned so
-//! that a page costs a bounded amount of work even over a million contacts.
+//! Type-ahead search and paging in SQL, planned so that a page costs a bounded amount of
+//! work even over a million contacts.
 //!
-//! A prefix is a range over `search_terms.term`. When the rarest word of the query has few
-//! matches, they are all fetched and sorted (cheap: few). When it has many, matches are
-//! dense, so walking the contacts in the requested order and testing each one finds a page
-//! after a short walk; if the matches turn out to be clustered (a common surname, say) and
-//! the walk runs past its budget, the matches are fetched and sorted after all.
+//! Every word of every contact is a row of `search_terms`, kept in name order per word;
+//! `search_vocab` lists the distinct words with their counts. A query word is a prefix:
+//! - a *narrow* prefix (few distinct words, say "smi": smith, smits) drives the search: its
+//!   words' contacts are read in name order, a short walk per word, and each candidate is
+//!   tested for the other query words on the covering name index;
+//! - a query of only *broad* prefixes ("s", "jo") matches densely, so walking all contacts
+//!   in order and testing each finds a page quickly (within a budget; past it, the matches
+//!   are gathered and sorted after all).
+//!
+//! Other sort orders gather the matches and sort them.
 
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -15,8 +20,10 @@ use crate::contact::{Contact, ContactRow};
 use crate::error::Result;
 use crate::phone;
 
-/// Below this many term matches for its rarest word, a search fetches and sorts them all.
-const SPARSE_LIMIT: i64 = 5_000;
+/// A prefix with at most this many distinct words is narrow: it can drive a search.
+const NARROW: usize = 8;
+/// Up to this many matches, a search also counts them (the window shows the total).
+const COUNT_LIMIT: i64 = 5_000;
 /// How many contacts a dense search may walk before it gives up walking (about 7 ms over
 /// the covering name index); deeper pages may walk proportionally further.
 const WALK_BUDGET: i64 = 40_000;
@@ -85,15 +92,28 @@ pub fn fold(text: &str) -> String {
         .collect()
 }
 
-/// The words of `text` as the index stores them.
-pub fn words(text: &str) -> impl Iterator<Item = String> + '_ {
-    let folded = fold(text);
-    folded
-        .split(|c: char| !c.is_alphanumeric())
-        .filter(|w| !w.is_empty())
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
+/// The words of `text` as the index stores them: folded, split at anything that is not a
+/// letter or digit, and between letters and digits ("smith42" is "smith" and "42").
+pub fn words(text: &str) -> impl Iterator<Item = String> {
+    let mut out = Vec::new();
+    let mut word = String::new();
+    let mut digits = false;
+    for c in fold(text).chars() {
+        if c.is_alphanumeric() {
+            let is_digit = c.is_ascii_digit();
+            if !word.is_empty() && is_digit != digits {
+                out.push(std::mem::take(&mut word));
+            }
+            digits = is_digit;
+            word.push(c);
+        } else if !word.is_empty() {
+            out.push(std::mem::take(&mut word));
+        }
+    }
+    if !word.is_empty() {
+        out.push(word);
+    }
+    out.into_iter()
 }
 
 /// The words a search query asks for. A query that looks like a phone number
@@ -208,6 +228,64 @@ fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
     }
 }
 
+/// Adds contact `id`'s words to the index (and their counts to the vocabulary).
+pub(crate) async fn add_terms(
+    conn: &mut SqliteConnection,
+    id: i64,
+    derived: &Derived,
+) -> Result<()> {
+    if derived.terms.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, sort_name, contact_id) ");
+    qb.push_values(&derived.terms, |mut b, term| {
+        b.push_bind(term)
+            .push_bind(&derived.sort_name)
+            .push_bind(id);
+    });
+    qb.build().execute(&mut *conn).await?;
+    let mut qb = QueryBuilder::new("INSERT INTO search_vocab (term, n) ");
+    qb.push_values(&derived.terms, |mut b, term| {
+        b.push_bind(term).push("1");
+    });
+    qb.push(" ON CONFLICT (term) DO UPDATE SET n = n + 1");
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+/// Removes contact `id`'s words, as `derived` from its stored row, from the index.
+pub(crate) async fn remove_terms(
+    conn: &mut SqliteConnection,
+    id: i64,
+    derived: &Derived,
+) -> Result<()> {
+    if derived.terms.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE sort_name = ");
+    qb.push_bind(derived.sort_name.clone())
+        .push(" AND contact_id = ")
+        .push_bind(id);
+    push_terms(&mut qb, &derived.terms);
+    qb.build().execute(&mut *conn).await?;
+    let mut qb = QueryBuilder::new("UPDATE search_vocab SET n = n - 1 WHERE 1");
+    push_terms(&mut qb, &derived.terms);
+    qb.build().execute(&mut *conn).await?;
+    let mut qb = QueryBuilder::new("DELETE FROM search_vocab WHERE n <= 0");
+    push_terms(&mut qb, &derived.terms);
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+fn push_terms(qb: &mut QueryBuilder<'_, Sqlite>, terms: &[String]) {
+    qb.push(" AND term IN (");
+    let mut sep = qb.separated(", ");
+    for t in terms {
+        sep.push_bind(t.clone());
+    }
+    qb.push(")");
+}
+
 /// One page of contacts for `query`, within `scope`.
 pub async fn page(
     conn: &mut SqliteConnection,
@@ -220,29 +298,79 @@ pub async fn page(
     if words.is_empty() {
         return plain_page(conn, scope, query, limit, offset).await;
     }
-    // The rarest word decides the plan.
-    let mut rarest: Option<(String, i64)> = None;
-    for w in &words {
-        let n: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM (SELECT 1 FROM search_terms WHERE term >= ?1 AND term < ?2 LIMIT ?3)",
+    // What each word's prefix covers: its distinct words (up to NARROW + 1). Narrow words
+    // also bound where in name order a match can be: a contact matching "john" and "smi"
+    // sorts among the Smiths.
+    let mut narrow: Vec<(usize, Vec<String>)> = Vec::new();
+    let mut span: Option<(String, String)> = None;
+    for (i, w) in words.iter().enumerate() {
+        let terms: Vec<String> = sqlx::query_scalar(
+            "SELECT term FROM search_vocab WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3",
         )
         .bind(w)
         .bind(prefix_end(w))
-        .bind(SPARSE_LIMIT)
-        .fetch_one(&mut *conn)
+        .bind((NARROW + 1) as i64)
+        .fetch_all(&mut *conn)
         .await?;
-        if rarest.as_ref().is_none_or(|(_, best)| n < *best) {
-            rarest = Some((w.clone(), n));
+        if terms.is_empty() {
+            return Ok(ContactPage {
+                rows: Vec::new(),
+                total: Some(0),
+                has_more: false,
+            });
+        }
+        if terms.len() <= NARROW {
+            let (lo, hi): (String, String) = sqlx::query_as(
+                "SELECT min((SELECT sort_name FROM search_terms t WHERE t.term = v.term ORDER BY sort_name LIMIT 1)), \
+                        max((SELECT sort_name FROM search_terms t WHERE t.term = v.term ORDER BY sort_name DESC LIMIT 1)) \
+                 FROM search_vocab v WHERE v.term >= ?1 AND v.term < ?2",
+            )
+            .bind(w)
+            .bind(prefix_end(w))
+            .fetch_one(&mut *conn)
+            .await?;
+            span = Some(match span {
+                None => (lo, hi),
+                Some((a, b)) => (a.max(lo), b.min(hi)),
+            });
+            narrow.push((i, terms));
         }
     }
-    let (rare, count) = rarest.expect("query_words is not empty");
-    if count >= SPARSE_LIMIT {
-        if let Some(page) = walk_page(conn, scope, query, &words, limit, offset).await? {
-            return Ok(page);
+    if let (SortColumn::Name, Some(span)) = (query.sort, &span) {
+        if span.0 > span.1 {
+            return Ok(ContactPage {
+                rows: Vec::new(),
+                total: Some(0),
+                has_more: false,
+            });
         }
+        // The driver is the narrow word with the fewest contacts inside the span.
+        let mut best: Option<(usize, Vec<String>, i64)> = None;
+        for (i, terms) in narrow {
+            // Past COUNT_LIMIT the number only says "many".
+            let count = count_in_span(conn, &terms, span, COUNT_LIMIT + 1).await?;
+            if best.as_ref().is_none_or(|(_, _, n)| count < *n) {
+                best = Some((i, terms, count));
+            }
+        }
+        let (i, terms, count) = best.expect("a span comes from a narrow word");
+        let others: Vec<String> = words
+            .iter()
+            .enumerate()
+            .filter(|(j, _)| *j != i)
+            .map(|(_, w)| w.clone())
+            .collect();
+        let driver = Driver {
+            terms: &terms,
+            count,
+            span,
+        };
+        return driven_page(conn, scope, query, &driver, &others, limit, offset).await;
     }
-    let sparse = count < SPARSE_LIMIT;
-    gathered_page(conn, scope, query, &words, &rare, sparse, limit, offset).await
+    if let Some(page) = walk_page(conn, scope, query, &words, limit, offset).await? {
+        return Ok(page);
+    }
+    gathered_page(conn, scope, query, &words, limit, offset).await
 }
 
 async fn plain_page(
@@ -324,33 +452,139 @@ async fn walk_page(
 
 /// Sparse (or clustered) matches: gather every contact matching the rarest word, test the
 /// other words, sort, and cut the page out. The total comes for free.
-#[allow(clippy::too_many_arguments)]
+/// Name order, led by a narrow word: each of its words' contacts are read in name order
+/// (a short walk per word, merged by SQLite), the other query words are tested on the
+/// covering name index, and the walk grows only until the page is full.
+/// How many index entries `terms` have inside `span`, counting no further than `cap`.
+async fn count_in_span(
+    conn: &mut SqliteConnection,
+    terms: &[String],
+    span: &(String, String),
+    cap: i64,
+) -> Result<i64> {
+    let mut qb =
+        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM search_terms WHERE sort_name >= ");
+    qb.push_bind(span.0.clone())
+        .push(" AND sort_name <= ")
+        .push_bind(span.1.clone());
+    push_terms(&mut qb, terms);
+    qb.push(" LIMIT ").push_bind(cap).push(")");
+    Ok(qb.build_query_scalar().fetch_one(&mut *conn).await?)
+}
+
+/// The narrow word that leads a search: its distinct words, how many contacts have them,
+/// and the span of name order where every query word can match.
+struct Driver<'a> {
+    terms: &'a [String],
+    count: i64,
+    span: &'a (String, String),
+}
+
+async fn driven_page(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    query: &ListQuery,
+    driver: &Driver<'_>,
+    others: &[String],
+    limit: i64,
+    offset: i64,
+) -> Result<ContactPage> {
+    let Driver {
+        terms,
+        mut count,
+        span,
+    } = *driver;
+    let dir = if query.descending { "DESC" } else { "ASC" };
+    let wanted = offset + limit + 1;
+    let filtered = !others.is_empty() || *scope != Scope::All;
+    // Read all of the word's contacts in the span when few; else enough for the page
+    // (more when other words filter them or one contact matches through two words).
+    let mut k = if count <= COUNT_LIMIT { count } else { wanted };
+    loop {
+        let mut qb = QueryBuilder::new("WITH cand(contact_id, sort_name) AS (");
+        for (n, t) in terms.iter().enumerate() {
+            if n > 0 {
+                qb.push(" UNION ALL ");
+            }
+            qb.push("SELECT * FROM (SELECT contact_id, sort_name FROM search_terms WHERE term = ")
+                .push_bind(t.clone())
+                .push(" AND sort_name >= ")
+                .push_bind(span.0.clone())
+                .push(" AND sort_name <= ")
+                .push_bind(span.1.clone())
+                .push(format!(
+                    " ORDER BY sort_name {dir}, contact_id {dir} LIMIT "
+                ))
+                .push_bind(k)
+                .push(")");
+        }
+        qb.push(") SELECT DISTINCT cand.contact_id FROM cand");
+        if filtered {
+            qb.push(
+                " JOIN contacts c INDEXED BY contacts_by_name \
+                 ON c.sort_name = cand.sort_name AND c.id = cand.contact_id WHERE 1",
+            );
+            push_scope(&mut qb, scope);
+            push_words(&mut qb, others);
+        }
+        qb.push(format!(
+            " ORDER BY cand.sort_name {dir}, cand.contact_id {dir}"
+        ));
+        // Every contact of the word inside the span was read: nothing further can match.
+        let complete = k >= count;
+        let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+        if (ids.len() as i64) >= wanted || complete {
+            let total = complete.then_some(ids.len() as u32);
+            let has_more = ids.len() as i64 > offset + limit;
+            let page: Vec<i64> = ids
+                .into_iter()
+                .skip(offset as usize)
+                .take(limit as usize)
+                .collect();
+            let rows = fetch_ids(conn, &page, &query.sort.order_by(query.descending)).await?;
+            return Ok(ContactPage {
+                rows,
+                total,
+                has_more,
+            });
+        }
+        if count > COUNT_LIMIT {
+            // `count` was only "many": the walk grows until it reads them all, if need be.
+            count = count_in_span(conn, terms, span, i64::MAX).await?;
+        }
+        // Grow by what this pass found: the next one should fill the page.
+        let found = ids.len() as i64;
+        k = if found == 0 {
+            k * 8
+        } else {
+            k * wanted * 5 / (4 * found) + 1
+        }
+        .min(count);
+    }
+}
+
+/// Any order: gather every contact matching all words (through the term index of the
+/// first word), sort, and cut the page out. The total comes with it.
 async fn gathered_page(
     conn: &mut SqliteConnection,
     scope: &Scope,
     query: &ListQuery,
     words: &[String],
-    rare: &str,
-    sparse: bool,
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage> {
     let order = query.sort.order_by(query.descending);
-    let single_by_name = words.len() == 1 && query.sort == SortColumn::Name && *scope == Scope::All;
-    if single_by_name {
-        return gathered_by_name(conn, query, rare, sparse, limit, offset).await;
-    }
     // Materialised and CROSS JOINed so SQLite visits just these contacts, rather than
     // walking a whole index in the requested order and testing each for membership.
     let mut qb = QueryBuilder::new(
         "WITH m(id) AS MATERIALIZED (SELECT DISTINCT contact_id FROM search_terms WHERE term >= ",
     );
-    qb.push_bind(rare.to_string())
+    qb.push_bind(words[0].clone())
         .push(" AND term < ")
-        .push_bind(prefix_end(rare))
+        .push_bind(prefix_end(&words[0]))
         .push(") SELECT c.id FROM m CROSS JOIN contacts c ON c.id = m.id WHERE 1");
     push_scope(&mut qb, scope);
-    push_words(&mut qb, words);
+    push_words(&mut qb, &words[1..]);
     qb.push(" ORDER BY ").push(&order);
     let all: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
     let total = all.len() as i64;
@@ -365,55 +599,6 @@ async fn gathered_page(
         rows,
         total: Some(total as u32),
     })
-}
-
-/// One word, name order: the term index carries sort_name, so the page comes out of the
-/// index with a bounded sort, without visiting any contact but the page's own.
-async fn gathered_by_name(
-    conn: &mut SqliteConnection,
-    query: &ListQuery,
-    word: &str,
-    sparse: bool,
-    limit: i64,
-    offset: i64,
-) -> Result<ContactPage> {
-    let dir = if query.descending { "DESC" } else { "ASC" };
-    let wanted = (offset + limit + 1) as usize;
-    // Few matches: take them all, which gives the total. Many: a contact may match through
-    // several of its words, so ask for a few extra rows, and for the whole range in the
-    // rare case that was not enough.
-    let mut cap = (!sparse).then_some((wanted * 4) as i64);
-    loop {
-        let sql = format!(
-            "SELECT contact_id FROM search_terms WHERE term >= ?1 AND term < ?2 \
-             ORDER BY sort_name {dir}, contact_id {dir} LIMIT ?3"
-        );
-        let entries: Vec<i64> = sqlx::query_scalar(&sql)
-            .bind(word)
-            .bind(prefix_end(word))
-            .bind(cap.unwrap_or(-1))
-            .fetch_all(&mut *conn)
-            .await?;
-        let complete = cap.is_none_or(|c| (entries.len() as i64) < c);
-        let mut seen = std::collections::HashSet::with_capacity(entries.len());
-        let distinct: Vec<i64> = entries.into_iter().filter(|id| seen.insert(*id)).collect();
-        if distinct.len() >= wanted || complete {
-            let has_more = distinct.len() > (offset + limit) as usize;
-            let ids: Vec<i64> = distinct
-                .iter()
-                .copied()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect();
-            let rows = fetch_ids(conn, &ids, &query.sort.order_by(query.descending)).await?;
-            return Ok(ContactPage {
-                rows,
-                total: complete.then_some(distinct.len() as u32),
-                has_more,
-            });
-        }
-        cap = None;
-    }
 }
 
 async fn fetch_ids(conn: &mut SqliteConnection, ids: &[i64], order: &str) -> Result<Vec<Contact>> {

@@ -80,6 +80,50 @@ async fn deleting_removes_the_contact_and_its_search_terms() {
 }
 
 #[tokio::test]
+async fn the_vocabulary_counts_each_words_contacts_through_edits() {
+    let db = Db::new().await;
+    let a = db
+        .session
+        .add(
+            &fields(&[("first_name", "Ann"), ("email", "a@example.com")]),
+            None,
+        )
+        .await
+        .unwrap();
+    db.session
+        .add(
+            &fields(&[("first_name", "Ann"), ("email", "b@example.com")]),
+            None,
+        )
+        .await
+        .unwrap();
+    db.session
+        .edit(&a.id, &fields(&[("first_name", "Anna")]))
+        .await
+        .unwrap();
+    let counts: Vec<(String, i64)> =
+        sqlx::query_as("SELECT term, n FROM search_vocab WHERE term LIKE 'ann%' ORDER BY term")
+            .fetch_all(db.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(
+        counts,
+        vec![("ann".to_string(), 1), ("anna".to_string(), 1)]
+    );
+    let actual: Vec<(String, i64)> =
+        sqlx::query_as("SELECT term, count(*) FROM search_terms GROUP BY term ORDER BY term")
+            .fetch_all(db.store().pool())
+            .await
+            .unwrap();
+    let vocab: Vec<(String, i64)> =
+        sqlx::query_as("SELECT term, n FROM search_vocab ORDER BY term")
+            .fetch_all(db.store().pool())
+            .await
+            .unwrap();
+    assert_eq!(vocab, actual);
+}
+
+#[tokio::test]
 async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() {
     let db = Db::new().await;
     db.session
