@@ -9,6 +9,8 @@ fn main() {
             "add_contact",
             "edit_contact",
             "delete_contact",
+            "contact_history",
+            "undo",
         ]),
     ))
     .expect("tauri-build");

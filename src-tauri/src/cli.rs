@@ -46,6 +46,9 @@ pub enum Command {
         /// The owner's email (default: the acting user).
         #[arg(long, value_name = "EMAIL")]
         owner: Option<String>,
+        /// Confirm merging into the contact that holds this email or mobile phone.
+        #[arg(long)]
+        merge: bool,
     },
     /// Show one contact as JSON.
     Show { id: String },
@@ -54,7 +57,18 @@ pub enum Command {
         id: String,
         #[command(flatten)]
         fields: FieldArgs,
+        /// Confirm merging into the contact that holds this email or mobile phone.
+        #[arg(long)]
+        merge: bool,
     },
+    /// Show who changed a contact, what and when.
+    History {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take back your most recent add, edit, merge or import (again: one further back).
+    Undo,
     /// Delete a contact permanently (not undoable).
     Delete {
         id: String,
@@ -229,8 +243,13 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>, command: Command) -> i3
         }
         Err(Failure::Refused(e)) => {
             eprintln!("cardfile: {e}");
-            match e.code() {
-                ErrorCode::CannotSave => 4,
+            match e {
+                Error::MergeNeeded(plan) => {
+                    // The plan is the answer a script acts on: stdout, as JSON (CLI.md).
+                    println!("{}", serde_json::to_string(&plan).unwrap_or_default());
+                    3
+                }
+                e if e.code() == ErrorCode::CannotSave => 4,
                 _ => 1,
             }
         }
@@ -276,11 +295,25 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 value,
             } => print_json(&session.set_default_region(&value).await?),
         },
-        Command::Add { fields, owner } => {
-            print_json(&session.add(&fields.into(), owner.as_deref()).await?)
-        }
+        Command::Add {
+            fields,
+            owner,
+            merge,
+        } => print_json(&session.add(&fields.into(), owner.as_deref(), merge).await?),
         Command::Show { id } => print_json(&session.get(&id).await?),
-        Command::Edit { id, fields } => print_json(&session.edit(&id, &fields.into()).await?),
+        Command::Edit { id, fields, merge } => {
+            print_json(&session.edit(&id, &fields.into(), merge).await?)
+        }
+        Command::History { id, json } => {
+            let entries = session.history(&id).await?;
+            if json {
+                print_json(&entries)
+            } else {
+                print_history(&entries);
+                Ok(())
+            }
+        }
+        Command::Undo => print_json(&session.undo().await?),
         Command::Delete { id, yes } => {
             if !yes {
                 return Err(Failure::Usage(format!(
@@ -352,6 +385,28 @@ fn tempfile_in(dir: &std::path::Path) -> Result<(PathBuf, std::fs::File), Failur
     let file = std::fs::File::create(&path)
         .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
     Ok((path, file))
+}
+
+fn print_history(entries: &[cardfile_core::history::HistoryEntry]) {
+    println!("{:<24}  {:<24}  {:<6}  WHAT", "WHEN", "WHO", "KIND");
+    for e in entries {
+        let changes: Vec<String> = e
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {} -> {}",
+                    c.field,
+                    c.before.as_deref().unwrap_or("(blank)"),
+                    c.after.as_deref().unwrap_or("(blank)")
+                )
+            })
+            .collect();
+        println!("{:<24}  {:<24}  {:<6}  {}", e.at, e.user, e.kind, e.summary);
+        for c in changes {
+            println!("{:<60}{c}", "");
+        }
+    }
 }
 
 fn print_table(rows: &[Contact]) {

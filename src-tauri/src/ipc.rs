@@ -1,6 +1,8 @@
 //! The window's IPC: each command is a one-call adapter into core's Session, and errors
 //! cross as `{code, message, field}`. The TypeScript bindings are generated from here.
 
+use cardfile_core::history::{HistoryEntry, Undone};
+use cardfile_core::merge::MergePlan;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorCode, ListQuery, Session,
 };
@@ -14,6 +16,8 @@ pub struct IpcError {
     pub message: String,
     /// The contact field the error concerns, so the form can show it there.
     pub field: Option<String>,
+    /// With code merge_needed: what confirming the save would merge, for the merge dialog.
+    pub plan: Option<MergePlan>,
 }
 
 impl From<Error> for IpcError {
@@ -24,6 +28,10 @@ impl From<Error> for IpcError {
             message: match &e {
                 Error::Invalid { reason, .. } => reason.clone(),
                 _ => e.to_string(),
+            },
+            plan: match e {
+                Error::MergeNeeded(plan) => Some(*plan),
+                _ => None,
             },
         }
     }
@@ -51,8 +59,12 @@ async fn get_contact(session: State<'_, Session>, id: String) -> Reply<Contact> 
 
 #[tauri::command]
 #[specta::specta]
-async fn add_contact(session: State<'_, Session>, fields: ContactFields) -> Reply<Contact> {
-    Ok(session.add(&fields, None).await?)
+async fn add_contact(
+    session: State<'_, Session>,
+    fields: ContactFields,
+    merge: bool,
+) -> Reply<Contact> {
+    Ok(session.add(&fields, None, merge).await?)
 }
 
 #[tauri::command]
@@ -61,8 +73,21 @@ async fn edit_contact(
     session: State<'_, Session>,
     id: String,
     fields: ContactFields,
+    merge: bool,
 ) -> Reply<Contact> {
-    Ok(session.edit(&id, &fields).await?)
+    Ok(session.edit(&id, &fields, merge).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn contact_history(session: State<'_, Session>, id: String) -> Reply<Vec<HistoryEntry>> {
+    Ok(session.history(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn undo(session: State<'_, Session>) -> Reply<Undone> {
+    Ok(session.undo().await?)
 }
 
 #[tauri::command]
@@ -80,6 +105,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         add_contact,
         edit_contact,
         delete_contact,
+        contact_history,
+        undo,
     ])
 }
 

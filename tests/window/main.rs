@@ -267,7 +267,7 @@ fn person(first: &str, last: &str, email: &str) -> ContactFields {
 #[tokio::test]
 async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     let app = App::open(|s| async move {
-        s.add(&person("Bob", "Stone", "bob@globex.com"), None)
+        s.add(&person("Bob", "Stone", "bob@globex.com"), None, false)
             .await
             .unwrap();
     })
@@ -423,7 +423,7 @@ async fn an_invalid_email_shows_its_error_at_the_field_and_saves_nothing() {
 
     // A taken email is refused at the field too, naming the other contact.
     app.session
-        .add(&person("Bo", "Holder", "taken@example.com"), None)
+        .add(&person("Bo", "Holder", "taken@example.com"), None, false)
         .await
         .unwrap();
     app.type_into("Email", "TAKEN@example.com").await;
@@ -450,6 +450,7 @@ async fn the_keyboard_moves_through_rows_enter_edits_escape_closes_and_a_shortcu
             s.add(
                 &person(f, l, &format!("{}@example.com", f.to_lowercase())),
                 None,
+                false,
             )
             .await
             .unwrap();
@@ -750,6 +751,7 @@ async fn the_contacts_page_screenshot_for_the_readme() {
                     ..Default::default()
                 },
                 None,
+                false,
             )
             .await
             .unwrap();

@@ -8,12 +8,22 @@ export const commands = {
 	appInfo: () => typedError<AppInfo, IpcError_Serialize>(__TAURI_INVOKE("app_info")),
 	listContacts: (query: ListQuery) => typedError<ContactPage_Serialize, IpcError_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
 	getContact: (id: string) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
-	addContact: (fields: ContactFields_Deserialize) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("add_contact", { fields })),
-	editContact: (id: string, fields: ContactFields_Deserialize) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("edit_contact", { id, fields })),
+	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),
+	editContact: (id: string, fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("edit_contact", { id, fields, merge })),
 	deleteContact: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
+	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("contact_history", { id })),
+	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
 };
 
 /* Types */
+export type Action = 
+/**  Blank before; the entry's value fills it. */
+"fill" | 
+/**  A different value before; the entry's value replaces it. */
+"replace" | 
+/**  The entry has nothing new for it; the value stays. */
+"keep";
+
 /**  What the window's status line shows. */
 export type AppInfo = {
 	user_email: string,
@@ -163,8 +173,72 @@ export type ErrorCode =
 "forbidden" | 
 /**  Cannot Save Contact: the email or phone belongs to a contact the user may not access. */
 "cannot_save" | 
+/**
+ *  The email or mobile phone belongs to another contact: saving means merging (the plan
+ *  says how); save again with merge to confirm.
+ */
+"merge_needed" | 
+/**  Undo would collide with a later change. */
+"conflict" | 
 /**  A failure that is not the user's input (disk, database). */
 "internal";
+
+export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
+
+export type FieldChange_Deserialize = {
+	field: string,
+	before?: string | null,
+	after?: string | null,
+};
+
+export type FieldChange_Serialize = {
+	field: string,
+	before: string | null,
+	after: string | null,
+};
+
+export type FieldPlan = FieldPlan_Serialize | FieldPlan_Deserialize;
+
+export type FieldPlan_Deserialize = {
+	field: string,
+	current?: string | null,
+	new?: string | null,
+	result?: string | null,
+	action: Action,
+};
+
+export type FieldPlan_Serialize = {
+	field: string,
+	current: string | null,
+	new: string | null,
+	result: string | null,
+	action: Action,
+};
+
+/**  One change to a contact, as the history view and `cardfile history` show it. */
+export type HistoryEntry = HistoryEntry_Serialize | HistoryEntry_Deserialize;
+
+/**  One change to a contact, as the history view and `cardfile history` show it. */
+export type HistoryEntry_Deserialize = {
+	at: string,
+	/**  The email of the user who made the change. */
+	user: string,
+	/**  add, edit, merge or import. */
+	kind: string,
+	summary: string,
+	changes: FieldChange_Deserialize[],
+};
+
+/**  One change to a contact, as the history view and `cardfile history` show it. */
+export type HistoryEntry_Serialize = {
+	at: string,
+	/**  The email of the user who made the change. */
+	user: string,
+	/**  add, edit, merge or import. */
+	kind: string,
+	summary: string,
+	changes: FieldChange_Serialize[],
+};
 
 /**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
 export type IpcError = IpcError_Serialize | IpcError_Deserialize;
@@ -175,6 +249,8 @@ export type IpcError_Deserialize = {
 	message: string,
 	/**  The contact field the error concerns, so the form can show it there. */
 	field?: string | null,
+	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
+	plan?: MergePlan_Deserialize | null,
 };
 
 /**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
@@ -183,6 +259,8 @@ export type IpcError_Serialize = {
 	message: string,
 	/**  The contact field the error concerns, so the form can show it there. */
 	field: string | null,
+	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
+	plan: MergePlan_Serialize | null,
 };
 
 /**  One page of the contacts table. */
@@ -195,8 +273,31 @@ export type ListQuery = {
 	limit: number,
 };
 
+/**  What a merge will do (CLI.md: exit 3 prints this). */
+export type MergePlan = MergePlan_Serialize | MergePlan_Deserialize;
+
+/**  What a merge will do (CLI.md: exit 3 prints this). */
+export type MergePlan_Deserialize = {
+	/**  The contacts involved, the survivor first. */
+	merge_with: string[],
+	fields: FieldPlan_Deserialize[],
+};
+
+/**  What a merge will do (CLI.md: exit 3 prints this). */
+export type MergePlan_Serialize = {
+	/**  The contacts involved, the survivor first. */
+	merge_with: string[],
+	fields: FieldPlan_Serialize[],
+};
+
 /**  The columns the table can sort by. */
 export type SortColumn = "name" | "email" | "mobile_phone" | "company" | "job_title" | "updated_at";
+
+/**  What undo took back. */
+export type Undone = {
+	kind: string,
+	summary: string,
+};
 
 /* Tauri Specta runtime */
 async function typedError<T, E>(result: Promise<T>): Promise<{ status: "ok"; data: T } | { status: "error"; error: E }> {

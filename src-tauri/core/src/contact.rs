@@ -126,7 +126,92 @@ pub struct ContactRow {
     pub last_interacted_at: Option<String>,
 }
 
+/// The fields a person edits, in the order the window and merge plans show them.
+pub const FIELDS: [&str; 17] = [
+    "first_name",
+    "last_name",
+    "salutation",
+    "email",
+    "mobile_phone",
+    "phone",
+    "company",
+    "job_title",
+    "street_address",
+    "city",
+    "state",
+    "post_code",
+    "country",
+    "timezone",
+    "status",
+    "has_consent",
+    "notes",
+];
+
 impl ContactRow {
+    /// A field's value as text (has_consent as "true"/"false"), None when blank.
+    pub fn get(&self, field: &str) -> Option<String> {
+        match field {
+            "has_consent" => self.has_consent.map(|b| b.to_string()),
+            _ => self.slot(field).and_then(|v| v.clone()),
+        }
+    }
+
+    /// Sets a field from `get`'s text form (values already normalised).
+    pub fn set(&mut self, field: &str, value: Option<String>) {
+        match field {
+            "has_consent" => self.has_consent = value.map(|v| v == "true"),
+            _ => {
+                if let Some(slot) = self.slot_mut(field) {
+                    *slot = value;
+                }
+            }
+        }
+    }
+
+    fn slot(&self, field: &str) -> Option<&Option<String>> {
+        Some(match field {
+            "first_name" => &self.first_name,
+            "last_name" => &self.last_name,
+            "salutation" => &self.salutation,
+            "email" => &self.email,
+            "mobile_phone" => &self.mobile_phone,
+            "phone" => &self.phone,
+            "company" => &self.company,
+            "job_title" => &self.job_title,
+            "street_address" => &self.street_address,
+            "city" => &self.city,
+            "state" => &self.state,
+            "post_code" => &self.post_code,
+            "country" => &self.country,
+            "timezone" => &self.timezone,
+            "status" => &self.status,
+            "notes" => &self.notes,
+            _ => return None,
+        })
+    }
+
+    fn slot_mut(&mut self, field: &str) -> Option<&mut Option<String>> {
+        Some(match field {
+            "first_name" => &mut self.first_name,
+            "last_name" => &mut self.last_name,
+            "salutation" => &mut self.salutation,
+            "email" => &mut self.email,
+            "mobile_phone" => &mut self.mobile_phone,
+            "phone" => &mut self.phone,
+            "company" => &mut self.company,
+            "job_title" => &mut self.job_title,
+            "street_address" => &mut self.street_address,
+            "city" => &mut self.city,
+            "state" => &mut self.state,
+            "post_code" => &mut self.post_code,
+            "country" => &mut self.country,
+            "timezone" => &mut self.timezone,
+            "status" => &mut self.status,
+            "notes" => &mut self.notes,
+            _ => return None,
+        })
+    }
+
     /// A new, empty row owned by `owner_id`, created and updated `at` (id 0: not stored yet).
     pub fn blank(owner_id: i64, at: String) -> ContactRow {
         ContactRow {

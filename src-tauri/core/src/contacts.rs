@@ -10,6 +10,7 @@ use crate::search::{self, ContactPage, ListQuery, Scope};
 use crate::settings;
 use crate::store::{now, Store};
 use crate::users::{self, User};
+use crate::{identity, merge};
 
 /// The journal's name for contact rows.
 pub const ENTITY: &str = "contact";
@@ -27,7 +28,7 @@ pub fn parse_id(id: &str) -> Result<i64> {
         .ok_or_else(|| Error::NotFound(format!("no contact with id {}", id.trim())))
 }
 
-pub(crate) async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<ContactRow>> {
+pub async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<ContactRow>> {
     Ok(
         sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM contacts WHERE id = ?"))
             .bind(id)
@@ -144,12 +145,14 @@ pub(crate) async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) ->
     search::remove_terms(conn, row.id, &search::derive(row)).await
 }
 
-/// Adds a contact owned by `owner` (default: the acting user).
+/// Adds a contact owned by `owner` (default: the acting user); a taken email or mobile
+/// phone merges into its holder when `merge` confirms it (else Error::MergeNeeded).
 pub async fn add(
     store: &Store,
     user: &User,
     fields: &ContactFields,
     owner: Option<&str>,
+    merge: bool,
 ) -> Result<Contact> {
     let mut tx = store.pool().begin().await?;
     let scope = users::scope(&mut tx, user).await?;
@@ -171,25 +174,22 @@ pub async fn add(
     let region = settings::default_region(&mut tx).await?;
     let mut row = ContactRow::blank(owner_id, now());
     row.apply(fields, &region)?;
-    check_unique(&mut tx, &scope, &row).await?;
-    row.id = write_row(&mut tx, &row, true).await?;
-    let batch = journal::begin(
-        &mut tx,
-        user.id,
-        BatchKind::Add,
-        &row.created_at,
-        &format!("Added {}", row.display_name()),
-    )
-    .await?;
-    journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
-    let contact = to_contact(&mut tx, row).await?;
+    let saved = save(&mut tx, user, &scope, None, row, merge).await?;
+    let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
 }
 
 /// Edits contact `id`: given fields replace, empty given fields clear, the rest stay.
-/// An edit that changes nothing writes nothing.
-pub async fn edit(store: &Store, user: &User, id: &str, fields: &ContactFields) -> Result<Contact> {
+/// An edit that changes nothing writes nothing; one that takes another contact's email or
+/// mobile phone merges when `merge` confirms it (else Error::MergeNeeded).
+pub async fn edit(
+    store: &Store,
+    user: &User,
+    id: &str,
+    fields: &ContactFields,
+    merge: bool,
+) -> Result<Contact> {
     let id = parse_id(id)?;
     let mut tx = store.pool().begin().await?;
     let scope = users::scope(&mut tx, user).await?;
@@ -201,30 +201,134 @@ pub async fn edit(store: &Store, user: &User, id: &str, fields: &ContactFields) 
         return to_contact(&mut tx, row).await;
     }
     row.updated_at = now();
-    check_unique(&mut tx, &scope, &row).await?;
-    drop_terms(&mut tx, &before).await?;
-    write_row(&mut tx, &row, false).await?;
-    let batch = journal::begin(
-        &mut tx,
-        user.id,
-        BatchKind::Edit,
-        &row.updated_at,
-        &format!("Edited {}", row.display_name()),
-    )
-    .await?;
-    journal::record(
-        &mut tx,
-        batch,
-        ENTITY,
-        id,
-        Op::Update,
-        Some(&before),
-        Some(&row),
-    )
-    .await?;
-    let contact = to_contact(&mut tx, row).await?;
+    let saved = save(&mut tx, user, &scope, Some(&before), row, merge).await?;
+    let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
+}
+
+/// Saves `entry` (a new contact, or `original` as edited), merging when its email or
+/// mobile phone belongs to other contacts and `merge` confirms it (DESIGN.md, Merge):
+/// the holder survives with the plan applied, the others fold into it, one journal batch.
+async fn save(
+    conn: &mut SqliteConnection,
+    user: &User,
+    scope: &Scope,
+    original: Option<&ContactRow>,
+    entry: ContactRow,
+    merge: bool,
+) -> Result<ContactRow> {
+    let found = identity::resolve(
+        conn,
+        entry.email.as_deref(),
+        entry.mobile_phone.as_deref(),
+        original.map(|o| o.id),
+    )
+    .await?;
+    let Some(survivor) = found.survivor() else {
+        let (kind, verb) = if original.is_some() {
+            (BatchKind::Edit, "Edited")
+        } else {
+            (BatchKind::Add, "Added")
+        };
+        let batch = journal::begin(
+            conn,
+            user.id,
+            kind,
+            &entry.updated_at,
+            &format!("{verb} {}", entry.display_name()),
+        )
+        .await?;
+        let mut saved = entry;
+        match original {
+            Some(before) => {
+                drop_terms(conn, before).await?;
+                write_row(conn, &saved, false).await?;
+                journal::record(
+                    conn,
+                    batch,
+                    ENTITY,
+                    saved.id,
+                    Op::Update,
+                    Some(before),
+                    Some(&saved),
+                )
+                .await?;
+            }
+            None => {
+                saved.id = write_row(conn, &saved, true).await?;
+                journal::record(
+                    conn,
+                    batch,
+                    ENTITY,
+                    saved.id,
+                    Op::Insert,
+                    None,
+                    Some(&saved),
+                )
+                .await?;
+            }
+        }
+        return Ok(saved);
+    };
+    if found.rows().iter().any(|r| !scope.allows(r.owner_id)) {
+        return Err(Error::CannotSave(
+            "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.".into(),
+        ));
+    }
+    let folded: Vec<&ContactRow> = found.rows().into_iter().skip(1).chain(original).collect();
+    let merge_with = found
+        .rows()
+        .iter()
+        .map(|r| r.id.to_string())
+        .chain(original.map(|o| o.id.to_string()))
+        .collect();
+    let plan = merge::plan(survivor, &entry, merge_with);
+    if !merge {
+        return Err(Error::MergeNeeded(Box::new(plan)));
+    }
+    let mut result = merge::apply(survivor, &plan);
+    result.updated_at = now();
+    let summary = format!(
+        "Merged {} into {}",
+        folded
+            .iter()
+            .map(|r| r.display_name())
+            .chain(original.is_none().then(|| "a new entry".to_string()))
+            .collect::<Vec<_>>()
+            .join(", "),
+        survivor.display_name()
+    );
+    let batch = journal::begin(
+        conn,
+        user.id,
+        BatchKind::Merge,
+        &result.updated_at,
+        &summary,
+    )
+    .await?;
+    // The folded contacts go first: their email and phone move to the survivor.
+    for gone in folded {
+        drop_terms(conn, gone).await?;
+        sqlx::query("DELETE FROM contacts WHERE id = ?")
+            .bind(gone.id)
+            .execute(&mut *conn)
+            .await?;
+        journal::record(conn, batch, ENTITY, gone.id, Op::Delete, Some(gone), None).await?;
+    }
+    drop_terms(conn, survivor).await?;
+    write_row(conn, &result, false).await?;
+    journal::record(
+        conn,
+        batch,
+        ENTITY,
+        result.id,
+        Op::Update,
+        Some(survivor),
+        Some(&result),
+    )
+    .await?;
+    Ok(result)
 }
 
 pub async fn get(store: &Store, user: &User, id: &str) -> Result<Contact> {

@@ -16,6 +16,11 @@ pub enum ErrorCode {
     Forbidden,
     /// Cannot Save Contact: the email or phone belongs to a contact the user may not access.
     CannotSave,
+    /// The email or mobile phone belongs to another contact: saving means merging (the plan
+    /// says how); save again with merge to confirm.
+    MergeNeeded,
+    /// Undo would collide with a later change.
+    Conflict,
     /// A failure that is not the user's input (disk, database).
     Internal,
 }
@@ -41,6 +46,12 @@ pub enum Error {
 
     #[error("Cannot Save Contact: {0}")]
     CannotSave(String),
+
+    #[error("this email or mobile phone belongs to another contact: saving merges them (confirm with --merge)")]
+    MergeNeeded(Box<crate::merge::MergePlan>),
+
+    #[error("{0}")]
+    Conflict(String),
 
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
@@ -70,6 +81,8 @@ impl Error {
             Error::NotFound(_) => ErrorCode::NotFound,
             Error::Forbidden(_) => ErrorCode::Forbidden,
             Error::CannotSave(_) => ErrorCode::CannotSave,
+            Error::MergeNeeded(_) => ErrorCode::MergeNeeded,
+            Error::Conflict(_) => ErrorCode::Conflict,
             Error::Database(_) | Error::Migrate(_) | Error::Io(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }

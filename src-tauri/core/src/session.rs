@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::search::{ContactPage, ListQuery};
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{contacts, export, settings, users};
+use crate::{contacts, export, history, settings, users};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -63,12 +63,27 @@ impl Session {
         contacts::get(&self.store, &self.user().await?, id).await
     }
 
-    pub async fn add(&self, fields: &ContactFields, owner: Option<&str>) -> Result<Contact> {
-        contacts::add(&self.store, &self.user().await?, fields, owner).await
+    /// Adds a contact; `merge` confirms merging into a contact holding its email or phone.
+    pub async fn add(
+        &self,
+        fields: &ContactFields,
+        owner: Option<&str>,
+        merge: bool,
+    ) -> Result<Contact> {
+        contacts::add(&self.store, &self.user().await?, fields, owner, merge).await
     }
 
-    pub async fn edit(&self, id: &str, fields: &ContactFields) -> Result<Contact> {
-        contacts::edit(&self.store, &self.user().await?, id, fields).await
+    /// Edits a contact; `merge` confirms merging when it takes another's email or phone.
+    pub async fn edit(&self, id: &str, fields: &ContactFields, merge: bool) -> Result<Contact> {
+        contacts::edit(&self.store, &self.user().await?, id, fields, merge).await
+    }
+
+    pub async fn history(&self, id: &str) -> Result<Vec<history::HistoryEntry>> {
+        history::history(&self.store, &self.user().await?, id).await
+    }
+
+    pub async fn undo(&self) -> Result<history::Undone> {
+        history::undo(&self.store, &self.user().await?).await
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {

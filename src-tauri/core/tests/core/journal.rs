@@ -18,6 +18,7 @@ async fn adding_a_contact_journals_one_batch_with_the_row_after() {
         .add(
             &fields(&[("first_name", "Ann"), ("email", "ann@example.com")]),
             None,
+            false,
         )
         .await
         .unwrap();
@@ -45,11 +46,12 @@ async fn an_edit_journals_the_values_before_and_after() {
         .add(
             &fields(&[("email", "ann@example.com"), ("company", "Acme")]),
             None,
+            false,
         )
         .await
         .unwrap();
     db.session
-        .edit(&c.id, &fields(&[("company", "Globex")]))
+        .edit(&c.id, &fields(&[("company", "Globex")]), false)
         .await
         .unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
@@ -68,11 +70,11 @@ async fn an_edit_that_changes_nothing_journals_nothing() {
     let db = Db::new().await;
     let c = db
         .session
-        .add(&fields(&[("email", "ann@example.com")]), None)
+        .add(&fields(&[("email", "ann@example.com")]), None, false)
         .await
         .unwrap();
     db.session
-        .edit(&c.id, &fields(&[("email", "  ANN@example.com")]))
+        .edit(&c.id, &fields(&[("email", "  ANN@example.com")]), false)
         .await
         .unwrap();
     let mut conn = db.store().pool().acquire().await.unwrap();
@@ -89,11 +91,11 @@ async fn an_edit_that_changes_nothing_journals_nothing() {
 async fn a_refused_save_journals_nothing() {
     let db = Db::new().await;
     db.session
-        .add(&fields(&[("email", "ann@example.com")]), None)
+        .add(&fields(&[("email", "ann@example.com")]), None, false)
         .await
         .unwrap();
     db.session
-        .add(&fields(&[("email", "ANN@example.com")]), None)
+        .add(&fields(&[("email", "ANN@example.com")]), None, false)
         .await
         .unwrap_err();
     let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM batches")
@@ -111,11 +113,12 @@ async fn delete_leaves_a_tombstone_and_purges_the_persons_data() {
         .add(
             &fields(&[("first_name", "Ann"), ("email", "ann@example.com")]),
             None,
+            false,
         )
         .await
         .unwrap();
     db.session
-        .edit(&c.id, &fields(&[("company", "Acme")]))
+        .edit(&c.id, &fields(&[("company", "Acme")]), false)
         .await
         .unwrap();
     db.session.delete(&c.id).await.unwrap();

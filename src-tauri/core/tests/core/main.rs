@@ -1,6 +1,7 @@
 //! Core's one integration test binary (one link, one mod per area), on real SQLite files.
 
 mod journal;
+mod merge;
 mod rules;
 mod search;
 mod store;

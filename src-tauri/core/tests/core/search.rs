@@ -49,6 +49,7 @@ async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
             ("company", "Acme Widgets"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -60,6 +61,7 @@ async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
             ("mobile_phone", "+44 7911 123456"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -70,6 +72,7 @@ async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
             ("company", "Initech"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -112,6 +115,7 @@ async fn sorting_by_each_column_in_both_directions() {
             ("company", "beta"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -123,6 +127,7 @@ async fn sorting_by_each_column_in_both_directions() {
             ("company", "Alpha"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -134,6 +139,7 @@ async fn sorting_by_each_column_in_both_directions() {
             ("company", "Gamma"),
         ]),
         None,
+        false,
     )
     .await
     .unwrap();
@@ -170,6 +176,7 @@ async fn pages_follow_one_another_and_report_the_total() {
                     ("email", &format!("p{i}@example.com")),
                 ]),
                 None,
+                false,
             )
             .await
             .unwrap();
@@ -243,6 +250,7 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
                 ),
             ]),
             None,
+            false,
         )
         .await
         .unwrap();

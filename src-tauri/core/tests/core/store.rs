@@ -28,7 +28,7 @@ async fn a_new_database_is_wal_with_foreign_keys_and_its_local_owner_as_admin() 
 async fn reopening_keeps_contacts_and_does_not_add_a_second_owner() {
     let db = Db::new().await;
     db.session
-        .add(&fields(&[("email", "a@example.com")]), None)
+        .add(&fields(&[("email", "a@example.com")]), None, false)
         .await
         .unwrap();
     let path = db.store().path().to_path_buf();
@@ -50,6 +50,7 @@ async fn deleting_removes_the_contact_and_its_search_terms() {
         .add(
             &fields(&[("first_name", "Zebedee"), ("email", "z@example.com")]),
             None,
+            false,
         )
         .await
         .unwrap();
@@ -87,6 +88,7 @@ async fn the_vocabulary_counts_each_words_contacts_through_edits() {
         .add(
             &fields(&[("first_name", "Ann"), ("email", "a@example.com")]),
             None,
+            false,
         )
         .await
         .unwrap();
@@ -94,11 +96,12 @@ async fn the_vocabulary_counts_each_words_contacts_through_edits() {
         .add(
             &fields(&[("first_name", "Ann"), ("email", "b@example.com")]),
             None,
+            false,
         )
         .await
         .unwrap();
     db.session
-        .edit(&a.id, &fields(&[("first_name", "Anna")]))
+        .edit(&a.id, &fields(&[("first_name", "Anna")]), false)
         .await
         .unwrap();
     let counts: Vec<(String, i64)> =
@@ -127,7 +130,7 @@ async fn the_vocabulary_counts_each_words_contacts_through_edits() {
 async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() {
     let db = Db::new().await;
     db.session
-        .add(&fields(&[("email", "owners@example.com")]), None)
+        .add(&fields(&[("email", "owners@example.com")]), None, false)
         .await
         .unwrap();
     db.session
@@ -138,7 +141,7 @@ async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() 
         .await
         .unwrap();
     let own = mia
-        .add(&fields(&[("email", "mine@example.com")]), None)
+        .add(&fields(&[("email", "mine@example.com")]), None, false)
         .await
         .unwrap();
     let page = mia
@@ -154,7 +157,7 @@ async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() 
     );
     assert_eq!(page.total, Some(1));
     let err = mia
-        .edit(&own.id, &fields(&[("email", "owners@example.com")]))
+        .edit(&own.id, &fields(&[("email", "owners@example.com")]), false)
         .await
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::CannotSave);

@@ -1,0 +1,210 @@
+//! History and undo, read from the journal: who changed what and when, and taking back the
+//! acting user's most recent change (add, edit, merge, import) exactly, ids included.
+
+use serde::Serialize;
+use sqlx::SqliteConnection;
+
+use crate::contact::{ContactRow, FIELDS};
+use crate::contacts::{self, drop_terms, load_row, write_row, ENTITY};
+use crate::error::{Error, Result};
+use crate::identity::{self, Match};
+use crate::store::Store;
+use crate::users::{self, User};
+
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// One change to a contact, as the history view and `cardfile history` show it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct HistoryEntry {
+    pub at: String,
+    /// The email of the user who made the change.
+    pub user: String,
+    /// add, edit, merge or import.
+    pub kind: String,
+    pub summary: String,
+    pub changes: Vec<FieldChange>,
+}
+
+#[derive(sqlx::FromRow)]
+struct JournalRow {
+    id: i64,
+    entity_id: i64,
+    op: String,
+    before: Option<String>,
+    after: Option<String>,
+    purged: bool,
+}
+
+fn image(text: &Option<String>) -> Result<Option<ContactRow>> {
+    text.as_deref()
+        .map(|t| {
+            serde_json::from_str(t)
+                .map_err(|e| Error::Internal(format!("journal entry unreadable: {e}")))
+        })
+        .transpose()
+}
+
+fn diff(before: Option<&ContactRow>, after: Option<&ContactRow>) -> Vec<FieldChange> {
+    FIELDS
+        .iter()
+        .filter_map(|f| {
+            let b = before.and_then(|r| r.get(f));
+            let a = after.and_then(|r| r.get(f));
+            (a != b).then(|| FieldChange {
+                field: f.to_string(),
+                before: b,
+                after: a,
+            })
+        })
+        .collect()
+}
+
+/// Every change to contact `id` that `user` may see, oldest first.
+pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<HistoryEntry>> {
+    let id = contacts::parse_id(id)?;
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    match load_row(&mut conn, id).await? {
+        Some(row) if scope.allows(row.owner_id) => {}
+        _ => return Err(Error::NotFound(format!("no contact with id {id}"))),
+    }
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        at: String,
+        email: String,
+        kind: String,
+        summary: String,
+        before: Option<String>,
+        after: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT b.at, u.email, b.kind, b.summary, j.before, j.after FROM journal j \
+         JOIN batches b ON b.id = j.batch_id JOIN users u ON u.id = b.user_id \
+         WHERE j.entity = ? AND j.entity_id = ? ORDER BY j.id",
+    )
+    .bind(ENTITY)
+    .bind(id)
+    .fetch_all(&mut *conn)
+    .await?;
+    rows.into_iter()
+        .map(|r| {
+            Ok(HistoryEntry {
+                changes: diff(image(&r.before)?.as_ref(), image(&r.after)?.as_ref()),
+                at: r.at,
+                user: r.email,
+                kind: r.kind,
+                summary: r.summary,
+            })
+        })
+        .collect()
+}
+
+/// What undo took back.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Undone {
+    pub kind: String,
+    pub summary: String,
+}
+
+/// Takes back `user`'s most recent add, edit, merge or import, restoring every row as it
+/// was (ids included); the batch leaves the journal, so undo again goes one further back.
+/// Refused, changing nothing, when a later change touched the same contacts.
+pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
+    let mut tx = store.pool().begin().await?;
+    let batch: Option<(i64, String, String)> = sqlx::query_as(
+        "SELECT id, kind, summary FROM batches WHERE user_id = ? \
+         AND kind IN ('add', 'edit', 'merge', 'import') ORDER BY id DESC LIMIT 1",
+    )
+    .bind(user.id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((batch_id, kind, summary)) = batch else {
+        return Err(Error::NotFound("nothing to undo".into()));
+    };
+    let entries: Vec<JournalRow> = sqlx::query_as(
+        "SELECT id, entity_id, op, before, after, purged FROM journal \
+         WHERE batch_id = ? AND entity = ? ORDER BY id DESC",
+    )
+    .bind(batch_id)
+    .bind(ENTITY)
+    .fetch_all(&mut *tx)
+    .await?;
+    let refuse = |why: String| Error::Conflict(format!("cannot undo \"{summary}\": {why}"));
+    for e in &entries {
+        if e.purged {
+            return Err(refuse(format!(
+                "contact {} has since been deleted",
+                e.entity_id
+            )));
+        }
+        let current = load_row(&mut tx, e.entity_id).await?;
+        let (before, after) = (image(&e.before)?, image(&e.after)?);
+        if current != after {
+            return Err(refuse(format!("contact {} has changed since", e.entity_id)));
+        }
+        if let Some(now) = &current {
+            drop_terms(&mut tx, now).await?;
+        }
+        match (&before, e.op.as_str()) {
+            (Some(before), "update") => {
+                write_row(&mut tx, before, false).await?;
+            }
+            (Some(before), "delete") => {
+                taken_since(&mut tx, before)
+                    .await
+                    .map_err(|why| refuse(why))?;
+                write_row(&mut tx, before, true).await?;
+            }
+            (None, "insert") => {
+                sqlx::query("DELETE FROM contacts WHERE id = ?")
+                    .bind(e.entity_id)
+                    .execute(&mut *tx)
+                    .await?;
+            }
+            _ => {
+                return Err(Error::Internal(format!(
+                    "journal entry {} cannot be undone",
+                    e.id
+                )))
+            }
+        }
+    }
+    sqlx::query("DELETE FROM journal WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM batches WHERE id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(Undone { kind, summary })
+}
+
+/// Why `row` cannot come back: another contact has taken its email or mobile phone since.
+async fn taken_since(
+    conn: &mut SqliteConnection,
+    row: &ContactRow,
+) -> std::result::Result<(), String> {
+    match identity::resolve(
+        conn,
+        row.email.as_deref(),
+        row.mobile_phone.as_deref(),
+        Some(row.id),
+    )
+    .await
+    {
+        Ok(Match::Nobody) => Ok(()),
+        Ok(m) => Err(format!(
+            "contact {}'s email or mobile phone now belongs to contact {}",
+            row.id,
+            m.survivor().map(|s| s.id).unwrap_or_default()
+        )),
+        Err(e) => Err(e.to_string()),
+    }
+}
