@@ -351,20 +351,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             };
             match output {
                 Some(path) => {
-                    // Written beside the target and renamed into place: a failed export
-                    // never leaves a half-written file where the user expects a whole one.
-                    let dir = path
-                        .parent()
-                        .filter(|d| !d.as_os_str().is_empty())
-                        .unwrap_or(std::path::Path::new("."));
-                    let mut tmp = tempfile_in(dir)?;
-                    let n = {
-                        let mut w = std::io::BufWriter::new(&mut tmp.1);
-                        let n = session.export(format, &mut w).await?;
-                        w.flush().map_err(Error::from)?;
-                        n
-                    };
-                    std::fs::rename(&tmp.0, &path).map_err(Error::from)?;
+                    let n = session.export_to_file(format, &path).await?;
                     eprintln!("Exported {n} contacts to {}", path.display());
                     Ok(())
                 }
@@ -378,13 +365,6 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             }
         }
     }
-}
-
-fn tempfile_in(dir: &std::path::Path) -> Result<(PathBuf, std::fs::File), Failure> {
-    let path = dir.join(format!(".cardfile-export-{}.tmp", std::process::id()));
-    let file = std::fs::File::create(&path)
-        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
-    Ok((path, file))
 }
 
 fn print_history(entries: &[cardfile_core::history::HistoryEntry]) {

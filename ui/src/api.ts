@@ -17,31 +17,64 @@ export type SortColumn = ListQuery["sort"];
 export type ContactFields = Parameters<typeof commands.addContact>[0];
 export type IpcError = Err<Reply<typeof commands.getContact>>;
 export type ErrorCode = IpcError["code"];
+/** What saving with merge=true would do: the contacts involved (survivor first) and each field's fate. */
+export type MergePlan = NonNullable<IpcError["plan"]>;
+export type FieldPlan = MergePlan["fields"][number];
+export type MergeAction = FieldPlan["action"];
+export type HistoryEntry = Ok<Reply<typeof commands.contactHistory>>[number];
+export type FieldChange = HistoryEntry["changes"][number];
+export type Undone = Ok<Reply<typeof commands.undo>>;
 
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
 
+// A Record, not an array, so a code added in Rust fails the type check here until it is listed.
+const ERROR_CODES: Record<ErrorCode, true> = {
+  invalid: true,
+  duplicate: true,
+  not_found: true,
+  forbidden: true,
+  cannot_save: true,
+  merge_needed: true,
+  conflict: true,
+  internal: true,
+};
+
+function isErrorCode(code: unknown): code is ErrorCode {
+  return typeof code === "string" && Object.prototype.hasOwnProperty.call(ERROR_CODES, code);
+}
+
 /** An error from Rust; the UI branches on `code` and `field`, never on the message. */
 export class ApiError extends Error {
   readonly code: ErrorCode;
   readonly field: string | null;
+  /** With code "merge_needed": what confirming the save would merge. */
+  readonly plan: MergePlan | null;
 
-  constructor(code: ErrorCode, message: string, field: string | null) {
+  constructor(code: ErrorCode, message: string, field: string | null, plan: MergePlan | null = null) {
     super(message);
     this.name = "ApiError";
     this.code = code;
     this.field = field;
+    this.plan = plan;
   }
+}
+
+function isMergePlan(raw: unknown): raw is MergePlan {
+  if (!raw || typeof raw !== "object") return false;
+  const p = raw as { merge_with?: unknown; fields?: unknown };
+  return Array.isArray(p.merge_with) && Array.isArray(p.fields);
 }
 
 // Tauri itself rejects with a bare string (unknown command, bad arguments), not an IpcError.
 function toApiError(raw: unknown): ApiError {
   if (raw && typeof raw === "object" && "message" in raw) {
-    const e = raw as { code?: unknown; message: unknown; field?: unknown };
-    const code = typeof e.code === "string" ? (e.code as ErrorCode) : "internal";
+    const e = raw as { code?: unknown; message: unknown; field?: unknown; plan?: unknown };
+    const code = isErrorCode(e.code) ? e.code : "internal";
     const field = typeof e.field === "string" && e.field !== "" ? e.field : null;
-    return new ApiError(code, String(e.message), field);
+    const plan = isMergePlan(e.plan) ? e.plan : null;
+    return new ApiError(code, String(e.message), field, plan);
   }
   return new ApiError("internal", typeof raw === "string" ? raw : "Something went wrong.", null);
 }
@@ -61,11 +94,16 @@ export const api = {
   appInfo: (): Promise<AppInfo> => unwrap(commands.appInfo()),
   listContacts: (query: ListQuery): Promise<ContactPage> => unwrap(commands.listContacts(query)),
   getContact: (id: string): Promise<Contact> => unwrap(commands.getContact(id)),
-  addContact: (fields: ContactFields): Promise<Contact> => unwrap(commands.addContact(fields)),
-  editContact: (id: string, fields: ContactFields): Promise<Contact> => unwrap(commands.editContact(id, fields)),
+  /** With merge=false a clash with another contact's email or mobile phone throws "merge_needed" and its plan. */
+  addContact: (fields: ContactFields, merge: boolean): Promise<Contact> => unwrap(commands.addContact(fields, merge)),
+  editContact: (id: string, fields: ContactFields, merge: boolean): Promise<Contact> =>
+    unwrap(commands.editContact(id, fields, merge)),
   deleteContact: async (id: string): Promise<void> => {
     await unwrap(commands.deleteContact(id));
   },
+  /** Oldest first. */
+  contactHistory: (id: string): Promise<HistoryEntry[]> => unwrap(commands.contactHistory(id)),
+  undo: (): Promise<Undone> => unwrap(commands.undo()),
 };
 
 /** The message to show for any thrown value. */

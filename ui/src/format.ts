@@ -1,5 +1,5 @@
 // How contacts and dates are written on screen, shared by the table, the pane and the dialogs.
-import type { Contact } from "./api";
+import type { Contact, ContactFields } from "./api";
 
 type Named = Pick<Contact, "first_name" | "last_name" | "email" | "mobile_phone">;
 
@@ -44,4 +44,55 @@ export function formatCount(n: number): string {
 
 export function plural(n: number, one: string, many: string): string {
   return `${formatCount(n)} ${n === 1 ? one : many}`;
+}
+
+/** A contact field as Rust names it (snake_case), the fields add and edit take. */
+export type FieldName = keyof ContactFields;
+
+/** The on-screen name of each field: the pane's labels, the merge plan's and the history's rows. */
+export const FIELD_LABELS: Record<FieldName, string> = {
+  first_name: "First name",
+  last_name: "Last name",
+  salutation: "Salutation",
+  email: "Email",
+  mobile_phone: "Mobile phone",
+  phone: "Phone",
+  company: "Company",
+  job_title: "Job title",
+  street_address: "Street address",
+  city: "City",
+  state: "State",
+  post_code: "Post code",
+  country: "Country",
+  timezone: "Timezone",
+  status: "Status",
+  has_consent: "Has consent",
+  notes: "Notes",
+};
+
+function isFieldName(field: string): field is FieldName {
+  return Object.prototype.hasOwnProperty.call(FIELD_LABELS, field);
+}
+
+/** The label for a field Rust names; a field this UI does not know yet reads "Snake case". */
+export function fieldLabel(field: string): string {
+  if (isFieldName(field)) return FIELD_LABELS[field];
+  const words = field.replace(/_/g, " ").trim();
+  return words.charAt(0).toUpperCase() + words.slice(1);
+}
+
+/** The dash shown for a blank value. */
+export const BLANK = "—";
+
+/** A field's value as Rust sends it in plans and history (text; has_consent "true"/"false"), for display. */
+export function fieldValue(field: string, value: string | null | undefined): string {
+  if (value === null || value === undefined || value.trim() === "") return BLANK;
+  if (field === "has_consent") return value === "true" ? "Yes" : value === "false" ? "No" : value;
+  return value;
+}
+
+/** "a", "a and b", "a, b and c". */
+export function listText(items: string[]): string {
+  if (items.length <= 1) return items.join("");
+  return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
 }

@@ -5,3 +5,11 @@ export const CONTACTS_KEY = ["contacts"] as const;
 
 /** The signed-in user and database (appInfo). */
 export const APP_INFO_KEY = ["app-info"] as const;
+
+/** Single contacts fetched by id (the merge dialog names the others): invalidate after any change. */
+export const CONTACT_KEY = ["contact"] as const;
+export const contactKey = (id: string) => [...CONTACT_KEY, id] as const;
+
+/** A contact's journal, as the pane's History shows it: invalidate after saves and undo. */
+export const HISTORY_KEY = ["history"] as const;
+export const historyKey = (id: string) => [...HISTORY_KEY, id] as const;

@@ -670,7 +670,7 @@ fn main() {
                 ..Default::default()
             };
             let t = Instant::now();
-            rt.block_on(session.edit(id, &fields)).unwrap();
+            rt.block_on(session.edit(id, &fields, false)).unwrap();
             t.elapsed()
         })
         .collect();

@@ -166,3 +166,37 @@ async fn write_rows(
     }
     Ok(n)
 }
+
+/// Exports to the file at `path`, written beside it and renamed into place: a failed
+/// export never leaves a half-written file where the user expects a whole one.
+pub async fn export_to_file(
+    store: &Store,
+    user: &User,
+    format: Format,
+    path: &std::path::Path,
+) -> Result<u64> {
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(std::path::Path::new("."));
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let tmp = dir.join(format!(".{name}.{}.part", std::process::id()));
+    let cannot =
+        |e: std::io::Error| Error::Internal(format!("cannot write {}: {e}", path.display()));
+    let written = async {
+        let file = std::fs::File::create(&tmp).map_err(cannot)?;
+        let mut w = std::io::BufWriter::new(file);
+        let n = export(store, user, format, &mut w).await?;
+        w.flush().map_err(cannot)?;
+        std::fs::rename(&tmp, path).map_err(cannot)?;
+        Ok(n)
+    }
+    .await;
+    if written.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    written
+}

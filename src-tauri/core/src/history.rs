@@ -155,9 +155,7 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
                 write_row(&mut tx, before, false).await?;
             }
             (Some(before), "delete") => {
-                taken_since(&mut tx, before)
-                    .await
-                    .map_err(|why| refuse(why))?;
+                taken_since(&mut tx, before).await.map_err(&refuse)?;
                 write_row(&mut tx, before, true).await?;
             }
             (None, "insert") => {

@@ -12,11 +12,11 @@ use crate::error::Result;
 pub enum Match {
     Nobody,
     /// One contact holds the email, or the mobile phone, or both.
-    One(ContactRow),
+    One(Box<ContactRow>),
     /// The email says one contact, the mobile phone another.
     Split {
-        by_email: ContactRow,
-        by_phone: ContactRow,
+        by_email: Box<ContactRow>,
+        by_phone: Box<ContactRow>,
     },
 }
 
@@ -58,9 +58,12 @@ pub async fn resolve(
     };
     Ok(match (by_email, by_phone) {
         (None, None) => Match::Nobody,
-        (Some(a), None) | (None, Some(a)) => Match::One(a),
-        (Some(a), Some(b)) if a.id == b.id => Match::One(a),
-        (Some(by_email), Some(by_phone)) => Match::Split { by_email, by_phone },
+        (Some(a), None) | (None, Some(a)) => Match::One(Box::new(a)),
+        (Some(a), Some(b)) if a.id == b.id => Match::One(Box::new(a)),
+        (Some(by_email), Some(by_phone)) => Match::Split {
+            by_email: Box::new(by_email),
+            by_phone: Box::new(by_phone),
+        },
     })
 }
 

@@ -94,6 +94,14 @@ impl Session {
         export::export(&self.store, &self.user().await?, format, out).await
     }
 
+    pub async fn export_to_file(
+        &self,
+        format: export::Format,
+        path: &std::path::Path,
+    ) -> Result<u64> {
+        export::export_to_file(&self.store, &self.user().await?, format, path).await
+    }
+
     pub async fn add_user(
         &self,
         email: &str,
