@@ -1,12 +1,12 @@
-// The Contacts page: header (count, search, Add), the grid, the edit pane, the delete dialog and the status line.
+// The Contacts page: header (count, search, Undo, Add), the grid, the edit pane, the delete dialog and the status line.
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
-import { useQuery } from "@tanstack/react-query";
-import { api, type Contact, type SortColumn } from "./api";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./api";
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
 import { displayName, plural } from "./format";
-import { APP_INFO_KEY } from "./queryKeys";
+import { APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY } from "./queryKeys";
 import { useDebouncedValue } from "./useDebouncedValue";
 import type { ListParams } from "./useContactPages";
 
@@ -26,6 +26,14 @@ function isTextEntry(target: EventTarget | null): boolean {
   return target instanceof HTMLInputElement && !["checkbox", "radio", "button", "submit", "reset"].includes(target.type);
 }
 
+/** A line in the status bar; a fresh object each time, so the same text again restarts its timer. */
+type Status = { text: string; error?: boolean };
+
+/** Rust's messages start in lower case (they are also CLI output); the status line reads as a sentence. */
+function sentence(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
 export function App() {
   const [searchText, setSearchText] = useState("");
   const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
@@ -38,7 +46,10 @@ export function App() {
   const [listState, setListState] = useState<ListState>({ total: undefined, settled: false });
   const [pane, setPane] = useState<PaneMode | null>(null);
   const [toDelete, setToDelete] = useState<Contact | null>(null);
-  const [status, setStatus] = useState("");
+  // The pane's merge prompt is open: like the delete dialog, it makes the rest of the window inert.
+  const [paneModal, setPaneModal] = useState(false);
+  const [status, setStatus] = useState<Status | null>(null);
+  const qc = useQueryClient();
 
   const gridRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -46,7 +57,7 @@ export function App() {
 
   useEffect(() => {
     if (!status) return;
-    const timer = window.setTimeout(() => setStatus(""), STATUS_CLEAR_MS);
+    const timer = window.setTimeout(() => setStatus(null), STATUS_CLEAR_MS);
     return () => window.clearTimeout(timer);
   }, [status]);
 
@@ -69,14 +80,44 @@ export function App() {
     window.requestAnimationFrame(focusGrid);
   };
 
-  // Window-wide keys: Escape closes the innermost thing open (the menu and dialog handle their own
-  // first), Ctrl+K or "/" goes to the search box.
-  const keys = useRef({ pane, toDelete, closePane, cancelDelete });
-  keys.current = { pane, toDelete, closePane, cancelDelete };
+  // Undo takes back the signed-in user's latest add, edit, merge or import, whatever is on screen.
+  const undo = useMutation({
+    mutationFn: api.undo,
+    onSuccess: (undone) => {
+      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
+      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
+      void qc.invalidateQueries({ queryKey: CONTACT_KEY });
+      void qc.invalidateQueries({ queryKey: HISTORY_KEY });
+      setStatus({ text: `Undid: ${undone.summary}` });
+      // Undoing an add takes the contact away: a pane still editing it would save into nothing.
+      const open = keys.current.pane;
+      if (open?.kind === "edit") {
+        api.getContact(open.contact.id).catch((e: unknown) => {
+          if (e instanceof ApiError && e.code === "not_found") {
+            setPane((p) => (p?.kind === "edit" && p.contact.id === open.contact.id ? null : p));
+          }
+        });
+      }
+    },
+    onError: (e) => {
+      const text = e instanceof ApiError && e.code === "not_found" ? "Nothing to undo" : sentence(errorMessage(e));
+      setStatus({ text, error: true });
+    },
+  });
+  const runUndo = () => {
+    if (!undo.isPending) undo.mutate();
+  };
+
+  // Window-wide keys: Escape closes the innermost thing open (the menu and dialogs handle their own
+  // first), Ctrl+K or "/" goes to the search box, Ctrl+Z (Cmd+Z) undoes outside text fields.
+  const keys = useRef({ pane, toDelete, paneModal, closePane, cancelDelete, runUndo });
+  keys.current = { pane, toDelete, paneModal, closePane, cancelDelete, runUndo };
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
       const k = keys.current;
+      // The merge prompt handles its own keys; nothing behind it may react.
+      if (k.paneModal) return;
       if (e.key === "Escape") {
         if (k.toDelete) k.cancelDelete();
         else if (k.pane) k.closePane();
@@ -85,11 +126,18 @@ export function App() {
         return;
       }
       if (k.toDelete) return;
-      const ctrlK = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey && e.key.toLowerCase() === "k";
+      const command = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
+      const ctrlK = command && e.key.toLowerCase() === "k";
       const slash = e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !isTextEntry(e.target);
       if (ctrlK || slash) {
         e.preventDefault();
         focusSearch();
+        return;
+      }
+      // In a text field the browser's own undo applies to what is being typed.
+      if (command && e.key.toLowerCase() === "z" && !isTextEntry(e.target)) {
+        e.preventDefault();
+        if (!e.repeat) k.runUndo();
       }
     };
     document.addEventListener("keydown", onKeyDown);
@@ -118,7 +166,7 @@ export function App() {
 
   return (
     <>
-      <div className="app" inert={toDelete !== null}>
+      <div className="app" inert={toDelete !== null || paneModal}>
         <header className="toolbar">
           <h1>Contacts</h1>
           <span className="count">{count}</span>
@@ -144,6 +192,20 @@ export function App() {
               Ctrl K
             </kbd>
           </div>
+          <button
+            type="button"
+            className="button"
+            title="Undo (Ctrl+Z)"
+            aria-keyshortcuts="Control+Z Meta+Z"
+            aria-disabled={undo.isPending || undefined}
+            onClick={runUndo}
+          >
+            <svg className="button-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
+              <path d="M5.5 3.5 2.5 6.5l3 3" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" strokeLinejoin="round" />
+              <path d="M3 6.5h6.5a4 4 0 0 1 0 8H7" fill="none" stroke="currentColor" strokeWidth="1.5" strokeLinecap="round" />
+            </svg>
+            Undo
+          </button>
           <button type="button" className="button primary" onClick={openAdd}>
             Add contact
           </button>
@@ -164,17 +226,18 @@ export function App() {
               key={pane.kind === "add" ? "add" : pane.contact.id}
               mode={pane}
               onCancel={closePane}
-              onSaved={(contact) => {
+              onModalChange={setPaneModal}
+              onSaved={(contact, outcome) => {
                 closePane();
-                setStatus(`Saved ${displayName(contact)}`);
+                setStatus({ text: `${outcome === "merged" ? "Merged into" : "Saved"} ${displayName(contact)}` });
               }}
             />
           )}
         </div>
 
         <footer className="statusbar">
-          <div role="status" aria-live="polite" className="status-message">
-            {status}
+          <div role="status" aria-live="polite" className={`status-message${status?.error ? " error" : ""}`}>
+            {status?.text}
           </div>
           {user && (
             <div className="status-user" title={`Database: ${user.db_path}`}>
@@ -191,7 +254,7 @@ export function App() {
           onCancel={cancelDelete}
           onDeleted={(contact) => {
             if (pane?.kind === "edit" && pane.contact.id === contact.id) setPane(null);
-            setStatus(`Deleted ${displayName(contact)}`);
+            setStatus({ text: `Deleted ${displayName(contact)}` });
             cancelDelete();
           }}
         />

@@ -1,31 +1,37 @@
-// The pane beside the table that adds or edits one contact; an error from Rust shows next to the field it concerns.
+// The pane beside the table that adds or edits one contact; an error from Rust shows next to the field it concerns, a clash with another contact opens the merge prompt.
 import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from "react";
+import { flushSync } from "react-dom";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
-import { ApiError, STATUSES, api, errorMessage, type Contact, type ContactFields } from "./api";
-import { displayName, longDateTime, shortDateTime } from "./format";
-import { APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
+import { ApiError, STATUSES, api, errorMessage, type Contact, type ContactFields, type MergePlan } from "./api";
+import { FIELD_LABELS, displayName, longDateTime, shortDateTime } from "./format";
+import { HistorySection } from "./HistorySection";
+import { MergeDialog } from "./MergeDialog";
+import { APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, historyKey } from "./queryKeys";
 
 export type PaneMode = { kind: "add" } | { kind: "edit"; contact: Contact };
+
+/** How a save ended: plainly, or by merging into another contact (the one returned). */
+export type SaveOutcome = "saved" | "merged";
 
 type TextKey = Exclude<keyof ContactFields, "status" | "has_consent">;
 type FormState = Record<TextKey, string> & { status: string; has_consent: boolean };
 
 type TextField = { key: TextKey; label: string; type?: "email" | "tel"; autoComplete?: string };
-const F = (key: TextKey, label: string, type?: TextField["type"], autoComplete?: string): TextField => ({
+const F = (key: TextKey, type?: TextField["type"], autoComplete?: string): TextField => ({
   key,
-  label,
+  label: FIELD_LABELS[key],
   type,
   autoComplete,
 });
 // Rows of the form: two fields on a row share it.
-const NAME_ROWS = [[F("first_name", "First name", undefined, "given-name"), F("last_name", "Last name", undefined, "family-name")], [F("salutation", "Salutation", undefined, "honorific-prefix")]];
-const CONTACT_ROWS = [[F("email", "Email", "email", "email")], [F("mobile_phone", "Mobile phone", "tel", "mobile tel"), F("phone", "Phone", "tel", "tel")]];
-const WORK_ROWS = [[F("company", "Company", undefined, "organization"), F("job_title", "Job title", undefined, "organization-title")]];
+const NAME_ROWS = [[F("first_name", undefined, "given-name"), F("last_name", undefined, "family-name")], [F("salutation", undefined, "honorific-prefix")]];
+const CONTACT_ROWS = [[F("email", "email", "email")], [F("mobile_phone", "tel", "mobile tel"), F("phone", "tel", "tel")]];
+const WORK_ROWS = [[F("company", undefined, "organization"), F("job_title", undefined, "organization-title")]];
 const ADDRESS_ROWS = [
-  [F("street_address", "Street address", undefined, "street-address")],
-  [F("city", "City", undefined, "address-level2"), F("state", "State", undefined, "address-level1")],
-  [F("post_code", "Post code", undefined, "postal-code"), F("country", "Country", undefined, "country-name")],
-  [F("timezone", "Timezone")],
+  [F("street_address", undefined, "street-address")],
+  [F("city", undefined, "address-level2"), F("state", undefined, "address-level1")],
+  [F("post_code", undefined, "postal-code"), F("country", undefined, "country-name")],
+  [F("timezone")],
 ];
 const TEXT_KEYS: TextKey[] = [...NAME_ROWS, ...CONTACT_ROWS, ...WORK_ROWS, ...ADDRESS_ROWS].flat().map((f) => f.key).concat("notes");
 const ALL_KEYS = new Set<string>([...TEXT_KEYS, "status", "has_consent"]);
@@ -64,11 +70,19 @@ function toFields(form: FormState, mode: PaneMode, consentTouched: boolean): Con
 
 type Props = {
   mode: PaneMode;
-  onSaved: (contact: Contact) => void;
+  /** After a merge `contact` is the survivor. */
+  onSaved: (contact: Contact, outcome: SaveOutcome) => void;
   onCancel: () => void;
+  /** The merge prompt opened or closed: the rest of the window must be inert while it is open. */
+  onModalChange: (open: boolean) => void;
 };
 
-export function EditPane({ mode, onSaved, onCancel }: Props) {
+/** A save as sent: confirming a merge sends the same fields again with merge=true. */
+type SaveRequest = { fields: ContactFields; merge: boolean };
+/** The merge prompt: what Rust would do, and the fields that asked for it. */
+type PendingMerge = { plan: MergePlan; fields: ContactFields };
+
+export function EditPane({ mode, onSaved, onCancel, onModalChange }: Props) {
   const qc = useQueryClient();
   const id = useId();
   const titleId = `${id}title`;
@@ -80,39 +94,101 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
   const [consentTouched, setConsentTouched] = useState(false);
   const [fieldErrors, setFieldErrors] = useState<Partial<Record<string, string>>>({});
   const [formError, setFormError] = useState<string | null>(null);
+  const [cannotSave, setCannotSave] = useState(false);
+  const [merge, setMerge] = useState<PendingMerge | null>(null);
+  const [mergeError, setMergeError] = useState<string | null>(null);
   const firstInput = useRef<HTMLInputElement>(null);
   const formErrorRef = useRef<HTMLDivElement>(null);
+  const saveRef = useRef<HTMLButtonElement>(null);
 
   useEffect(() => {
     firstInput.current?.focus();
   }, []);
 
+  // Should the pane go while its prompt is open, the window must not stay inert.
+  const modalChange = useRef(onModalChange);
+  modalChange.current = onModalChange;
+  useEffect(() => () => modalChange.current(false), []);
+
+  const openMerge = (next: PendingMerge) => {
+    setMergeError(null);
+    setMerge(next);
+    onModalChange(true);
+  };
+  /** Removes the prompt and lifts the window's inertness at once, so focus can go back into it. */
+  const closeMerge = () => {
+    flushSync(() => {
+      setMerge(null);
+      setMergeError(null);
+      onModalChange(false);
+    });
+  };
+
+  const showFormError = (message: string) => {
+    setFormError(message);
+    window.requestAnimationFrame(() => formErrorRef.current?.scrollIntoView({ block: "nearest" }));
+  };
+
   const save = useMutation({
-    mutationFn: (fields: ContactFields) =>
-      mode.kind === "add" ? api.addContact(fields) : api.editContact(mode.contact.id, fields),
-    onSuccess: (contact) => {
+    mutationFn: ({ fields, merge }: SaveRequest) =>
+      mode.kind === "add" ? api.addContact(fields, merge) : api.editContact(mode.contact.id, fields, merge),
+    onSuccess: (contact, { merge }) => {
       void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
       void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
-      onSaved(contact);
+      void qc.invalidateQueries({ queryKey: CONTACT_KEY });
+      void qc.invalidateQueries({ queryKey: historyKey(contact.id) });
+      if (mode.kind === "edit") void qc.invalidateQueries({ queryKey: historyKey(mode.contact.id) });
+      if (merge) closeMerge();
+      onSaved(contact, merge ? "merged" : "saved");
     },
-    onError: (e) => {
-      if (e instanceof ApiError && e.field && ALL_KEYS.has(e.field)) {
-        setFieldErrors({ [e.field]: e.message });
-        // Focus the field at fault once its message is in the DOM.
-        window.requestAnimationFrame(() => document.getElementById(inputId(e.field!))?.focus());
-      } else {
-        setFormError(errorMessage(e));
+    onError: (e, { fields, merge }) => {
+      const err = e instanceof ApiError ? e : null;
+      if (err?.code === "merge_needed" && err.plan) {
+        // On a confirm this means the contacts changed meanwhile: show the plan as it now stands.
+        openMerge({ plan: err.plan, fields });
+        return;
+      }
+      const field = err?.field && ALL_KEYS.has(err.field) ? err.field : null;
+      if (merge) {
+        if (err?.code !== "cannot_save" && !field) {
+          setMergeError(errorMessage(e));
+          return;
+        }
+        // These belong next to the form: close the prompt, keep what was typed.
+        closeMerge();
+      }
+      if (err?.code === "cannot_save") {
+        // Say nothing of the other contact: the user may not see it.
+        setCannotSave(true);
         window.requestAnimationFrame(() => formErrorRef.current?.scrollIntoView({ block: "nearest" }));
+      } else if (field) {
+        setFieldErrors({ [field]: err!.message });
+        // Focus the field at fault once its message is in the DOM.
+        window.requestAnimationFrame(() => document.getElementById(inputId(field))?.focus());
+      } else {
+        showFormError(errorMessage(e));
       }
     },
   });
 
   const onSubmit = (e: FormEvent) => {
     e.preventDefault();
-    if (save.isPending) return;
+    if (save.isPending || merge) return;
     setFieldErrors({});
     setFormError(null);
-    save.mutate(toFields(form, mode, consentTouched));
+    setCannotSave(false);
+    save.mutate({ fields: toFields(form, mode, consentTouched), merge: false });
+  };
+
+  const confirmMerge = () => {
+    if (!merge || save.isPending) return;
+    setMergeError(null);
+    save.mutate({ fields: merge.fields, merge: true });
+  };
+
+  const cancelMerge = () => {
+    closeMerge();
+    saveRef.current?.focus();
   };
 
   const set = <K extends keyof FormState>(key: K, value: FormState[K]) => {
@@ -182,8 +258,17 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
         </header>
 
         <div className="pane-body">
+          {cannotSave && (
+            <div ref={formErrorRef} role="alert" className="form-error cannot-save">
+              <p className="alert-title">Cannot Save Contact</p>
+              <p>
+                This email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the
+                contact record conflict.
+              </p>
+            </div>
+          )}
           {formError && (
-            <div ref={formErrorRef} role="alert" className="form-error">
+            <div ref={cannotSave ? undefined : formErrorRef} role="alert" className="form-error">
               {formError}
             </div>
           )}
@@ -238,10 +323,11 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
               {errorFor("notes")}
             </div>
           </section>
+          {original && <HistorySection contactId={original.id} />}
         </div>
 
         <footer className="pane-footer">
-          <button type="submit" className="button primary" aria-disabled={save.isPending || undefined}>
+          <button ref={saveRef} type="submit" className="button primary" aria-disabled={save.isPending || undefined}>
             Save
           </button>
           <button type="button" className="button" onClick={onCancel}>
@@ -249,6 +335,16 @@ export function EditPane({ mode, onSaved, onCancel }: Props) {
           </button>
         </footer>
       </form>
+      {merge && (
+        <MergeDialog
+          plan={merge.plan}
+          edited={original}
+          pending={save.isPending}
+          error={mergeError}
+          onConfirm={confirmMerge}
+          onCancel={cancelMerge}
+        />
+      )}
     </aside>
   );
 }

@@ -1,6 +1,6 @@
 // Dev only: made-up contacts behind the IPC commands so `npm run dev` works in a plain browser (?n=1000000 for a big list, ?n=0 for an empty one).
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppInfo, Contact, ContactFields, ContactPage, IpcError, ListQuery, SortColumn } from "./api";
+import type { AppInfo, Contact, ContactFields, ContactPage, HistoryEntry, IpcError, ListQuery, MergePlan, SortColumn, Undone } from "./api";
 
 const FIRST = ["Ann", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoë"];
 const LAST = ["Lee", "Okafor", "García", "Novak", "Schmidt", "Tanaka", "Dubois", "Rossi", "Kowalski", "Haddad", "Larsen", "Murphy", "Silva", "Nguyen", "Petrov", "Costa", "Fischer", "Moreau", "Ivanova", "Brown", "Khan", "Sato", "Jensen", "Walsh", "Ortiz", "Meyer", "Park", "Bauer", "Ali", "Young"];
@@ -47,19 +47,33 @@ function generate(i: number): Contact {
   };
 }
 
-// Base contacts are generated on demand; only changes are stored.
+
+// Base contacts are generated on demand; only changes are stored. Indices never move: a deleted
+// contact (base or added) stays in `deleted`, so undo can bring it back in place.
 const edited = new Map<number, Contact>();
 const deleted = new Set<number>();
 const added: Contact[] = [];
 let nextId = 1;
 
+const ME = "me@example.com";
+const FIELDS = [
+  "first_name", "last_name", "salutation", "email", "mobile_phone", "phone", "company", "job_title", "street_address",
+  "city", "state", "post_code", "country", "timezone", "status", "has_consent", "notes",
+] as const satisfies readonly (keyof ContactFields)[];
+type Field = (typeof FIELDS)[number];
+
 const contactAt = (i: number): Contact => (i < N ? (edited.get(i) ?? generate(i)) : added[i - N]);
 const size = () => N + added.length;
+const alive = (i: number) => i >= 0 && i < size() && !deleted.has(i);
 const indexOf = (id: string): number => {
   if (id.startsWith("c")) return Number(id.slice(1));
   const j = added.findIndex((c) => c.id === id);
   return j < 0 ? -1 : N + j;
 };
+function put(i: number, c: Contact) {
+  if (i < N) edited.set(i, c);
+  else added[i - N] = c;
+}
 
 function sortKey(c: Contact, sort: SortColumn): string {
   switch (sort) {
@@ -80,7 +94,7 @@ function ordered(search: string, sort: SortColumn): Uint32Array {
   const hits: number[] = [];
   const keys: string[] = [];
   for (let i = 0; i < size(); i++) {
-    if (i < N && deleted.has(i)) continue;
+    if (deleted.has(i)) continue;
     const c = contactAt(i);
     if (needle) {
       const hay = `${c.first_name ?? ""} ${c.last_name ?? ""} ${c.email ?? ""} ${c.mobile_phone ?? ""} ${c.company ?? ""}`.toLowerCase();
@@ -96,40 +110,154 @@ function ordered(search: string, sort: SortColumn): Uint32Array {
   return order;
 }
 
-function fail(code: IpcError["code"], message: string, field: string | null = null): never {
-  throw { code, message, field } satisfies IpcError;
+function fail(code: IpcError["code"], message: string, field: string | null = null, plan: MergePlan | null = null): never {
+  throw { code, message, field, plan } satisfies IpcError;
 }
 
-function emailTaken(email: string, except: number): boolean {
-  const wanted = email.toLowerCase();
-  for (let i = 0; i < size(); i++) {
-    if (i === except || (i < N && deleted.has(i))) continue;
-    if (contactAt(i).email === wanted) return true;
-  }
-  return false;
+/** A field as plans and history carry it: text, has_consent "true"/"false", null when blank. */
+function text(c: Contact, f: Field): string | null {
+  const v = c[f];
+  if (v === null || v === undefined || v === "") return null;
+  return typeof v === "boolean" ? String(v) : v;
+}
+function setText(c: Contact, f: Field, v: string | null) {
+  if (f === "has_consent") c.has_consent = v === null ? null : v === "true";
+  else c[f] = v;
 }
 
-function apply(base: Contact | null, fields: ContactFields, except: number): Contact {
+/** `base` (or a blank contact) with `fields` applied and checked; identity clashes are the caller's business. */
+function apply(base: Contact | null, fields: ContactFields): Contact {
   const now = new Date().toISOString();
-  const c: Contact = base
-    ? { ...base }
-    : { ...generate(0), id: `n${nextId++}`, created_at: now, owner: "me@example.com" };
-  if (!base) for (const k of Object.keys(fields) as (keyof ContactFields)[]) (c as Record<string, unknown>)[k] = null;
+  const c: Contact = base ? { ...base } : { ...generate(0), id: "", created_at: now, owner: ME };
+  if (!base) for (const f of FIELDS) setText(c, f, null);
   for (const [k, v] of Object.entries(fields) as [keyof ContactFields, unknown][]) {
-    if (v === null) continue;
+    if (v === null || v === undefined) continue;
     (c as Record<string, unknown>)[k] = v === "" ? null : typeof v === "string" ? v.trim() : v;
   }
   if (c.email) {
     c.email = c.email.toLowerCase();
     if (!/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(c.email)) fail("invalid", "Enter an email address like name@example.com.", "email");
-    if (emailTaken(c.email, except)) fail("duplicate", `Another contact already uses ${c.email}.`, "email");
   }
-  if (c.mobile_phone && !/^\+?[\d\s()-]{6,}$/.test(c.mobile_phone)) {
-    fail("invalid", "Enter a mobile number with its country code, like +44 7700 900123.", "mobile_phone");
+  if (c.mobile_phone) {
+    if (!/^\+?[\d\s()-]{6,}$/.test(c.mobile_phone)) {
+      fail("invalid", "Enter a mobile number with its country code, like +44 7700 900123.", "mobile_phone");
+    }
+    c.mobile_phone = c.mobile_phone.replace(/[\s()-]/g, "");
   }
   if (!c.email && !c.mobile_phone) fail("invalid", "A contact needs an email or a mobile phone.");
   c.updated_at = now;
   return c;
+}
+
+/** Who else holds this email, then this mobile phone (index or -1). A linear scan: fine for a mock. */
+function holders(c: Contact, except: number): [number, number] {
+  let byEmail = -1;
+  let byPhone = -1;
+  for (let i = 0; i < size() && (byEmail < 0 || byPhone < 0); i++) {
+    if (i === except || deleted.has(i)) continue;
+    const o = contactAt(i);
+    if (byEmail < 0 && c.email && o.email === c.email) byEmail = i;
+    if (byPhone < 0 && c.mobile_phone && o.mobile_phone === c.mobile_phone) byPhone = i;
+  }
+  return [byEmail, byPhone];
+}
+
+function plan(survivor: Contact, entry: Contact, mergeWith: string[]): MergePlan {
+  const fields: MergePlan["fields"] = [];
+  for (const f of FIELDS) {
+    const current = text(survivor, f);
+    const next = text(entry, f);
+    if (current === null && next === null) continue;
+    const action = next === null || next === current ? "keep" : current === null ? "fill" : "replace";
+    fields.push({ field: f, current, new: next, result: action === "keep" ? current : next, action });
+  }
+  return { merge_with: mergeWith, fields };
+}
+
+// The journal: one batch per add, edit or merge, enough for history and undo.
+type Change = { i: number; before: Contact | null; after: Contact | null };
+type Batch = { at: string; kind: string; summary: string; changes: Change[] };
+const journal: Batch[] = [];
+
+function record(kind: string, summary: string, changes: Change[]) {
+  journal.push({ at: new Date().toISOString(), kind, summary, changes });
+  cache = null;
+}
+
+function history(i: number): HistoryEntry[] {
+  return journal.flatMap((b) =>
+    b.changes
+      .filter((ch) => ch.i === i)
+      .map((ch) => ({
+        at: b.at,
+        user: ME,
+        kind: b.kind,
+        summary: b.summary,
+        changes: FIELDS.flatMap((f) => {
+          const before = ch.before ? text(ch.before, f) : null;
+          const after = ch.after ? text(ch.after, f) : null;
+          return before === after ? [] : [{ field: f, before, after }];
+        }),
+      })),
+  );
+}
+
+function undo(): Undone {
+  const batch = journal[journal.length - 1];
+  if (!batch) fail("not_found", "nothing to undo");
+  for (const ch of batch.changes) {
+    const now = alive(ch.i) ? contactAt(ch.i) : null;
+    if (now !== ch.after) fail("conflict", `cannot undo "${batch.summary}": contact ${ch.before?.id ?? ch.after?.id} has changed since`);
+  }
+  for (const ch of batch.changes) {
+    if (ch.before) {
+      put(ch.i, ch.before);
+      deleted.delete(ch.i);
+    } else {
+      deleted.add(ch.i);
+    }
+  }
+  journal.pop();
+  cache = null;
+  return { kind: batch.kind, summary: batch.summary };
+}
+
+/** Add (at = -1) or edit of the contact at `at`; a clash with other contacts asks for a merge first. */
+function save(at: number, fields: ContactFields, merge: boolean): Contact {
+  const base = at < 0 ? null : contactAt(at);
+  const entry = apply(base, fields);
+  // Addresses at hidden.example stand for contacts the signed-in user may not see.
+  if (entry.email?.endsWith("@hidden.example")) {
+    fail("cannot_save", "Cannot Save Contact: this email or mobile phone belongs to a contact you may not access");
+  }
+  const [byEmail, byPhone] = holders(entry, at);
+  const survivorAt = byEmail >= 0 ? byEmail : byPhone;
+  if (survivorAt < 0) {
+    const name = `${entry.first_name ?? ""} ${entry.last_name ?? ""}`.trim() || entry.email || entry.mobile_phone || "";
+    if (at < 0) {
+      entry.id = `n${nextId++}`;
+      added.push(entry);
+      record("add", `Add ${name}`, [{ i: N + added.length - 1, before: null, after: entry }]);
+    } else {
+      put(at, entry);
+      record("edit", `Edit ${name}`, [{ i: at, before: base, after: entry }]);
+    }
+    return entry;
+  }
+  const folded = [byPhone >= 0 && byPhone !== survivorAt ? byPhone : -1, at].filter((i) => i >= 0);
+  const survivor = contactAt(survivorAt);
+  const p = plan(survivor, entry, [survivor.id, ...folded.map((i) => contactAt(i).id)]);
+  if (!merge) fail("merge_needed", "this email or mobile phone belongs to another contact: saving merges them", null, p);
+  const merged: Contact = { ...survivor, updated_at: new Date().toISOString() };
+  for (const row of p.fields) setText(merged, row.field as Field, row.result);
+  put(survivorAt, merged);
+  for (const i of folded) deleted.add(i);
+  const name = `${merged.first_name ?? ""} ${merged.last_name ?? ""}`.trim() || merged.email || "";
+  record("merge", `Merge into ${name}`, [
+    { i: survivorAt, before: survivor, after: merged },
+    ...folded.map((i) => ({ i, before: contactAt(i), after: null })),
+  ]);
+  return merged;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -139,10 +267,15 @@ export function installDevMock() {
   mockIPC(async (cmd, args) => {
     const a = (args ?? {}) as Record<string, unknown>;
     await sleep(15 + Math.random() * 30);
+    const found = () => {
+      const i = indexOf(a.id as string);
+      if (!alive(i)) fail("not_found", "This contact no longer exists.");
+      return i;
+    };
     switch (cmd) {
       case "app_info":
         return {
-          user_email: "me@example.com",
+          user_email: ME,
           user_name: "Morgan Example",
           db_path: "/home/me/.local/share/cardfile/cardfile.db",
           contact_count: size() - deleted.size,
@@ -157,34 +290,21 @@ export function installDevMock() {
         const counted = q.search === "" || len <= COUNT_LIMIT;
         return { rows, total: counted ? len : null, has_more: q.offset + rows.length < len } satisfies ContactPage;
       }
-      case "get_contact": {
-        const i = indexOf(a.id as string);
-        if (i < 0 || (i < N && deleted.has(i))) fail("not_found", "This contact no longer exists.");
-        return contactAt(i);
-      }
-      case "add_contact": {
-        const c = apply(null, a.fields as ContactFields, -1);
-        added.push(c);
-        cache = null;
-        return c;
-      }
-      case "edit_contact": {
-        const i = indexOf(a.id as string);
-        if (i < 0 || (i < N && deleted.has(i))) fail("not_found", "This contact no longer exists.");
-        const c = apply(contactAt(i), a.fields as ContactFields, i);
-        if (i < N) edited.set(i, c);
-        else added[i - N] = c;
-        cache = null;
-        return c;
-      }
+      case "get_contact":
+        return contactAt(found());
+      case "add_contact":
+        return save(-1, a.fields as ContactFields, a.merge === true);
+      case "edit_contact":
+        return save(found(), a.fields as ContactFields, a.merge === true);
       case "delete_contact": {
-        const i = indexOf(a.id as string);
-        if (i < 0) fail("not_found", "This contact no longer exists.");
-        if (i < N) deleted.add(i);
-        else added.splice(i - N, 1);
+        deleted.add(found());
         cache = null;
         return null;
       }
+      case "contact_history":
+        return history(found());
+      case "undo":
+        return undo();
       default:
         fail("internal", `Unknown command ${cmd}`);
     }
