@@ -58,34 +58,36 @@ async fn to_contact(conn: &mut SqliteConnection, row: ContactRow) -> Result<Cont
     Ok(row.into_contact(owner))
 }
 
-/// Refuses a row whose email or mobile phone another contact already holds, naming it
-/// (or, when the user may not see that contact, saying only that the save is impossible).
-async fn check_unique(conn: &mut SqliteConnection, scope: &Scope, row: &ContactRow) -> Result<()> {
-    for (field, value) in [("email", &row.email), ("mobile_phone", &row.mobile_phone)] {
-        let Some(value) = value else { continue };
-        let other: Option<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {ROW_COLUMNS} FROM contacts WHERE {field} = ? AND id <> ?"
-        ))
-        .bind(value)
-        .bind(row.id)
-        .fetch_optional(&mut *conn)
-        .await?;
-        if let Some(other) = other {
-            if !scope.allows(other.owner_id) {
-                return Err(Error::CannotSave(format!(
-                    "this {} belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.",
-                    field.replace('_', " ")
-                )));
-            }
-            return Err(Error::Duplicate {
-                field,
-                value: value.clone(),
-                other_id: other.id,
-                other_name: other.display_name(),
-            });
-        }
+/// Refuses a new row whose email or mobile phone another contact already holds (asking
+/// identity, like every way in), naming that contact, or, when the user may not see it,
+/// saying only that the save is impossible. The bulk path's rule until imports merge.
+async fn refuse_taken(conn: &mut SqliteConnection, scope: &Scope, row: &ContactRow) -> Result<()> {
+    let found = identity::resolve(
+        conn,
+        row.email.as_deref(),
+        row.mobile_phone.as_deref(),
+        None,
+    )
+    .await?;
+    let Some(holder) = found.survivor() else {
+        return Ok(());
+    };
+    if !scope.allows(holder.owner_id) {
+        return Err(Error::CannotSave(
+            "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.".into(),
+        ));
     }
-    Ok(())
+    let (field, value) = if holder.email.is_some() && holder.email == row.email {
+        ("email", row.email.clone())
+    } else {
+        ("mobile_phone", row.mobile_phone.clone())
+    };
+    Err(Error::Duplicate {
+        field,
+        value: value.unwrap_or_default(),
+        other_id: holder.id,
+        other_name: holder.display_name(),
+    })
 }
 
 /// Writes `row` (a new one when its id is 0) with its derived search columns and terms.
@@ -404,7 +406,7 @@ pub async fn add_many(
     for (i, fields) in entries.into_iter().enumerate() {
         let mut row = ContactRow::blank(user.id, now());
         let checked = match row.apply(&fields, &region) {
-            Ok(()) => check_unique(&mut tx, &scope, &row).await,
+            Ok(()) => refuse_taken(&mut tx, &scope, &row).await,
             Err(e) => Err(e),
         };
         if let Err(e) = checked {

@@ -146,3 +146,45 @@ async fn delete_leaves_a_tombstone_and_purges_the_persons_data() {
     .unwrap();
     assert_eq!(leftovers, 0);
 }
+
+#[tokio::test]
+async fn a_bulk_add_lands_good_rows_in_one_batch_refuses_bad_ones_and_undoes_in_one_step() {
+    let db = Db::new().await;
+    let s = &db.session;
+    s.add(&fields(&[("email", "taken@example.com")]), None, false)
+        .await
+        .unwrap();
+    let before = crate::merge::dump(&db).await;
+    let user = s.user().await.unwrap();
+    let rows = vec![
+        fields(&[("email", "a@example.com")]),
+        fields(&[("email", "not an email")]),
+        fields(&[("email", "TAKEN@example.com")]),
+        fields(&[("email", "A@example.com")]),
+        fields(&[("first_name", "No identifiers")]),
+        fields(&[("mobile_phone", "+12015550123")]),
+    ];
+    let report = cardfile_core::contacts::add_many(db.store(), &user, rows, "test import")
+        .await
+        .unwrap();
+    assert_eq!(report.added, 2);
+    let rejected: Vec<(usize, cardfile_core::ErrorCode)> = report
+        .rejected
+        .iter()
+        .map(|(i, e)| (*i, e.code()))
+        .collect();
+    use cardfile_core::ErrorCode::*;
+    assert_eq!(
+        rejected,
+        vec![(1, Invalid), (2, Duplicate), (3, Duplicate), (4, Invalid)],
+        "the same person twice in one batch is caught too"
+    );
+    let batches: i64 = sqlx::query_scalar("SELECT count(*) FROM batches WHERE kind = 'import'")
+        .fetch_one(db.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(batches, 1);
+    let undone = s.undo().await.unwrap();
+    assert_eq!(undone.kind, "import");
+    assert_eq!(crate::merge::dump(&db).await, before);
+}
