@@ -238,6 +238,35 @@ impl App {
             .await;
     }
 
+    /// Opens the three-dots menu of the row named `name` and picks `item`.
+    async fn row_menu(&self, name: &str, item: &str) {
+        self.button(&format!("Actions for {name}"))
+            .await
+            .click()
+            .await
+            .unwrap();
+        self.find(
+            &format!("the {item} item"),
+            By::XPath(format!("//*[@role='menuitem'][normalize-space()='{item}']")),
+        )
+        .await
+        .click()
+        .await
+        .unwrap();
+    }
+
+    /// The contacts in the database (first 100 by name), as the signed-in user sees them.
+    async fn contacts(&self) -> Vec<cardfile_core::Contact> {
+        self.session
+            .list(&ListQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .rows
+    }
+
     async fn pane_open(&self) -> bool {
         self.find_now(By::Css("aside.pane")).await.is_some()
     }
@@ -310,19 +339,7 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     .await;
 
     // Edit through the row's three-dots menu.
-    app.button("Actions for Ann Lee")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Edit item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Ann Lee", "Edit").await;
     app.find(
         "the Edit contact pane",
         By::XPath("//aside//*[normalize-space()='Edit contact']"),
@@ -342,38 +359,14 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     assert_eq!(ann.company.as_deref(), Some("Acme Widgets"));
 
     // Delete asks first; Cancel keeps the contact.
-    app.button("Actions for Ann Lee")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Delete item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Delete']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Ann Lee", "Delete").await;
     let dialog = app
         .find("the Delete contact dialog", By::XPath("//*[(@role='alertdialog' or @role='dialog') and @aria-labelledby=//*[normalize-space()='Delete contact']/@id]"))
         .await;
     assert!(dialog.text().await.unwrap().contains("Ann Lee"));
     app.button("Cancel").await.click().await.unwrap();
     assert_eq!(app.count().await, 2);
-    app.button("Actions for Ann Lee")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Delete item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Delete']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Ann Lee", "Delete").await;
     app.find("the confirm button", By::XPath("//*[@role='alertdialog' or @role='dialog']//button[normalize-space()='Delete contact']"))
         .await
         .click()
@@ -745,19 +738,7 @@ async fn the_contacts_page_screenshot_for_the_readme() {
     })
     .await;
     app.wait_rows("ten rows", |rows| rows.len() == 10).await;
-    app.button("Actions for Priya Patel")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Edit item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Priya Patel", "Edit").await;
     app.find(
         "the Edit contact pane",
         By::XPath("//aside//*[normalize-space()='Edit contact']"),
@@ -781,29 +762,9 @@ async fn editing_an_email_to_anothers_opens_the_merge_dialog_and_undo_brings_bot
         s.add(&dup, None, false).await.unwrap();
     })
     .await;
-    let before = app
-        .session
-        .list(&ListQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .rows;
+    let before = app.contacts().await;
     app.wait_rows("two rows", |rows| rows.len() == 2).await;
-    app.button("Actions for Annie Lee")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Edit item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Annie Lee", "Edit").await;
     app.type_into("Email", "ANN@acme.com").await;
     app.button("Save").await.click().await.unwrap();
     let dialog = app
@@ -835,17 +796,7 @@ async fn editing_an_email_to_anothers_opens_the_merge_dialog_and_undo_brings_bot
     })
     .await;
     assert!(app.pane_open().await);
-    assert_eq!(
-        app.session
-            .list(&ListQuery {
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .rows,
-        before
-    );
+    assert_eq!(app.contacts().await, before);
 
     // Merge: one contact remains, the email's holder, with the edit applied.
     app.button("Save").await.click().await.unwrap();
@@ -858,15 +809,7 @@ async fn editing_an_email_to_anothers_opens_the_merge_dialog_and_undo_brings_bot
     .await
     .unwrap();
     app.wait_rows("one row", |rows| rows.len() == 1).await;
-    let after = app
-        .session
-        .list(&ListQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .await
-        .unwrap()
-        .rows;
+    let after = app.contacts().await;
     assert_eq!(after.len(), 1);
     let ann_before = before
         .iter()
@@ -894,17 +837,7 @@ async fn editing_an_email_to_anothers_opens_the_merge_dialog_and_undo_brings_bot
         .unwrap();
     app.wait_rows("two rows again", |rows| rows.len() == 2)
         .await;
-    assert_eq!(
-        app.session
-            .list(&ListQuery {
-                limit: 10,
-                ..Default::default()
-            })
-            .await
-            .unwrap()
-            .rows,
-        before
-    );
+    assert_eq!(app.contacts().await, before);
     app.close().await;
 }
 
@@ -928,19 +861,7 @@ async fn a_member_taking_another_owners_email_sees_cannot_save_contact() {
         rows.len() == 1 && rows[0].contains("Max")
     })
     .await;
-    app.button("Actions for Max Mustermann")
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.find(
-        "the Edit item",
-        By::XPath("//*[@role='menuitem'][normalize-space()='Edit']"),
-    )
-    .await
-    .click()
-    .await
-    .unwrap();
+    app.row_menu("Max Mustermann", "Edit").await;
     app.type_into("Email", "ann@acme.com").await;
     app.button("Save").await.click().await.unwrap();
     let alert = app

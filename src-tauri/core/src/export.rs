@@ -6,7 +6,7 @@ use std::io::Write;
 use futures_core::Stream;
 use futures_util::TryStreamExt;
 
-use crate::contact::{Contact, ContactRow};
+use crate::contact::{ContactRow, FIELDS};
 use crate::error::{Error, Result};
 use crate::search::Scope;
 use crate::store::Store;
@@ -19,30 +19,12 @@ pub enum Format {
 }
 
 /// The CSV columns, in order: the contact JSON's fields.
-pub const CSV_HEADER: [&str; 22] = [
-    "id",
-    "first_name",
-    "last_name",
-    "salutation",
-    "email",
-    "mobile_phone",
-    "phone",
-    "company",
-    "job_title",
-    "street_address",
-    "city",
-    "state",
-    "post_code",
-    "country",
-    "timezone",
-    "status",
-    "has_consent",
-    "notes",
-    "owner",
-    "created_at",
-    "updated_at",
-    "last_interacted_at",
-];
+pub fn csv_header() -> Vec<&'static str> {
+    let mut h = vec!["id"];
+    h.extend(FIELDS);
+    h.extend(["owner", "created_at", "updated_at", "last_interacted_at"]);
+    h
+}
 
 /// A cell as written to CSV: one that a spreadsheet would run as a formula gets a leading
 /// ' (unless it is a plain number or an E.164 phone), which import strips again.
@@ -66,32 +48,16 @@ pub fn unguard_cell(value: &str) -> &str {
     }
 }
 
-fn csv_record(c: &Contact) -> [String; 22] {
-    let o = |v: &Option<String>| v.clone().unwrap_or_default();
-    [
-        c.id.clone(),
-        o(&c.first_name),
-        o(&c.last_name),
-        o(&c.salutation),
-        o(&c.email),
-        o(&c.mobile_phone),
-        o(&c.phone),
-        o(&c.company),
-        o(&c.job_title),
-        o(&c.street_address),
-        o(&c.city),
-        o(&c.state),
-        o(&c.post_code),
-        o(&c.country),
-        o(&c.timezone),
-        o(&c.status),
-        c.has_consent.map(|b| b.to_string()).unwrap_or_default(),
-        o(&c.notes),
-        c.owner.clone(),
-        c.created_at.clone(),
-        c.updated_at.clone(),
-        o(&c.last_interacted_at),
-    ]
+fn csv_record(row: &ContactRow, owner: &str) -> Vec<String> {
+    let mut cells = vec![row.id.to_string()];
+    cells.extend(FIELDS.iter().map(|f| row.get(f).unwrap_or_default()));
+    cells.extend([
+        owner.to_string(),
+        row.created_at.clone(),
+        row.updated_at.clone(),
+        row.last_interacted_at.clone().unwrap_or_default(),
+    ]);
+    cells
 }
 
 #[derive(sqlx::FromRow)]
@@ -138,11 +104,13 @@ async fn write_rows(
     match format {
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record(CSV_HEADER)
+            w.write_record(csv_header())
                 .map_err(|e| Error::Internal(e.to_string()))?;
             while let Some(r) = rows.try_next().await? {
-                let c = r.row.into_contact(r.owner_email);
-                let cells = csv_record(&c).map(|v| guard_cell(&v));
+                let cells: Vec<String> = csv_record(&r.row, &r.owner_email)
+                    .iter()
+                    .map(|v| guard_cell(v))
+                    .collect();
                 w.write_record(&cells)
                     .map_err(|e| Error::Internal(e.to_string()))?;
                 n += 1;
