@@ -4,6 +4,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
+use cardfile_core::activity::{Kind, NewActivity};
 use cardfile_core::export::Format;
 use cardfile_core::{
     store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store,
@@ -69,6 +70,16 @@ pub enum Command {
     },
     /// Take back your most recent add, edit, merge or import (again: one further back).
     Undo,
+    /// Record or list meetings, chats and routing-form submissions.
+    Activities {
+        #[command(subcommand)]
+        command: ActivitiesCommand,
+    },
+    /// The Review list: identities held for review.
+    Conflicts {
+        #[command(subcommand)]
+        command: ConflictsCommand,
+    },
     /// Delete a contact permanently (not undoable).
     Delete {
         id: String,
@@ -109,6 +120,52 @@ pub enum UsersCommand {
         #[arg(long)]
         team: Option<String>,
     },
+}
+
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum ActivitiesCommand {
+    /// Record an activity; its contact is found by email, then mobile phone, or created.
+    /// Here --status is the meeting's: scheduled, rescheduled, canceled, completed, no-show.
+    Add {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// The host's email (default: you).
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long, value_name = "T")]
+        starts_at: Option<String>,
+        #[arg(long, value_name = "T")]
+        ends_at: Option<String>,
+        #[arg(long, value_parser = ["google", "exchange", "other"])]
+        calendar: Option<String>,
+    },
+    /// List activities (all, deleted contacts' included), or one contact's.
+    List {
+        #[arg(long)]
+        contact: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConflictsCommand {
+    /// List what is held for review.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum KindArg {
+    Meeting,
+    Chat,
+    Form,
 }
 
 #[derive(Subcommand, Debug)]
@@ -314,6 +371,97 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             }
         }
         Command::Undo => print_json(&session.undo().await?),
+        Command::Activities {
+            command:
+                ActivitiesCommand::Add {
+                    kind,
+                    fields,
+                    host,
+                    starts_at,
+                    ends_at,
+                    calendar,
+                },
+        } => {
+            let mut fields: ContactFields = fields.into();
+            let status = fields.status.take();
+            let new = NewActivity {
+                kind: Some(match kind {
+                    KindArg::Meeting => Kind::Meeting,
+                    KindArg::Chat => Kind::Chat,
+                    KindArg::Form => Kind::Form,
+                }),
+                fields,
+                host,
+                status,
+                starts_at,
+                ends_at,
+                calendar,
+            };
+            print_json(&session.record_activity(&new).await?)
+        }
+        Command::Activities {
+            command: ActivitiesCommand::List { contact, json },
+        } => {
+            let list = session.activities(contact.as_deref()).await?;
+            if json {
+                return print_json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|a| {
+                    vec![
+                        a.id.clone(),
+                        a.kind.clone(),
+                        a.status.clone().unwrap_or_default(),
+                        a.starts_at.clone().unwrap_or_default(),
+                        match &a.contact_id {
+                            Some(id) => id.clone(),
+                            None if a.contact_deleted => "(deleted)".into(),
+                            None => String::new(),
+                        },
+                        a.with_name.clone().unwrap_or_default(),
+                        a.with_email
+                            .clone()
+                            .or(a.with_phone.clone())
+                            .unwrap_or_default(),
+                    ]
+                })
+                .collect();
+            print_columns(
+                &[
+                    "ID",
+                    "KIND",
+                    "STATUS",
+                    "STARTS AT",
+                    "CONTACT",
+                    "WITH",
+                    "EMAIL/PHONE",
+                ],
+                &rows,
+            );
+            Ok(())
+        }
+        Command::Conflicts {
+            command: ConflictsCommand::List { json },
+        } => {
+            let items = session.conflicts().await?;
+            if json {
+                return print_json(&items);
+            }
+            let rows: Vec<Vec<String>> = items
+                .iter()
+                .map(|r| {
+                    vec![
+                        r.id.clone(),
+                        r.source.clone(),
+                        r.reason.clone(),
+                        r.created_at.clone(),
+                    ]
+                })
+                .collect();
+            print_columns(&["ID", "FROM", "WHY", "WHEN"], &rows);
+            Ok(())
+        }
         Command::Delete { id, yes } => {
             if !yes {
                 return Err(Failure::Usage(format!(
@@ -390,7 +538,7 @@ fn print_history(entries: &[cardfile_core::history::HistoryEntry]) {
 }
 
 fn print_table(rows: &[Contact]) {
-    let cells: Vec<[String; 5]> = rows
+    let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|c| {
             let name = [c.first_name.as_deref(), c.last_name.as_deref()]
@@ -398,7 +546,7 @@ fn print_table(rows: &[Contact]) {
                 .flatten()
                 .collect::<Vec<_>>()
                 .join(" ");
-            [
+            vec![
                 c.id.clone(),
                 name,
                 c.email.clone().unwrap_or_default(),
@@ -407,26 +555,30 @@ fn print_table(rows: &[Contact]) {
             ]
         })
         .collect();
-    let header = ["ID", "NAME", "EMAIL", "MOBILE PHONE", "COMPANY"];
-    let mut widths = header.map(|h| h.chars().count());
-    for row in &cells {
+    print_columns(&["ID", "NAME", "EMAIL", "MOBILE PHONE", "COMPANY"], &cells);
+}
+
+/// A readable table: a header and left-aligned columns as wide as their widest cell.
+fn print_columns(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
         for (w, c) in widths.iter_mut().zip(row) {
             *w = (*w).max(c.chars().count());
         }
     }
     let line = |cols: &[&str]| {
         let mut s = String::new();
-        for (i, (c, w)) in cols.iter().zip(widths).enumerate() {
+        for (i, (c, w)) in cols.iter().zip(&widths).enumerate() {
             if i + 1 == cols.len() {
                 s.push_str(c);
             } else {
-                s.push_str(&format!("{c:<w$}  "));
+                s.push_str(&format!("{c:<w$}  ", w = *w));
             }
         }
         println!("{}", s.trim_end());
     };
-    line(&header);
-    for row in &cells {
+    line(header);
+    for row in rows {
         line(&row.iter().map(String::as_str).collect::<Vec<_>>());
     }
 }

@@ -561,3 +561,104 @@ fn cannot_save_contact_exits_4_and_undo_with_nothing_to_undo_exits_1() {
     cli.ok(&["--as", "mia@example.com", "undo"]);
     cli.refused(&["--as", "mia@example.com", "undo"], 1, "nothing to undo");
 }
+
+#[test]
+fn activities_create_contacts_keep_their_snapshot_after_delete_and_conflicts_are_listed() {
+    let cli = Cli::new();
+    let rec = cli.json(&[
+        "activities",
+        "add",
+        "--kind",
+        "meeting",
+        "--first-name",
+        "Ann",
+        "--email",
+        "Ann@Example.com",
+        "--status",
+        "scheduled",
+        "--starts-at",
+        "2026-12-01T09:00:00Z",
+        "--calendar",
+        "google",
+    ]);
+    assert_eq!(rec["kind"], "meeting");
+    assert_eq!(rec["created_contact"], true);
+    let contact_id = rec["contact_id"].as_str().unwrap().to_string();
+    let again = cli.json(&[
+        "activities",
+        "add",
+        "--kind",
+        "chat",
+        "--email",
+        "ANN@example.com",
+        "--company",
+        "Acme",
+    ]);
+    assert_eq!(
+        (
+            again["contact_id"].as_str(),
+            again["created_contact"].as_bool()
+        ),
+        (Some(contact_id.as_str()), Some(false))
+    );
+    assert_eq!(cli.json(&["show", &contact_id])["company"], "Acme");
+    cli.refused(
+        &[
+            "activities",
+            "add",
+            "--kind",
+            "form",
+            "--first-name",
+            "Nobody",
+        ],
+        1,
+        "email or a mobile phone",
+    );
+    cli.refused(
+        &[
+            "activities",
+            "add",
+            "--kind",
+            "meeting",
+            "--email",
+            "x@example.com",
+            "--status",
+            "maybe",
+        ],
+        1,
+        "is not one of",
+    );
+
+    let other = cli.json(&[
+        "add",
+        "--email",
+        "bo@example.com",
+        "--mobile-phone",
+        "+12015550123",
+    ]);
+    cli.ok(&[
+        "activities",
+        "add",
+        "--kind",
+        "form",
+        "--email",
+        "ann@example.com",
+        "--mobile-phone",
+        "(201) 555-0123",
+    ]);
+    let review = cli.json(&["conflicts", "list", "--json"]);
+    assert_eq!(review.as_array().unwrap().len(), 1);
+    assert_eq!(review[0]["email_contact_id"], contact_id.as_str());
+    assert_eq!(review[0]["phone_contact_id"], other["id"]);
+    assert!(cli.ok(&["conflicts", "list"]).contains("mobile phone"));
+
+    cli.ok(&["delete", &contact_id, "--yes"]);
+    let all = cli.json(&["activities", "list", "--json"]);
+    assert_eq!(all.as_array().unwrap().len(), 3, "every activity stays");
+    for a in all.as_array().unwrap() {
+        assert_eq!(a["contact_id"], Value::Null);
+        assert_eq!(a["contact_deleted"], true);
+        assert_eq!(a["with_email"], "ann@example.com");
+    }
+    assert!(cli.ok(&["activities", "list"]).contains("(deleted)"));
+}

@@ -311,6 +311,7 @@ async fn save(
     .await?;
     // The folded contacts go first: their email and phone move to the survivor.
     for gone in folded {
+        crate::activity::move_activities(conn, batch, gone.id, survivor.id).await?;
         drop_terms(conn, gone).await?;
         sqlx::query("DELETE FROM contacts WHERE id = ?")
             .bind(gone.id)
@@ -347,6 +348,7 @@ pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
     let mut tx = store.pool().begin().await?;
     let scope = users::scope(&mut tx, user).await?;
     let row = visible_row(&mut tx, &scope, id).await?;
+    crate::activity::unlink_deleted(&mut tx, id).await?;
     drop_terms(&mut tx, &row).await?;
     sqlx::query("DELETE FROM contacts WHERE id = ?")
         .bind(id)

@@ -4,6 +4,7 @@
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
+use crate::activity::{self, Link, ACTIVITY};
 use crate::contact::{ContactRow, FIELDS};
 use crate::contacts::{self, drop_terms, load_row, write_row, ENTITY};
 use crate::error::{Error, Result};
@@ -33,6 +34,7 @@ pub struct HistoryEntry {
 #[derive(sqlx::FromRow)]
 struct JournalRow {
     id: i64,
+    entity: String,
     entity_id: i64,
     op: String,
     before: Option<String>,
@@ -127,11 +129,10 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         return Err(Error::NotFound("nothing to undo".into()));
     };
     let entries: Vec<JournalRow> = sqlx::query_as(
-        "SELECT id, entity_id, op, before, after, purged FROM journal \
-         WHERE batch_id = ? AND entity = ? ORDER BY id DESC",
+        "SELECT id, entity, entity_id, op, before, after, purged FROM journal \
+         WHERE batch_id = ? ORDER BY id DESC",
     )
     .bind(batch_id)
-    .bind(ENTITY)
     .fetch_all(&mut *tx)
     .await?;
     let refuse = |why: String| Error::Conflict(format!("cannot undo \"{summary}\": {why}"));
@@ -141,6 +142,28 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
                 "contact {} has since been deleted",
                 e.entity_id
             )));
+        }
+        if e.entity == ACTIVITY {
+            // A merge moved this activity: move it back, if nothing moved it since.
+            let link = |t: &Option<String>| -> Result<Option<Link>> {
+                t.as_deref()
+                    .map(|t| serde_json::from_str(t).map_err(|e| Error::Internal(e.to_string())))
+                    .transpose()
+            };
+            let (Some(before), after) = (link(&e.before)?, link(&e.after)?) else {
+                return Err(Error::Internal(format!(
+                    "journal entry {} cannot be undone",
+                    e.id
+                )));
+            };
+            if activity::link(&mut tx, e.entity_id).await? != after {
+                return Err(refuse(format!(
+                    "activity {} has changed since",
+                    e.entity_id
+                )));
+            }
+            activity::set_link(&mut tx, e.entity_id, &before).await?;
+            continue;
         }
         let current = load_row(&mut tx, e.entity_id).await?;
         let (before, after) = (image(&e.before)?, image(&e.after)?);

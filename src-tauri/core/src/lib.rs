@@ -1,6 +1,7 @@
 //! cardfile-core: everything Cardfile does except the window. Never depends on tauri, so
 //! the command line, the tests and the benchmarks use exactly what the window uses.
 
+pub mod activity;
 pub mod contact;
 pub mod contacts;
 pub mod error;

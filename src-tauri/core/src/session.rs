@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::search::{ContactPage, ListQuery};
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{contacts, export, history, settings, users};
+use crate::{activity, contacts, export, history, settings, users};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -100,6 +100,18 @@ impl Session {
         path: &std::path::Path,
     ) -> Result<u64> {
         export::export_to_file(&self.store, &self.user().await?, format, path).await
+    }
+
+    pub async fn record_activity(&self, new: &activity::NewActivity) -> Result<activity::Recorded> {
+        activity::record(&self.store, &self.user().await?, new).await
+    }
+
+    pub async fn activities(&self, contact: Option<&str>) -> Result<Vec<activity::Activity>> {
+        activity::list(&self.store, &self.user().await?, contact).await
+    }
+
+    pub async fn conflicts(&self) -> Result<Vec<activity::ReviewItem>> {
+        activity::conflicts(&self.store, &self.user().await?).await
     }
 
     pub async fn add_user(

@@ -1,5 +1,6 @@
 //! Core's one integration test binary (one link, one mod per area), on real SQLite files.
 
+mod activity;
 mod journal;
 mod merge;
 mod rules;

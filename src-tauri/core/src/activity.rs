@@ -1,0 +1,462 @@
+//! Activities: meetings, chatbot conversations and routing-form submissions. Recording one
+//! resolves who it was with (identity: email, then mobile phone) and creates or updates
+//! that contact with what the customer gave: the seed's automatic contacts.
+
+use serde::{Deserialize, Serialize};
+use sqlx::SqliteConnection;
+
+use crate::contact::{ContactFields, ContactRow};
+use crate::contacts::{self, drop_terms, write_row, ENTITY};
+use crate::error::{Error, Result};
+use crate::identity::{self, Match};
+use crate::journal::{self, BatchKind, Op};
+use crate::store::{now, Store};
+use crate::users::{self, User};
+use crate::{merge, settings};
+
+/// The journal's name for activity rows.
+pub const ACTIVITY: &str = "activity";
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum Kind {
+    Meeting,
+    Chat,
+    Form,
+}
+
+impl Kind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Kind::Meeting => "meeting",
+            Kind::Chat => "chat",
+            Kind::Form => "form",
+        }
+    }
+}
+
+/// An activity to record: what the customer gave, and for meetings the booking.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct NewActivity {
+    pub kind: Option<Kind>,
+    pub fields: ContactFields,
+    /// The host's email (default: the acting user).
+    pub host: Option<String>,
+    pub status: Option<String>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub calendar: Option<String>,
+}
+
+/// What recording did (CLI.md: `activities add` prints this).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Recorded {
+    pub id: String,
+    pub kind: Kind,
+    pub contact_id: String,
+    pub created_contact: bool,
+}
+
+/// An activity as lists show it; `contact_id` is None once its contact was deleted.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Activity {
+    pub id: String,
+    pub kind: String,
+    pub contact_id: Option<String>,
+    pub contact_deleted: bool,
+    pub host: String,
+    pub status: Option<String>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+    pub calendar: Option<String>,
+    pub with_name: Option<String>,
+    pub with_email: Option<String>,
+    pub with_phone: Option<String>,
+    pub created_at: String,
+}
+
+/// An activity's link to its contact, as the journal keeps it (merges move it).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Link {
+    pub contact_id: Option<i64>,
+}
+
+fn one_of(field: &'static str, value: &Option<String>, allowed: &[&str]) -> Result<Option<String>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => {
+            let v = v.to_lowercase();
+            if allowed.contains(&v.as_str()) {
+                Ok(Some(v))
+            } else {
+                Err(Error::invalid(
+                    field,
+                    format!("\"{v}\" is not one of {}", allowed.join(", ")),
+                ))
+            }
+        }
+    }
+}
+
+fn timestamp(field: &'static str, value: &Option<String>) -> Result<Option<String>> {
+    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
+        None => Ok(None),
+        Some(v) => chrono::DateTime::parse_from_rfc3339(v)
+            .map(|t| {
+                Some(
+                    t.with_timezone(&chrono::Utc)
+                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                )
+            })
+            .map_err(|_| {
+                Error::invalid(
+                    field,
+                    format!("\"{v}\" is not a time like 2026-12-01T09:30:00Z"),
+                )
+            }),
+    }
+}
+
+/// Records an activity. No match: a new contact owned by the host. One match: attached;
+/// blanks filled and the customer's non-empty details replace older ones (no prompt: the
+/// customer just gave them). Email and phone pointing at two contacts: attached to the
+/// email's, phones left alone, and held for review. Neither identifier: refused.
+pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Recorded> {
+    let kind = new
+        .kind
+        .ok_or_else(|| Error::invalid("kind", "an activity needs a kind: meeting, chat or form"))?;
+    let status = one_of(
+        "status",
+        &new.status,
+        &[
+            "scheduled",
+            "rescheduled",
+            "canceled",
+            "completed",
+            "no-show",
+        ],
+    )?;
+    let calendar = one_of("calendar", &new.calendar, &["google", "exchange", "other"])?;
+    let starts_at = timestamp("starts_at", &new.starts_at)?;
+    let ends_at = timestamp("ends_at", &new.ends_at)?;
+    if let (Some(s), Some(e)) = (&starts_at, &ends_at) {
+        if e < s {
+            return Err(Error::invalid(
+                "ends_at",
+                "the meeting ends before it starts",
+            ));
+        }
+    }
+    let mut tx = store.pool().begin().await?;
+    let host = match &new.host {
+        None => user.clone(),
+        Some(email) => users::find_by_email(&mut tx, email).await?.ok_or_else(|| {
+            Error::invalid("host", format!("no user with email {}", email.trim()))
+        })?,
+    };
+    let region = settings::default_region(&mut tx).await?;
+    let at = now();
+    let mut entry = ContactRow::blank(host.id, at.clone());
+    entry.apply(&new.fields, &region)?;
+    let found = identity::resolve(
+        &mut tx,
+        entry.email.as_deref(),
+        entry.mobile_phone.as_deref(),
+        None,
+    )
+    .await?;
+    let batch = journal::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Activity,
+        &at,
+        &format!("Recorded a {}", kind.as_str()),
+    )
+    .await?;
+    let (contact, created) = match &found {
+        Match::Nobody => {
+            entry.id = write_row(&mut tx, &entry, true).await?;
+            journal::record(
+                &mut tx,
+                batch,
+                ENTITY,
+                entry.id,
+                Op::Insert,
+                None,
+                Some(&entry),
+            )
+            .await?;
+            (entry.clone(), true)
+        }
+        Match::One(existing) => (update_with(&mut tx, batch, existing, &entry).await?, false),
+        Match::Split { by_email, .. } => {
+            let mut without_phone = entry.clone();
+            without_phone.mobile_phone = None;
+            (
+                update_with(&mut tx, batch, by_email, &without_phone).await?,
+                false,
+            )
+        }
+    };
+    let given = serde_json::to_string(&new.fields).map_err(|e| Error::Internal(e.to_string()))?;
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, given, \
+         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(kind.as_str())
+    .bind(contact.id)
+    .bind(host.id)
+    .bind(&status)
+    .bind(&starts_at)
+    .bind(&ends_at)
+    .bind(&calendar)
+    .bind(&given)
+    .bind(contact.display_name())
+    .bind(entry.email.as_ref().or(contact.email.as_ref()))
+    .bind(entry.mobile_phone.as_ref().or(contact.mobile_phone.as_ref()))
+    .bind(&at)
+    .fetch_one(&mut *tx)
+    .await?;
+    let link = Link {
+        contact_id: Some(contact.id),
+    };
+    journal::record(&mut tx, batch, ACTIVITY, id, Op::Insert, None, Some(&link)).await?;
+    if let Match::Split { by_email, by_phone } = &found {
+        sqlx::query(
+            "INSERT INTO review_items (source, activity_id, given, email_contact_id, phone_contact_id, reason, created_at) \
+             VALUES ('activity', ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(id)
+        .bind(&given)
+        .bind(by_email.id)
+        .bind(by_phone.id)
+        .bind(format!(
+            "the email belongs to contact {} and the mobile phone to contact {}",
+            by_email.id, by_phone.id
+        ))
+        .bind(&at)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(Recorded {
+        id: id.to_string(),
+        kind,
+        contact_id: contact.id.to_string(),
+        created_contact: created,
+    })
+}
+
+/// `existing` with the customer's details applied (fill and replace, never clear).
+async fn update_with(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    existing: &ContactRow,
+    entry: &ContactRow,
+) -> Result<ContactRow> {
+    let plan = merge::plan(existing, entry, vec![existing.id.to_string()]);
+    let mut result = merge::apply(existing, &plan);
+    result.last_interacted_at = Some(entry.created_at.clone());
+    if result != *existing {
+        result.updated_at = entry.created_at.clone();
+        drop_terms(conn, existing).await?;
+        write_row(conn, &result, false).await?;
+        journal::record(
+            conn,
+            batch,
+            ENTITY,
+            result.id,
+            Op::Update,
+            Some(existing),
+            Some(&result),
+        )
+        .await?;
+    }
+    Ok(result)
+}
+
+/// Moves the activities of contact `from` to `to` (a merge), journaled so undo moves them back.
+pub(crate) async fn move_activities(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    from: i64,
+    to: i64,
+) -> Result<()> {
+    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM activities WHERE contact_id = ?")
+        .bind(from)
+        .fetch_all(&mut *conn)
+        .await?;
+    for id in ids {
+        sqlx::query("UPDATE activities SET contact_id = ? WHERE id = ?")
+            .bind(to)
+            .bind(id)
+            .execute(&mut *conn)
+            .await?;
+        journal::record(
+            conn,
+            batch,
+            ACTIVITY,
+            id,
+            Op::Update,
+            Some(&Link {
+                contact_id: Some(from),
+            }),
+            Some(&Link {
+                contact_id: Some(to),
+            }),
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// A deleted contact's activities stay, with their snapshot, linked to nobody.
+pub(crate) async fn unlink_deleted(conn: &mut SqliteConnection, contact_id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE activities SET contact_id = NULL, contact_deleted = 1 WHERE contact_id = ?",
+    )
+    .bind(contact_id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The link of activity `id` as it is now (for undo's collision check).
+pub(crate) async fn link(conn: &mut SqliteConnection, id: i64) -> Result<Option<Link>> {
+    let row: Option<(Option<i64>,)> =
+        sqlx::query_as("SELECT contact_id FROM activities WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&mut *conn)
+            .await?;
+    Ok(row.map(|(contact_id,)| Link { contact_id }))
+}
+
+pub(crate) async fn set_link(conn: &mut SqliteConnection, id: i64, link: &Link) -> Result<()> {
+    sqlx::query("UPDATE activities SET contact_id = ? WHERE id = ?")
+        .bind(link.contact_id)
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
+    Ok(())
+}
+
+/// Activities for reporting: all (deleted contacts' included and marked), or one contact's.
+pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<Vec<Activity>> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    let contact_id = match contact {
+        Some(id) => {
+            let id = contacts::parse_id(id)?;
+            match contacts::load_row(&mut conn, id).await? {
+                Some(row) if scope.allows(row.owner_id) => Some(id),
+                _ => return Err(Error::NotFound(format!("no contact with id {id}"))),
+            }
+        }
+        None => None,
+    };
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        kind: String,
+        contact_id: Option<i64>,
+        contact_deleted: bool,
+        host: String,
+        host_id: i64,
+        owner_id: Option<i64>,
+        status: Option<String>,
+        starts_at: Option<String>,
+        ends_at: Option<String>,
+        calendar: Option<String>,
+        with_name: Option<String>,
+        with_email: Option<String>,
+        with_phone: Option<String>,
+        created_at: String,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT a.id, a.kind, a.contact_id, a.contact_deleted, u.email AS host, a.host_id, c.owner_id, \
+         a.status, a.starts_at, a.ends_at, a.calendar, a.with_name, a.with_email, a.with_phone, a.created_at \
+         FROM activities a JOIN users u ON u.id = a.host_id LEFT JOIN contacts c ON c.id = a.contact_id \
+         WHERE ?1 IS NULL OR a.contact_id = ?1 ORDER BY coalesce(a.starts_at, a.created_at) DESC, a.id DESC",
+    )
+    .bind(contact_id)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        // What a user may see: activities of contacts they may see, and those they hosted.
+        .filter(|r| r.owner_id.is_some_and(|o| scope.allows(o)) || scope.allows(r.host_id))
+        .map(|r| Activity {
+            id: r.id.to_string(),
+            kind: r.kind,
+            contact_id: r.contact_id.map(|c| c.to_string()),
+            contact_deleted: r.contact_deleted,
+            host: r.host,
+            status: r.status,
+            starts_at: r.starts_at,
+            ends_at: r.ends_at,
+            calendar: r.calendar,
+            with_name: r.with_name,
+            with_email: r.with_email,
+            with_phone: r.with_phone,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// One item held for review.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct ReviewItem {
+    pub id: String,
+    pub source: String,
+    pub activity_id: Option<String>,
+    pub email_contact_id: Option<String>,
+    pub phone_contact_id: Option<String>,
+    pub reason: String,
+    pub created_at: String,
+}
+
+/// The Review list: identities held for review and not dismissed.
+pub async fn conflicts(store: &Store, user: &User) -> Result<Vec<ReviewItem>> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        source: String,
+        activity_id: Option<i64>,
+        email_contact_id: Option<i64>,
+        phone_contact_id: Option<i64>,
+        reason: String,
+        created_at: String,
+        email_owner: Option<i64>,
+        phone_owner: Option<i64>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "SELECT r.id, r.source, r.activity_id, r.email_contact_id, r.phone_contact_id, r.reason, r.created_at, \
+         e.owner_id AS email_owner, p.owner_id AS phone_owner FROM review_items r \
+         LEFT JOIN contacts e ON e.id = r.email_contact_id LEFT JOIN contacts p ON p.id = r.phone_contact_id \
+         WHERE r.dismissed_at IS NULL ORDER BY r.id",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    let text = |v: Option<i64>| v.map(|v| v.to_string());
+    Ok(rows
+        .into_iter()
+        // Shown to whoever may see either contact involved.
+        .filter(|r| {
+            [r.email_owner, r.phone_owner]
+                .iter()
+                .flatten()
+                .any(|o| scope.allows(*o))
+        })
+        .map(|r| ReviewItem {
+            id: r.id.to_string(),
+            source: r.source,
+            activity_id: text(r.activity_id),
+            email_contact_id: text(r.email_contact_id),
+            phone_contact_id: text(r.phone_contact_id),
+            reason: r.reason,
+            created_at: r.created_at,
+        })
+        .collect())
+}
