@@ -11,6 +11,9 @@ fn main() {
             "delete_contact",
             "contact_history",
             "undo",
+            "record_activity",
+            "list_activities",
+            "list_conflicts",
         ]),
     ))
     .expect("tauri-build");

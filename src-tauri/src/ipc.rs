@@ -1,6 +1,7 @@
 //! The window's IPC: each command is a one-call adapter into core's Session, and errors
 //! cross as `{code, message, field}`. The TypeScript bindings are generated from here.
 
+use cardfile_core::activity::{Activity, NewActivity, Recorded, ReviewItem};
 use cardfile_core::history::{HistoryEntry, Undone};
 use cardfile_core::merge::MergePlan;
 use cardfile_core::{
@@ -96,6 +97,27 @@ async fn delete_contact(session: State<'_, Session>, id: String) -> Reply<()> {
     Ok(session.delete(&id).await?)
 }
 
+#[tauri::command]
+#[specta::specta]
+async fn record_activity(session: State<'_, Session>, activity: NewActivity) -> Reply<Recorded> {
+    Ok(session.record_activity(&activity).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn list_activities(
+    session: State<'_, Session>,
+    contact: Option<String>,
+) -> Reply<Vec<Activity>> {
+    Ok(session.activities(contact.as_deref()).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn list_conflicts(session: State<'_, Session>) -> Reply<Vec<ReviewItem>> {
+    Ok(session.conflicts().await?)
+}
+
 /// Every command the UI may call; build.rs lists the same names for the capabilities.
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
@@ -107,6 +129,9 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         delete_contact,
         contact_history,
         undo,
+        record_activity,
+        list_activities,
+        list_conflicts,
     ])
 }
 

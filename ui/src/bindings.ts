@@ -13,6 +13,9 @@ export const commands = {
 	deleteContact: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
 	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("contact_history", { id })),
 	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
+	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
+	listActivities: (contact: string | null) => typedError<Activity_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
+	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
 };
 
 /* Types */
@@ -23,6 +26,43 @@ export type Action =
 "replace" | 
 /**  The entry has nothing new for it; the value stays. */
 "keep";
+
+/**  An activity as lists show it; `contact_id` is None once its contact was deleted. */
+export type Activity = Activity_Serialize | Activity_Deserialize;
+
+/**  An activity as lists show it; `contact_id` is None once its contact was deleted. */
+export type Activity_Deserialize = {
+	id: string,
+	kind: string,
+	contact_id?: string | null,
+	contact_deleted: boolean,
+	host: string,
+	status?: string | null,
+	starts_at?: string | null,
+	ends_at?: string | null,
+	calendar?: string | null,
+	with_name?: string | null,
+	with_email?: string | null,
+	with_phone?: string | null,
+	created_at: string,
+};
+
+/**  An activity as lists show it; `contact_id` is None once its contact was deleted. */
+export type Activity_Serialize = {
+	id: string,
+	kind: string,
+	contact_id: string | null,
+	contact_deleted: boolean,
+	host: string,
+	status: string | null,
+	starts_at: string | null,
+	ends_at: string | null,
+	calendar: string | null,
+	with_name: string | null,
+	with_email: string | null,
+	with_phone: string | null,
+	created_at: string,
+};
 
 /**  What the window's status line shows. */
 export type AppInfo = {
@@ -263,6 +303,8 @@ export type IpcError_Serialize = {
 	plan: MergePlan_Serialize | null,
 };
 
+export type Kind = "meeting" | "chat" | "form";
+
 /**  One page of the contacts table. */
 export type ListQuery = {
 	/**  Words whose prefixes must all match (names, email, phones, company). */
@@ -288,6 +330,66 @@ export type MergePlan_Serialize = {
 	/**  The contacts involved, the survivor first. */
 	merge_with: string[],
 	fields: FieldPlan_Serialize[],
+};
+
+/**  An activity to record: what the customer gave, and for meetings the booking. */
+export type NewActivity = NewActivity_Serialize | NewActivity_Deserialize;
+
+/**  An activity to record: what the customer gave, and for meetings the booking. */
+export type NewActivity_Deserialize = {
+	kind?: Kind | null,
+	fields: ContactFields_Deserialize,
+	/**  The host's email (default: the acting user). */
+	host?: string | null,
+	status?: string | null,
+	starts_at?: string | null,
+	ends_at?: string | null,
+	calendar?: string | null,
+};
+
+/**  An activity to record: what the customer gave, and for meetings the booking. */
+export type NewActivity_Serialize = {
+	kind: Kind | null,
+	fields: ContactFields_Serialize,
+	/**  The host's email (default: the acting user). */
+	host: string | null,
+	status: string | null,
+	starts_at: string | null,
+	ends_at: string | null,
+	calendar: string | null,
+};
+
+/**  What recording did (CLI.md: `activities add` prints this). */
+export type Recorded = {
+	id: string,
+	kind: Kind,
+	contact_id: string,
+	created_contact: boolean,
+};
+
+/**  One item held for review. */
+export type ReviewItem = ReviewItem_Serialize | ReviewItem_Deserialize;
+
+/**  One item held for review. */
+export type ReviewItem_Deserialize = {
+	id: string,
+	source: string,
+	activity_id?: string | null,
+	email_contact_id?: string | null,
+	phone_contact_id?: string | null,
+	reason: string,
+	created_at: string,
+};
+
+/**  One item held for review. */
+export type ReviewItem_Serialize = {
+	id: string,
+	source: string,
+	activity_id: string | null,
+	email_contact_id: string | null,
+	phone_contact_id: string | null,
+	reason: string,
+	created_at: string,
 };
 
 /**  The columns the table can sort by. */
