@@ -889,3 +889,108 @@ async fn a_member_taking_another_owners_email_sees_cannot_save_contact() {
     assert_eq!(max[0].email.as_deref(), Some("max@example.com"));
     app.close().await;
 }
+
+/// A meeting logged for a new email creates its contact, with the meeting on its timeline;
+/// deleting the contact keeps the meeting in the Activities view, marked, with no way back
+/// to a contact pane.
+#[tokio::test]
+async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
+    let app = App::open(|_| async {}).await;
+    app.find(
+        "the Activities tab",
+        By::XPath("//*[@role='tab'][normalize-space()='Activities']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.button("Log activity").await.click().await.unwrap();
+    let dialog = app
+        .find("the Log activity dialog", By::XPath("//*[@role='dialog' and @aria-labelledby=//*[normalize-space()='Log activity']/@id]"))
+        .await;
+    app.type_into("First name", "Nia").await;
+    app.type_into("Last name", "Okafor").await;
+    app.type_into("Email", "Nia@Example.com").await;
+    dialog
+        .find(By::XPath(".//button[normalize-space()='Save']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("the dialog to close", || async {
+        app.find_now(By::XPath("//*[@role='dialog']"))
+            .await
+            .is_none()
+    })
+    .await;
+    let contacts = app.contacts().await;
+    assert_eq!(contacts.len(), 1, "the meeting created its contact");
+    assert_eq!(contacts[0].email.as_deref(), Some("nia@example.com"));
+    let table = app
+        .find(
+            "the Activities table",
+            By::Css("table[aria-label='Activities']"),
+        )
+        .await;
+    app.wait_for("the meeting in the table", || async {
+        table
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains("Nia Okafor")
+    })
+    .await;
+
+    // The contact's pane shows the meeting on its timeline.
+    app.button("Open Nia Okafor").await.click().await.unwrap();
+    app.find(
+        "the Edit contact pane",
+        By::XPath("//aside//*[normalize-space()='Edit contact']"),
+    )
+    .await;
+    app.find("the meeting on the timeline", By::XPath("//aside//details[summary[normalize-space()='Activities']]//*[contains(translate(., 'M', 'm'), 'meeting')]"))
+        .await;
+
+    // Delete the contact: the meeting stays, marked as a deleted contact's.
+    app.d()
+        .action_chain()
+        .send_keys(Key::Escape)
+        .perform()
+        .await
+        .unwrap();
+    app.row_menu("Nia Okafor", "Delete").await;
+    app.find("the confirm button", By::XPath("//*[@role='alertdialog' or @role='dialog']//button[normalize-space()='Delete contact']"))
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_rows("no rows", |rows| rows.is_empty()).await;
+    app.find(
+        "the Activities tab",
+        By::XPath("//*[@role='tab'][normalize-space()='Activities']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    let table = app
+        .find(
+            "the Activities table",
+            By::Css("table[aria-label='Activities']"),
+        )
+        .await;
+    app.wait_for("the meeting marked as a deleted contact's", || async {
+        let text = table.text().await.unwrap_or_default();
+        text.contains("Nia Okafor") && text.contains("Deleted contact")
+    })
+    .await;
+    app.screenshot("activities").await.unwrap();
+    assert!(app
+        .find_now(By::XPath("//button[normalize-space()='Open Nia Okafor']"))
+        .await
+        .is_none());
+    let all = app.session.activities(None).await.unwrap();
+    assert_eq!((all.len(), all[0].contact_deleted), (1, true));
+    app.close().await;
+}

@@ -1,12 +1,14 @@
-// The Contacts page: header (count, search, Undo, Add), the grid, the edit pane, the delete dialog and the status line.
-import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
+// The main window: header (view tabs, count, search, Undo, Add), the grid or the Activities view, the edit pane, the dialogs and the status line.
+import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ActivitiesView } from "./ActivitiesView";
 import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./api";
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
 import { displayName, plural } from "./format";
-import { APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY } from "./queryKeys";
+import { LogActivityDialog, loggedText } from "./LogActivityDialog";
+import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, contactKey } from "./queryKeys";
 import { useDebouncedValue } from "./useDebouncedValue";
 import type { ListParams } from "./useContactPages";
 
@@ -25,6 +27,13 @@ function isTextEntry(target: EventTarget | null): boolean {
   if (target.isContentEditable || target instanceof HTMLTextAreaElement || target instanceof HTMLSelectElement) return true;
   return target instanceof HTMLInputElement && !["checkbox", "radio", "button", "submit", "reset"].includes(target.type);
 }
+
+/** Which page fills the space beside the pane. */
+type View = "contacts" | "activities";
+const VIEWS: { view: View; label: string }[] = [
+  { view: "contacts", label: "Contacts" },
+  { view: "activities", label: "Activities" },
+];
 
 /** A line in the status bar; a fresh object each time, so the same text again restarts its timer. */
 type Status = { text: string; error?: boolean };
@@ -49,7 +58,13 @@ export function App() {
   // The pane's merge prompt is open: like the delete dialog, it makes the rest of the window inert.
   const [paneModal, setPaneModal] = useState(false);
   const [status, setStatus] = useState<Status | null>(null);
+  const [view, setView] = useState<View>("contacts");
+  const [logOpen, setLogOpen] = useState(false);
   const qc = useQueryClient();
+  const tabsId = useId();
+  const tabId = (v: View) => `${tabsId}tab-${v}`;
+  const panelId = (v: View) => `${tabsId}panel-${v}`;
+  const logButtonRef = useRef<HTMLButtonElement>(null);
 
   const gridRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
@@ -67,12 +82,37 @@ export function App() {
     searchRef.current?.select();
   };
 
-  const openAdd = () => setPane({ kind: "add" });
+  const openAdd = () => {
+    setView("contacts");
+    setPane({ kind: "add" });
+  };
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
   const askDelete = useCallback((contact: Contact) => setToDelete(contact), []);
   const closePane = () => {
     focusGrid();
     setPane(null);
+  };
+  // From the Activities view: the contact as it is now, in the pane on the Contacts view.
+  const openContact = (id: string) => {
+    qc.fetchQuery({ queryKey: contactKey(id), queryFn: () => api.getContact(id), staleTime: 0 }).then(
+      (contact) => {
+        setView("contacts");
+        openEdit(contact);
+      },
+      (e: unknown) => {
+        if (e instanceof ApiError && e.code === "not_found") {
+          void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
+          setStatus({ text: "This contact no longer exists", error: true });
+        } else {
+          setStatus({ text: sentence(errorMessage(e)), error: true });
+        }
+      },
+    );
+  };
+  const closeLog = () => {
+    setLogOpen(false);
+    // The app is inert until the dialog has gone; focus once it is live again.
+    window.requestAnimationFrame(() => logButtonRef.current?.focus());
   };
   const cancelDelete = () => {
     setToDelete(null);
@@ -88,6 +128,7 @@ export function App() {
       void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
       void qc.invalidateQueries({ queryKey: CONTACT_KEY });
       void qc.invalidateQueries({ queryKey: HISTORY_KEY });
+      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
       setStatus({ text: `Undid: ${undone.summary}` });
       // Undoing an add takes the contact away: a pane still editing it would save into nothing.
       const open = keys.current.pane;
@@ -110,14 +151,14 @@ export function App() {
 
   // Window-wide keys: Escape closes the innermost thing open (the menu and dialogs handle their own
   // first), Ctrl+K or "/" goes to the search box, Ctrl+Z (Cmd+Z) undoes outside text fields.
-  const keys = useRef({ pane, toDelete, paneModal, closePane, cancelDelete, runUndo });
-  keys.current = { pane, toDelete, paneModal, closePane, cancelDelete, runUndo };
+  const keys = useRef({ pane, toDelete, paneModal, logOpen, closePane, cancelDelete, runUndo });
+  keys.current = { pane, toDelete, paneModal, logOpen, closePane, cancelDelete, runUndo };
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
       const k = keys.current;
-      // The merge prompt handles its own keys; nothing behind it may react.
-      if (k.paneModal) return;
+      // The merge prompt and the Log activity form handle their own keys; nothing behind them may react.
+      if (k.paneModal || k.logOpen) return;
       if (e.key === "Escape") {
         if (k.toDelete) k.cancelDelete();
         else if (k.pane) k.closePane();
@@ -156,6 +197,21 @@ export function App() {
     }
   };
 
+  // Tabs: arrows move between them (and show the view), as a tablist should.
+  const onTabKeyDown = (e: ReactKeyboardEvent<HTMLButtonElement>) => {
+    const at = VIEWS.findIndex((v) => v.view === view);
+    let next = -1;
+    if (e.key === "ArrowRight") next = (at + 1) % VIEWS.length;
+    else if (e.key === "ArrowLeft") next = (at - 1 + VIEWS.length) % VIEWS.length;
+    else if (e.key === "Home") next = 0;
+    else if (e.key === "End") next = VIEWS.length - 1;
+    if (next < 0) return;
+    e.preventDefault();
+    const v = VIEWS[next].view;
+    setView(v);
+    document.getElementById(tabId(v))?.focus();
+  };
+
   const onSortChange = useCallback((column: SortColumn, descending: boolean) => setSort({ column, descending }), []);
 
   // While a new search is on its way the previous rows stand in; so does their count.
@@ -166,9 +222,27 @@ export function App() {
 
   return (
     <>
-      <div className="app" inert={toDelete !== null || paneModal}>
+      <div className="app" inert={toDelete !== null || paneModal || logOpen}>
         <header className="toolbar">
           <h1>Contacts</h1>
+          <div role="tablist" aria-label="View" className="view-tabs">
+            {VIEWS.map(({ view: v, label }) => (
+              <button
+                key={v}
+                id={tabId(v)}
+                type="button"
+                role="tab"
+                className="view-tab"
+                aria-selected={view === v}
+                aria-controls={view === v ? panelId(v) : undefined}
+                tabIndex={view === v ? 0 : -1}
+                onClick={() => setView(v)}
+                onKeyDown={onTabKeyDown}
+              >
+                {label}
+              </button>
+            ))}
+          </div>
           <span className="count">{count}</span>
           <div className="toolbar-spacer" />
           <div className="search">
@@ -185,7 +259,11 @@ export function App() {
               autoComplete="off"
               spellCheck={false}
               value={searchText}
-              onChange={(e) => setSearchText(e.target.value)}
+              onChange={(e) => {
+                setSearchText(e.target.value);
+                // The search is over contacts: show them.
+                setView("contacts");
+              }}
               onKeyDown={onSearchKeyDown}
             />
             <kbd className="search-hint" aria-hidden="true">
@@ -212,15 +290,21 @@ export function App() {
         </header>
 
         <div className="workspace">
-          <ContactsTable
-            params={params}
-            onSortChange={onSortChange}
-            onEdit={openEdit}
-            onDelete={askDelete}
-            onAdd={openAdd}
-            onListState={setListState}
-            gridRef={gridRef}
-          />
+          <div role="tabpanel" id={panelId(view)} aria-labelledby={tabId(view)} className="view-panel">
+            {view === "contacts" ? (
+              <ContactsTable
+                params={params}
+                onSortChange={onSortChange}
+                onEdit={openEdit}
+                onDelete={askDelete}
+                onAdd={openAdd}
+                onListState={setListState}
+                gridRef={gridRef}
+              />
+            ) : (
+              <ActivitiesView onLog={() => setLogOpen(true)} onOpenContact={openContact} logButtonRef={logButtonRef} />
+            )}
+          </div>
           {pane && (
             <EditPane
               key={pane.kind === "add" ? "add" : pane.contact.id}
@@ -247,6 +331,16 @@ export function App() {
           )}
         </footer>
       </div>
+
+      {logOpen && (
+        <LogActivityDialog
+          onCancel={closeLog}
+          onLogged={(recorded, activity) => {
+            setStatus({ text: loggedText(recorded, activity.fields) });
+            closeLog();
+          }}
+        />
+      )}
 
       {toDelete && (
         <DeleteDialog

@@ -3,7 +3,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type Contact } from "./api";
 import { displayName } from "./format";
-import { APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
+import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
 
 type Props = {
   contact: Contact;
@@ -27,6 +27,8 @@ export function DeleteDialog({ contact, onCancel, onDeleted }: Props) {
     onSuccess: () => {
       void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
       void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
+      // Its activities stay for reporting, now marked as with a deleted contact.
+      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
       onDeleted(contact);
     },
     onError: (e) => setError(errorMessage(e)),

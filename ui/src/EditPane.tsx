@@ -4,9 +4,10 @@ import { flushSync } from "react-dom";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiError, STATUSES, api, errorMessage, type Contact, type ContactFields, type MergePlan } from "./api";
 import { FIELD_LABELS, displayName, longDateTime, shortDateTime } from "./format";
+import { ActivityTimeline } from "./ActivityTimeline";
 import { HistorySection } from "./HistorySection";
 import { MergeDialog } from "./MergeDialog";
-import { APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, historyKey } from "./queryKeys";
+import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, historyKey } from "./queryKeys";
 
 export type PaneMode = { kind: "add" } | { kind: "edit"; contact: Contact };
 
@@ -136,6 +137,8 @@ export function EditPane({ mode, onSaved, onCancel, onModalChange }: Props) {
       void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
       void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
       void qc.invalidateQueries({ queryKey: CONTACT_KEY });
+      // A save changes who activities are with; a merge moves them to the survivor.
+      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
       void qc.invalidateQueries({ queryKey: historyKey(contact.id) });
       if (mode.kind === "edit") void qc.invalidateQueries({ queryKey: historyKey(mode.contact.id) });
       if (merge) closeMerge();
@@ -323,6 +326,7 @@ export function EditPane({ mode, onSaved, onCancel, onModalChange }: Props) {
               {errorFor("notes")}
             </div>
           </section>
+          {original && <ActivityTimeline contactId={original.id} />}
           {original && <HistorySection contactId={original.id} />}
         </div>
 

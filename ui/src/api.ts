@@ -24,6 +24,15 @@ export type MergeAction = FieldPlan["action"];
 export type HistoryEntry = Ok<Reply<typeof commands.contactHistory>>[number];
 export type FieldChange = HistoryEntry["changes"][number];
 export type Undone = Ok<Reply<typeof commands.undo>>;
+/** An activity to record: what the customer gave (at least email or mobile phone) and, for meetings, the booking. */
+export type NewActivity = Parameters<typeof commands.recordActivity>[0];
+export type ActivityKind = NonNullable<NewActivity["kind"]>;
+/** What recording did: the contact it found or created. */
+export type Recorded = Ok<Reply<typeof commands.recordActivity>>;
+/** An activity as lists show it; contact_id is null once its contact was deleted. */
+export type Activity = Ok<Reply<typeof commands.listActivities>>[number];
+/** An identity held for review: its email named one contact and its mobile phone another. */
+export type ReviewItem = Ok<Reply<typeof commands.listConflicts>>[number];
 
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
@@ -104,6 +113,11 @@ export const api = {
   /** Oldest first. */
   contactHistory: (id: string): Promise<HistoryEntry[]> => unwrap(commands.contactHistory(id)),
   undo: (): Promise<Undone> => unwrap(commands.undo()),
+  /** Finds the contact by email, then mobile phone; creates it (owned by the host) if new. */
+  recordActivity: (activity: NewActivity): Promise<Recorded> => unwrap(commands.recordActivity(activity)),
+  /** Newest first; null lists every activity. */
+  listActivities: (contact: string | null): Promise<Activity[]> => unwrap(commands.listActivities(contact)),
+  listConflicts: (): Promise<ReviewItem[]> => unwrap(commands.listConflicts()),
 };
 
 /** The message to show for any thrown value. */

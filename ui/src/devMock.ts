@@ -1,6 +1,6 @@
 // Dev only: made-up contacts behind the IPC commands so `npm run dev` works in a plain browser (?n=1000000 for a big list, ?n=0 for an empty one).
 import { mockIPC } from "@tauri-apps/api/mocks";
-import type { AppInfo, Contact, ContactFields, ContactPage, HistoryEntry, IpcError, ListQuery, MergePlan, SortColumn, Undone } from "./api";
+import type { Activity, AppInfo, Contact, ContactFields, ContactPage, HistoryEntry, IpcError, ListQuery, MergePlan, NewActivity, Recorded, ReviewItem, SortColumn, Undone } from "./api";
 
 const FIRST = ["Ann", "Ben", "Chloé", "Dmitri", "Eva", "Farid", "Grace", "Hiro", "Ines", "Jonas", "Kemi", "Liam", "Maya", "Noah", "Olga", "Pedro", "Quinn", "Rosa", "Sven", "Tara", "Umar", "Vera", "Wen", "Ximena", "Yusuf", "Zoë"];
 const LAST = ["Lee", "Okafor", "García", "Novak", "Schmidt", "Tanaka", "Dubois", "Rossi", "Kowalski", "Haddad", "Larsen", "Murphy", "Silva", "Nguyen", "Petrov", "Costa", "Fischer", "Moreau", "Ivanova", "Brown", "Khan", "Sato", "Jensen", "Walsh", "Ortiz", "Meyer", "Park", "Bauer", "Ali", "Young"];
@@ -260,6 +260,60 @@ function save(at: number, fields: ContactFields, merge: boolean): Contact {
   return merged;
 }
 
+// Activities: found by email, then mobile phone; a new customer becomes a contact; an identity split between two contacts is held for review.
+type StoredActivity = Omit<Activity, "contact_deleted">;
+const activities: StoredActivity[] = [];
+const reviews: ReviewItem[] = [];
+
+function recordActivity(a: NewActivity): Recorded {
+  const kind = a.kind ?? "meeting";
+  if (!a.fields.email?.trim() && !a.fields.mobile_phone?.trim()) fail("invalid", "an activity needs the customer's email or mobile phone", "email");
+  if (a.starts_at && a.ends_at && a.ends_at < a.starts_at) fail("invalid", "a meeting cannot end before it starts", "ends_at");
+  const entry = apply(null, a.fields);
+  const [byEmail, byPhone] = holders(entry, -1);
+  const at = byEmail >= 0 ? byEmail : byPhone;
+  const created = at < 0;
+  const contact = created ? save(-1, a.fields, false) : contactAt(at);
+  const id = `a${activities.length + 1}`;
+  const now = new Date().toISOString();
+  if (byEmail >= 0 && byPhone >= 0 && byEmail !== byPhone) {
+    reviews.unshift({
+      id: `r${reviews.length + 1}`,
+      source: kind,
+      activity_id: id,
+      email_contact_id: contactAt(byEmail).id,
+      phone_contact_id: contactAt(byPhone).id,
+      reason: "the email and the mobile phone belong to different contacts",
+      created_at: now,
+    });
+  }
+  const name = `${a.fields.first_name ?? ""} ${a.fields.last_name ?? ""}`.trim();
+  activities.unshift({
+    id,
+    kind,
+    contact_id: contact.id,
+    host: a.host ?? ME,
+    status: kind === "meeting" ? (a.status ?? "scheduled") : null,
+    starts_at: a.starts_at ?? null,
+    ends_at: a.ends_at ?? null,
+    calendar: a.calendar ?? null,
+    with_name: name || `${contact.first_name ?? ""} ${contact.last_name ?? ""}`.trim() || null,
+    with_email: a.fields.email ?? null,
+    with_phone: a.fields.mobile_phone ?? null,
+    created_at: now,
+  });
+  return { id, kind, contact_id: contact.id, created_contact: created };
+}
+
+function listActivities(contact: string | null): Activity[] {
+  return activities
+    .filter((a) => contact === null || a.contact_id === contact)
+    .map((a) => {
+      const gone = a.contact_id !== null && !alive(indexOf(a.contact_id));
+      return { ...a, contact_id: gone ? null : a.contact_id, contact_deleted: gone };
+    });
+}
+
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 export function installDevMock() {
@@ -305,6 +359,12 @@ export function installDevMock() {
         return history(found());
       case "undo":
         return undo();
+      case "record_activity":
+        return recordActivity(a.activity as NewActivity);
+      case "list_activities":
+        return listActivities((a.contact as string | null | undefined) ?? null);
+      case "list_conflicts":
+        return reviews;
       default:
         fail("internal", `Unknown command ${cmd}`);
     }

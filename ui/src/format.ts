@@ -1,5 +1,5 @@
 // How contacts and dates are written on screen, shared by the table, the pane and the dialogs.
-import type { Contact, ContactFields } from "./api";
+import type { ActivityKind, Contact, ContactFields } from "./api";
 
 type Named = Pick<Contact, "first_name" | "last_name" | "email" | "mobile_phone">;
 
@@ -95,4 +95,34 @@ export function fieldValue(field: string, value: string | null | undefined): str
 export function listText(items: string[]): string {
   if (items.length <= 1) return items.join("");
   return `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+
+/** Activity kinds as Rust spells them, and how the UI names them. */
+export const ACTIVITY_KIND_LABELS: Record<ActivityKind, string> = {
+  meeting: "Meeting",
+  chat: "Chat",
+  form: "Routing form",
+};
+
+/** A kind's label; a kind this UI does not know yet reads "Snake case". */
+export function activityKindLabel(kind: string): string {
+  return isActivityKind(kind) ? ACTIVITY_KIND_LABELS[kind] : fieldLabel(kind);
+}
+
+function isActivityKind(kind: string): kind is ActivityKind {
+  return Object.prototype.hasOwnProperty.call(ACTIVITY_KIND_LABELS, kind);
+}
+
+/** Meeting statuses as Rust spells them, and how the UI names them. */
+export const MEETING_STATUS_LABELS: Record<string, string> = {
+  scheduled: "Scheduled",
+  rescheduled: "Rescheduled",
+  canceled: "Canceled",
+  completed: "Completed",
+  "no-show": "No-show",
+};
+
+export function meetingStatusLabel(status: string | null | undefined): string {
+  if (!status) return BLANK;
+  return MEETING_STATUS_LABELS[status] ?? fieldLabel(status);
 }

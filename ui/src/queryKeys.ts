@@ -13,3 +13,11 @@ export const contactKey = (id: string) => [...CONTACT_KEY, id] as const;
 /** A contact's journal, as the pane's History shows it: invalidate after saves and undo. */
 export const HISTORY_KEY = ["history"] as const;
 export const historyKey = (id: string) => [...HISTORY_KEY, id] as const;
+
+
+/** Activities, all of them or one contact's (the pane's timeline): invalidate after logging, saves, merges, deletes and undo. */
+export const ACTIVITIES_KEY = ["activities"] as const;
+export const activitiesKey = (contact: string | null) => [...ACTIVITIES_KEY, contact ?? "all"] as const;
+
+/** Identities held for review (email and mobile phone named different contacts): invalidate after logging. */
+export const CONFLICTS_KEY = ["conflicts"] as const;

@@ -1,0 +1,46 @@
+// The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, above its History.
+import { useQuery } from "@tanstack/react-query";
+import { api, errorMessage } from "./api";
+import { activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
+import { activitiesKey } from "./queryKeys";
+
+export function ActivityTimeline({ contactId }: { contactId: string }) {
+  const activities = useQuery({
+    queryKey: activitiesKey(contactId),
+    queryFn: () => api.listActivities(contactId),
+    staleTime: 0,
+  });
+
+  return (
+    <details className="pane-section history timeline" open>
+      <summary>Activities</summary>
+      {activities.isError ? (
+        <p role="alert" className="form-error">
+          {errorMessage(activities.error)}
+        </p>
+      ) : activities.data === undefined ? (
+        <p className="muted">Loading activities…</p>
+      ) : activities.data.length === 0 ? (
+        <p className="muted">No activities yet</p>
+      ) : (
+        <ol className="history-list" aria-label="Activities, newest first">
+          {activities.data.map((a) => {
+            const at = a.starts_at ?? a.created_at;
+            return (
+              <li key={a.id} className="history-entry" data-activity={a.id}>
+                <span className="history-summary">{activityKindLabel(a.kind)}</span>
+                {a.status && <span> · {meetingStatusLabel(a.status)}</span>}
+                <span className="muted">
+                  {" · "}
+                  <time dateTime={at} title={longDateTime(at)}>
+                    {shortDateTime(at)}
+                  </time>
+                </span>
+              </li>
+            );
+          })}
+        </ol>
+      )}
+    </details>
+  );
+}
