@@ -336,6 +336,7 @@ pub async fn page(
             narrow.push((i, terms));
         }
     }
+    let narrow_first = narrow.first().cloned();
     if let (SortColumn::Name, Some(span)) = (query.sort, &span) {
         if span.0 > span.1 {
             return Ok(ContactPage {
@@ -369,6 +370,11 @@ pub async fn page(
     }
     if let Some(page) = walk_page(conn, scope, query, &words, limit, offset).await? {
         return Ok(page);
+    }
+    // Gather through a narrow word when there is one: it has the fewest matches.
+    let mut words = words;
+    if let Some((i, _)) = narrow_first {
+        words.swap(0, i);
     }
     gathered_page(conn, scope, query, &words, limit, offset).await
 }

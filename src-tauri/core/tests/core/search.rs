@@ -271,6 +271,25 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
         }
     }
     assert_eq!(all.len(), 6_000);
+    // Another order: by email, descending (walked and gathered plans).
+    let mut by_email = all.clone();
+    by_email.sort_by_key(|c| std::cmp::Reverse((c.email.clone(), c.id.parse::<i64>().unwrap())));
+    for query in ["s", "smith", "zoe", "sam smi"] {
+        let want = expected(&by_email, query);
+        let page = s
+            .list(&ListQuery {
+                search: query.into(),
+                sort: SortColumn::Email,
+                descending: true,
+                offset: 0,
+                limit: 100,
+            })
+            .await
+            .unwrap();
+        let got: Vec<String> = page.rows.iter().map(|c| c.id.clone()).collect();
+        let slice: Vec<String> = want.iter().take(100).cloned().collect();
+        assert_eq!(got, slice, "query {query:?} by email");
+    }
     for query in [
         "s", "e", "smith", "sm", "zoe", "sam smi", "jo", "example", "john.sm", "x",
     ] {
