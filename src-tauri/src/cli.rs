@@ -75,6 +75,11 @@ pub enum Command {
         #[command(subcommand)]
         command: ActivitiesCommand,
     },
+    /// Meeting reminders and workflow steps.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+    },
     /// The Review list: identities held for review.
     Conflicts {
         #[command(subcommand)]
@@ -147,6 +152,20 @@ pub enum ActivitiesCommand {
     List {
         #[arg(long)]
         contact: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotificationsCommand {
+    /// List pending notifications, soonest first.
+    List {
+        #[arg(long)]
+        contact: Option<String>,
+        /// Also sent, failed and canceled ones.
+        #[arg(long)]
+        all: bool,
         #[arg(long)]
         json: bool,
     },
@@ -439,6 +458,29 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 ],
                 &rows,
             );
+            Ok(())
+        }
+        Command::Notifications {
+            command: NotificationsCommand::List { contact, all, json },
+        } => {
+            let list = session.notifications(contact.as_deref(), all).await?;
+            if json {
+                return print_json(&list);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|n| {
+                    vec![
+                        n.id.clone(),
+                        n.send_at.clone(),
+                        n.channel.clone(),
+                        n.recipient.clone(),
+                        n.status.clone(),
+                        n.purpose.clone(),
+                    ]
+                })
+                .collect();
+            print_columns(&["ID", "SEND AT", "CHANNEL", "TO", "STATUS", "WHAT"], &rows);
             Ok(())
         }
         Command::Conflicts {

@@ -662,3 +662,38 @@ fn activities_create_contacts_keep_their_snapshot_after_delete_and_conflicts_are
     }
     assert!(cli.ok(&["activities", "list"]).contains("(deleted)"));
 }
+
+#[test]
+fn notifications_list_shows_reminders_that_follow_an_email_edit() {
+    let cli = Cli::new();
+    let rec = cli.json(&[
+        "activities",
+        "add",
+        "--kind",
+        "meeting",
+        "--email",
+        "ann@example.com",
+        "--mobile-phone",
+        "+1 201 555 0123",
+        "--status",
+        "scheduled",
+        "--starts-at",
+        "2099-01-05T10:00:00Z",
+    ]);
+    let id = rec["contact_id"].as_str().unwrap().to_string();
+    let list = cli.json(&["notifications", "list", "--json"]);
+    let channels: Vec<&str> = list
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["channel"].as_str().unwrap())
+        .collect();
+    assert_eq!(channels, ["email", "email", "sms"]);
+    assert_eq!(list[0]["send_at"], "2099-01-04T10:00:00Z");
+    cli.ok(&["edit", &id, "--email", "ann@new.example.com"]);
+    let list = cli.json(&["notifications", "list", "--contact", &id, "--json"]);
+    assert_eq!(list[0]["recipient"], "ann@new.example.com");
+    assert!(cli
+        .ok(&["notifications", "list", "--all"])
+        .contains("Reminder: 24 hours before"));
+}

@@ -217,6 +217,16 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     .bind(&at)
     .fetch_one(&mut *tx)
     .await?;
+    crate::notify::schedule(
+        &mut tx,
+        id,
+        &contact,
+        status.as_deref(),
+        starts_at.as_deref(),
+        ends_at.as_deref(),
+        &at,
+    )
+    .await?;
     let link = Link {
         contact_id: Some(contact.id),
     };
@@ -271,6 +281,7 @@ async fn update_with(
             Some(&result),
         )
         .await?;
+        crate::notify::retarget(conn, batch, result.id, &result).await?;
     }
     Ok(result)
 }

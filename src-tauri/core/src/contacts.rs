@@ -256,6 +256,7 @@ async fn save(
                     Some(&saved),
                 )
                 .await?;
+                crate::notify::retarget(conn, batch, saved.id, &saved).await?;
             }
             None => {
                 saved.id = write_row(conn, &saved, true).await?;
@@ -312,6 +313,7 @@ async fn save(
     // The folded contacts go first: their email and phone move to the survivor.
     for gone in folded {
         crate::activity::move_activities(conn, batch, gone.id, survivor.id).await?;
+        crate::notify::retarget(conn, batch, gone.id, &result).await?;
         drop_terms(conn, gone).await?;
         sqlx::query("DELETE FROM contacts WHERE id = ?")
             .bind(gone.id)
@@ -331,6 +333,7 @@ async fn save(
         Some(&result),
     )
     .await?;
+    crate::notify::retarget(conn, batch, result.id, &result).await?;
     Ok(result)
 }
 
@@ -349,6 +352,7 @@ pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
     let scope = users::scope(&mut tx, user).await?;
     let row = visible_row(&mut tx, &scope, id).await?;
     crate::activity::unlink_deleted(&mut tx, id).await?;
+    crate::notify::unlink_deleted(&mut tx, id).await?;
     drop_terms(&mut tx, &row).await?;
     sqlx::query("DELETE FROM contacts WHERE id = ?")
         .bind(id)

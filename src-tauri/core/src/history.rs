@@ -9,6 +9,7 @@ use crate::contact::{ContactRow, FIELDS};
 use crate::contacts::{self, drop_terms, load_row, write_row, ENTITY};
 use crate::error::{Error, Result};
 use crate::identity::{self, Match};
+use crate::notify::{self, Target, NOTIFICATION};
 use crate::store::Store;
 use crate::users::{self, User};
 
@@ -142,6 +143,28 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
                 "contact {} has since been deleted",
                 e.entity_id
             )));
+        }
+        if e.entity == NOTIFICATION {
+            // An edit or merge retargeted this notification: point it back.
+            let target = |t: &Option<String>| -> Result<Option<Target>> {
+                t.as_deref()
+                    .map(|t| serde_json::from_str(t).map_err(|e| Error::Internal(e.to_string())))
+                    .transpose()
+            };
+            let (Some(before), after) = (target(&e.before)?, target(&e.after)?) else {
+                return Err(Error::Internal(format!(
+                    "journal entry {} cannot be undone",
+                    e.id
+                )));
+            };
+            if notify::target(&mut tx, e.entity_id).await? != after {
+                return Err(refuse(format!(
+                    "notification {} has changed since",
+                    e.entity_id
+                )));
+            }
+            notify::set_target(&mut tx, e.entity_id, &before).await?;
+            continue;
         }
         if e.entity == ACTIVITY {
             // A merge moved this activity: move it back, if nothing moved it since.

@@ -10,6 +10,7 @@ pub mod history;
 pub mod identity;
 pub mod journal;
 pub mod merge;
+pub mod notify;
 pub mod phone;
 pub mod search;
 pub mod session;

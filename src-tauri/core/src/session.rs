@@ -10,7 +10,7 @@ use crate::error::Result;
 use crate::search::{ContactPage, ListQuery};
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{activity, contacts, export, history, settings, users};
+use crate::{activity, contacts, export, history, notify, settings, users};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -108,6 +108,14 @@ impl Session {
 
     pub async fn activities(&self, contact: Option<&str>) -> Result<Vec<activity::Activity>> {
         activity::list(&self.store, &self.user().await?, contact).await
+    }
+
+    pub async fn notifications(
+        &self,
+        contact: Option<&str>,
+        all: bool,
+    ) -> Result<Vec<notify::Notification>> {
+        notify::list(&self.store, &self.user().await?, contact, all).await
     }
 
     pub async fn conflicts(&self) -> Result<Vec<activity::ReviewItem>> {

@@ -3,6 +3,7 @@
 mod activity;
 mod journal;
 mod merge;
+mod notify;
 mod rules;
 mod search;
 mod store;
