@@ -13,6 +13,7 @@ fn main() {
             "undo",
             "record_activity",
             "list_activities",
+            "list_notifications",
             "list_conflicts",
         ]),
     ))

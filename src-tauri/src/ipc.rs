@@ -4,6 +4,7 @@
 use cardfile_core::activity::{Activity, NewActivity, Recorded, ReviewItem};
 use cardfile_core::history::{HistoryEntry, Undone};
 use cardfile_core::merge::MergePlan;
+use cardfile_core::notify::Notification;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorCode, ListQuery, Session,
 };
@@ -114,6 +115,15 @@ async fn list_activities(
 
 #[tauri::command]
 #[specta::specta]
+async fn list_notifications(
+    session: State<'_, Session>,
+    contact: Option<String>,
+) -> Reply<Vec<Notification>> {
+    Ok(session.notifications(contact.as_deref(), false).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
 async fn list_conflicts(session: State<'_, Session>) -> Reply<Vec<ReviewItem>> {
     Ok(session.conflicts().await?)
 }
@@ -131,6 +141,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         undo,
         record_activity,
         list_activities,
+        list_notifications,
         list_conflicts,
     ])
 }

@@ -911,6 +911,28 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
     app.type_into("First name", "Nia").await;
     app.type_into("Last name", "Okafor").await;
     app.type_into("Email", "Nia@Example.com").await;
+    // Tomorrow, set through the input's native value setter and an input event (what typing
+    // does): WebKitWebDriver cannot type into a datetime-local field reliably.
+    let tomorrow = app
+        .d()
+        .execute(
+            "const d = new Date(Date.now() + 26 * 3600 * 1000); d.setSeconds(0, 0); \
+             const p = n => String(n).padStart(2, '0'); \
+             return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())}T${p(d.getHours())}:${p(d.getMinutes())}`;",
+            Vec::new(),
+        )
+        .await
+        .unwrap();
+    let starts = app.field("Starts at").await;
+    app.d()
+        .execute(
+            "const [el, v] = arguments; \
+             const set = Object.getOwnPropertyDescriptor(HTMLInputElement.prototype, 'value').set; \
+             set.call(el, v); el.dispatchEvent(new Event('input', { bubbles: true }));",
+            vec![starts.to_json().unwrap(), tomorrow.json().clone()],
+        )
+        .await
+        .unwrap();
     dialog
         .find(By::XPath(".//button[normalize-space()='Save']"))
         .await
@@ -951,6 +973,13 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
     .await;
     app.find("the meeting on the timeline", By::XPath("//aside//details[summary[normalize-space()='Activities']]//*[contains(translate(., 'M', 'm'), 'meeting')]"))
         .await;
+
+    // ...and its reminders (the meeting is tomorrow: email 24 h and 1 h before).
+    app.find(
+        "the pending reminders",
+        By::XPath("//aside//ul[@aria-label='Pending notifications']/li[contains(., 'Reminder: 1 hour before') and contains(., 'nia@example.com')]"),
+    )
+    .await;
 
     // Delete the contact: the meeting stays, marked as a deleted contact's.
     app.d()

@@ -1,13 +1,18 @@
-// The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, above its History.
+// The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, and its pending reminders.
 import { useQuery } from "@tanstack/react-query";
 import { api, errorMessage } from "./api";
 import { activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
-import { activitiesKey } from "./queryKeys";
+import { activitiesKey, notificationsKey } from "./queryKeys";
 
 export function ActivityTimeline({ contactId }: { contactId: string }) {
   const activities = useQuery({
     queryKey: activitiesKey(contactId),
     queryFn: () => api.listActivities(contactId),
+    staleTime: 0,
+  });
+  const reminders = useQuery({
+    queryKey: notificationsKey(contactId),
+    queryFn: () => api.listNotifications(contactId),
     staleTime: 0,
   });
 
@@ -40,6 +45,26 @@ export function ActivityTimeline({ contactId }: { contactId: string }) {
             );
           })}
         </ol>
+      )}
+      {reminders.data !== undefined && reminders.data.length > 0 && (
+        <>
+          <h3 className="pane-subheading">Pending notifications</h3>
+          <ul className="history-list" aria-label="Pending notifications">
+            {reminders.data.map((n) => (
+              <li key={n.id} className="history-entry" data-notification={n.id}>
+                <span className="history-summary">{n.purpose}</span>
+                <span className="muted">
+                  {" · "}
+                  {n.channel === "sms" ? "SMS" : "Email"} to {n.recipient}
+                  {" · "}
+                  <time dateTime={n.send_at} title={longDateTime(n.send_at)}>
+                    {shortDateTime(n.send_at)}
+                  </time>
+                </span>
+              </li>
+            ))}
+          </ul>
+        </>
       )}
     </details>
   );

@@ -31,6 +31,7 @@ export type ActivityKind = NonNullable<NewActivity["kind"]>;
 export type Recorded = Ok<Reply<typeof commands.recordActivity>>;
 /** An activity as lists show it; contact_id is null once its contact was deleted. */
 export type Activity = Ok<Reply<typeof commands.listActivities>>[number];
+export type PendingNotification = Ok<Reply<typeof commands.listNotifications>>[number];
 /** An identity held for review: its email named one contact and its mobile phone another. */
 export type ReviewItem = Ok<Reply<typeof commands.listConflicts>>[number];
 
@@ -117,6 +118,8 @@ export const api = {
   recordActivity: (activity: NewActivity): Promise<Recorded> => unwrap(commands.recordActivity(activity)),
   /** Newest first; null lists every activity. */
   listActivities: (contact: string | null): Promise<Activity[]> => unwrap(commands.listActivities(contact)),
+  listNotifications: (contact: string | null): Promise<PendingNotification[]> =>
+    unwrap(commands.listNotifications(contact)),
   listConflicts: (): Promise<ReviewItem[]> => unwrap(commands.listConflicts()),
 };
 

@@ -15,6 +15,7 @@ export const commands = {
 	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
 	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
 	listActivities: (contact: string | null) => typedError<Activity_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
+	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
 };
 
@@ -357,6 +358,36 @@ export type NewActivity_Serialize = {
 	starts_at: string | null,
 	ends_at: string | null,
 	calendar: string | null,
+};
+
+export type Notification = Notification_Serialize | Notification_Deserialize;
+
+export type Notification_Deserialize = {
+	id: string,
+	activity_id: string,
+	contact_id?: string | null,
+	channel: string,
+	recipient: string,
+	purpose: string,
+	send_at: string,
+	status: string,
+	attempts: number,
+	last_error?: string | null,
+	sent_at?: string | null,
+};
+
+export type Notification_Serialize = {
+	id: string,
+	activity_id: string,
+	contact_id: string | null,
+	channel: string,
+	recipient: string,
+	purpose: string,
+	send_at: string,
+	status: string,
+	attempts: number,
+	last_error: string | null,
+	sent_at: string | null,
 };
 
 /**  What recording did (CLI.md: `activities add` prints this). */

@@ -363,6 +363,8 @@ export function installDevMock() {
         return recordActivity(a.activity as NewActivity);
       case "list_activities":
         return listActivities((a.contact as string | null | undefined) ?? null);
+      case "list_notifications":
+        return []; // the mock schedules no reminders
       case "list_conflicts":
         return reviews;
       default:

@@ -18,6 +18,8 @@ export const historyKey = (id: string) => [...HISTORY_KEY, id] as const;
 /** Activities, all of them or one contact's (the pane's timeline): invalidate after logging, saves, merges, deletes and undo. */
 export const ACTIVITIES_KEY = ["activities"] as const;
 export const activitiesKey = (contact: string | null) => [...ACTIVITIES_KEY, contact ?? "all"] as const;
+// Under ACTIVITIES_KEY: whatever refreshes activities (saves, merges, undo, logging) refreshes reminders too.
+export const notificationsKey = (contact: string) => [...ACTIVITIES_KEY, "notifications", contact] as const;
 
 /** Identities held for review (email and mobile phone named different contacts): invalidate after logging. */
 export const CONFLICTS_KEY = ["conflicts"] as const;
