@@ -912,7 +912,7 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
     app.type_into("Last name", "Okafor").await;
     app.type_into("Email", "Nia@Example.com").await;
     // Tomorrow, set through the input's native value setter and an input event (what typing
-    // does): WebKitWebDriver cannot type into a datetime-local field reliably.
+    // does), since what a datetime-local field accepts from keys depends on the locale.
     let tomorrow = app
         .d()
         .execute(
