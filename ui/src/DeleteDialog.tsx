@@ -1,4 +1,5 @@
 // The confirmation before a contact is deleted for good: a real modal dialog that starts on Cancel.
+import { modalKeyDown } from "./modal";
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type Contact } from "./api";
@@ -34,27 +35,7 @@ export function DeleteDialog({ contact, onCancel, onDeleted }: Props) {
     onError: (e) => setError(errorMessage(e)),
   });
 
-  // Escape cancels; Tab stays inside the dialog.
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      onCancel();
-      return;
-    }
-    if (e.key !== "Tab") return;
-    const focusable = Array.from(dialogRef.current?.querySelectorAll<HTMLElement>("button:not([disabled])") ?? []);
-    if (focusable.length === 0) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, onCancel);
 
   const name = displayName(contact);
   return (

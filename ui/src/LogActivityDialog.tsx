@@ -1,4 +1,5 @@
 // The Log activity form: records a meeting, chat or routing form the way a booking would, which finds, creates or updates the customer's contact.
+import { modalKeyDown } from "./modal";
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, errorMessage, type ActivityKind, type ContactFields, type NewActivity, type Recorded } from "./api";
@@ -167,29 +168,7 @@ export function LogActivityDialog({ onCancel, onLogged }: Props) {
     if (!record.isPending) onCancel();
   };
 
-  // Escape cancels; Tab stays inside the dialog.
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      cancel();
-      return;
-    }
-    if (e.key !== "Tab") return;
-    const focusable = Array.from(
-      dialogRef.current?.querySelectorAll<HTMLElement>("button:not([disabled]), input:not([disabled]), select:not([disabled])") ?? [],
-    );
-    if (focusable.length === 0) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, cancel, "button:not([disabled]), input:not([disabled]), select:not([disabled])");
 
   /** The props that tie a control to its label and error message. */
   const describe = (key: FieldKey) => {

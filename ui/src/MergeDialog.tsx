@@ -1,4 +1,5 @@
 // The Merge contacts prompt: a save met another contact's email or mobile phone, so this shows who is kept and what each field becomes before anything is merged.
+import { modalKeyDown } from "./modal";
 import { useEffect, useId, useRef, type KeyboardEvent } from "react";
 import { createPortal } from "react-dom";
 import { useQueries } from "@tanstack/react-query";
@@ -81,27 +82,7 @@ export function MergeDialog({ plan, edited, pending, error, onConfirm, onCancel 
     if (!pending) onCancel();
   };
 
-  // Escape cancels; Tab stays inside the dialog.
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
-    if (e.key === "Escape") {
-      e.preventDefault();
-      e.stopPropagation();
-      cancel();
-      return;
-    }
-    if (e.key !== "Tab") return;
-    const focusable = Array.from(dialogRef.current?.querySelectorAll<HTMLElement>("button:not([disabled])") ?? []);
-    if (focusable.length === 0) return;
-    const first = focusable[0];
-    const last = focusable[focusable.length - 1];
-    if (e.shiftKey && document.activeElement === first) {
-      e.preventDefault();
-      last.focus();
-    } else if (!e.shiftKey && document.activeElement === last) {
-      e.preventDefault();
-      first.focus();
-    }
-  };
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, cancel);
 
   return createPortal(
     <div className="backdrop">

@@ -356,13 +356,11 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
     let contact_id = match contact {
-        Some(id) => {
-            let id = contacts::parse_id(id)?;
-            match contacts::load_row(&mut conn, id).await? {
-                Some(row) if scope.allows(row.owner_id) => Some(id),
-                _ => return Err(Error::NotFound(format!("no contact with id {id}"))),
-            }
-        }
+        Some(id) => Some(
+            contacts::visible_row(&mut conn, &scope, contacts::parse_id(id)?)
+                .await?
+                .id,
+        ),
         None => None,
     };
     #[derive(sqlx::FromRow)]

@@ -39,7 +39,11 @@ pub async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<Con
 
 /// The row of contact `id` if `scope` may see it. A contact the user may not see is
 /// reported exactly like one that does not exist: nothing about it leaks.
-async fn visible_row(conn: &mut SqliteConnection, scope: &Scope, id: i64) -> Result<ContactRow> {
+pub(crate) async fn visible_row(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    id: i64,
+) -> Result<ContactRow> {
     match load_row(conn, id).await? {
         Some(row) if scope.allows(row.owner_id) => Ok(row),
         _ => Err(Error::NotFound(format!("no contact with id {id}"))),

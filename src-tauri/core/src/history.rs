@@ -43,7 +43,8 @@ struct JournalRow {
     purged: bool,
 }
 
-fn image(text: &Option<String>) -> Result<Option<ContactRow>> {
+/// A journal image (a row, or an activity's or notification's link) read back.
+fn image<T: serde::de::DeserializeOwned>(text: &Option<String>) -> Result<Option<T>> {
     text.as_deref()
         .map(|t| {
             serde_json::from_str(t)
@@ -72,10 +73,7 @@ pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<History
     let id = contacts::parse_id(id)?;
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
-    match load_row(&mut conn, id).await? {
-        Some(row) if scope.allows(row.owner_id) => {}
-        _ => return Err(Error::NotFound(format!("no contact with id {id}"))),
-    }
+    contacts::visible_row(&mut conn, &scope, id).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         at: String,
@@ -144,20 +142,11 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
                 e.entity_id
             )));
         }
+        let unreadable = || Error::Internal(format!("journal entry {} cannot be undone", e.id));
         if e.entity == NOTIFICATION {
             // An edit or merge retargeted this notification: point it back.
-            let target = |t: &Option<String>| -> Result<Option<Target>> {
-                t.as_deref()
-                    .map(|t| serde_json::from_str(t).map_err(|e| Error::Internal(e.to_string())))
-                    .transpose()
-            };
-            let (Some(before), after) = (target(&e.before)?, target(&e.after)?) else {
-                return Err(Error::Internal(format!(
-                    "journal entry {} cannot be undone",
-                    e.id
-                )));
-            };
-            if notify::target(&mut tx, e.entity_id).await? != after {
+            let before: Target = image(&e.before)?.ok_or_else(unreadable)?;
+            if notify::target(&mut tx, e.entity_id).await? != image(&e.after)? {
                 return Err(refuse(format!(
                     "notification {} has changed since",
                     e.entity_id
@@ -168,18 +157,8 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         }
         if e.entity == ACTIVITY {
             // A merge moved this activity: move it back, if nothing moved it since.
-            let link = |t: &Option<String>| -> Result<Option<Link>> {
-                t.as_deref()
-                    .map(|t| serde_json::from_str(t).map_err(|e| Error::Internal(e.to_string())))
-                    .transpose()
-            };
-            let (Some(before), after) = (link(&e.before)?, link(&e.after)?) else {
-                return Err(Error::Internal(format!(
-                    "journal entry {} cannot be undone",
-                    e.id
-                )));
-            };
-            if activity::link(&mut tx, e.entity_id).await? != after {
+            let before: Link = image(&e.before)?.ok_or_else(unreadable)?;
+            if activity::link(&mut tx, e.entity_id).await? != image(&e.after)? {
                 return Err(refuse(format!(
                     "activity {} has changed since",
                     e.entity_id
