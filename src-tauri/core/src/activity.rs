@@ -355,14 +355,7 @@ pub(crate) async fn set_link(conn: &mut SqliteConnection, id: i64, link: &Link) 
 pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<Vec<Activity>> {
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
-    let contact_id = match contact {
-        Some(id) => Some(
-            contacts::visible_row(&mut conn, &scope, contacts::parse_id(id)?)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
+    let contact_id = contacts::visible_id(&mut conn, &scope, contact).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -393,7 +386,7 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
     Ok(rows
         .into_iter()
         // What a user may see: activities of contacts they may see, and those they hosted.
-        .filter(|r| r.owner_id.is_some_and(|o| scope.allows(o)) || scope.allows(r.host_id))
+        .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
         .map(|r| Activity {
             id: r.id.to_string(),
             kind: r.kind,

@@ -50,6 +50,19 @@ pub(crate) async fn visible_row(
     }
 }
 
+/// The id of contact `id` (as the CLI and window pass it) when `scope` may see it; None
+/// when no contact was asked for.
+pub(crate) async fn visible_id(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    id: Option<&str>,
+) -> Result<Option<i64>> {
+    match id {
+        Some(id) => Ok(Some(visible_row(conn, scope, parse_id(id)?).await?.id)),
+        None => Ok(None),
+    }
+}
+
 async fn owner_email(conn: &mut SqliteConnection, owner_id: i64) -> Result<String> {
     Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
         .bind(owner_id)

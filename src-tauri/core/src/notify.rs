@@ -198,14 +198,7 @@ pub async fn list(
 ) -> Result<Vec<Notification>> {
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
-    let contact_id = match contact {
-        Some(id) => Some(
-            contacts::visible_row(&mut conn, &scope, contacts::parse_id(id)?)
-                .await?
-                .id,
-        ),
-        None => None,
-    };
+    let contact_id = contacts::visible_id(&mut conn, &scope, contact).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -234,7 +227,7 @@ pub async fn list(
     .await?;
     Ok(rows
         .into_iter()
-        .filter(|r| r.owner_id.is_some_and(|o| scope.allows(o)) || scope.allows(r.host_id))
+        .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
         .map(|r| Notification {
             id: r.id.to_string(),
             activity_id: r.activity_id.to_string(),

@@ -224,4 +224,10 @@ impl Scope {
             Scope::Owners(ids) => ids.contains(&owner_id),
         }
     }
+
+    /// An activity (and its notifications) is visible with its contact, or to whoever may
+    /// see its host's work; a deleted contact's activity has no owner left.
+    pub fn allows_activity(&self, contact_owner: Option<i64>, host_id: i64) -> bool {
+        contact_owner.is_some_and(|o| self.allows(o)) || self.allows(host_id)
+    }
 }
