@@ -12,6 +12,7 @@ fn main() {
             "contact_history",
             "undo",
             "record_activity",
+            "rebook_meeting",
             "list_activities",
             "list_notifications",
             "list_conflicts",

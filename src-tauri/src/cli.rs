@@ -4,12 +4,16 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use cardfile_core::activity::{Kind, NewActivity};
+use cardfile_core::activity::{Booking, Kind, NewActivity};
 use cardfile_core::export::Format;
+use cardfile_core::secrets::SecretStore;
+use cardfile_core::settings;
 use cardfile_core::{
     store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store,
 };
 use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::keyring_store::Keyring;
 
 #[derive(Parser, Debug)]
 #[command(
@@ -80,6 +84,11 @@ pub enum Command {
         #[command(subcommand)]
         command: NotificationsCommand,
     },
+    /// Passwords and tokens for sending notifications, kept in the OS keyring.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
     /// The Review list: identities held for review.
     Conflicts {
         #[command(subcommand)]
@@ -147,6 +156,19 @@ pub enum ActivitiesCommand {
         ends_at: Option<String>,
         #[arg(long, value_parser = ["google", "exchange", "other"])]
         calendar: Option<String>,
+        /// The calendar's event id: a known event updates that meeting's booking.
+        #[arg(long, value_name = "ID")]
+        event_id: Option<String>,
+    },
+    /// Change a meeting's booking (cancel, reschedule, complete); its reminders follow.
+    Update {
+        id: String,
+        #[arg(long, value_parser = ["scheduled", "rescheduled", "canceled", "completed", "no-show"])]
+        status: Option<String>,
+        #[arg(long, value_name = "T")]
+        starts_at: Option<String>,
+        #[arg(long, value_name = "T")]
+        ends_at: Option<String>,
     },
     /// List activities (all, deleted contacts' included), or one contact's.
     List {
@@ -169,6 +191,35 @@ pub enum NotificationsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Send what is due: email over SMTP, SMS through the gateway; failures are retried later.
+    Dispatch {
+        /// Send what is due at this time (default now).
+        #[arg(long, value_name = "T")]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Store a secret in the OS keyring, read from standard input (never from the command line).
+    Set { name: SecretName },
+    /// Remove a secret from the OS keyring.
+    Delete { name: SecretName },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SecretName {
+    SmtpPassword,
+    SmsToken,
+}
+
+impl SecretName {
+    fn key(self) -> &'static str {
+        match self {
+            SecretName::SmtpPassword => cardfile_core::secrets::SMTP_PASSWORD,
+            SecretName::SmsToken => cardfile_core::secrets::SMS_TOKEN,
+        }
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -189,7 +240,10 @@ pub enum KindArg {
 
 #[derive(Subcommand, Debug)]
 pub enum SettingsCommand {
-    /// Set `user EMAIL` (sign in as) or `default-region CC` (for national phone numbers).
+    /// Set `user EMAIL` (sign in as), `default-region CC` (for national phone numbers),
+    /// `reminders "email 24h, email 1h, sms 1h"`, `follow-up "email 2d"` (or none), or where
+    /// notifications go out: `smtp URL`, `email-from ADDRESS`, `sms-gateway URL`,
+    /// `sms-account ID`, `sms-from NUMBER`.
     Set { key: SettingKey, value: String },
     /// Show the settings as JSON.
     Show,
@@ -199,6 +253,29 @@ pub enum SettingsCommand {
 pub enum SettingKey {
     User,
     DefaultRegion,
+    Reminders,
+    FollowUp,
+    Smtp,
+    EmailFrom,
+    SmsGateway,
+    SmsAccount,
+    SmsFrom,
+}
+
+impl From<SettingKey> for settings::Key {
+    fn from(k: SettingKey) -> Self {
+        match k {
+            SettingKey::User => settings::Key::User,
+            SettingKey::DefaultRegion => settings::Key::DefaultRegion,
+            SettingKey::Reminders => settings::Key::Reminders,
+            SettingKey::FollowUp => settings::Key::FollowUp,
+            SettingKey::Smtp => settings::Key::Smtp,
+            SettingKey::EmailFrom => settings::Key::EmailFrom,
+            SettingKey::SmsGateway => settings::Key::SmsGateway,
+            SettingKey::SmsAccount => settings::Key::SmsAccount,
+            SettingKey::SmsFrom => settings::Key::SmsFrom,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -362,14 +439,9 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         }
         Command::Settings { command } => match command {
             SettingsCommand::Show => print_json(&session.settings().await?),
-            SettingsCommand::Set {
-                key: SettingKey::User,
-                value,
-            } => print_json(&session.set_user(&value).await?),
-            SettingsCommand::Set {
-                key: SettingKey::DefaultRegion,
-                value,
-            } => print_json(&session.set_default_region(&value).await?),
+            SettingsCommand::Set { key, value } => {
+                print_json(&session.set(key.into(), &value).await?)
+            }
         },
         Command::Add {
             fields,
@@ -399,6 +471,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                     starts_at,
                     ends_at,
                     calendar,
+                    event_id,
                 },
         } => {
             let mut fields: ContactFields = fields.into();
@@ -415,8 +488,46 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 starts_at,
                 ends_at,
                 calendar,
+                event_id,
             };
             print_json(&session.record_activity(&new).await?)
+        }
+        Command::Activities {
+            command:
+                ActivitiesCommand::Update {
+                    id,
+                    status,
+                    starts_at,
+                    ends_at,
+                },
+        } => {
+            let change = Booking {
+                status,
+                starts_at,
+                ends_at,
+            };
+            print_json(&session.rebook(&id, &change).await?)
+        }
+        Command::Notifications {
+            command: NotificationsCommand::Dispatch { as_of },
+        } => print_json(&session.dispatch(&Keyring, as_of.as_deref()).await?),
+        Command::Secrets { command } => {
+            let done = match command {
+                SecretsCommand::Set { name } => {
+                    let mut value = String::new();
+                    std::io::stdin().read_line(&mut value).map_err(|e| {
+                        Failure::Usage(format!("cannot read the secret from standard input: {e}"))
+                    })?;
+                    Keyring.set(name.key(), value.trim_end_matches(['\r', '\n']))?;
+                    "stored"
+                }
+                SecretsCommand::Delete { name } => {
+                    Keyring.delete(name.key())?;
+                    "deleted"
+                }
+            };
+            println!("{done}");
+            Ok(())
         }
         Command::Activities {
             command: ActivitiesCommand::List { contact, json },

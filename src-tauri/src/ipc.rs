@@ -1,7 +1,7 @@
 //! The window's IPC: each command is a one-call adapter into core's Session, and errors
 //! cross as `{code, message, field}`. The TypeScript bindings are generated from here.
 
-use cardfile_core::activity::{Activity, NewActivity, Recorded, ReviewItem};
+use cardfile_core::activity::{Activity, Booking, NewActivity, Recorded, ReviewItem};
 use cardfile_core::history::{HistoryEntry, Undone};
 use cardfile_core::merge::MergePlan;
 use cardfile_core::notify::Notification;
@@ -106,6 +106,16 @@ async fn record_activity(session: State<'_, Session>, activity: NewActivity) -> 
 
 #[tauri::command]
 #[specta::specta]
+async fn rebook_meeting(
+    session: State<'_, Session>,
+    id: String,
+    change: Booking,
+) -> Reply<Recorded> {
+    Ok(session.rebook(&id, &change).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
 async fn list_activities(
     session: State<'_, Session>,
     contact: Option<String>,
@@ -140,6 +150,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         contact_history,
         undo,
         record_activity,
+        rebook_meeting,
         list_activities,
         list_notifications,
         list_conflicts,

@@ -8,6 +8,7 @@
 
 mod cli;
 mod ipc;
+mod keyring_store;
 mod window;
 
 use clap::Parser;

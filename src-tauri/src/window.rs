@@ -1,9 +1,28 @@
-//! Opens the Cardfile window: state built once in setup() and managed, no globals.
+//! Opens the Cardfile window: state built once in setup() and managed, no globals; while
+//! it is open, due notifications are dispatched in the background.
 
 use std::path::PathBuf;
 
 use cardfile_core::{store, Session, Store};
 use tauri::Manager;
+
+use crate::keyring_store::Keyring;
+
+/// While the window is open, due reminders and workflow steps go out every minute.
+async fn dispatch_while_open(session: Session) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        match session.dispatch(&Keyring, None).await {
+            Ok(d) if d.sent + d.failed + d.retrying > 0 => eprintln!(
+                "cardfile: notifications: {} sent, {} to retry, {} failed",
+                d.sent, d.retrying, d.failed
+            ),
+            Ok(_) => {}
+            Err(e) => eprintln!("cardfile: notifications not sent: {e}"),
+        }
+    }
+}
 
 pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
     let builder = crate::ipc::builder();
@@ -15,6 +34,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
                 let store = Store::open(&path).await?;
                 Session::new(store, as_user).await
             })?;
+            tauri::async_runtime::spawn(dispatch_while_open(session.clone()));
             app.manage(session);
             Ok(())
         })

@@ -46,6 +46,8 @@ pub struct NewActivity {
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     pub calendar: Option<String>,
+    /// The calendar's event id: recording a known event again updates that meeting's booking.
+    pub event_id: Option<String>,
 }
 
 /// What recording did (CLI.md: `activities add` prints this).
@@ -69,6 +71,7 @@ pub struct Activity {
     pub starts_at: Option<String>,
     pub ends_at: Option<String>,
     pub calendar: Option<String>,
+    pub event_id: Option<String>,
     pub with_name: Option<String>,
     pub with_email: Option<String>,
     pub with_phone: Option<String>,
@@ -125,26 +128,30 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     let kind = new
         .kind
         .ok_or_else(|| Error::invalid("kind", "an activity needs a kind: meeting, chat or form"))?;
-    let status = one_of(
-        "status",
-        &new.status,
-        &[
-            "scheduled",
-            "rescheduled",
-            "canceled",
-            "completed",
-            "no-show",
-        ],
-    )?;
+    let booking = Booking::read(&new.status, &new.starts_at, &new.ends_at)?;
     let calendar = one_of("calendar", &new.calendar, &["google", "exchange", "other"])?;
-    let starts_at = timestamp("starts_at", &new.starts_at)?;
-    let ends_at = timestamp("ends_at", &new.ends_at)?;
-    if let (Some(s), Some(e)) = (&starts_at, &ends_at) {
-        if e < s {
-            return Err(Error::invalid(
-                "ends_at",
-                "the meeting ends before it starts",
-            ));
+    let event_id = new
+        .event_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    if event_id.is_some() && (kind != Kind::Meeting || calendar.is_none()) {
+        return Err(Error::invalid(
+            "event_id",
+            "an event id belongs to a meeting in a calendar: give --calendar too",
+        ));
+    }
+    if let Some(event) = &event_id {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM activities WHERE calendar = ? AND event_id = ?")
+                .bind(&calendar)
+                .bind(event)
+                .fetch_optional(store.pool())
+                .await?;
+        if let Some(id) = known {
+            // The same calendar event again (a reschedule, a cancelation): its booking changes.
+            return rebook(store, user, &id.to_string(), &booking).await;
         }
     }
     let mut tx = store.pool().begin().await?;
@@ -200,16 +207,17 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     };
     let given = serde_json::to_string(&new.fields).map_err(|e| Error::Internal(e.to_string()))?;
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, given, \
-         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, given, \
+         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(contact.id)
     .bind(host.id)
-    .bind(&status)
-    .bind(&starts_at)
-    .bind(&ends_at)
+    .bind(&booking.status)
+    .bind(&booking.starts_at)
+    .bind(&booking.ends_at)
     .bind(&calendar)
+    .bind(&event_id)
     .bind(&given)
     .bind(contact.display_name())
     .bind(entry.email.as_ref().or(contact.email.as_ref()))
@@ -217,16 +225,7 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     .bind(&at)
     .fetch_one(&mut *tx)
     .await?;
-    crate::notify::schedule(
-        &mut tx,
-        id,
-        &contact,
-        status.as_deref(),
-        starts_at.as_deref(),
-        ends_at.as_deref(),
-        &at,
-    )
-    .await?;
+    crate::notify::schedule(&mut tx, id, &Whom::of(&contact), &booking, &at).await?;
     let link = Link {
         contact_id: Some(contact.id),
     };
@@ -254,6 +253,156 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
         kind,
         contact_id: contact.id.to_string(),
         created_contact: created,
+    })
+}
+
+/// Who an activity's notifications go to: its contact, or a deleted contact's snapshot.
+#[derive(Debug, Clone)]
+pub struct Whom {
+    pub contact_id: Option<i64>,
+    pub email: Option<String>,
+    pub mobile_phone: Option<String>,
+}
+
+impl Whom {
+    pub fn of(contact: &ContactRow) -> Whom {
+        Whom {
+            contact_id: Some(contact.id),
+            email: contact.email.clone(),
+            mobile_phone: contact.mobile_phone.clone(),
+        }
+    }
+
+    /// The address a notification on `channel` goes to.
+    pub fn address(&self, channel: &str) -> Option<&String> {
+        match channel {
+            "email" => self.email.as_ref(),
+            _ => self.mobile_phone.as_ref(),
+        }
+    }
+}
+
+/// A meeting's booking: its status and times, checked.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct Booking {
+    pub status: Option<String>,
+    pub starts_at: Option<String>,
+    pub ends_at: Option<String>,
+}
+
+impl Booking {
+    fn read(
+        status: &Option<String>,
+        starts_at: &Option<String>,
+        ends_at: &Option<String>,
+    ) -> Result<Booking> {
+        let status = one_of(
+            "status",
+            status,
+            &[
+                "scheduled",
+                "rescheduled",
+                "canceled",
+                "completed",
+                "no-show",
+            ],
+        )?;
+        let starts_at = timestamp("starts_at", starts_at)?;
+        let ends_at = timestamp("ends_at", ends_at)?;
+        if let (Some(s), Some(e)) = (&starts_at, &ends_at) {
+            if e < s {
+                return Err(Error::invalid(
+                    "ends_at",
+                    "the meeting ends before it starts",
+                ));
+            }
+        }
+        Ok(Booking {
+            status,
+            starts_at,
+            ends_at,
+        })
+    }
+}
+
+/// Changes a meeting's booking (canceled, rescheduled, completed...; a time not given stays).
+/// Its pending notifications follow in the same transaction: all are canceled, then what the
+/// new booking needs is scheduled (reminders while ahead, the follow-up once completed).
+pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> Result<Recorded> {
+    let change = Booking::read(&change.status, &change.starts_at, &change.ends_at)?;
+    let mut tx = store.pool().begin().await?;
+    let scope = users::scope(&mut tx, user).await?;
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: i64,
+        kind: String,
+        contact_id: Option<i64>,
+        host_id: i64,
+        owner_id: Option<i64>,
+        status: Option<String>,
+        starts_at: Option<String>,
+        ends_at: Option<String>,
+        with_email: Option<String>,
+        with_phone: Option<String>,
+    }
+    let row: Option<Row> = sqlx::query_as(
+        "SELECT a.id, a.kind, a.contact_id, a.host_id, c.owner_id, a.status, a.starts_at, a.ends_at, \
+         a.with_email, a.with_phone FROM activities a LEFT JOIN contacts c ON c.id = a.contact_id WHERE a.id = ?",
+    )
+    .bind(id.trim().parse::<i64>().unwrap_or(0))
+    .fetch_optional(&mut *tx)
+    .await?;
+    let row = row
+        .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
+        .ok_or_else(|| Error::NotFound(format!("no activity with id {}", id.trim())))?;
+    if row.kind != Kind::Meeting.as_str() {
+        return Err(Error::invalid("status", "only a meeting has a booking"));
+    }
+    let booking = Booking {
+        status: change.status.or(row.status),
+        starts_at: change.starts_at.or(row.starts_at),
+        ends_at: change.ends_at.or(row.ends_at),
+    };
+    if let (Some(s), Some(e)) = (&booking.starts_at, &booking.ends_at) {
+        if e < s {
+            return Err(Error::invalid(
+                "ends_at",
+                "the meeting ends before it starts",
+            ));
+        }
+    }
+    sqlx::query("UPDATE activities SET status = ?, starts_at = ?, ends_at = ? WHERE id = ?")
+        .bind(&booking.status)
+        .bind(&booking.starts_at)
+        .bind(&booking.ends_at)
+        .bind(row.id)
+        .execute(&mut *tx)
+        .await?;
+    let why = format!(
+        "the meeting is now {}",
+        booking.status.as_deref().unwrap_or("without a status")
+    );
+    crate::notify::cancel_pending(&mut tx, row.id, &why).await?;
+    // Who they go to: the contact as it is now, else (deleted) the activity's snapshot.
+    let contact = match row.contact_id {
+        Some(c) => contacts::load_row(&mut tx, c).await?,
+        None => None,
+    };
+    let whom = match &contact {
+        Some(c) => Whom::of(c),
+        None => Whom {
+            contact_id: None,
+            email: row.with_email.clone(),
+            mobile_phone: row.with_phone.clone(),
+        },
+    };
+    crate::notify::schedule(&mut tx, row.id, &whom, &booking, &now()).await?;
+    tx.commit().await?;
+    Ok(Recorded {
+        id: row.id.to_string(),
+        kind: Kind::Meeting,
+        contact_id: row.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+        created_contact: false,
     })
 }
 
@@ -369,6 +518,7 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
         starts_at: Option<String>,
         ends_at: Option<String>,
         calendar: Option<String>,
+        event_id: Option<String>,
         with_name: Option<String>,
         with_email: Option<String>,
         with_phone: Option<String>,
@@ -376,7 +526,7 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
     }
     let rows: Vec<Row> = sqlx::query_as(
         "SELECT a.id, a.kind, a.contact_id, a.contact_deleted, u.email AS host, a.host_id, c.owner_id, \
-         a.status, a.starts_at, a.ends_at, a.calendar, a.with_name, a.with_email, a.with_phone, a.created_at \
+         a.status, a.starts_at, a.ends_at, a.calendar, a.event_id, a.with_name, a.with_email, a.with_phone, a.created_at \
          FROM activities a JOIN users u ON u.id = a.host_id LEFT JOIN contacts c ON c.id = a.contact_id \
          WHERE ?1 IS NULL OR a.contact_id = ?1 ORDER BY coalesce(a.starts_at, a.created_at) DESC, a.id DESC",
     )
@@ -397,6 +547,7 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
             starts_at: r.starts_at,
             ends_at: r.ends_at,
             calendar: r.calendar,
+            event_id: r.event_id,
             with_name: r.with_name,
             with_email: r.with_email,
             with_phone: r.with_phone,

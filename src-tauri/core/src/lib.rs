@@ -4,6 +4,7 @@
 pub mod activity;
 pub mod contact;
 pub mod contacts;
+pub mod dispatch;
 pub mod error;
 pub mod export;
 pub mod history;
@@ -13,6 +14,7 @@ pub mod merge;
 pub mod notify;
 pub mod phone;
 pub mod search;
+pub mod secrets;
 pub mod session;
 pub mod settings;
 pub mod store;

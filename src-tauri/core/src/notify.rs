@@ -6,24 +6,110 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
+use crate::activity::{Booking, Whom};
 use crate::contact::ContactRow;
 use crate::contacts;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::journal::{self, Op};
+use crate::settings;
 use crate::store::Store;
 use crate::users::{self, User};
 
 /// The journal's name for notification rows.
 pub const NOTIFICATION: &str = "notification";
 
-/// Reminders for a scheduled meeting: channel, minutes before it starts, purpose.
-const REMINDERS: [(&str, i64, &str); 3] = [
-    ("email", 24 * 60, "Reminder: 24 hours before"),
-    ("email", 60, "Reminder: 1 hour before"),
-    ("sms", 60, "Reminder: 1 hour before"),
-];
-/// The follow-up workflow: an email two days after a completed meeting.
-const FOLLOW_UP_MINUTES: i64 = 2 * 24 * 60;
+/// The reminders a new database gives scheduled meetings (`settings set reminders`).
+pub const DEFAULT_REMINDERS: &str = "email 24h, email 1h, sms 1h";
+/// The follow-up workflow a new database gives completed meetings (`settings set follow-up`).
+pub const DEFAULT_FOLLOW_UP: &str = "email 2d";
+
+/// One reminder or workflow step: a channel and how long before (reminder) or after
+/// (workflow) the meeting it is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Step {
+    pub channel: &'static str,
+    pub minutes: i64,
+}
+
+/// Reads steps like "email 24h, email 1h, sms 30m" (m, h or d); "none" or "" is no steps.
+pub fn parse_steps(field: &'static str, text: &str) -> Result<Vec<Step>> {
+    let text = text.trim();
+    if text.is_empty() || text.eq_ignore_ascii_case("none") {
+        return Ok(Vec::new());
+    }
+    let bad = |part: &str, why: &str| {
+        Error::invalid(
+            field,
+            format!("\"{part}\" {why}: write steps like \"email 24h, email 1h, sms 1h\" (m, h or d), or none"),
+        )
+    };
+    let mut steps = Vec::new();
+    for part in text.split(',').map(str::trim) {
+        let mut words = part.split_whitespace();
+        let (Some(channel), Some(offset), None) = (words.next(), words.next(), words.next()) else {
+            return Err(bad(part, "is not a channel and a time"));
+        };
+        let channel = match channel.to_ascii_lowercase().as_str() {
+            "email" => "email",
+            "sms" => "sms",
+            _ => return Err(bad(part, "names no channel (email or sms)")),
+        };
+        let (number, unit) = offset.split_at(offset.len() - 1);
+        let scale = match unit.to_ascii_lowercase().as_str() {
+            "m" => 1,
+            "h" => 60,
+            "d" => 24 * 60,
+            _ => return Err(bad(part, "has no unit")),
+        };
+        let minutes = match number.parse::<i64>() {
+            Ok(n) if n > 0 && n <= 365 * 24 * 60 / scale => n * scale,
+            _ => return Err(bad(part, "has no time from 1m to 365d")),
+        };
+        let step = Step { channel, minutes };
+        if !steps.contains(&step) {
+            steps.push(step);
+        }
+    }
+    Ok(steps)
+}
+
+fn span(minutes: i64) -> String {
+    let (n, unit) = if minutes % (24 * 60) == 0 {
+        (minutes / (24 * 60), "d")
+    } else if minutes % 60 == 0 {
+        (minutes / 60, "h")
+    } else {
+        (minutes, "m")
+    };
+    format!("{n}{unit}")
+}
+
+/// Steps as settings show them (and as `parse_steps` reads them back).
+pub fn describe(steps: &[Step]) -> String {
+    if steps.is_empty() {
+        return "none".into();
+    }
+    steps
+        .iter()
+        .map(|s| format!("{} {}", s.channel, span(s.minutes)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+async fn configured(conn: &mut SqliteConnection, key: &str, default: &str) -> Result<Vec<Step>> {
+    let text = settings::get(conn, key).await?;
+    parse_steps("settings", text.as_deref().unwrap_or(default))
+}
+
+/// The reminders scheduled meetings get.
+pub async fn reminders(conn: &mut SqliteConnection) -> Result<Vec<Step>> {
+    configured(conn, settings::REMINDERS, DEFAULT_REMINDERS).await
+}
+
+/// The follow-up steps completed meetings get.
+pub async fn follow_up(conn: &mut SqliteConnection) -> Result<Vec<Step>> {
+    configured(conn, settings::FOLLOW_UP, DEFAULT_FOLLOW_UP).await
+}
 
 /// Who a pending notification goes to, as the journal keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -37,6 +123,8 @@ pub struct Notification {
     pub id: String,
     pub activity_id: String,
     pub contact_id: Option<String>,
+    /// "reminder" (before a meeting) or "workflow" (a step after it).
+    pub kind: String,
     pub channel: String,
     pub recipient: String,
     pub purpose: String,
@@ -45,13 +133,6 @@ pub struct Notification {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
-}
-
-fn address<'a>(contact: &'a ContactRow, channel: &str) -> Option<&'a String> {
-    match channel {
-        "email" => contact.email.as_ref(),
-        _ => contact.mobile_phone.as_ref(),
-    }
 }
 
 fn minutes(t: &str, delta: i64) -> Option<String> {
@@ -63,53 +144,86 @@ fn minutes(t: &str, delta: i64) -> Option<String> {
     )
 }
 
-/// Schedules what a newly recorded meeting needs: reminders while it is ahead (one whose
-/// time has passed goes out at the next dispatch), or the follow-up once it is completed.
+/// Schedules what a meeting's booking needs: reminders while it is ahead (one whose time
+/// has passed goes out at the next dispatch), or the follow-up once it is completed.
 pub(crate) async fn schedule(
     conn: &mut SqliteConnection,
     activity_id: i64,
-    contact: &ContactRow,
-    status: Option<&str>,
-    starts_at: Option<&str>,
-    ends_at: Option<&str>,
+    whom: &Whom,
+    booking: &Booking,
     now: &str,
 ) -> Result<()> {
     let now_secs = minutes(now, 0).unwrap_or_else(|| now.to_string());
-    let mut planned: Vec<(&str, String, &str)> = Vec::new();
-    match (status, starts_at) {
+    let (starts_at, ends_at) = (booking.starts_at.as_deref(), booking.ends_at.as_deref());
+    let mut planned: Vec<(&str, &str, String, String)> = Vec::new();
+    match (booking.status.as_deref(), starts_at) {
         (Some("scheduled" | "rescheduled"), Some(starts)) if starts > now_secs.as_str() => {
-            for (channel, before, purpose) in REMINDERS {
-                if let Some(at) = minutes(starts, -before) {
-                    planned.push((channel, at.max(now_secs.clone()), purpose));
+            for step in reminders(conn).await? {
+                if let Some(at) = minutes(starts, -step.minutes) {
+                    let purpose = format!("Reminder: {} before", words(step.minutes));
+                    planned.push(("reminder", step.channel, at.max(now_secs.clone()), purpose));
                 }
             }
         }
         (Some("completed"), _) => {
-            if let Some(at) = minutes(ends_at.or(starts_at).unwrap_or(now), FOLLOW_UP_MINUTES) {
-                planned.push(("email", at, "Follow-up: thank you for meeting"));
+            let after = ends_at.or(starts_at).unwrap_or(now);
+            for step in follow_up(conn).await? {
+                if let Some(at) = minutes(after, step.minutes) {
+                    let purpose = format!("Follow-up: {} after the meeting", words(step.minutes));
+                    planned.push(("workflow", step.channel, at, purpose));
+                }
             }
         }
         _ => {}
     }
-    for (channel, send_at, purpose) in planned {
-        let Some(recipient) = address(contact, channel) else {
+    for (kind, channel, send_at, purpose) in planned {
+        let Some(recipient) = whom.address(channel) else {
             continue;
         };
         sqlx::query(
-            "INSERT INTO notifications (activity_id, contact_id, channel, recipient, purpose, send_at, created_at) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO notifications (activity_id, contact_id, kind, channel, recipient, purpose, send_at, created_at) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(activity_id)
-        .bind(contact.id)
+        .bind(whom.contact_id)
+        .bind(kind)
         .bind(channel)
         .bind(recipient)
-        .bind(purpose)
+        .bind(&purpose)
         .bind(&send_at)
         .bind(now)
         .execute(&mut *conn)
         .await?;
     }
     Ok(())
+}
+
+/// "24 hours", "1 hour", "30 minutes", "2 days".
+fn words(minutes: i64) -> String {
+    let (n, unit) = if minutes % (24 * 60) == 0 {
+        (minutes / (24 * 60), "day")
+    } else if minutes % 60 == 0 {
+        (minutes / 60, "hour")
+    } else {
+        (minutes, "minute")
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
+}
+
+/// Cancels an activity's pending notifications (its booking changed), saying why.
+pub(crate) async fn cancel_pending(
+    conn: &mut SqliteConnection,
+    activity_id: i64,
+    why: &str,
+) -> Result<u64> {
+    Ok(sqlx::query(
+        "UPDATE notifications SET status = 'canceled', last_error = ? WHERE activity_id = ? AND status = 'pending'",
+    )
+    .bind(why)
+    .bind(activity_id)
+    .execute(&mut *conn)
+    .await?
+    .rows_affected())
 }
 
 /// Points contact `from`'s pending notifications at `to` (the same contact after an edit,
@@ -128,7 +242,8 @@ pub(crate) async fn retarget(
     .await?;
     for (id, channel, recipient) in pending {
         // A cleared address leaves the notification where it was going.
-        let new = address(to, &channel)
+        let new = Whom::of(to)
+            .address(&channel)
             .cloned()
             .unwrap_or_else(|| recipient.clone());
         let before = Target {
@@ -204,6 +319,7 @@ pub async fn list(
         id: i64,
         activity_id: i64,
         contact_id: Option<i64>,
+        kind: String,
         channel: String,
         recipient: String,
         purpose: String,
@@ -216,7 +332,7 @@ pub async fn list(
         host_id: i64,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT n.id, n.activity_id, n.contact_id, n.channel, n.recipient, n.purpose, n.send_at, n.status, \
+        "SELECT n.id, n.activity_id, n.contact_id, n.kind, n.channel, n.recipient, n.purpose, n.send_at, n.status, \
          n.attempts, n.last_error, n.sent_at, c.owner_id, a.host_id FROM notifications n \
          JOIN activities a ON a.id = n.activity_id LEFT JOIN contacts c ON c.id = n.contact_id \
          WHERE (?1 IS NULL OR n.contact_id = ?1) AND (?2 OR n.status = 'pending') ORDER BY n.send_at, n.id",
@@ -232,6 +348,7 @@ pub async fn list(
             id: r.id.to_string(),
             activity_id: r.activity_id.to_string(),
             contact_id: r.contact_id.map(|c| c.to_string()),
+            kind: r.kind,
             channel: r.channel,
             recipient: r.recipient,
             purpose: r.purpose,

@@ -8,9 +8,10 @@ use serde::Serialize;
 use crate::contact::{Contact, ContactFields};
 use crate::error::Result;
 use crate::search::{ContactPage, ListQuery};
+use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{activity, contacts, export, history, notify, settings, users};
+use crate::{activity, contacts, dispatch, export, history, notify, settings, users};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -134,6 +135,23 @@ impl Session {
 
     pub async fn settings(&self) -> Result<settings::Settings> {
         settings::show(&self.store).await
+    }
+
+    pub async fn set(&self, key: settings::Key, value: &str) -> Result<settings::Settings> {
+        settings::set(&self.store, key, value).await
+    }
+
+    pub async fn rebook(&self, id: &str, change: &activity::Booking) -> Result<activity::Recorded> {
+        activity::rebook(&self.store, &self.user().await?, id, change).await
+    }
+
+    /// Sends what is due at `as_of` (default now). Any user may: it acts for the hosts.
+    pub async fn dispatch(
+        &self,
+        secrets: &dyn SecretStore,
+        as_of: Option<&str>,
+    ) -> Result<dispatch::Dispatched> {
+        dispatch::dispatch(&self.store, secrets, as_of).await
     }
 
     pub async fn set_user(&self, email: &str) -> Result<settings::Settings> {

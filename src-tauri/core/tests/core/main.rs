@@ -1,6 +1,7 @@
 //! Core's one integration test binary (one link, one mod per area), on real SQLite files.
 
 mod activity;
+mod dispatch;
 mod journal;
 mod merge;
 mod notify;

@@ -18,12 +18,23 @@ pub async fn dump(db: &Db) -> Vec<String> {
     .unwrap();
     let mut out = Vec::new();
     for t in tables {
+        let columns: Vec<String> =
+            sqlx::query_scalar("SELECT name FROM pragma_table_info(?) ORDER BY cid")
+                .bind(&t)
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let columns = columns
+            .iter()
+            .map(|c| format!("\"{c}\""))
+            .collect::<Vec<_>>()
+            .join(", ");
         let rows: Vec<String> = sqlx::query_scalar(&format!(
-            "SELECT json_array(*) FROM (SELECT * FROM \"{t}\" ORDER BY 1, 2, 3)"
+            "SELECT json_array({columns}) AS r FROM \"{t}\" ORDER BY r"
         ))
         .fetch_all(pool)
         .await
-        .unwrap_or_else(|_| Vec::new());
+        .unwrap();
         out.push(format!("{t}: {}", rows.join(" | ")));
     }
     out
