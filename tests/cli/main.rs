@@ -697,3 +697,172 @@ fn notifications_list_shows_reminders_that_follow_an_email_edit() {
         .ok(&["notifications", "list", "--all"])
         .contains("Reminder: 24 hours before"));
 }
+
+/// A real SMTP server on loopback (Debian's python3-aiosmtpd) storing mail in a Maildir.
+struct SmtpServer {
+    child: std::process::Child,
+    port: u16,
+    maildir: PathBuf,
+}
+
+impl SmtpServer {
+    fn start(dir: &Path) -> SmtpServer {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let maildir = dir.join("maildir");
+        let child = Command::new("/usr/bin/python3")
+            .args(["-m", "aiosmtpd", "-n", "-l"])
+            .arg(format!("127.0.0.1:{port}"))
+            .args(["-c", "aiosmtpd.handlers.Mailbox"])
+            .arg(&maildir)
+            .spawn()
+            .expect("python3-aiosmtpd");
+        for _ in 0..100 {
+            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
+                return SmtpServer {
+                    child,
+                    port,
+                    maildir,
+                };
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        panic!("aiosmtpd did not start");
+    }
+
+    fn recipients(&self) -> Vec<String> {
+        let Ok(files) = std::fs::read_dir(self.maildir.join("new")) else {
+            return Vec::new();
+        };
+        files
+            .flat_map(|f| {
+                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
+                text.lines()
+                    .filter_map(|l| l.strip_prefix("X-RcptTo: "))
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+}
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn dispatch_delivers_a_deleted_contacts_reminder_and_canceling_the_meeting_cancels_the_rest() {
+    let cli = Cli::new();
+    let smtp = SmtpServer::start(cli._dir.path());
+    cli.ok(&["settings", "show"]);
+    cli.refused(
+        &[
+            "settings",
+            "set",
+            "smtp",
+            "smtp://bookings:hunter2@127.0.0.1:25",
+        ],
+        1,
+        "secrets set smtp-password",
+    );
+    cli.refused(
+        &["settings", "set", "reminders", "email 1 hour"],
+        1,
+        "reminders",
+    );
+    cli.ok(&[
+        "settings",
+        "set",
+        "smtp",
+        &format!("smtp://127.0.0.1:{}", smtp.port),
+    ]);
+    let settings = cli.json(&["settings", "set", "email-from", "bookings@example.com"]);
+    assert_eq!(settings["reminders"], "email 24h, email 1h, sms 1h");
+    assert!(!cli.dump().contains("hunter2"));
+
+    let rec = cli.json(&[
+        "activities",
+        "add",
+        "--kind",
+        "meeting",
+        "--email",
+        "ann@example.com",
+        "--status",
+        "scheduled",
+        "--starts-at",
+        "2099-01-05T10:00:00Z",
+        "--calendar",
+        "google",
+        "--event-id",
+        "evt-42",
+    ]);
+    let contact = rec["contact_id"].as_str().unwrap().to_string();
+    cli.ok(&["delete", &contact, "--yes"]);
+
+    let done = cli.json(&["notifications", "dispatch", "--as-of", "2099-01-04T10:00:00Z"]);
+    assert_eq!(done["sent"], 1, "{done}");
+    assert_eq!(smtp.recipients(), ["ann@example.com"]);
+    cli.refused(
+        &["notifications", "dispatch", "--as-of", "tomorrow"],
+        1,
+        "as_of",
+    );
+
+    // The calendar cancels the event: the 1-hour reminder is canceled, not sent.
+    let id = rec["id"].as_str().unwrap().to_string();
+    cli.ok(&["activities", "update", &id, "--status", "canceled"]);
+    assert_eq!(cli.json(&["notifications", "list", "--json"]), Value::Array(vec![]));
+    let all = cli.json(&["notifications", "list", "--all", "--json"]);
+    let statuses: Vec<&str> = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n["status"].as_str().unwrap())
+        .collect();
+    assert_eq!(statuses, ["sent", "canceled"]);
+    let done = cli.json(&["notifications", "dispatch", "--as-of", "2099-01-05T09:30:00Z"]);
+    assert_eq!(done["sent"], 0);
+    assert_eq!(smtp.recipients().len(), 1);
+}
+
+#[test]
+fn secrets_go_to_the_os_keyring_never_the_database() {
+    // A throwaway session bus and unlocked gnome-keyring, as on a desktop.
+    let cli = Cli::new();
+    let dir = cli._dir.path();
+    std::fs::create_dir_all(dir.join("home")).unwrap();
+    std::fs::create_dir_all(dir.join("run")).unwrap();
+    let script = format!(
+        "printf %s unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null && \
+         printf 'tok-5150\\n' | '{bin}' --db '{db}' secrets set sms-token && \
+         secret-tool lookup service cardfile username sms-token && echo && \
+         '{bin}' --db '{db}' secrets delete sms-token && \
+         secret-tool lookup service cardfile username sms-token || echo gone",
+        bin = env!("CARGO_BIN_EXE_cardfile"),
+        db = cli.db.display()
+    );
+    let out = Command::new("dbus-run-session")
+        .args(["--", "sh", "-c", &script])
+        .env("HOME", dir.join("home"))
+        .env("XDG_RUNTIME_DIR", dir.join("run"))
+        .env_remove("DBUS_SESSION_BUS_ADDRESS")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout} {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        ["stored", "tok-5150", "deleted", "gone"]
+    );
+    assert!(!cli.dump().contains("tok-5150"));
+}

@@ -24,11 +24,34 @@ pub const DEFAULT_REMINDERS: &str = "email 24h, email 1h, sms 1h";
 pub const DEFAULT_FOLLOW_UP: &str = "email 2d";
 
 /// One reminder or workflow step: a channel and how long before (reminder) or after
-/// (workflow) the meeting it is sent.
+/// (workflow) the meeting it is sent, in the unit it was written in (m, h or d).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Step {
     pub channel: &'static str,
-    pub minutes: i64,
+    pub amount: i64,
+    pub unit: char,
+}
+
+impl Step {
+    pub fn minutes(&self) -> i64 {
+        self.amount
+            * match self.unit {
+                'd' => 24 * 60,
+                'h' => 60,
+                _ => 1,
+            }
+    }
+
+    /// "24 hours", "1 hour", "30 minutes", "2 days".
+    fn words(&self) -> String {
+        let unit = match self.unit {
+            'd' => "day",
+            'h' => "hour",
+            _ => "minute",
+        };
+        let plural = if self.amount == 1 { "" } else { "s" };
+        format!("{} {unit}{plural}", self.amount)
+    }
 }
 
 /// Reads steps like "email 24h, email 1h, sms 30m" (m, h or d); "none" or "" is no steps.
@@ -54,34 +77,29 @@ pub fn parse_steps(field: &'static str, text: &str) -> Result<Vec<Step>> {
             "sms" => "sms",
             _ => return Err(bad(part, "names no channel (email or sms)")),
         };
-        let (number, unit) = offset.split_at(offset.len() - 1);
-        let scale = match unit.to_ascii_lowercase().as_str() {
-            "m" => 1,
-            "h" => 60,
-            "d" => 24 * 60,
+        let Some(unit) = offset.chars().last().map(|c| c.to_ascii_lowercase()) else {
+            return Err(bad(part, "has no time"));
+        };
+        let scale = match unit {
+            'm' => 1,
+            'h' => 60,
+            'd' => 24 * 60,
             _ => return Err(bad(part, "has no unit")),
         };
-        let minutes = match number.parse::<i64>() {
-            Ok(n) if n > 0 && n <= 365 * 24 * 60 / scale => n * scale,
+        let amount = match offset[..offset.len() - 1].parse::<i64>() {
+            Ok(n) if n > 0 && n <= 365 * 24 * 60 / scale => n,
             _ => return Err(bad(part, "has no time from 1m to 365d")),
         };
-        let step = Step { channel, minutes };
+        let step = Step {
+            channel,
+            amount,
+            unit,
+        };
         if !steps.contains(&step) {
             steps.push(step);
         }
     }
     Ok(steps)
-}
-
-fn span(minutes: i64) -> String {
-    let (n, unit) = if minutes % (24 * 60) == 0 {
-        (minutes / (24 * 60), "d")
-    } else if minutes % 60 == 0 {
-        (minutes / 60, "h")
-    } else {
-        (minutes, "m")
-    };
-    format!("{n}{unit}")
 }
 
 /// Steps as settings show them (and as `parse_steps` reads them back).
@@ -91,7 +109,7 @@ pub fn describe(steps: &[Step]) -> String {
     }
     steps
         .iter()
-        .map(|s| format!("{} {}", s.channel, span(s.minutes)))
+        .map(|s| format!("{} {}{}", s.channel, s.amount, s.unit))
         .collect::<Vec<_>>()
         .join(", ")
 }
@@ -159,8 +177,8 @@ pub(crate) async fn schedule(
     match (booking.status.as_deref(), starts_at) {
         (Some("scheduled" | "rescheduled"), Some(starts)) if starts > now_secs.as_str() => {
             for step in reminders(conn).await? {
-                if let Some(at) = minutes(starts, -step.minutes) {
-                    let purpose = format!("Reminder: {} before", words(step.minutes));
+                if let Some(at) = minutes(starts, -step.minutes()) {
+                    let purpose = format!("Reminder: {} before", step.words());
                     planned.push(("reminder", step.channel, at.max(now_secs.clone()), purpose));
                 }
             }
@@ -168,8 +186,8 @@ pub(crate) async fn schedule(
         (Some("completed"), _) => {
             let after = ends_at.or(starts_at).unwrap_or(now);
             for step in follow_up(conn).await? {
-                if let Some(at) = minutes(after, step.minutes) {
-                    let purpose = format!("Follow-up: {} after the meeting", words(step.minutes));
+                if let Some(at) = minutes(after, step.minutes()) {
+                    let purpose = format!("Follow-up: {} after the meeting", step.words());
                     planned.push(("workflow", step.channel, at, purpose));
                 }
             }
@@ -196,18 +214,6 @@ pub(crate) async fn schedule(
         .await?;
     }
     Ok(())
-}
-
-/// "24 hours", "1 hour", "30 minutes", "2 days".
-fn words(minutes: i64) -> String {
-    let (n, unit) = if minutes % (24 * 60) == 0 {
-        (minutes / (24 * 60), "day")
-    } else if minutes % 60 == 0 {
-        (minutes / 60, "hour")
-    } else {
-        (minutes, "minute")
-    };
-    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// Cancels an activity's pending notifications (its booking changed), saying why.
