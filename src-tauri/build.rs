@@ -16,6 +16,7 @@ fn main() {
             "list_activities",
             "list_notifications",
             "list_conflicts",
+            "dismiss_conflict",
         ]),
     ))
     .expect("tauri-build");

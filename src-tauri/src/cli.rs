@@ -229,6 +229,8 @@ pub enum ConflictsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Take an item off the Review list: the two contacts are different people.
+    Dismiss { id: String },
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -592,6 +594,13 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 })
                 .collect();
             print_columns(&["ID", "SEND AT", "CHANNEL", "TO", "STATUS", "WHAT"], &rows);
+            Ok(())
+        }
+        Command::Conflicts {
+            command: ConflictsCommand::Dismiss { id },
+        } => {
+            session.dismiss_conflict(&id).await?;
+            println!("dismissed");
             Ok(())
         }
         Command::Conflicts {

@@ -106,6 +106,12 @@ async fn record_activity(session: State<'_, Session>, activity: NewActivity) -> 
 
 #[tauri::command]
 #[specta::specta]
+async fn dismiss_conflict(session: State<'_, Session>, id: String) -> Reply<()> {
+    Ok(session.dismiss_conflict(&id).await?)
+}
+
+#[tauri::command]
+#[specta::specta]
 async fn rebook_meeting(
     session: State<'_, Session>,
     id: String,
@@ -154,6 +160,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
         list_activities,
         list_notifications,
         list_conflicts,
+        dismiss_conflict,
     ])
 }
 

@@ -713,7 +713,7 @@ impl SmtpServer {
             .unwrap()
             .port();
         let maildir = dir.join("maildir");
-        let child = Command::new("/usr/bin/python3")
+        let mut child = Command::new("/usr/bin/python3")
             .args(["-m", "aiosmtpd", "-n", "-l"])
             .arg(format!("127.0.0.1:{port}"))
             .args(["-c", "aiosmtpd.handlers.Mailbox"])
@@ -730,6 +730,8 @@ impl SmtpServer {
             }
             std::thread::sleep(std::time::Duration::from_millis(100));
         }
+        let _ = child.kill();
+        let _ = child.wait();
         panic!("aiosmtpd did not start");
     }
 
@@ -805,7 +807,12 @@ fn dispatch_delivers_a_deleted_contacts_reminder_and_canceling_the_meeting_cance
     let contact = rec["contact_id"].as_str().unwrap().to_string();
     cli.ok(&["delete", &contact, "--yes"]);
 
-    let done = cli.json(&["notifications", "dispatch", "--as-of", "2099-01-04T10:00:00Z"]);
+    let done = cli.json(&[
+        "notifications",
+        "dispatch",
+        "--as-of",
+        "2099-01-04T10:00:00Z",
+    ]);
     assert_eq!(done["sent"], 1, "{done}");
     assert_eq!(smtp.recipients(), ["ann@example.com"]);
     cli.refused(
@@ -817,7 +824,10 @@ fn dispatch_delivers_a_deleted_contacts_reminder_and_canceling_the_meeting_cance
     // The calendar cancels the event: the 1-hour reminder is canceled, not sent.
     let id = rec["id"].as_str().unwrap().to_string();
     cli.ok(&["activities", "update", &id, "--status", "canceled"]);
-    assert_eq!(cli.json(&["notifications", "list", "--json"]), Value::Array(vec![]));
+    assert_eq!(
+        cli.json(&["notifications", "list", "--json"]),
+        Value::Array(vec![])
+    );
     let all = cli.json(&["notifications", "list", "--all", "--json"]);
     let statuses: Vec<&str> = all
         .as_array()
@@ -826,7 +836,12 @@ fn dispatch_delivers_a_deleted_contacts_reminder_and_canceling_the_meeting_cance
         .map(|n| n["status"].as_str().unwrap())
         .collect();
     assert_eq!(statuses, ["sent", "canceled"]);
-    let done = cli.json(&["notifications", "dispatch", "--as-of", "2099-01-05T09:30:00Z"]);
+    let done = cli.json(&[
+        "notifications",
+        "dispatch",
+        "--as-of",
+        "2099-01-05T09:30:00Z",
+    ]);
     assert_eq!(done["sent"], 0);
     assert_eq!(smtp.recipients().len(), 1);
 }

@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use cardfile_core::activity::{Kind, NewActivity};
 use cardfile_core::{contacts, ContactFields, ListQuery, Session, SortColumn, Store};
 use serde_json::json;
 use thirtyfour::prelude::*;
@@ -59,6 +60,8 @@ impl App {
         F: FnOnce(Session) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
+        // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
+        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
         let db = dir.path().join("window.db");
         let store = Store::open(&db).await.unwrap();
@@ -1021,5 +1024,113 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
         .is_none());
     let all = app.session.activities(None).await.unwrap();
     assert_eq!((all.len(), all[0].contact_deleted), (1, true));
+    app.close().await;
+}
+
+#[tokio::test]
+async fn a_review_item_merges_through_the_merge_dialog_and_canceling_a_meeting_drops_its_reminders()
+{
+    let app = App::open(|s| async move {
+        s.add(&person("Ann", "Lee", "ann@acme.com"), None, false)
+            .await
+            .unwrap();
+        let mut bo = person("Bo", "Lee", "bo@home.com");
+        bo.mobile_phone = Some("+12015550123".into());
+        s.add(&bo, None, false).await.unwrap();
+        // A chat whose email names Ann and whose mobile phone names Bo: held for review.
+        let given = ContactFields {
+            email: Some("ann@acme.com".into()),
+            mobile_phone: Some("+1 201 555 0123".into()),
+            ..Default::default()
+        };
+        s.record_activity(&NewActivity {
+            kind: Some(Kind::Chat),
+            fields: given,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+        // And a meeting with Ann next week, with its reminders.
+        let starts = (chrono::Utc::now() + chrono::Duration::days(7))
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        s.record_activity(&NewActivity {
+            kind: Some(Kind::Meeting),
+            fields: person("Ann", "Lee", "ann@acme.com"),
+            status: Some("scheduled".into()),
+            starts_at: Some(starts),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    })
+    .await;
+    app.wait_rows("two rows", |rows| rows.len() == 2).await;
+    app.find(
+        "the Activities tab",
+        By::XPath("//*[@role='tab'][normalize-space()='Activities']"),
+    )
+    .await
+    .click()
+    .await
+    .unwrap();
+    app.find(
+        "the review item",
+        By::XPath("//ul[@aria-label='Held for review']/li"),
+    )
+    .await;
+    app.button("Merge…").await.click().await.unwrap();
+    let dialog = app
+        .find("the Merge contacts dialog", By::XPath("//*[@role='dialog' and @aria-labelledby=//*[normalize-space()='Merge contacts']/@id]"))
+        .await;
+    app.wait_for("the plan naming both", || async {
+        let text = dialog.text().await.unwrap_or_default();
+        text.contains("Bo Lee") && text.contains("Mobile phone")
+    })
+    .await;
+    dialog
+        .find(By::XPath(".//button[normalize-space()='Merge']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    app.wait_for("the review item to go", || async {
+        app.find_now(By::XPath("//ul[@aria-label='Held for review']/li"))
+            .await
+            .is_none()
+            && app
+                .find_now(By::XPath("//*[@role='dialog']"))
+                .await
+                .is_none()
+    })
+    .await;
+    let contacts = app.contacts().await;
+    assert_eq!(contacts.len(), 1, "Bo folded into Ann");
+    assert_eq!(contacts[0].email.as_deref(), Some("ann@acme.com"));
+    assert_eq!(contacts[0].mobile_phone.as_deref(), Some("+12015550123"));
+    assert!(app.session.conflicts().await.unwrap().is_empty());
+
+    // Ann's pane: the meeting and its reminders; canceling it cancels them.
+    app.button("Open Ann Lee").await.click().await.unwrap();
+    app.find(
+        "the pending reminders",
+        By::XPath("//aside//ul[@aria-label='Pending notifications']/li[contains(., 'Reminder: 24 hours before')]"),
+    )
+    .await;
+    app.button("Cancel meeting").await.click().await.unwrap();
+    app.wait_for("the reminders to go", || async {
+        app.find_now(By::XPath(
+            "//aside//ul[@aria-label='Pending notifications']",
+        ))
+        .await
+        .is_none()
+            && app
+                .find_now(By::XPath("//aside//li[contains(., 'Canceled')]"))
+                .await
+                .is_some()
+    })
+    .await;
+    let all = app.session.notifications(None, true).await.unwrap();
+    assert!(!all.is_empty() && all.iter().all(|n| n.status == "canceled"));
     app.close().await;
 }

@@ -1,9 +1,10 @@
-// The Activities view: every meeting, chat and routing form logged (kept for reporting even after its contact is deleted) and the identities held for review.
-import type { Ref } from "react";
-import { useQuery } from "@tanstack/react-query";
-import { api, errorMessage, type Activity } from "./api";
+// The Activities view: every meeting, chat and routing form logged (kept for reporting even after its contact is deleted) and the identities held for review, each of which can be merged through the merge dialog or dismissed.
+import { useState, type Ref } from "react";
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { ApiError, api, errorMessage, type Activity, type Contact, type ContactFields, type MergePlan, type ReviewItem } from "./api";
+import { MergeDialog } from "./MergeDialog";
 import { BLANK, activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
-import { CONFLICTS_KEY, activitiesKey } from "./queryKeys";
+import { ACTIVITIES_KEY, APP_INFO_KEY, CONFLICTS_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, activitiesKey } from "./queryKeys";
 
 type Props = {
   onLog: () => void;
@@ -37,9 +38,81 @@ function ContactCell({ activity, onOpen }: { activity: Activity; onOpen: (id: st
   );
 }
 
+/** Giving the email's contact the other contact's mobile phone is what merging the two means. */
+function phoneOnly(mobile: string | null): ContactFields {
+  return {
+    first_name: null,
+    last_name: null,
+    salutation: null,
+    email: null,
+    mobile_phone: mobile,
+    phone: null,
+    company: null,
+    job_title: null,
+    street_address: null,
+    city: null,
+    state: null,
+    post_code: null,
+    country: null,
+    timezone: null,
+    status: null,
+    has_consent: null,
+    notes: null,
+  };
+}
+
+type ReviewMerge = { survivor: Contact; fields: ContactFields; plan: MergePlan };
+
 export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
+  const qc = useQueryClient();
   const activities = useQuery({ queryKey: activitiesKey(null), queryFn: () => api.listActivities(null), staleTime: 0 });
   const conflicts = useQuery({ queryKey: CONFLICTS_KEY, queryFn: api.listConflicts, staleTime: 0 });
+  const [merging, setMerging] = useState<ReviewMerge | null>(null);
+  const [reviewError, setReviewError] = useState<string | null>(null);
+
+  const refresh = () => {
+    for (const key of [CONFLICTS_KEY, ACTIVITIES_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, APP_INFO_KEY]) {
+      void qc.invalidateQueries({ queryKey: key });
+    }
+  };
+
+  // Asks Rust what merging the two would do: saving without confirmation answers with the plan.
+  const plan = useMutation({
+    mutationFn: async (item: ReviewItem): Promise<ReviewMerge | null> => {
+      if (!item.email_contact_id || !item.phone_contact_id) return null;
+      const [survivor, other] = await Promise.all([
+        api.getContact(item.email_contact_id),
+        api.getContact(item.phone_contact_id),
+      ]);
+      const fields = phoneOnly(other.mobile_phone);
+      try {
+        await api.editContact(survivor.id, fields, false);
+        return null;
+      } catch (e) {
+        if (e instanceof ApiError && e.code === "merge_needed" && e.plan) return { survivor, fields, plan: e.plan };
+        throw e;
+      }
+    },
+    onMutate: () => setReviewError(null),
+    onSuccess: (next) => {
+      if (next) setMerging(next);
+      else refresh();
+    },
+    onError: (e) => setReviewError(errorMessage(e)),
+  });
+  const merge = useMutation({
+    mutationFn: (m: ReviewMerge) => api.editContact(m.survivor.id, m.fields, true),
+    onSuccess: () => {
+      setMerging(null);
+      refresh();
+    },
+  });
+  const dismiss = useMutation({
+    mutationFn: (id: string) => api.dismissConflict(id),
+    onMutate: () => setReviewError(null),
+    onSuccess: refresh,
+    onError: (e) => setReviewError(errorMessage(e)),
+  });
 
   return (
     <div className="activities">
@@ -110,11 +183,39 @@ export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
                   {" · "}
                   <When at={r.created_at} />
                 </span>
+                <span className="review-actions">
+                  {r.email_contact_id && r.phone_contact_id && (
+                    <button type="button" className="button" disabled={plan.isPending} onClick={() => plan.mutate(r)}>
+                      Merge…
+                    </button>
+                  )}
+                  <button type="button" className="button" disabled={dismiss.isPending} onClick={() => dismiss.mutate(r.id)}>
+                    Dismiss
+                  </button>
+                </span>
               </li>
             ))}
           </ul>
         )}
+        {reviewError && (
+          <p role="alert" className="form-error">
+            {reviewError}
+          </p>
+        )}
       </section>
+      {merging && (
+        <MergeDialog
+          plan={merging.plan}
+          edited={merging.survivor}
+          pending={merge.isPending}
+          error={merge.isError ? errorMessage(merge.error) : null}
+          onConfirm={() => merge.mutate(merging)}
+          onCancel={() => {
+            merge.reset();
+            setMerging(null);
+          }}
+        />
+      )}
     </div>
   );
 }

@@ -1,10 +1,26 @@
-// The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, and its pending reminders.
-import { useQuery } from "@tanstack/react-query";
-import { api, errorMessage } from "./api";
+// The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, and its pending reminders; an upcoming meeting can be canceled here.
+import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { api, errorMessage, type Activity } from "./api";
 import { activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
-import { activitiesKey, notificationsKey } from "./queryKeys";
+import { ACTIVITIES_KEY, activitiesKey, notificationsKey } from "./queryKeys";
+
+/** A meeting still booked and ahead: the one kind whose reminders are still to go. */
+function isUpcoming(a: Activity): boolean {
+  return (
+    a.kind === "meeting" &&
+    (a.status === "scheduled" || a.status === "rescheduled") &&
+    a.starts_at !== null &&
+    new Date(a.starts_at).getTime() > Date.now()
+  );
+}
 
 export function ActivityTimeline({ contactId }: { contactId: string }) {
+  const qc = useQueryClient();
+  const cancel = useMutation({
+    mutationFn: (id: string) => api.rebookMeeting(id, { status: "canceled", starts_at: null, ends_at: null }),
+    // Under ACTIVITIES_KEY: the timeline, the Activities view and the reminders all refresh.
+    onSettled: () => qc.invalidateQueries({ queryKey: ACTIVITIES_KEY }),
+  });
   const activities = useQuery({
     queryKey: activitiesKey(contactId),
     queryFn: () => api.listActivities(contactId),
@@ -41,10 +57,25 @@ export function ActivityTimeline({ contactId }: { contactId: string }) {
                     {shortDateTime(at)}
                   </time>
                 </span>
+                {isUpcoming(a) && (
+                  <button
+                    type="button"
+                    className="link-button"
+                    disabled={cancel.isPending}
+                    onClick={() => cancel.mutate(a.id)}
+                  >
+                    Cancel meeting
+                  </button>
+                )}
               </li>
             );
           })}
         </ol>
+      )}
+      {cancel.isError && (
+        <p role="alert" className="form-error">
+          {errorMessage(cancel.error)}
+        </p>
       )}
       {reminders.data !== undefined && reminders.data.length > 0 && (
         <>

@@ -161,6 +161,7 @@ export function LogActivityDialog({ onCancel, onLogged }: Props) {
       starts_at: startsAt,
       ends_at: endsAt,
       calendar: meeting ? blankToNull(form.calendar) : null,
+      event_id: null,
     });
   };
 

@@ -32,6 +32,8 @@ export type Recorded = Ok<Reply<typeof commands.recordActivity>>;
 /** An activity as lists show it; contact_id is null once its contact was deleted. */
 export type Activity = Ok<Reply<typeof commands.listActivities>>[number];
 export type PendingNotification = Ok<Reply<typeof commands.listNotifications>>[number];
+/** A change to a meeting's booking (null leaves that part as it is). */
+export type Booking = Parameters<typeof commands.rebookMeeting>[1];
 /** An identity held for review: its email named one contact and its mobile phone another. */
 export type ReviewItem = Ok<Reply<typeof commands.listConflicts>>[number];
 
@@ -121,6 +123,11 @@ export const api = {
   listNotifications: (contact: string | null): Promise<PendingNotification[]> =>
     unwrap(commands.listNotifications(contact)),
   listConflicts: (): Promise<ReviewItem[]> => unwrap(commands.listConflicts()),
+  dismissConflict: async (id: string): Promise<void> => {
+    await unwrap(commands.dismissConflict(id));
+  },
+  /** Cancel, reschedule or complete a meeting; its pending reminders are replanned to match. */
+  rebookMeeting: (id: string, change: Booking): Promise<Recorded> => unwrap(commands.rebookMeeting(id, change)),
 };
 
 /** The message to show for any thrown value. */

@@ -14,9 +14,11 @@ export const commands = {
 	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("contact_history", { id })),
 	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
 	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
+	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
 	listActivities: (contact: string | null) => typedError<Activity_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
 	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
+	dismissConflict: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
 };
 
 /* Types */
@@ -42,6 +44,7 @@ export type Activity_Deserialize = {
 	starts_at?: string | null,
 	ends_at?: string | null,
 	calendar?: string | null,
+	event_id?: string | null,
 	with_name?: string | null,
 	with_email?: string | null,
 	with_phone?: string | null,
@@ -59,6 +62,7 @@ export type Activity_Serialize = {
 	starts_at: string | null,
 	ends_at: string | null,
 	calendar: string | null,
+	event_id: string | null,
 	with_name: string | null,
 	with_email: string | null,
 	with_phone: string | null,
@@ -71,6 +75,23 @@ export type AppInfo = {
 	user_name: string,
 	db_path: string,
 	contact_count: number,
+};
+
+/**  A meeting's booking: its status and times, checked. */
+export type Booking = Booking_Serialize | Booking_Deserialize;
+
+/**  A meeting's booking: its status and times, checked. */
+export type Booking_Deserialize = {
+	status?: string | null,
+	starts_at?: string | null,
+	ends_at?: string | null,
+};
+
+/**  A meeting's booking: its status and times, checked. */
+export type Booking_Serialize = {
+	status: string | null,
+	starts_at: string | null,
+	ends_at: string | null,
 };
 
 /**  A contact as the window, the command line and exports see it. */
@@ -346,6 +367,8 @@ export type NewActivity_Deserialize = {
 	starts_at?: string | null,
 	ends_at?: string | null,
 	calendar?: string | null,
+	/**  The calendar's event id: recording a known event again updates that meeting's booking. */
+	event_id?: string | null,
 };
 
 /**  An activity to record: what the customer gave, and for meetings the booking. */
@@ -358,6 +381,8 @@ export type NewActivity_Serialize = {
 	starts_at: string | null,
 	ends_at: string | null,
 	calendar: string | null,
+	/**  The calendar's event id: recording a known event again updates that meeting's booking. */
+	event_id: string | null,
 };
 
 export type Notification = Notification_Serialize | Notification_Deserialize;
@@ -366,6 +391,8 @@ export type Notification_Deserialize = {
 	id: string,
 	activity_id: string,
 	contact_id?: string | null,
+	/**  "reminder" (before a meeting) or "workflow" (a step after it). */
+	kind: string,
 	channel: string,
 	recipient: string,
 	purpose: string,
@@ -380,6 +407,8 @@ export type Notification_Serialize = {
 	id: string,
 	activity_id: string,
 	contact_id: string | null,
+	/**  "reminder" (before a meeting) or "workflow" (a step after it). */
+	kind: string,
 	channel: string,
 	recipient: string,
 	purpose: string,

@@ -297,6 +297,7 @@ function recordActivity(a: NewActivity): Recorded {
     starts_at: a.starts_at ?? null,
     ends_at: a.ends_at ?? null,
     calendar: a.calendar ?? null,
+    event_id: a.event_id ?? null,
     with_name: name || `${contact.first_name ?? ""} ${contact.last_name ?? ""}`.trim() || null,
     with_email: a.fields.email ?? null,
     with_phone: a.fields.mobile_phone ?? null,
@@ -367,6 +368,19 @@ export function installDevMock() {
         return []; // the mock schedules no reminders
       case "list_conflicts":
         return reviews;
+      case "dismiss_conflict": {
+        const at = reviews.findIndex((r) => r.id === a.id);
+        if (at < 0) fail("not_found", `no review item with id ${String(a.id)}`);
+        reviews.splice(at, 1);
+        return null;
+      }
+      case "rebook_meeting": {
+        const found = activities.find((x) => x.id === a.id);
+        if (!found) fail("not_found", `no activity with id ${String(a.id)}`);
+        const change = a.change as { status: string | null };
+        found.status = change.status ?? found.status;
+        return { id: found.id, kind: found.kind, contact_id: found.contact_id ?? "", created_contact: false };
+      }
       default:
         fail("internal", `Unknown command ${cmd}`);
     }

@@ -568,7 +568,8 @@ pub struct ReviewItem {
     pub created_at: String,
 }
 
-/// The Review list: identities held for review and not dismissed.
+/// The Review list: identities held for review, not dismissed and not settled since (once a
+/// merge folds one of the two contacts into the other, or one is deleted, the item goes).
 pub async fn conflicts(store: &Store, user: &User) -> Result<Vec<ReviewItem>> {
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
@@ -588,7 +589,9 @@ pub async fn conflicts(store: &Store, user: &User) -> Result<Vec<ReviewItem>> {
         "SELECT r.id, r.source, r.activity_id, r.email_contact_id, r.phone_contact_id, r.reason, r.created_at, \
          e.owner_id AS email_owner, p.owner_id AS phone_owner FROM review_items r \
          LEFT JOIN contacts e ON e.id = r.email_contact_id LEFT JOIN contacts p ON p.id = r.phone_contact_id \
-         WHERE r.dismissed_at IS NULL ORDER BY r.id",
+         WHERE r.dismissed_at IS NULL \
+         AND NOT (r.email_contact_id IS NOT NULL AND r.phone_contact_id IS NOT NULL AND (e.id IS NULL OR p.id IS NULL)) \
+         ORDER BY r.id",
     )
     .fetch_all(&mut *conn)
     .await?;
@@ -612,4 +615,19 @@ pub async fn conflicts(store: &Store, user: &User) -> Result<Vec<ReviewItem>> {
             created_at: r.created_at,
         })
         .collect())
+}
+
+/// Takes an item off the Review list (the user decided the two contacts are different people).
+pub async fn dismiss_conflict(store: &Store, user: &User, id: &str) -> Result<()> {
+    let visible = conflicts(store, user).await?;
+    let item = visible
+        .iter()
+        .find(|r| r.id == id.trim())
+        .ok_or_else(|| Error::NotFound(format!("no review item with id {}", id.trim())))?;
+    sqlx::query("UPDATE review_items SET dismissed_at = ? WHERE id = ?")
+        .bind(now())
+        .bind(item.id.parse::<i64>().unwrap_or(0))
+        .execute(store.pool())
+        .await?;
+    Ok(())
 }

@@ -123,6 +123,10 @@ impl Session {
         activity::conflicts(&self.store, &self.user().await?).await
     }
 
+    pub async fn dismiss_conflict(&self, id: &str) -> Result<()> {
+        activity::dismiss_conflict(&self.store, &self.user().await?, id).await
+    }
+
     pub async fn add_user(
         &self,
         email: &str,
