@@ -9,6 +9,7 @@ pub mod error;
 pub mod export;
 pub mod history;
 pub mod identity;
+pub mod import;
 pub mod journal;
 pub mod merge;
 pub mod notify;

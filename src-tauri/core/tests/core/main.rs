@@ -2,6 +2,7 @@
 
 mod activity;
 mod dispatch;
+mod import;
 mod journal;
 mod merge;
 mod notify;
