@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 use cardfile_core::activity::{Booking, Kind, NewActivity};
 use cardfile_core::export::Format;
+use cardfile_core::import::{write_error_report, ImportOptions, OnDuplicate};
 use cardfile_core::secrets::SecretStore;
 use cardfile_core::settings;
 use cardfile_core::{
@@ -108,6 +109,25 @@ pub enum Command {
         search: Option<String>,
         #[arg(long, default_value_t = 100)]
         limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import contacts from a CSV file (Google, Outlook, HubSpot, Salesforce, LinkedIn,
+    /// Thunderbird, Excel...): one undoable step.
+    Import {
+        file: PathBuf,
+        /// Count what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// merge: fill and update the contact a row matches; skip: leave it as it is.
+        #[arg(long, value_enum, default_value_t = OnDuplicateArg::Merge)]
+        on_duplicate: OnDuplicateArg,
+        /// Read national phone numbers in this region (default: the setting).
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
+        /// Write the rejected and conflicting rows, with their reasons, to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        errors: Option<PathBuf>,
         #[arg(long)]
         json: bool,
     },
@@ -285,6 +305,12 @@ pub enum RoleArg {
     Admin,
     TeamManager,
     Member,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum OnDuplicateArg {
+    Merge,
+    Skip,
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]
@@ -513,6 +539,54 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Notifications {
             command: NotificationsCommand::Dispatch { as_of },
         } => print_json(&session.dispatch(&Keyring, as_of.as_deref()).await?),
+        Command::Import {
+            file,
+            dry_run,
+            on_duplicate,
+            default_region,
+            errors,
+            json,
+        } => {
+            let options = ImportOptions {
+                on_duplicate: match on_duplicate {
+                    OnDuplicateArg::Merge => OnDuplicate::Merge,
+                    OnDuplicateArg::Skip => OnDuplicate::Skip,
+                },
+                default_region,
+                dry_run,
+                mapping: None,
+            };
+            let never = std::sync::atomic::AtomicBool::new(false);
+            let report = session
+                .import_file(&file, &options, &|_| {}, &never)
+                .await?;
+            if let Some(path) = errors {
+                let mut out = std::fs::File::create(&path).map_err(|e| {
+                    Error::Internal(format!("cannot write {}: {e}", path.display()))
+                })?;
+                write_error_report(&report, &mut out)?;
+            }
+            if json {
+                print_json(&report.summary)
+            } else {
+                let s = &report.summary;
+                println!(
+                    "{}{} rows: {} created, {} updated, {} unchanged, {} skipped, {} rejected, {} conflicts",
+                    if report.dry_run { "dry run: " } else { "" },
+                    s.rows, s.created, s.updated, s.unchanged, s.skipped, s.rejected, s.conflicts
+                );
+                for p in report.problems.iter().take(20) {
+                    println!("  line {}: {}", p.line, p.reason);
+                }
+                if report.problems.len() > 20 {
+                    println!(
+                        "  ... and {} more (--errors FILE lists them all)",
+                        report.problems.len() - 20
+                    );
+                }
+                Ok(())
+            }
+        }
         Command::Secrets { command } => {
             let done = match command {
                 SecretsCommand::Set { name } => {

@@ -50,6 +50,7 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   cannot_save: true,
   merge_needed: true,
   conflict: true,
+  canceled: true,
   internal: true,
 };
 

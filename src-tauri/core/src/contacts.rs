@@ -15,7 +15,8 @@ use crate::{identity, merge};
 /// The journal's name for contact rows.
 pub const ENTITY: &str = "contact";
 
-const ROW_COLUMNS: &str = "id, first_name, last_name, salutation, email, mobile_phone, phone, \
+pub(crate) const ROW_COLUMNS: &str =
+    "id, first_name, last_name, salutation, email, mobile_phone, phone, \
     company, job_title, street_address, city, state, post_code, country, timezone, status, \
     has_consent, notes, owner_id, created_at, updated_at, last_interacted_at";
 

@@ -21,6 +21,8 @@ pub enum ErrorCode {
     MergeNeeded,
     /// Undo would collide with a later change.
     Conflict,
+    /// The user canceled a long operation; nothing was changed.
+    Canceled,
     /// A failure that is not the user's input (disk, database).
     Internal,
 }
@@ -53,6 +55,9 @@ pub enum Error {
     #[error("{0}")]
     Conflict(String),
 
+    #[error("{0}")]
+    Canceled(String),
+
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),
 
@@ -83,6 +88,7 @@ impl Error {
             Error::CannotSave(_) => ErrorCode::CannotSave,
             Error::MergeNeeded(_) => ErrorCode::MergeNeeded,
             Error::Conflict(_) => ErrorCode::Conflict,
+            Error::Canceled(_) => ErrorCode::Canceled,
             Error::Database(_) | Error::Migrate(_) | Error::Io(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }

@@ -11,7 +11,7 @@ use crate::search::{ContactPage, ListQuery};
 use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{activity, contacts, dispatch, export, history, notify, settings, users};
+use crate::{activity, contacts, dispatch, export, history, import, notify, settings, users};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -121,6 +121,25 @@ impl Session {
 
     pub async fn conflicts(&self) -> Result<Vec<activity::ReviewItem>> {
         activity::conflicts(&self.store, &self.user().await?).await
+    }
+
+    /// Imports a contact file (see `import::import_file`).
+    pub async fn import_file(
+        &self,
+        path: &std::path::Path,
+        options: &import::ImportOptions,
+        progress: &(dyn Fn(import::Progress) + Sync),
+        cancel: &std::sync::atomic::AtomicBool,
+    ) -> Result<import::Report> {
+        import::import_file(
+            &self.store,
+            &self.user().await?,
+            path,
+            options,
+            progress,
+            cancel,
+        )
+        .await
     }
 
     pub async fn dismiss_conflict(&self, id: &str) -> Result<()> {

@@ -5,6 +5,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::contact::{ContactFields, FIELDS};
+use crate::export::unguard_cell;
 
 /// Each field's header names, best first, compared without case, spaces or punctuation.
 const SYNONYMS: &[(&str, &[&str])] = &[
@@ -299,7 +300,8 @@ fn first_value(cell: &str) -> &str {
 impl Mapping {
     /// The row's contact fields; blank cells give None (an import never clears a field).
     pub fn fields_of(&self, cells: &[String]) -> ContactFields {
-        let cell = |i: u32| cells.get(i as usize).map(String::as_str).unwrap_or("");
+        // Cells Cardfile's own export guarded against spreadsheet formulas come back as they were.
+        let cell = |i: u32| unguard_cell(cells.get(i as usize).map(String::as_str).unwrap_or(""));
         let mut out = ContactFields::default();
         for (field, source) in &self.fields {
             let value = match source {

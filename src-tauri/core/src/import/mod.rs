@@ -1,10 +1,354 @@
-//! Importing contact files (CSV; vCard to come): reading what people export, mapping
-//! columns to fields. Committing rows, the summary and the error report are not built yet.
+//! Importing a contact file: read it (any export of csv-formats.md), map its columns, then
+//! for each row in file order normalise, resolve who it is (email, then mobile phone, among
+//! existing contacts and the file's earlier rows) and create, merge or skip it. Everything
+//! happens in one transaction and one journal batch, so a failure, a Cancel or a dry run
+//! leaves the database exactly as it was, and Undo removes the whole import in one step.
 
 pub mod mapping;
 pub mod read;
 
-use crate::error::Result;
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use serde::{Deserialize, Serialize};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+
+use crate::contact::ContactRow;
+use crate::contacts::ROW_COLUMNS;
+use crate::error::{Error, Result};
+use crate::journal::{self, BatchKind, Op};
+use crate::search::Scope;
+use crate::store::{now, Store};
+use crate::users::{self, User};
+use crate::{merge, phone, search, settings};
+
+/// What to do with a row whose person already existed before the import.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "snake_case")]
+pub enum OnDuplicate {
+    /// The seed's merge rules (choosing merge is the confirmation): fill and replace.
+    #[default]
+    Merge,
+    Skip,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+pub struct ImportOptions {
+    pub on_duplicate: OnDuplicate,
+    /// The region national phone numbers are read in (default: the setting).
+    pub default_region: Option<String>,
+    /// Count what would happen and write nothing.
+    pub dry_run: bool,
+    /// A mapping the user changed (default: the saved one for this header, else the guess).
+    pub mapping: Option<mapping::Mapping>,
+}
+
+/// CLI.md's import summary: every row lands in exactly one of the six counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Summary {
+    pub rows: u64,
+    pub created: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub skipped: u64,
+    pub rejected: u64,
+    pub conflicts: u64,
+}
+
+/// A row that was not applied: rejected (with its reason) or held as a conflict.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Problem {
+    /// The file line the record starts on.
+    pub line: u64,
+    pub conflict: bool,
+    pub reason: String,
+    /// The record's cells as the file had them.
+    pub values: Vec<String>,
+}
+
+/// What an import did (or, dry, would do).
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Report {
+    pub summary: Summary,
+    pub encoding: read::Encoding,
+    pub delimiter: String,
+    pub header: Vec<String>,
+    pub mapping: mapping::Mapping,
+    /// Rejected and conflicting rows, in file order.
+    pub problems: Vec<Problem>,
+    pub dry_run: bool,
+}
+
+/// How far a running import is.
+#[derive(Debug, Clone, Copy, Serialize, specta::Type)]
+pub struct Progress {
+    pub rows: u64,
+    pub bytes_done: u64,
+    pub bytes_total: u64,
+}
+
+/// Rows handled between progress reports, cancel checks and writes.
+const CHUNK: usize = 2000;
+
+/// Where identity lookups find contacts: those written so far in this import, then the
+/// database as it was before this chunk.
+#[derive(Default)]
+struct Known {
+    rows: HashMap<i64, ContactRow>,
+    by_email: HashMap<String, i64>,
+    by_phone: HashMap<String, i64>,
+}
+
+impl Known {
+    fn put(&mut self, row: ContactRow) {
+        if let Some(e) = &row.email {
+            self.by_email.insert(e.clone(), row.id);
+        }
+        if let Some(p) = &row.mobile_phone {
+            self.by_phone.insert(p.clone(), row.id);
+        }
+        self.rows.insert(row.id, row);
+    }
+
+    fn holder(&self, email: Option<&String>, phone: Option<&String>) -> (Option<i64>, Option<i64>) {
+        let lookup = |map: &HashMap<String, i64>, key: Option<&String>| {
+            key.and_then(|k| map.get(k).copied())
+                // A contact's identifiers may have changed since the map was filled.
+                .filter(|id| {
+                    self.rows
+                        .get(id)
+                        .is_some_and(|r| r.email.as_ref() == key || r.mobile_phone.as_ref() == key)
+                })
+        };
+        (lookup(&self.by_email, email), lookup(&self.by_phone, phone))
+    }
+}
+
+/// One chunk's rows as the database holds them, for every email and phone in `entries`.
+async fn load_holders(
+    conn: &mut SqliteConnection,
+    entries: &[ContactRow],
+    known: &mut Known,
+) -> Result<()> {
+    let emails: Vec<&String> = entries.iter().filter_map(|e| e.email.as_ref()).collect();
+    let phones: Vec<&String> = entries
+        .iter()
+        .filter_map(|e| e.mobile_phone.as_ref())
+        .collect();
+    if emails.is_empty() && phones.is_empty() {
+        return Ok(());
+    }
+    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+        "SELECT {ROW_COLUMNS} FROM contacts WHERE email IN ("
+    ));
+    let mut sep = qb.separated(", ");
+    sep.push("NULL");
+    for e in emails {
+        sep.push_bind(e.clone());
+    }
+    qb.push(format!(
+        ") UNION SELECT {ROW_COLUMNS} FROM contacts WHERE mobile_phone IN ("
+    ));
+    let mut sep = qb.separated(", ");
+    sep.push("NULL");
+    for p in phones {
+        sep.push_bind(p.clone());
+    }
+    qb.push(")");
+    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    for row in rows {
+        if !known.rows.contains_key(&row.id) {
+            known.put(row);
+        }
+    }
+    Ok(())
+}
+
+/// The import's running state: counts, problems, and what to write.
+struct Run<'a> {
+    user: &'a User,
+    scope: Scope,
+    options: &'a ImportOptions,
+    region: String,
+    at: String,
+    /// Ids from here on are this import's new contacts.
+    first_new: i64,
+    next_id: i64,
+    known: Known,
+    /// Contacts that existed before and were changed: their rows as they were.
+    before: HashMap<i64, ContactRow>,
+    /// Ids changed in the current chunk, to write at its end.
+    dirty: Vec<i64>,
+    summary: Summary,
+    problems: Vec<Problem>,
+    batch: i64,
+}
+
+impl Run<'_> {
+    fn reject(&mut self, line: u64, values: Vec<String>, reason: String) {
+        self.summary.rejected += 1;
+        self.problems.push(Problem {
+            line,
+            conflict: false,
+            reason,
+            values,
+        });
+    }
+
+    /// Decides one normalised row (file order).
+    async fn decide(
+        &mut self,
+        conn: &mut SqliteConnection,
+        line: u64,
+        cells: Vec<String>,
+        entry: ContactRow,
+    ) -> Result<()> {
+        let (by_email, by_phone) = self
+            .known
+            .holder(entry.email.as_ref(), entry.mobile_phone.as_ref());
+        let holder = match (by_email, by_phone) {
+            (Some(e), Some(p)) if e != p => {
+                self.summary.conflicts += 1;
+                let reason =
+                    format!("the email belongs to contact {e} and the mobile phone to contact {p}");
+                let given = serde_json::to_string(&fields_json(&entry))
+                    .map_err(|e| Error::Internal(e.to_string()))?;
+                sqlx::query(
+                    "INSERT INTO review_items (source, given, email_contact_id, phone_contact_id, reason, created_at, batch_id) \
+                     VALUES ('import', ?, ?, ?, ?, ?, ?)",
+                )
+                .bind(given)
+                .bind(e)
+                .bind(p)
+                .bind(&reason)
+                .bind(&self.at)
+                .bind(self.batch)
+                .execute(&mut *conn)
+                .await?;
+                self.problems.push(Problem {
+                    line,
+                    conflict: true,
+                    reason: format!("held for review: {reason}"),
+                    values: cells,
+                });
+                return Ok(());
+            }
+            (e, p) => e.or(p),
+        };
+        let Some(id) = holder else {
+            let mut row = entry;
+            row.id = self.next_id;
+            self.next_id += 1;
+            self.summary.created += 1;
+            self.dirty.push(row.id);
+            self.known.put(row);
+            return Ok(());
+        };
+        let existing = self.known.rows[&id].clone();
+        let existed_before = id < self.first_new;
+        if !self.scope.allows(existing.owner_id) {
+            self.reject(
+                line,
+                cells,
+                "Cannot Save Contact: its email or mobile phone belongs to a contact you may not access".into(),
+            );
+            return Ok(());
+        }
+        if existed_before && self.options.on_duplicate == OnDuplicate::Skip {
+            self.summary.skipped += 1;
+            return Ok(());
+        }
+        let plan = merge::plan(&existing, &entry, vec![id.to_string()]);
+        let mut result = merge::apply(&existing, &plan);
+        if result == existing {
+            self.summary.unchanged += 1;
+            return Ok(());
+        }
+        result.updated_at = self.at.clone();
+        self.summary.updated += 1;
+        if existed_before {
+            self.before.entry(id).or_insert(existing);
+        }
+        self.dirty.push(id);
+        self.known.put(result);
+        Ok(())
+    }
+
+    /// Writes the chunk's new and changed contacts (their search terms come at the end).
+    async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
+        self.dirty.sort_unstable();
+        self.dirty.dedup();
+        let rows: Vec<&ContactRow> = self.dirty.iter().map(|id| &self.known.rows[id]).collect();
+        // 24 values a row: well under SQLite's limit of 32766 variables a statement.
+        for part in rows.chunks(500) {
+            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
+                "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) "
+            ));
+            qb.push_values(part, |mut b, row| {
+                let derived = search::derive(row);
+                b.push_bind(row.id)
+                    .push_bind(row.first_name.clone())
+                    .push_bind(row.last_name.clone())
+                    .push_bind(row.salutation.clone())
+                    .push_bind(row.email.clone())
+                    .push_bind(row.mobile_phone.clone())
+                    .push_bind(row.phone.clone())
+                    .push_bind(row.company.clone())
+                    .push_bind(row.job_title.clone())
+                    .push_bind(row.street_address.clone())
+                    .push_bind(row.city.clone())
+                    .push_bind(row.state.clone())
+                    .push_bind(row.post_code.clone())
+                    .push_bind(row.country.clone())
+                    .push_bind(row.timezone.clone())
+                    .push_bind(row.status.clone())
+                    .push_bind(row.has_consent)
+                    .push_bind(row.notes.clone())
+                    .push_bind(row.owner_id)
+                    .push_bind(row.created_at.clone())
+                    .push_bind(row.updated_at.clone())
+                    .push_bind(row.last_interacted_at.clone())
+                    .push_bind(derived.sort_name)
+                    .push_bind(derived.search_text);
+            });
+            qb.push(
+                " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, \
+                 salutation = excluded.salutation, email = excluded.email, mobile_phone = excluded.mobile_phone, \
+                 phone = excluded.phone, company = excluded.company, job_title = excluded.job_title, \
+                 street_address = excluded.street_address, city = excluded.city, state = excluded.state, \
+                 post_code = excluded.post_code, country = excluded.country, timezone = excluded.timezone, \
+                 status = excluded.status, has_consent = excluded.has_consent, notes = excluded.notes, \
+                 updated_at = excluded.updated_at, sort_name = excluded.sort_name, search_text = excluded.search_text",
+            );
+            qb.build().execute(&mut *conn).await?;
+        }
+        self.dirty.clear();
+        // Rows of earlier chunks are found again through the database.
+        self.known = Known::default();
+        Ok(())
+    }
+}
+
+/// The customer-given fields of a normalised row, as review items keep them.
+fn fields_json(row: &ContactRow) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for field in crate::contact::FIELDS {
+        if let Some(v) = row.get(field) {
+            map.insert(field.to_string(), serde_json::Value::String(v));
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
+/// Reads `bytes` far enough to know its encoding, delimiter, header and the mapping the
+/// header suggests; refuses a file that is empty, binary or has no contact header.
+pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
+    let (text, encoding) = read::decode(bytes)?;
+    let layout = read::layout(&text, encoding)?;
+    let mapping = mapping::guess(&layout.header);
+    Ok((Opened { layout, mapping }, text))
+}
 
 /// A file read for import: its layout and the mapping guessed from its header.
 #[derive(Debug, Clone)]
@@ -13,11 +357,242 @@ pub struct Opened {
     pub mapping: mapping::Mapping,
 }
 
-/// Reads `bytes` far enough to know its encoding, delimiter, header and mapping; refuses a
-/// file that is empty, binary or has no contact header.
-pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
-    let (text, encoding) = read::decode(bytes)?;
-    let layout = read::layout(&text, encoding)?;
-    let mapping = mapping::guess(&layout.header);
-    Ok((Opened { layout, mapping }, text))
+fn unreadable_file(path: &Path, e: std::io::Error) -> Error {
+    Error::invalid("file", format!("cannot read {}: {e}", path.display()))
+}
+
+/// Imports the file at `path` as `user`. `progress` hears about every chunk; `cancel` set
+/// from elsewhere stops the import with nothing written.
+pub async fn import_file(
+    store: &Store,
+    user: &User,
+    path: &Path,
+    options: &ImportOptions,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Report> {
+    let bytes = tokio::fs::read(path)
+        .await
+        .map_err(|e| unreadable_file(path, e))?;
+    let (opened, text) = open(&bytes)?;
+    let mut tx = store.pool().begin().await?;
+    let region = match &options.default_region {
+        Some(r) if phone::is_region(r) => r.trim().to_ascii_uppercase(),
+        Some(r) => {
+            return Err(Error::invalid(
+                "default_region",
+                format!("\"{}\" is not a region code like US, GB or DE", r.trim()),
+            ))
+        }
+        None => settings::default_region(&mut tx).await?,
+    };
+    let mapping = match &options.mapping {
+        Some(m) => m.clone(),
+        None => opened.mapping.clone(),
+    };
+    let at = now();
+    let name = path.file_name().map_or_else(
+        || path.display().to_string(),
+        |n| n.to_string_lossy().into_owned(),
+    );
+    let batch = journal::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Import,
+        &at,
+        &format!("Imported {name}"),
+    )
+    .await?;
+    let first_new: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM contacts")
+        .fetch_one(&mut *tx)
+        .await?;
+    let mut run = Run {
+        user,
+        scope: users::scope(&mut tx, user).await?,
+        options,
+        region,
+        at,
+        first_new,
+        next_id: first_new,
+        known: Known::default(),
+        before: HashMap::new(),
+        dirty: Vec::new(),
+        summary: Summary::default(),
+        problems: Vec::new(),
+        batch,
+    };
+    let bytes_total = text.len() as u64;
+    let mut rows = read::rows(&text, &opened.layout).peekable();
+    let mut last_line = 0u64;
+    while rows.peek().is_some() {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(Error::Canceled(
+                "the import was canceled: nothing was imported".into(),
+            ));
+        }
+        let chunk: Vec<read::Row> = rows.by_ref().take(CHUNK).collect();
+        let mut entries = Vec::with_capacity(chunk.len());
+        for row in chunk {
+            run.summary.rows += 1;
+            last_line = row.line;
+            if let Some(problem) = row.problem {
+                run.reject(row.line, row.cells, problem);
+                continue;
+            }
+            let mut entry = ContactRow::blank(run.user.id, run.at.clone());
+            match entry.apply(&mapping.fields_of(&row.cells), &run.region) {
+                Ok(()) => entries.push((row.line, row.cells, entry)),
+                Err(e) => run.reject(row.line, row.cells, e.to_string()),
+            }
+        }
+        let normalised: Vec<ContactRow> = entries.iter().map(|(_, _, e)| e.clone()).collect();
+        load_holders(&mut tx, &normalised, &mut run.known).await?;
+        for (line, cells, entry) in entries {
+            run.decide(&mut tx, line, cells, entry).await?;
+        }
+        run.flush(&mut tx).await?;
+        progress(Progress {
+            rows: run.summary.rows,
+            bytes_done: line_offset(&text, last_line).min(bytes_total),
+            bytes_total,
+        });
+    }
+    finish(&mut tx, &run).await?;
+    let report = Report {
+        summary: run.summary,
+        encoding: opened.layout.encoding,
+        delimiter: (opened.layout.delimiter as char).to_string(),
+        header: opened.layout.header.clone(),
+        mapping,
+        problems: run.problems,
+        dry_run: options.dry_run,
+    };
+    if options.dry_run
+        || report.summary.created + report.summary.updated + report.summary.conflicts == 0
+    {
+        // Nothing to keep: not even an empty batch in the journal.
+        tx.rollback().await?;
+    } else {
+        tx.commit().await?;
+    }
+    Ok(report)
+}
+
+/// Roughly where line `line` starts, for the progress bar (rows are not all one size).
+fn line_offset(text: &str, line: u64) -> u64 {
+    let lines = text.bytes().filter(|&b| b == b'\n').count().max(1) as u64;
+    text.len() as u64 * line / lines
+}
+
+/// After the last chunk: the new contacts' search terms and vocabulary, the changed
+/// contacts' terms, and the journal (each new contact's row, each changed one's before).
+async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
+    // Changed contacts that existed before: their old terms out, new terms in.
+    let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
+    changed.sort_unstable_by_key(|(id, _)| **id);
+    for (id, before) in changed {
+        search::remove_terms(conn, *id, &search::derive(before)).await?;
+        let after = crate::contacts::load_row(conn, *id)
+            .await?
+            .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?;
+        search::add_terms(conn, *id, &search::derive(&after)).await?;
+        journal::record(
+            conn,
+            run.batch,
+            crate::contacts::ENTITY,
+            *id,
+            Op::Update,
+            Some(before),
+            Some(&after),
+        )
+        .await?;
+    }
+    // New contacts: terms staged, then added in index order (appending is what B-trees do best).
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS import_terms (term TEXT NOT NULL, sort_name TEXT NOT NULL, contact_id INTEGER NOT NULL)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("DELETE FROM temp.import_terms")
+        .execute(&mut *conn)
+        .await?;
+    let mut last = run.first_new - 1;
+    loop {
+        let page: Vec<ContactRow> = sqlx::query_as(&format!(
+            "SELECT {ROW_COLUMNS} FROM contacts WHERE id > ? ORDER BY id LIMIT 5000"
+        ))
+        .bind(last)
+        .fetch_all(&mut *conn)
+        .await?;
+        let Some(end) = page.last().map(|r| r.id) else {
+            break;
+        };
+        last = end;
+        let staged: Vec<(String, String, i64)> = page
+            .iter()
+            .flat_map(|row| {
+                let d = search::derive(row);
+                let sort_name = d.sort_name;
+                d.terms
+                    .into_iter()
+                    .map(move |t| (t, sort_name.clone(), row.id))
+            })
+            .collect();
+        for part in staged.chunks(10_000) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new("INSERT INTO temp.import_terms (term, sort_name, contact_id) ");
+            qb.push_values(part, |mut b, (t, s, id)| {
+                b.push_bind(t.clone()).push_bind(s.clone()).push_bind(*id);
+            });
+            qb.build().execute(&mut *conn).await?;
+        }
+    }
+    sqlx::query(
+        "INSERT INTO search_terms (term, sort_name, contact_id) \
+         SELECT term, sort_name, contact_id FROM temp.import_terms ORDER BY term, sort_name, contact_id",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query(
+        "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM temp.import_terms GROUP BY term \
+         ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+    )
+    .execute(&mut *conn)
+    .await?;
+    sqlx::query("DROP TABLE temp.import_terms")
+        .execute(&mut *conn)
+        .await?;
+    // The journal keeps each new contact's row as imported (undo checks it is unchanged).
+    sqlx::query(
+        "INSERT INTO journal (batch_id, entity, entity_id, op, before, after) \
+         SELECT ?1, ?2, id, 'insert', NULL, json_object('id', id, 'first_name', first_name, 'last_name', last_name, \
+         'salutation', salutation, 'email', email, 'mobile_phone', mobile_phone, 'phone', phone, 'company', company, \
+         'job_title', job_title, 'street_address', street_address, 'city', city, 'state', state, \
+         'post_code', post_code, 'country', country, 'timezone', timezone, 'status', status, \
+         'has_consent', CASE has_consent WHEN 1 THEN json('true') WHEN 0 THEN json('false') END, \
+         'notes', notes, 'owner_id', owner_id, 'created_at', created_at, 'updated_at', updated_at, \
+         'last_interacted_at', last_interacted_at) FROM contacts WHERE id >= ?3 ORDER BY id",
+    )
+    .bind(run.batch)
+    .bind(crate::contacts::ENTITY)
+    .bind(run.first_new)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// The error report: each rejected or conflicting row's line, reason and original values,
+/// under the file's own header, as CSV (formulas guarded like every export).
+pub fn write_error_report(report: &Report, out: &mut dyn std::io::Write) -> Result<()> {
+    let mut w = csv::Writer::from_writer(out);
+    let io = |e: csv::Error| Error::Internal(format!("cannot write the error report: {e}"));
+    let mut header = vec!["line".to_string(), "reason".to_string()];
+    header.extend(report.header.iter().cloned());
+    w.write_record(&header).map_err(io)?;
+    for p in &report.problems {
+        let mut record = vec![p.line.to_string(), crate::export::guard_cell(&p.reason)];
+        record.extend(p.values.iter().map(|v| crate::export::guard_cell(v)));
+        w.write_record(&record).map_err(io)?;
+    }
+    w.flush()
+        .map_err(|e| Error::Internal(format!("cannot write the error report: {e}")))?;
+    Ok(())
 }
