@@ -201,6 +201,11 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
+    // What an import held for review goes with it.
+    sqlx::query("DELETE FROM review_items WHERE batch_id = ?")
+        .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("DELETE FROM batches WHERE id = ?")
         .bind(batch_id)
         .execute(&mut *tx)

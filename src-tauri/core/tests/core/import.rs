@@ -257,3 +257,339 @@ fn a_changed_mapping_fills_the_chosen_field_and_ignores_a_column() {
     let ed = mapping.fields_of(&row.cells);
     assert_eq!((ed.notes, ed.phone), (s("003A1"), None));
 }
+
+mod engine {
+    //! The import as a whole on real database files: counts, merge rules, duplicates in one
+    //! file, conflicts, the skip policy, Cannot Save Contact, Cancel, Undo, export then import.
+
+    use std::sync::atomic::AtomicBool;
+
+    use cardfile_core::export::Format;
+    use cardfile_core::import::{ImportOptions, OnDuplicate, Report};
+    use cardfile_core::{ErrorCode, Role, Session};
+
+    use crate::merge::dump;
+    use crate::{fields, Db};
+
+    async fn import(
+        s: &Session,
+        dir: &std::path::Path,
+        csv: &str,
+        options: ImportOptions,
+    ) -> Report {
+        let path = dir.join("in.csv");
+        std::fs::write(&path, csv).unwrap();
+        s.import_file(&path, &options, &|_| {}, &AtomicBool::new(false))
+            .await
+            .unwrap()
+    }
+
+    fn counts(r: &Report) -> [u64; 7] {
+        let s = &r.summary;
+        assert_eq!(
+            s.rows,
+            s.created + s.updated + s.unchanged + s.skipped + s.rejected + s.conflicts,
+            "every row lands in exactly one count: {s:?}"
+        );
+        [
+            s.rows,
+            s.created,
+            s.updated,
+            s.unchanged,
+            s.skipped,
+            s.rejected,
+            s.conflicts,
+        ]
+    }
+
+    fn all() -> cardfile_core::ListQuery {
+        cardfile_core::ListQuery {
+            limit: 100,
+            ..Default::default()
+        }
+    }
+
+    const HEADER: &str = "First Name,Last Name,Email,Mobile Phone,Company\n";
+
+    #[tokio::test]
+    async fn rows_create_merge_collapse_and_are_rejected_with_reasons_and_the_counts_add_up() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("email", "ann@acme.com"),
+                ("company", "Old Co"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let csv = format!(
+            "{HEADER}\
+             Ann,Lee,ANN@acme.com,,New Co\n\
+             Bo,Ng,bo@example.com,(201) 555-0123,\n\
+             ,,BO@example.com,,Bo Inc\n\
+             ,,,+1 201 555 0123,\n\
+             Cy,Park,not-an-email,,\n\
+             Di,Cho,,,\n\
+             Ed,Fox,ed@example.com,12,\n"
+        );
+        let before = dump(&db).await;
+        let dry = import(
+            s,
+            db.dir.path(),
+            &csv,
+            ImportOptions {
+                dry_run: true,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(dump(&db).await, before, "a dry run writes nothing");
+        let report = import(s, db.dir.path(), &csv, ImportOptions::default()).await;
+        assert_eq!(
+            counts(&dry),
+            counts(&report),
+            "the dry run counts what the import does"
+        );
+        // rows, created, updated, unchanged, skipped, rejected, conflicts
+        assert_eq!(counts(&report), [7, 1, 2, 1, 0, 3, 0]);
+        let reasons: Vec<(u64, &str)> = report
+            .problems
+            .iter()
+            .map(|p| (p.line, p.reason.as_str()))
+            .collect();
+        assert_eq!(reasons.len(), 3);
+        assert_eq!(reasons[0].0, 6);
+        assert!(reasons[0].1.starts_with("email:"), "{reasons:?}");
+        assert!(
+            reasons[1].1.contains("needs an email or a mobile phone"),
+            "{reasons:?}"
+        );
+        assert!(reasons[2].1.starts_with("mobile_phone:"), "{reasons:?}");
+        assert_eq!(
+            report.problems[0].values,
+            ["Cy", "Park", "not-an-email", "", ""]
+        );
+
+        let ann = s.list(&all()).await.unwrap();
+        let find = |email: &str| {
+            ann.rows
+                .iter()
+                .find(|c| c.email.as_deref() == Some(email))
+                .cloned()
+                .unwrap()
+        };
+        let ann = find("ann@acme.com");
+        assert_eq!(
+            (
+                ann.first_name.as_deref(),
+                ann.last_name.as_deref(),
+                ann.company.as_deref()
+            ),
+            (Some("Ann"), Some("Lee"), Some("New Co"))
+        );
+        let bo = find("bo@example.com");
+        assert_eq!(
+            (bo.mobile_phone.as_deref(), bo.company.as_deref()),
+            (Some("+12015550123"), Some("Bo Inc"))
+        );
+        // Imported contacts are the importer's, and searchable at once.
+        let found = s
+            .list(&cardfile_core::ListQuery {
+                search: "bo inc".into(),
+                ..all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.rows.len(), 1);
+
+        // One batch: undo takes the whole import back, exactly.
+        s.undo().await.unwrap();
+        assert_eq!(dump(&db).await, before);
+    }
+
+    #[tokio::test]
+    async fn conflicts_go_to_review_skip_leaves_existing_contacts_and_undo_removes_both() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(&fields(&[("email", "ann@acme.com")]), None, false)
+            .await
+            .unwrap();
+        s.add(
+            &fields(&[
+                ("email", "bo@example.com"),
+                ("mobile_phone", "+12015550123"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let before = dump(&db).await;
+        let csv = format!(
+            "{HEADER}\
+             Ann,Lee,ann@acme.com,+12015550123,\n\
+             Ann,Lee,ann@acme.com,,Acme\n\
+             Cy,Park,cy@example.com,,\n\
+             Cy,Park,cy@example.com,,Parkworks\n"
+        );
+        let report = import(
+            s,
+            db.dir.path(),
+            &csv,
+            ImportOptions {
+                on_duplicate: OnDuplicate::Skip,
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(
+            counts(&report),
+            [4, 1, 1, 0, 1, 0, 1],
+            "{:?}",
+            report.summary
+        );
+        assert!(report.problems[0].conflict && report.problems[0].line == 2);
+        let review = s.conflicts().await.unwrap();
+        assert_eq!(review.len(), 1);
+        assert_eq!(review[0].source, "import");
+        let list = s.list(&all()).await.unwrap();
+        let ann = list
+            .rows
+            .iter()
+            .find(|c| c.email.as_deref() == Some("ann@acme.com"))
+            .unwrap();
+        assert_eq!(ann.company, None, "skip left the existing contact alone");
+        let cy = list
+            .rows
+            .iter()
+            .find(|c| c.email.as_deref() == Some("cy@example.com"))
+            .unwrap();
+        assert_eq!(
+            cy.company.as_deref(),
+            Some("Parkworks"),
+            "rows of the file still collapse"
+        );
+        s.undo().await.unwrap();
+        assert_eq!(
+            dump(&db).await,
+            before,
+            "undo removes the contacts and the review item"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_row_touching_a_contact_the_member_may_not_see_is_rejected_as_cannot_save() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add_user("mia@example.com", "Mia", Role::Member, None)
+            .await
+            .unwrap();
+        s.add(&fields(&[("email", "ann@acme.com")]), None, false)
+            .await
+            .unwrap();
+        let mia = Session::new(s.store().clone(), Some("mia@example.com".into()))
+            .await
+            .unwrap();
+        let report = import(
+            &mia,
+            db.dir.path(),
+            &format!("{HEADER}Ann,Lee,ann@acme.com,,\nZed,Q,zed@example.com,,\n"),
+            ImportOptions::default(),
+        )
+        .await;
+        assert_eq!(counts(&report), [2, 1, 0, 0, 0, 1, 0]);
+        assert!(report.problems[0].reason.starts_with("Cannot Save Contact"));
+        let mine = mia.list(&all()).await.unwrap();
+        assert_eq!(mine.rows.len(), 1, "the imported contact is the importer's");
+        assert_eq!(mine.rows[0].owner, "mia@example.com");
+    }
+
+    #[tokio::test]
+    async fn cancel_halfway_leaves_the_database_as_it_was() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(&fields(&[("email", "ann@acme.com")]), None, false)
+            .await
+            .unwrap();
+        let before = dump(&db).await;
+        let mut csv = HEADER.to_string();
+        for i in 0..10_000 {
+            csv.push_str(&format!("P{i},Q,p{i}@example.com,,\n"));
+        }
+        let path = db.dir.path().join("big.csv");
+        std::fs::write(&path, csv).unwrap();
+        let cancel = AtomicBool::new(false);
+        let mut seen = Vec::new();
+        let seen_ref = std::sync::Mutex::new(&mut seen);
+        let e = s
+            .import_file(
+                &path,
+                &ImportOptions::default(),
+                &|p| {
+                    seen_ref.lock().unwrap().push(p.rows);
+                    if p.rows >= 4000 {
+                        cancel.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                },
+                &cancel,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Canceled);
+        assert!(
+            seen.len() >= 2 && seen.windows(2).all(|w| w[0] < w[1]),
+            "progress moves: {seen:?}"
+        );
+        assert_eq!(dump(&db).await, before);
+    }
+
+    #[tokio::test]
+    async fn export_then_import_of_the_same_database_reports_every_row_unchanged() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("email", "ann@acme.com"),
+                ("notes", "=SUM(A1:A2)"),
+                ("company", "-Acme"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        s.add(
+            &fields(&[
+                ("mobile_phone", "+44 20 7946 0958"),
+                ("status", "qualified"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let path = db.dir.path().join("export.csv");
+        s.export_to_file(Format::Csv, &path).await.unwrap();
+        let before = dump(&db).await;
+        let report = s
+            .import_file(
+                &path,
+                &ImportOptions::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts(&report), [2, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(
+            dump(&db).await,
+            before,
+            "nothing changed, not even the journal"
+        );
+    }
+}
