@@ -26,6 +26,7 @@ build: deps ui
 
 bench: deps ui
 	cargo bench -p cardfile-core --bench foundation
+	cargo bench -p cardfile-core --bench import
 
 # Everything CI runs (.ci/run calls this).
 test: deps ui bindings lint tauri-driver

@@ -12,6 +12,9 @@ use crate::error::{Error, Result};
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
 /// The open database. Cheap to clone (a pool handle).
+/// How much of the file reads may map (2 GiB).
+pub const MMAP_SIZE: i64 = 2_147_418_112;
+
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
@@ -39,7 +42,7 @@ impl Store {
             .pragma("cache_size", "-65536")
             // Reads through a memory map skip a system call per page: a search that visits
             // thousands of rows stays in milliseconds.
-            .pragma("mmap_size", "2147418112");
+            .pragma("mmap_size", MMAP_SIZE.to_string());
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .min_connections(1)

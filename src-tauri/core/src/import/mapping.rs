@@ -231,8 +231,9 @@ pub fn guess(header: &[String]) -> Mapping {
     let keys: Vec<String> = header.iter().map(|h| key(h)).collect();
     let mut fields: Vec<(String, Source)> = Vec::new();
     // Google's groups first: they say which phone is the mobile.
-    let mut groups: std::collections::BTreeMap<(&str, u32), (Option<u32>, Option<u32>)> =
-        Default::default();
+    // (kind, group number) -> (label column, value column)
+    type Groups<'a> = std::collections::BTreeMap<(&'a str, u32), (Option<u32>, Option<u32>)>;
+    let mut groups: Groups = Default::default();
     for (i, h) in header.iter().enumerate() {
         if let Some((kind, n, label)) = google_group(h) {
             let g = groups.entry((kind, n)).or_default();

@@ -4,6 +4,7 @@
 //! happens in one transaction and one journal batch, so a failure, a Cancel or a dry run
 //! leaves the database exactly as it was, and Undo removes the whole import in one step.
 
+mod bulk;
 pub mod mapping;
 pub mod read;
 
@@ -280,55 +281,68 @@ impl Run<'_> {
         self.dirty.sort_unstable();
         self.dirty.dedup();
         let rows: Vec<&ContactRow> = self.dirty.iter().map(|id| &self.known.rows[id]).collect();
-        // 24 values a row: well under SQLite's limit of 32766 variables a statement.
-        for part in rows.chunks(500) {
-            let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-                "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) "
-            ));
-            qb.push_values(part, |mut b, row| {
-                let derived = search::derive(row);
-                b.push_bind(row.id)
-                    .push_bind(row.first_name.clone())
-                    .push_bind(row.last_name.clone())
-                    .push_bind(row.salutation.clone())
-                    .push_bind(row.email.clone())
-                    .push_bind(row.mobile_phone.clone())
-                    .push_bind(row.phone.clone())
-                    .push_bind(row.company.clone())
-                    .push_bind(row.job_title.clone())
-                    .push_bind(row.street_address.clone())
-                    .push_bind(row.city.clone())
-                    .push_bind(row.state.clone())
-                    .push_bind(row.post_code.clone())
-                    .push_bind(row.country.clone())
-                    .push_bind(row.timezone.clone())
-                    .push_bind(row.status.clone())
-                    .push_bind(row.has_consent)
-                    .push_bind(row.notes.clone())
-                    .push_bind(row.owner_id)
-                    .push_bind(row.created_at.clone())
-                    .push_bind(row.updated_at.clone())
-                    .push_bind(row.last_interacted_at.clone())
-                    .push_bind(derived.sort_name)
-                    .push_bind(derived.search_text);
-            });
-            qb.push(
-                " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, last_name = excluded.last_name, \
-                 salutation = excluded.salutation, email = excluded.email, mobile_phone = excluded.mobile_phone, \
-                 phone = excluded.phone, company = excluded.company, job_title = excluded.job_title, \
-                 street_address = excluded.street_address, city = excluded.city, state = excluded.state, \
-                 post_code = excluded.post_code, country = excluded.country, timezone = excluded.timezone, \
-                 status = excluded.status, has_consent = excluded.has_consent, notes = excluded.notes, \
-                 updated_at = excluded.updated_at, sort_name = excluded.sort_name, search_text = excluded.search_text",
-            );
-            qb.build().execute(&mut *conn).await?;
+        let mut handle = conn.lock_handle().await?;
+        let mut insert = bulk::Statement::prepare(handle.as_raw_handle(), &INSERT_ROW)?;
+        for row in rows {
+            let d = search::derive(row);
+            use bulk::Value::{Bool, Int, Text};
+            insert.run(&[
+                Int(row.id),
+                Text(row.first_name.as_deref()),
+                Text(row.last_name.as_deref()),
+                Text(row.salutation.as_deref()),
+                Text(row.email.as_deref()),
+                Text(row.mobile_phone.as_deref()),
+                Text(row.phone.as_deref()),
+                Text(row.company.as_deref()),
+                Text(row.job_title.as_deref()),
+                Text(row.street_address.as_deref()),
+                Text(row.city.as_deref()),
+                Text(row.state.as_deref()),
+                Text(row.post_code.as_deref()),
+                Text(row.country.as_deref()),
+                Text(row.timezone.as_deref()),
+                Text(row.status.as_deref()),
+                Bool(row.has_consent),
+                Text(row.notes.as_deref()),
+                Int(row.owner_id),
+                Text(Some(&row.created_at)),
+                Text(Some(&row.updated_at)),
+                Text(row.last_interacted_at.as_deref()),
+                Text(Some(&d.sort_name)),
+                Text(Some(&d.search_text)),
+            ])?;
         }
+        drop(insert);
+        drop(handle);
         self.dirty.clear();
         // Rows of earlier chunks are found again through the database.
         self.known = Known::default();
         Ok(())
     }
 }
+
+/// The trigger as migration 0001 made it (the import drops it while it writes).
+const COUNT_TRIGGER: &str = "CREATE TRIGGER contacts_count_insert AFTER INSERT ON contacts\n\
+    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'contacts'; END";
+
+/// One contact row in; a row already written by this import is updated in place.
+static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({}){UPSERT_SET}",
+        vec!["?"; 24].join(", ")
+    )
+});
+
+/// A row already written by this import is updated in place.
+const UPSERT_SET: &str = " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
+    last_name = excluded.last_name, salutation = excluded.salutation, email = excluded.email, \
+    mobile_phone = excluded.mobile_phone, phone = excluded.phone, company = excluded.company, \
+    job_title = excluded.job_title, street_address = excluded.street_address, city = excluded.city, \
+    state = excluded.state, post_code = excluded.post_code, country = excluded.country, \
+    timezone = excluded.timezone, status = excluded.status, has_consent = excluded.has_consent, \
+    notes = excluded.notes, updated_at = excluded.updated_at, sort_name = excluded.sort_name, \
+    search_text = excluded.search_text";
 
 /// The customer-given fields of a normalised row, as review items keep them.
 fn fields_json(row: &ContactRow) -> serde_json::Value {
@@ -375,7 +389,38 @@ pub async fn import_file(
         .await
         .map_err(|e| unreadable_file(path, e))?;
     let (opened, text) = open(&bytes)?;
-    let mut tx = store.pool().begin().await?;
+    // The import's own connection, without the memory map reads use: an import touches
+    // every page of a large file once, and mapped pages would count against its memory.
+    // The map is put back before the connection returns to the pool.
+    let mut conn = store.pool().acquire().await?;
+    sqlx::query("PRAGMA mmap_size = 0")
+        .execute(&mut *conn)
+        .await?;
+    let result = import_on(
+        &mut conn, user, path, options, &opened, &text, progress, cancel,
+    )
+    .await;
+    let restored = sqlx::query(&format!("PRAGMA mmap_size = {}", crate::store::MMAP_SIZE))
+        .execute(&mut *conn)
+        .await;
+    if restored.is_err() {
+        conn.close().await.ok();
+    }
+    result
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn import_on(
+    conn: &mut SqliteConnection,
+    user: &User,
+    path: &Path,
+    options: &ImportOptions,
+    opened: &Opened,
+    text: &str,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Report> {
+    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
     let region = match &options.default_region {
         Some(r) if phone::is_region(r) => r.trim().to_ascii_uppercase(),
         Some(r) => {
@@ -406,6 +451,10 @@ pub async fn import_file(
     let first_new: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM contacts")
         .fetch_one(&mut *tx)
         .await?;
+    // The contact counter's trigger costs more than the insert it counts: counted once below.
+    sqlx::query("DROP TRIGGER contacts_count_insert")
+        .execute(&mut *tx)
+        .await?;
     let mut run = Run {
         user,
         scope: users::scope(&mut tx, user).await?,
@@ -422,8 +471,9 @@ pub async fn import_file(
         batch,
     };
     let bytes_total = text.len() as u64;
-    let mut rows = read::rows(&text, &opened.layout).peekable();
-    let mut last_line = 0u64;
+    // Rows are not all one size: the progress bar goes by an estimate from the first lines.
+    let rows_estimate = estimate_rows(text);
+    let mut rows = read::rows(text, &opened.layout).peekable();
     while rows.peek().is_some() {
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Canceled(
@@ -434,7 +484,6 @@ pub async fn import_file(
         let mut entries = Vec::with_capacity(chunk.len());
         for row in chunk {
             run.summary.rows += 1;
-            last_line = row.line;
             if let Some(problem) = row.problem {
                 run.reject(row.line, row.cells, problem);
                 continue;
@@ -451,13 +500,20 @@ pub async fn import_file(
             run.decide(&mut tx, line, cells, entry).await?;
         }
         run.flush(&mut tx).await?;
+
         progress(Progress {
             rows: run.summary.rows,
-            bytes_done: line_offset(&text, last_line).min(bytes_total),
+            bytes_done: (bytes_total * run.summary.rows / rows_estimate.max(run.summary.rows))
+                .min(bytes_total),
             bytes_total,
         });
     }
     finish(&mut tx, &run).await?;
+    sqlx::query(COUNT_TRIGGER).execute(&mut *tx).await?;
+    sqlx::query("UPDATE counters SET value = value + ? WHERE name = 'contacts'")
+        .bind(run.next_id - run.first_new)
+        .execute(&mut *tx)
+        .await?;
     let report = Report {
         summary: run.summary,
         encoding: opened.layout.encoding,
@@ -478,10 +534,11 @@ pub async fn import_file(
     Ok(report)
 }
 
-/// Roughly where line `line` starts, for the progress bar (rows are not all one size).
-fn line_offset(text: &str, line: u64) -> u64 {
-    let lines = text.bytes().filter(|&b| b == b'\n').count().max(1) as u64;
-    text.len() as u64 * line / lines
+/// About how many records `text` holds, from the size of its first lines.
+fn estimate_rows(text: &str) -> u64 {
+    let sample = &text.as_bytes()[..text.len().min(1 << 20)];
+    let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
+    (text.len() as u64 * lines / sample.len().max(1) as u64).max(1)
 }
 
 /// After the last chunk: the new contacts' search terms and vocabulary, the changed
@@ -514,35 +571,32 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
     sqlx::query("DELETE FROM temp.import_terms")
         .execute(&mut *conn)
         .await?;
+    // A contact's terms are the words of its stored search_text, as `flush` derived them.
     let mut last = run.first_new - 1;
     loop {
-        let page: Vec<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {ROW_COLUMNS} FROM contacts WHERE id > ? ORDER BY id LIMIT 5000"
-        ))
+        let page: Vec<(i64, String, String)> = sqlx::query_as(
+            "SELECT id, sort_name, search_text FROM contacts WHERE id > ? ORDER BY id LIMIT 20000",
+        )
         .bind(last)
         .fetch_all(&mut *conn)
         .await?;
-        let Some(end) = page.last().map(|r| r.id) else {
+        let Some(end) = page.last().map(|r| r.0) else {
             break;
         };
         last = end;
-        let staged: Vec<(String, String, i64)> = page
-            .iter()
-            .flat_map(|row| {
-                let d = search::derive(row);
-                let sort_name = d.sort_name;
-                d.terms
-                    .into_iter()
-                    .map(move |t| (t, sort_name.clone(), row.id))
-            })
-            .collect();
-        for part in staged.chunks(10_000) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new("INSERT INTO temp.import_terms (term, sort_name, contact_id) ");
-            qb.push_values(part, |mut b, (t, s, id)| {
-                b.push_bind(t.clone()).push_bind(s.clone()).push_bind(*id);
-            });
-            qb.build().execute(&mut *conn).await?;
+        let mut handle = conn.lock_handle().await?;
+        let mut stage = bulk::Statement::prepare(
+            handle.as_raw_handle(),
+            "INSERT INTO temp.import_terms (term, sort_name, contact_id) VALUES (?, ?, ?)",
+        )?;
+        for (id, sort_name, search_text) in &page {
+            for term in search_text.split(' ').filter(|t| !t.is_empty()) {
+                stage.run(&[
+                    bulk::Value::Text(Some(term)),
+                    bulk::Value::Text(Some(sort_name)),
+                    bulk::Value::Int(*id),
+                ])?;
+            }
         }
     }
     sqlx::query(

@@ -32,7 +32,7 @@ const CP1252_HIGH: [char; 32] = [
 ];
 
 fn utf16(bytes: &[u8], little: bool) -> Result<String> {
-    if bytes.len() % 2 != 0 {
+    if !bytes.len().is_multiple_of(2) {
         return Err(unreadable(
             "the file is UTF-16 but ends half-way through a character",
         ));

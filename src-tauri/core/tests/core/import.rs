@@ -20,13 +20,14 @@ fn fixture(name: &str) -> Vec<u8> {
 }
 
 /// Every row of a fixture: its line, its fields as the mapping reads them, its problem.
-fn read(
-    name: &str,
-) -> (
+/// A fixture's layout, guessed mapping, and rows as (line, fields, problem).
+type Read = (
     read::Layout,
     Mapping,
     Vec<(u64, ContactFields, Option<String>)>,
-) {
+);
+
+fn read(name: &str) -> Read {
     let bytes = fixture(name);
     let (opened, text) = import::open(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     let rows = read::rows(&text, &opened.layout)

@@ -1,0 +1,316 @@
+//! `make bench` for import: a generated file of a million realistic rows (about 100 MB; ~10%
+//! the same people again with re-cased emails, re-formatted phones and blank fields; a few %
+//! invalid), imported into a new database three times, against the sqlite3 shell's `.import`
+//! of the same file into a table indexed on email and mobile phone. Target: the median of
+//! Cardfile's whole import no slower than sqlite3's, with peak memory at most 300 MB.
+
+mod support;
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::AtomicBool;
+use std::time::{Duration, Instant};
+
+use cardfile_core::import::ImportOptions;
+use cardfile_core::{ListQuery, Session, Store};
+use support::{person, Rng};
+
+const ROWS: usize = 1_000_000;
+const RUNS: usize = 3;
+const PEAK_TARGET_MB: f64 = 300.0;
+
+const HEADER: &str =
+    "First Name,Last Name,Email,Mobile Phone,Phone,Company,Job Title,City,Country,Notes\n";
+
+const CITIES: &[&str] = &[
+    "New York",
+    "London",
+    "Berlin",
+    "Paris",
+    "Austin",
+    "Manchester",
+    "München",
+    "Lyon",
+    "Boston",
+    "Leeds",
+    "Hamburg",
+    "Marseille",
+    "Chicago",
+    "Bristol",
+    "Köln",
+    "Nantes",
+];
+
+fn cell(out: &mut String, v: &str) {
+    if v.contains([',', '"', '\n']) {
+        out.push('"');
+        out.push_str(&v.replace('"', "\"\""));
+        out.push('"');
+    } else {
+        out.push_str(v);
+    }
+}
+
+/// Writes the file once (it is kept for later runs); returns its path.
+fn generate(dir: &Path) -> PathBuf {
+    let path = dir.join(format!("import-{ROWS}.csv"));
+    if path.exists() {
+        return path;
+    }
+    let tmp = path.with_extension("partial");
+    let mut out = std::io::BufWriter::new(std::fs::File::create(&tmp).unwrap());
+    out.write_all(HEADER.as_bytes()).unwrap();
+    let mut rng = Rng(0x5eed_cafe_f00d);
+    let mut people: Vec<(String, String)> = Vec::new();
+    let mut line = String::new();
+    let mut next_person = 0;
+    for _ in 0..ROWS {
+        line.clear();
+        let roll = rng.below(100);
+        let p = person(&mut rng, next_person);
+        let (email, mobile) = if roll < 10 && !people.is_empty() {
+            // Someone again: the email re-cased, the phone written another way, fields blank.
+            let (email, mobile) = people[rng.below(people.len())].clone();
+            let email = if rng.below(2) == 0 {
+                email.to_uppercase()
+            } else {
+                email
+            };
+            let mobile = mobile.replace(['(', ')', '.'], " ");
+            (
+                email,
+                if rng.below(3) == 0 {
+                    String::new()
+                } else {
+                    mobile
+                },
+            )
+        } else {
+            next_person += 1;
+            let email = p.email.clone().unwrap_or_default();
+            let mobile = p.mobile_phone.clone().unwrap_or_default();
+            if people.len() < 200_000 {
+                people.push((email.clone(), mobile.clone()));
+            } else {
+                let at = rng.below(people.len());
+                people[at] = (email.clone(), mobile.clone());
+            }
+            (email, mobile)
+        };
+        // A few % invalid: a broken email, or a phone too short to be one.
+        let (email, mobile) = match roll {
+            97 => (
+                format!("{}@", email.split('@').next().unwrap_or("x")),
+                mobile,
+            ),
+            98 => (email, "12345".to_string()),
+            _ => (email, mobile),
+        };
+        let again = roll < 10;
+        let blank = |rng: &mut Rng, v: Option<String>| {
+            if again && rng.below(2) == 0 {
+                String::new()
+            } else {
+                v.unwrap_or_default()
+            }
+        };
+        let first = blank(&mut rng, p.first_name.clone());
+        let last = blank(&mut rng, p.last_name.clone());
+        let company = blank(&mut rng, p.company.clone());
+        let title = blank(&mut rng, p.job_title.clone());
+        let city = CITIES[rng.below(CITIES.len())];
+        let notes = match rng.below(10) {
+            0 => "Met at the expo, asked for \"pricing\"",
+            1 => "Follow up in Q3",
+            _ => "",
+        };
+        let phone = if rng.below(4) == 0 {
+            "+1 212 555 0100"
+        } else {
+            ""
+        };
+        for (i, v) in [
+            first.as_str(),
+            last.as_str(),
+            email.as_str(),
+            mobile.as_str(),
+            phone,
+            company.as_str(),
+            title.as_str(),
+            city,
+            p.country.as_deref().unwrap_or(""),
+            notes,
+        ]
+        .iter()
+        .enumerate()
+        {
+            if i > 0 {
+                line.push(',');
+            }
+            cell(&mut line, v);
+        }
+        line.push('\n');
+        out.write_all(line.as_bytes()).unwrap();
+    }
+    out.flush().unwrap();
+    drop(out);
+    std::fs::rename(&tmp, &path).unwrap();
+    path
+}
+
+/// Resets this process's peak resident memory (Linux: `clear_refs` 5), so a run's peak is its own.
+fn reset_peak() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn peak_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(f64::NAN, |kb| kb / 1024.0)
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn sqlite3_import(file: &Path, db: &Path) -> Duration {
+    let script = format!(
+        "PRAGMA journal_mode=WAL;\n\
+         CREATE TABLE contacts (first_name TEXT, last_name TEXT, email TEXT, mobile_phone TEXT, phone TEXT, \
+         company TEXT, job_title TEXT, city TEXT, country TEXT, notes TEXT);\n\
+         CREATE INDEX contacts_email ON contacts (email);\n\
+         CREATE INDEX contacts_mobile ON contacts (mobile_phone);\n\
+         .mode csv\n\
+         .import --skip 1 '{}' contacts\n",
+        file.display()
+    );
+    let started = Instant::now();
+    let mut child = Command::new("sqlite3")
+        .arg(db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::null())
+        .spawn()
+        .expect("the sqlite3 shell (make installs it)");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(script.as_bytes())
+        .unwrap();
+    let status = child.wait().unwrap();
+    let took = started.elapsed();
+    assert!(status.success(), "sqlite3 .import failed");
+    took
+}
+
+fn main() {
+    let dir = PathBuf::from(
+        std::env::var("CARDFILE_BENCH_DIR").unwrap_or_else(|_| "../../target/bench-data".into()),
+    );
+    std::fs::create_dir_all(&dir).unwrap();
+    let started = Instant::now();
+    let file = generate(&dir);
+    let size = std::fs::metadata(&file).unwrap().len();
+    println!(
+        "file: {} ({:.0} MB, {ROWS} rows; ready in {:.1} s)",
+        file.display(),
+        size as f64 / 1e6,
+        started.elapsed().as_secs_f64()
+    );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+
+    let mut ours = Vec::new();
+    let mut peaks = Vec::new();
+    for run in 1..=RUNS {
+        let db = dir.join(format!("import-run-{run}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let (took, peak, summary, found) = rt.block_on(async {
+            let store = Store::open(&db).await.unwrap();
+            let session = Session::new(store.clone(), None).await.unwrap();
+            reset_peak();
+            let started = Instant::now();
+            let report = session
+                .import_file(
+                    &file,
+                    &ImportOptions::default(),
+                    &|_| {},
+                    &AtomicBool::new(false),
+                )
+                .await
+                .unwrap();
+            let took = started.elapsed();
+            let peak = peak_mb();
+            // Searchable at once: a name typed into the box finds imported people.
+            let found = session
+                .list(&ListQuery {
+                    search: "john sm".into(),
+                    limit: 50,
+                    ..Default::default()
+                })
+                .await
+                .unwrap()
+                .rows
+                .len();
+            store.close().await;
+            (took, peak, report.summary, found)
+        });
+        let s = &summary;
+        assert_eq!(
+            s.rows,
+            s.created + s.updated + s.unchanged + s.skipped + s.rejected + s.conflicts
+        );
+        assert!(found > 0, "imported contacts are searchable");
+        println!(
+            "cardfile import run {run}: {:>6.2} s, peak {:>5.0} MB  ({} rows: {} created, {} updated, {} unchanged, {} rejected, {} conflicts)",
+            took.as_secs_f64(),
+            peak,
+            s.rows,
+            s.created,
+            s.updated,
+            s.unchanged,
+            s.rejected,
+            s.conflicts
+        );
+        ours.push(took);
+        peaks.push(peak);
+    }
+    let mut theirs = Vec::new();
+    for run in 1..=RUNS {
+        let db = dir.join(format!("sqlite3-run-{run}.db"));
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+        }
+        let took = sqlite3_import(&file, &db);
+        println!("sqlite3 .import run {run}: {:>6.2} s", took.as_secs_f64());
+        theirs.push(took);
+    }
+    let (ours, theirs) = (median(ours), median(theirs));
+    let ratio = ours.as_secs_f64() / theirs.as_secs_f64();
+    let peak = peaks.iter().cloned().fold(0.0, f64::max);
+    let time_ok = ratio <= 1.0;
+    let memory_ok = peak <= PEAK_TARGET_MB;
+    println!(
+        "median: cardfile {:.2} s, sqlite3 {:.2} s, ratio {ratio:.2} (target <= 1.0) {}",
+        ours.as_secs_f64(),
+        theirs.as_secs_f64(),
+        if time_ok { "MET" } else { "MISSED" }
+    );
+    println!(
+        "peak memory: {peak:.0} MB (target <= {PEAK_TARGET_MB} MB) {}",
+        if memory_ok { "MET" } else { "MISSED" }
+    );
+    if !(time_ok && memory_ok) {
+        std::process::exit(1);
+    }
+}

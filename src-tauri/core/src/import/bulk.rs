@@ -1,0 +1,94 @@
+//! The import's bulk writer: one prepared statement stepped once per row on sqlx's own
+//! connection (its raw handle, inside the import's transaction). Binding a million rows
+//! through sqlx's general query path costs several times what SQLite's work does.
+
+use std::ffi::{c_int, CStr, CString};
+use std::ptr::NonNull;
+
+use libsqlite3_sys as ffi;
+
+use crate::error::{Error, Result};
+
+/// A value to bind.
+pub(crate) enum Value<'a> {
+    Int(i64),
+    Text(Option<&'a str>),
+    Bool(Option<bool>),
+}
+
+/// A prepared statement on a connection the caller holds locked for as long as this lives.
+pub(crate) struct Statement {
+    db: NonNull<ffi::sqlite3>,
+    stmt: NonNull<ffi::sqlite3_stmt>,
+}
+
+fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> Error {
+    // SAFETY: `db` is an open connection; sqlite3_errmsg returns a NUL-terminated string it owns.
+    let message = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db.as_ptr())) }.to_string_lossy();
+    Error::Internal(format!("{what}: {message}"))
+}
+
+impl Statement {
+    /// Prepares `sql` on `db`, which must stay locked (sqlx's `lock_handle`) while in use.
+    pub(crate) fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Statement> {
+        let sql = CString::new(sql).map_err(|_| Error::Internal("SQL with a NUL".into()))?;
+        let mut stmt = std::ptr::null_mut();
+        // SAFETY: `db` is open; `sql` is NUL-terminated; `stmt` receives the new statement.
+        let rc = unsafe {
+            ffi::sqlite3_prepare_v2(
+                db.as_ptr(),
+                sql.as_ptr(),
+                -1,
+                &mut stmt,
+                std::ptr::null_mut(),
+            )
+        };
+        match NonNull::new(stmt) {
+            Some(stmt) if rc == ffi::SQLITE_OK => Ok(Statement { db, stmt }),
+            _ => Err(failure(db, "cannot prepare the import's statement")),
+        }
+    }
+
+    /// Binds `values` to the parameters in order and runs the statement once.
+    pub(crate) fn run(&mut self, values: &[Value<'_>]) -> Result<()> {
+        let s = self.stmt.as_ptr();
+        for (i, v) in values.iter().enumerate() {
+            let at = (i + 1) as c_int;
+            // SAFETY: `s` is a prepared statement; text is copied by SQLite (SQLITE_TRANSIENT).
+            let rc = unsafe {
+                match v {
+                    Value::Int(n) => ffi::sqlite3_bind_int64(s, at, *n),
+                    Value::Text(Some(t)) => ffi::sqlite3_bind_text64(
+                        s,
+                        at,
+                        t.as_ptr().cast(),
+                        t.len() as u64,
+                        ffi::SQLITE_TRANSIENT(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
+                    Value::Bool(Some(b)) => ffi::sqlite3_bind_int64(s, at, *b as i64),
+                    Value::Text(None) | Value::Bool(None) => ffi::sqlite3_bind_null(s, at),
+                }
+            };
+            if rc != ffi::SQLITE_OK {
+                return Err(failure(self.db, "cannot bind an import value"));
+            }
+        }
+        // SAFETY: as above; reset makes the statement ready for the next row.
+        let rc = unsafe { ffi::sqlite3_step(s) };
+        let reset = unsafe { ffi::sqlite3_reset(s) };
+        if rc != ffi::SQLITE_DONE || reset != ffi::SQLITE_OK {
+            return Err(failure(self.db, "cannot write an imported row"));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Statement {
+    fn drop(&mut self) {
+        // SAFETY: the statement was prepared by us and is finalized exactly once.
+        unsafe {
+            ffi::sqlite3_finalize(self.stmt.as_ptr());
+        }
+    }
+}
