@@ -17,6 +17,11 @@ fn main() {
             "list_notifications",
             "list_conflicts",
             "dismiss_conflict",
+            "choose_import_file",
+            "preview_import",
+            "run_import",
+            "cancel_import",
+            "save_import_errors",
         ]),
     ))
     .expect("tauri-build");

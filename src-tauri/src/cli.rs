@@ -554,7 +554,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 },
                 default_region,
                 dry_run,
-                mapping: None,
+                overrides: Vec::new(),
             };
             let never = std::sync::atomic::AtomicBool::new(false);
             let report = session

@@ -8,8 +8,16 @@ use cardfile_core::notify::Notification;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorCode, ListQuery, Session,
 };
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Mutex;
+
+use cardfile_core::import::read::Encoding;
+use cardfile_core::import::{
+    write_error_report, Column, ImportOptions, OnDuplicate, Problem, Progress, Report, Summary,
+};
 use serde::Serialize;
-use tauri::State;
+use tauri::{AppHandle, Emitter, State};
+use tauri_plugin_dialog::DialogExt;
 
 /// An error as the UI sees it: it branches on `code` (and `field`), never on `message`.
 #[derive(Debug, Serialize, specta::Type)]
@@ -104,6 +112,183 @@ async fn record_activity(session: State<'_, Session>, activity: NewActivity) -> 
     Ok(session.record_activity(&activity).await?)
 }
 
+/// The running import's Cancel flag and the last import's report (for its error report).
+#[derive(Default)]
+pub struct Imports {
+    cancel: AtomicBool,
+    last: Mutex<Option<Report>>,
+}
+
+/// What the import dialog shows: the counts, the mapping as columns, the first problems.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ImportView {
+    pub summary: Summary,
+    pub encoding: Encoding,
+    pub delimiter: String,
+    pub columns: Vec<Column>,
+    /// The first rejected and conflicting rows (all of them are in the error report).
+    pub examples: Vec<Problem>,
+    pub problems: u32,
+    pub dry_run: bool,
+}
+
+impl From<&Report> for ImportView {
+    fn from(r: &Report) -> Self {
+        ImportView {
+            summary: r.summary.clone(),
+            encoding: r.encoding,
+            delimiter: r.delimiter.clone(),
+            columns: r.columns.clone(),
+            examples: r.problems.iter().take(20).cloned().collect(),
+            problems: r.problems.len() as u32,
+            dry_run: r.dry_run,
+        }
+    }
+}
+
+/// The path a native file dialog returned. Automated window tests cannot drive native
+/// dialogs, so CARDFILE_DIALOG_PATH, when set, stands for the user's choice.
+fn chosen(picked: Option<tauri_plugin_dialog::FilePath>) -> Option<String> {
+    if let Some(path) = std::env::var_os("CARDFILE_DIALOG_PATH") {
+        return Some(path.to_string_lossy().into_owned());
+    }
+    picked
+        .and_then(|p| p.into_path().ok())
+        .map(|p| p.display().to_string())
+}
+
+/// "Import CSV": the native open dialog; None when the user canceled it.
+#[tauri::command]
+#[specta::specta]
+async fn choose_import_file(app: AppHandle) -> Reply<Option<String>> {
+    if std::env::var_os("CARDFILE_DIALOG_PATH").is_some() {
+        return Ok(chosen(None));
+    }
+    let picked = app
+        .dialog()
+        .file()
+        .set_title("Import contacts")
+        .add_filter("Contact files", &["csv", "txt", "tsv"])
+        .blocking_pick_file();
+    Ok(chosen(picked))
+}
+
+fn options(
+    on_duplicate: OnDuplicate,
+    overrides: Vec<(u32, Option<String>)>,
+    dry_run: bool,
+) -> ImportOptions {
+    ImportOptions {
+        on_duplicate,
+        default_region: None,
+        dry_run,
+        overrides,
+    }
+}
+
+/// The dry run: what importing `path` would do, with nothing written.
+#[tauri::command]
+#[specta::specta]
+async fn preview_import(
+    app: AppHandle,
+    session: State<'_, Session>,
+    imports: State<'_, Imports>,
+    path: String,
+    on_duplicate: OnDuplicate,
+    overrides: Vec<(u32, Option<String>)>,
+) -> Reply<ImportView> {
+    run(
+        &app,
+        &session,
+        &imports,
+        path,
+        options(on_duplicate, overrides, true),
+    )
+    .await
+}
+
+/// The import itself: progress arrives as "import-progress" events; Cancel stops it with
+/// nothing written.
+#[tauri::command]
+#[specta::specta]
+async fn run_import(
+    app: AppHandle,
+    session: State<'_, Session>,
+    imports: State<'_, Imports>,
+    path: String,
+    on_duplicate: OnDuplicate,
+    overrides: Vec<(u32, Option<String>)>,
+) -> Reply<ImportView> {
+    run(
+        &app,
+        &session,
+        &imports,
+        path,
+        options(on_duplicate, overrides, false),
+    )
+    .await
+}
+
+async fn run(
+    app: &AppHandle,
+    session: &Session,
+    imports: &Imports,
+    path: String,
+    options: ImportOptions,
+) -> Reply<ImportView> {
+    imports.cancel.store(false, Ordering::Relaxed);
+    let report = session
+        .import_file(
+            std::path::Path::new(&path),
+            &options,
+            &|p: Progress| {
+                let _ = app.emit("import-progress", p);
+            },
+            &imports.cancel,
+        )
+        .await?;
+    let view = ImportView::from(&report);
+    *imports.last.lock().unwrap_or_else(|e| e.into_inner()) = Some(report);
+    Ok(view)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn cancel_import(imports: State<'_, Imports>) -> Reply<()> {
+    imports.cancel.store(true, Ordering::Relaxed);
+    Ok(())
+}
+
+/// Saves the last import's rejected and conflicting rows as CSV where the user chooses;
+/// None when they canceled the dialog.
+#[tauri::command]
+#[specta::specta]
+async fn save_import_errors(app: AppHandle, imports: State<'_, Imports>) -> Reply<Option<String>> {
+    let picked = if std::env::var_os("CARDFILE_DIALOG_PATH").is_some() {
+        None
+    } else {
+        app.dialog()
+            .file()
+            .set_title("Save the import's errors")
+            .set_file_name("import-errors.csv")
+            .add_filter("CSV", &["csv"])
+            .blocking_save_file()
+    };
+    let Some(path) = chosen(picked) else {
+        return Ok(None);
+    };
+    let last = imports
+        .last
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .clone();
+    let report = last.ok_or_else(|| Error::NotFound("no import to report on".into()))?;
+    let mut out = std::fs::File::create(&path)
+        .map_err(|e| Error::Internal(format!("cannot write {path}: {e}")))?;
+    write_error_report(&report, &mut out)?;
+    Ok(Some(path))
+}
+
 #[tauri::command]
 #[specta::specta]
 async fn dismiss_conflict(session: State<'_, Session>, id: String) -> Reply<()> {
@@ -146,22 +331,29 @@ async fn list_conflicts(session: State<'_, Session>) -> Reply<Vec<ReviewItem>> {
 
 /// Every command the UI may call; build.rs lists the same names for the capabilities.
 pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
-    tauri_specta::Builder::<tauri::Wry>::new().commands(tauri_specta::collect_commands![
-        app_info,
-        list_contacts,
-        get_contact,
-        add_contact,
-        edit_contact,
-        delete_contact,
-        contact_history,
-        undo,
-        record_activity,
-        rebook_meeting,
-        list_activities,
-        list_notifications,
-        list_conflicts,
-        dismiss_conflict,
-    ])
+    tauri_specta::Builder::<tauri::Wry>::new()
+        .commands(tauri_specta::collect_commands![
+            app_info,
+            list_contacts,
+            get_contact,
+            add_contact,
+            edit_contact,
+            delete_contact,
+            contact_history,
+            undo,
+            record_activity,
+            rebook_meeting,
+            list_activities,
+            list_notifications,
+            list_conflicts,
+            dismiss_conflict,
+            choose_import_file,
+            preview_import,
+            run_import,
+            cancel_import,
+            save_import_errors,
+        ])
+        .typ::<Progress>()
 }
 
 #[cfg(test)]

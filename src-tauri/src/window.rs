@@ -4,7 +4,7 @@
 use std::path::PathBuf;
 
 use cardfile_core::{store, Session, Store};
-use tauri::Manager;
+use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::keyring_store::Keyring;
 
@@ -28,7 +28,17 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
     let builder = crate::ipc::builder();
     let path = db.unwrap_or_else(store::default_db_path);
     let result = tauri::Builder::default()
+        .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
+        // A file dropped anywhere on the window: its path goes to the page, which opens the
+        // import dialog; Rust reads the file, the webview never carries its bytes.
+        .on_window_event(|window, event| {
+            if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
+                if let Some(path) = paths.first() {
+                    let _ = window.emit("import-file-dropped", path.display().to_string());
+                }
+            }
+        })
         .setup(move |app| {
             let session = tauri::async_runtime::block_on(async {
                 let store = Store::open(&path).await?;
@@ -36,6 +46,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             })?;
             tauri::async_runtime::spawn(dispatch_while_open(session.clone()));
             app.manage(session);
+            app.manage(crate::ipc::Imports::default());
             Ok(())
         })
         .run(tauri::generate_context!());

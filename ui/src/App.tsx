@@ -6,8 +6,10 @@ import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./ap
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
-import { displayName, plural } from "./format";
+import { displayName, formatCount, plural } from "./format";
+import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
+import { listen } from "@tauri-apps/api/event";
 import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, contactKey } from "./queryKeys";
 import { useDebouncedValue } from "./useDebouncedValue";
 import type { ListParams } from "./useContactPages";
@@ -60,6 +62,8 @@ export function App() {
   const [status, setStatus] = useState<Status | null>(null);
   const [view, setView] = useState<View>("contacts");
   const [logOpen, setLogOpen] = useState(false);
+  /** The file being imported (chosen in the open dialog or dropped on the window). */
+  const [importing, setImporting] = useState<string | null>(null);
   const qc = useQueryClient();
   const tabsId = useId();
   const tabId = (v: View) => `${tabsId}tab-${v}`;
@@ -86,6 +90,33 @@ export function App() {
     setView("contacts");
     setPane({ kind: "add" });
   };
+  const startImport = useCallback((path: string) => {
+    setView("contacts");
+    setImporting((current) => current ?? path);
+  }, []);
+  const chooseImport = () => {
+    api
+      .chooseImportFile()
+      .then((path) => {
+        if (path) startImport(path);
+      })
+      .catch((e: unknown) => setStatus({ text: errorMessage(e), error: true }));
+  };
+  // A file dropped anywhere on the window: Rust sends its path (never its bytes).
+  useEffect(() => {
+    let stop: (() => void) | null = null;
+    let gone = false;
+    void listen<string>("import-file-dropped", (e) => startImport(e.payload)).then((unlisten) => {
+      if (gone) unlisten();
+      else stop = unlisten;
+    }, () => {
+      // No event channel (the browser dev mock): nothing to listen to.
+    });
+    return () => {
+      gone = true;
+      stop?.();
+    };
+  }, [startImport]);
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
   const askDelete = useCallback((contact: Contact) => setToDelete(contact), []);
   const closePane = () => {
@@ -222,7 +253,7 @@ export function App() {
 
   return (
     <>
-      <div className="app" inert={toDelete !== null || paneModal || logOpen}>
+      <div className="app" inert={toDelete !== null || paneModal || logOpen || importing !== null}>
         <header className="toolbar">
           <h1>Contacts</h1>
           <div role="tablist" aria-label="View" className="view-tabs">
@@ -284,6 +315,9 @@ export function App() {
             </svg>
             Undo
           </button>
+          <button type="button" className="button" onClick={chooseImport}>
+            Import CSV
+          </button>
           <button type="button" className="button primary" onClick={openAdd}>
             Add contact
           </button>
@@ -331,6 +365,18 @@ export function App() {
           )}
         </footer>
       </div>
+
+      {importing && (
+        <ImportDialog
+          path={importing}
+          onClose={() => setImporting(null)}
+          onImported={(v) =>
+            setStatus({
+              text: `Imported ${plural(v.summary.rows, "row", "rows")}: ${formatCount(v.summary.created)} created, ${formatCount(v.summary.updated)} updated`,
+            })
+          }
+        />
+      )}
 
       {logOpen && (
         <LogActivityDialog

@@ -37,6 +37,12 @@ export type Booking = Parameters<typeof commands.rebookMeeting>[1];
 /** An identity held for review: its email named one contact and its mobile phone another. */
 export type ReviewItem = Ok<Reply<typeof commands.listConflicts>>[number];
 
+/** What the import dialog shows: counts, columns and their fields, the first problems. */
+export type ImportView = Ok<Reply<typeof commands.previewImport>>;
+export type OnDuplicate = Parameters<typeof commands.previewImport>[1];
+/** An "import-progress" event's payload. */
+export type ImportProgress = import("./bindings").Progress;
+
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
@@ -127,6 +133,19 @@ export const api = {
   dismissConflict: async (id: string): Promise<void> => {
     await unwrap(commands.dismissConflict(id));
   },
+  /** The native open dialog; null when the user canceled it. */
+  chooseImportFile: (): Promise<string | null> => unwrap(commands.chooseImportFile()),
+  /** The dry run: counts and mapping with nothing written. */
+  previewImport: (path: string, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
+    unwrap(commands.previewImport(path, onDuplicate, overrides)),
+  /** The import; progress comes as "import-progress" events. */
+  runImport: (path: string, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
+    unwrap(commands.runImport(path, onDuplicate, overrides)),
+  cancelImport: async (): Promise<void> => {
+    await unwrap(commands.cancelImport());
+  },
+  /** The native save dialog, then the last import's rejected and conflicting rows as CSV; null when canceled. */
+  saveImportErrors: (): Promise<string | null> => unwrap(commands.saveImportErrors()),
   /** Cancel, reschedule or complete a meeting; its pending reminders are replanned to match. */
   rebookMeeting: (id: string, change: Booking): Promise<Recorded> => unwrap(commands.rebookMeeting(id, change)),
 };

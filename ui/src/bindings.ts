@@ -19,6 +19,21 @@ export const commands = {
 	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
 	dismissConflict: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
+	/**  "Import CSV": the native open dialog; None when the user canceled it. */
+	chooseImportFile: () => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("choose_import_file")),
+	/**  The dry run: what importing `path` would do, with nothing written. */
+	previewImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, IpcError_Serialize>(__TAURI_INVOKE("preview_import", { path, onDuplicate, overrides })),
+	/**
+	 *  The import itself: progress arrives as "import-progress" events; Cancel stops it with
+	 *  nothing written.
+	 */
+	runImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, IpcError_Serialize>(__TAURI_INVOKE("run_import", { path, onDuplicate, overrides })),
+	cancelImport: () => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("cancel_import")),
+	/**
+	 *  Saves the last import's rejected and conflicting rows as CSV where the user chooses;
+	 *  None when they canceled the dialog.
+	 */
+	saveImportErrors: () => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("save_import_errors")),
 };
 
 /* Types */
@@ -92,6 +107,15 @@ export type Booking_Serialize = {
 	status: string | null,
 	starts_at: string | null,
 	ends_at: string | null,
+};
+
+/**  One column of the file as the import dialog shows it. */
+export type Column = {
+	index: number,
+	header: string,
+	/**  The fields it fills: one, or two for a whole name or a Google phone group. */
+	fields: string[],
+	sample: string,
 };
 
 /**  A contact as the window, the command line and exports see it. */
@@ -223,6 +247,8 @@ export type Contact_Serialize = {
 	last_interacted_at: string | null,
 };
 
+export type Encoding = "utf8" | "utf8-bom" | "utf16-le" | "utf16-be" | "windows1252";
+
 /**  What went wrong, as the UI and the command line branch on it (never on message text). */
 export type ErrorCode = 
 /**  A value failed validation; `field` says which. */
@@ -242,6 +268,8 @@ export type ErrorCode =
 "merge_needed" | 
 /**  Undo would collide with a later change. */
 "conflict" | 
+/**  The user canceled a long operation; nothing was changed. */
+"canceled" | 
 /**  A failure that is not the user's input (disk, database). */
 "internal";
 
@@ -300,6 +328,18 @@ export type HistoryEntry_Serialize = {
 	kind: string,
 	summary: string,
 	changes: FieldChange_Serialize[],
+};
+
+/**  What the import dialog shows: the counts, the mapping as columns, the first problems. */
+export type ImportView = {
+	summary: Summary,
+	encoding: Encoding,
+	delimiter: string,
+	columns: Column[],
+	/**  The first rejected and conflicting rows (all of them are in the error report). */
+	examples: Problem[],
+	problems: number,
+	dry_run: boolean,
 };
 
 /**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
@@ -419,6 +459,29 @@ export type Notification_Serialize = {
 	sent_at: string | null,
 };
 
+/**  What to do with a row whose person already existed before the import. */
+export type OnDuplicate = 
+/**  The seed's merge rules (choosing merge is the confirmation): fill and replace. */
+"merge" | "skip";
+
+/**  A row that was not applied: rejected (with its reason) or held as a conflict. */
+export type Problem = {
+	/**  The file line the record starts on. */
+	line: number,
+	conflict: boolean,
+	reason: string,
+	/**  The record's cells as the file had them. */
+	values: string[],
+};
+
+/**  How far a running import is. */
+export type Progress = {
+	/**  Rows read so far. */
+	rows: number,
+	/**  About how much of the file is done, from 0 to 1. */
+	fraction: number | null,
+};
+
 /**  What recording did (CLI.md: `activities add` prints this). */
 export type Recorded = {
 	id: string,
@@ -454,6 +517,17 @@ export type ReviewItem_Serialize = {
 
 /**  The columns the table can sort by. */
 export type SortColumn = "name" | "email" | "mobile_phone" | "company" | "job_title" | "updated_at";
+
+/**  CLI.md's import summary: every row lands in exactly one of the six counts. */
+export type Summary = {
+	rows: number,
+	created: number,
+	updated: number,
+	unchanged: number,
+	skipped: number,
+	rejected: number,
+	conflicts: number,
+};
 
 /**  What undo took back. */
 export type Undone = {

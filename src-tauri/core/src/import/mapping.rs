@@ -356,12 +356,26 @@ impl Mapping {
         out
     }
 
+    /// The fields column `column` fills.
+    pub fn fields_at(&self, column: u32) -> Vec<String> {
+        self.fields
+            .iter()
+            .filter(|(_, source)| match source {
+                Source::Column { column: c } | Source::FullName { column: c } => *c == column,
+                Source::Labelled { pairs } => pairs.iter().any(|(_, v)| *v == column),
+            })
+            .map(|(f, _)| f.clone())
+            .collect()
+    }
+
     /// The mapping with `column` now filling `field` (None: the column is ignored).
     pub fn with_column(mut self, column: u32, field: Option<&str>) -> Mapping {
         self.fields.retain(|(f, s)| {
-            Some(f.as_str()) != field
-                && *s != Source::Column { column }
-                && *s != Source::FullName { column }
+            let uses = match s {
+                Source::Column { column: c } | Source::FullName { column: c } => *c == column,
+                Source::Labelled { pairs } => pairs.iter().any(|(_, v)| *v == column),
+            };
+            Some(f.as_str()) != field && !uses
         });
         if let Some(field) = field.filter(|f| FIELDS.contains(f)) {
             self.fields

@@ -41,27 +41,29 @@ pub struct ImportOptions {
     pub default_region: Option<String>,
     /// Count what would happen and write nothing.
     pub dry_run: bool,
-    /// A mapping the user changed (default: the saved one for this header, else the guess).
-    pub mapping: Option<mapping::Mapping>,
+    /// Columns the user mapped differently: (column, field, or None to ignore it), applied to
+    /// the mapping saved for this header (else the one guessed from it). A real import with
+    /// changes saves the result, to be offered again for files with the same header.
+    pub overrides: Vec<(u32, Option<String>)>,
 }
 
 /// CLI.md's import summary: every row lands in exactly one of the six counts.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, specta::Type)]
 pub struct Summary {
-    pub rows: u64,
-    pub created: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub skipped: u64,
-    pub rejected: u64,
-    pub conflicts: u64,
+    pub rows: u32,
+    pub created: u32,
+    pub updated: u32,
+    pub unchanged: u32,
+    pub skipped: u32,
+    pub rejected: u32,
+    pub conflicts: u32,
 }
 
 /// A row that was not applied: rejected (with its reason) or held as a conflict.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct Problem {
     /// The file line the record starts on.
-    pub line: u64,
+    pub line: u32,
     pub conflict: bool,
     pub reason: String,
     /// The record's cells as the file had them.
@@ -76,17 +78,30 @@ pub struct Report {
     pub delimiter: String,
     pub header: Vec<String>,
     pub mapping: mapping::Mapping,
+    /// What each column fills (None: ignored), and its value in the first row.
+    pub columns: Vec<Column>,
     /// Rejected and conflicting rows, in file order.
     pub problems: Vec<Problem>,
     pub dry_run: bool,
 }
 
+/// One column of the file as the import dialog shows it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct Column {
+    pub index: u32,
+    pub header: String,
+    /// The fields it fills: one, or two for a whole name or a Google phone group.
+    pub fields: Vec<String>,
+    pub sample: String,
+}
+
 /// How far a running import is.
 #[derive(Debug, Clone, Copy, Serialize, specta::Type)]
 pub struct Progress {
-    pub rows: u64,
-    pub bytes_done: u64,
-    pub bytes_total: u64,
+    /// Rows read so far.
+    pub rows: u32,
+    /// About how much of the file is done, from 0 to 1.
+    pub fraction: f64,
 }
 
 /// Rows handled between progress reports, cancel checks and writes.
@@ -187,7 +202,7 @@ struct Run<'a> {
 }
 
 impl Run<'_> {
-    fn reject(&mut self, line: u64, values: Vec<String>, reason: String) {
+    fn reject(&mut self, line: u32, values: Vec<String>, reason: String) {
         self.summary.rejected += 1;
         self.problems.push(Problem {
             line,
@@ -201,7 +216,7 @@ impl Run<'_> {
     async fn decide(
         &mut self,
         conn: &mut SqliteConnection,
-        line: u64,
+        line: u32,
         cells: Vec<String>,
         entry: ContactRow,
     ) -> Result<()> {
@@ -431,10 +446,45 @@ async fn import_on(
         }
         None => settings::default_region(&mut tx).await?,
     };
-    let mapping = match &options.mapping {
-        Some(m) => m.clone(),
-        None => opened.mapping.clone(),
-    };
+    let key = opened.layout.header.join("\u{1f}");
+    let saved: Option<String> =
+        sqlx::query_scalar("SELECT mapping FROM import_mappings WHERE header = ?")
+            .bind(&key)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let mut mapping = saved
+        .and_then(|m| serde_json::from_str::<mapping::Mapping>(&m).ok())
+        .unwrap_or_else(|| opened.mapping.clone());
+    for (column, field) in &options.overrides {
+        if *column as usize >= opened.layout.header.len() {
+            return Err(Error::invalid(
+                "mapping",
+                format!("the file has no column {column}"),
+            ));
+        }
+        if let Some(f) = field
+            .as_deref()
+            .filter(|f| !crate::contact::FIELDS.contains(f))
+        {
+            return Err(Error::invalid(
+                "mapping",
+                format!("\"{f}\" is not a contact field"),
+            ));
+        }
+        mapping = mapping.with_column(*column, field.as_deref());
+    }
+    if !options.overrides.is_empty() {
+        let json = serde_json::to_string(&mapping).map_err(|e| Error::Internal(e.to_string()))?;
+        sqlx::query(
+            "INSERT INTO import_mappings (header, mapping, saved_at) VALUES (?, ?, ?) \
+             ON CONFLICT (header) DO UPDATE SET mapping = excluded.mapping, saved_at = excluded.saved_at",
+        )
+        .bind(&key)
+        .bind(json)
+        .bind(now())
+        .execute(&mut *tx)
+        .await?;
+    }
     let at = now();
     let name = path.file_name().map_or_else(
         || path.display().to_string(),
@@ -470,9 +520,24 @@ async fn import_on(
         problems: Vec::new(),
         batch,
     };
-    let bytes_total = text.len() as u64;
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     let rows_estimate = estimate_rows(text);
+    let sample = read::rows(text, &opened.layout)
+        .next()
+        .map(|r| r.cells)
+        .unwrap_or_default();
+    let columns = opened
+        .layout
+        .header
+        .iter()
+        .enumerate()
+        .map(|(i, h)| Column {
+            index: i as u32,
+            header: h.clone(),
+            fields: mapping.fields_at(i as u32),
+            sample: sample.get(i).cloned().unwrap_or_default(),
+        })
+        .collect();
     let mut rows = read::rows(text, &opened.layout).peekable();
     while rows.peek().is_some() {
         if cancel.load(Ordering::Relaxed) {
@@ -484,14 +549,15 @@ async fn import_on(
         let mut entries = Vec::with_capacity(chunk.len());
         for row in chunk {
             run.summary.rows += 1;
+            let line = row.line as u32;
             if let Some(problem) = row.problem {
-                run.reject(row.line, row.cells, problem);
+                run.reject(line, row.cells, problem);
                 continue;
             }
             let mut entry = ContactRow::blank(run.user.id, run.at.clone());
             match entry.apply(&mapping.fields_of(&row.cells), &run.region) {
-                Ok(()) => entries.push((row.line, row.cells, entry)),
-                Err(e) => run.reject(row.line, row.cells, e.to_string()),
+                Ok(()) => entries.push((line, row.cells, entry)),
+                Err(e) => run.reject(line, row.cells, e.to_string()),
             }
         }
         let normalised: Vec<ContactRow> = entries.iter().map(|(_, _, e)| e.clone()).collect();
@@ -501,11 +567,10 @@ async fn import_on(
         }
         run.flush(&mut tx).await?;
 
+        let rows = run.summary.rows as u64;
         progress(Progress {
             rows: run.summary.rows,
-            bytes_done: (bytes_total * run.summary.rows / rows_estimate.max(run.summary.rows))
-                .min(bytes_total),
-            bytes_total,
+            fraction: rows as f64 / rows_estimate.max(rows) as f64,
         });
     }
     finish(&mut tx, &run).await?;
@@ -520,6 +585,7 @@ async fn import_on(
         delimiter: (opened.layout.delimiter as char).to_string(),
         header: opened.layout.header.clone(),
         mapping,
+        columns,
         problems: run.problems,
         dry_run: options.dry_run,
     };
