@@ -113,7 +113,7 @@ pub enum Command {
         json: bool,
     },
     /// Import contacts from a CSV file (Google, Outlook, HubSpot, Salesforce, LinkedIn,
-    /// Thunderbird, Excel...): one undoable step.
+    /// Thunderbird, Excel...) or a vCard file: one undoable step.
     Import {
         file: PathBuf,
         /// Count what would happen; write nothing.
@@ -317,6 +317,7 @@ pub enum OnDuplicateArg {
 pub enum ExportFormat {
     Csv,
     Json,
+    Vcard,
 }
 
 #[derive(Args, Debug, Default)]
@@ -732,6 +733,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             let format = match format {
                 ExportFormat::Csv => Format::Csv,
                 ExportFormat::Json => Format::Json,
+                ExportFormat::Vcard => Format::VCard,
             };
             match output {
                 Some(path) => {

@@ -168,7 +168,7 @@ async fn choose_import_file(app: AppHandle) -> Reply<Option<String>> {
         .dialog()
         .file()
         .set_title("Import contacts")
-        .add_filter("Contact files", &["csv", "txt", "tsv"])
+        .add_filter("Contact files", &["csv", "txt", "tsv", "vcf"])
         .blocking_pick_file();
     Ok(chosen(picked))
 }

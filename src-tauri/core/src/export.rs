@@ -16,6 +16,8 @@ use crate::users::{self, User};
 pub enum Format {
     Csv,
     Json,
+    /// vCard 4.0, one card a contact.
+    VCard,
 }
 
 /// The CSV columns, in order: the contact JSON's fields.
@@ -116,6 +118,13 @@ async fn write_rows(
                 n += 1;
             }
             w.flush().map_err(io)?;
+        }
+        Format::VCard => {
+            while let Some(r) = rows.try_next().await? {
+                out.write_all(crate::vcard::write_card(&r.row).as_bytes())
+                    .map_err(io)?;
+                n += 1;
+            }
         }
         Format::Json => {
             out.write_all(b"[").map_err(io)?;

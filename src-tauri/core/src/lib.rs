@@ -20,6 +20,7 @@ pub mod session;
 pub mod settings;
 pub mod store;
 pub mod users;
+pub mod vcard;
 
 pub use contact::{Contact, ContactFields};
 pub use error::{Error, ErrorCode, Result};

@@ -374,9 +374,54 @@ fn fields_json(row: &ContactRow) -> serde_json::Value {
 /// header suggests; refuses a file that is empty, binary or has no contact header.
 pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
     let (text, encoding) = read::decode(bytes)?;
+    if crate::vcard::is_vcard(&text) {
+        // A vCard's cards become rows whose columns are the contact fields themselves.
+        let header: Vec<String> = crate::contact::FIELDS
+            .iter()
+            .map(|f| f.to_string())
+            .collect();
+        let mapping = mapping::guess(&header);
+        let layout = read::Layout {
+            encoding,
+            delimiter: b',',
+            header,
+            header_line: 0,
+        };
+        return Ok((
+            Opened {
+                layout,
+                mapping,
+                vcard: true,
+            },
+            text,
+        ));
+    }
     let layout = read::layout(&text, encoding)?;
     let mapping = mapping::guess(&layout.header);
-    Ok((Opened { layout, mapping }, text))
+    Ok((
+        Opened {
+            layout,
+            mapping,
+            vcard: false,
+        },
+        text,
+    ))
+}
+
+/// The records of an opened file: CSV rows, or one row per vCard.
+fn records<'a>(
+    opened: &'a Opened,
+    text: &'a str,
+) -> Box<dyn Iterator<Item = read::Row> + Send + 'a> {
+    if opened.vcard {
+        Box::new(crate::vcard::cards(text).into_iter().map(|c| read::Row {
+            line: c.line,
+            cells: c.cells,
+            problem: None,
+        }))
+    } else {
+        Box::new(read::rows(text, &opened.layout))
+    }
 }
 
 /// A file read for import: its layout and the mapping guessed from its header.
@@ -384,6 +429,8 @@ pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
 pub struct Opened {
     pub layout: read::Layout,
     pub mapping: mapping::Mapping,
+    /// A vCard file (else CSV).
+    pub vcard: bool,
 }
 
 fn unreadable_file(path: &Path, e: std::io::Error) -> Error {
@@ -522,7 +569,7 @@ async fn import_on(
     };
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     let rows_estimate = estimate_rows(text);
-    let sample = read::rows(text, &opened.layout)
+    let sample = records(opened, text)
         .next()
         .map(|r| r.cells)
         .unwrap_or_default();
@@ -538,7 +585,7 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    let mut rows = read::rows(text, &opened.layout).peekable();
+    let mut rows = records(opened, text).peekable();
     while rows.peek().is_some() {
         if cancel.load(Ordering::Relaxed) {
             return Err(Error::Canceled(
@@ -582,7 +629,11 @@ async fn import_on(
     let report = Report {
         summary: run.summary,
         encoding: opened.layout.encoding,
-        delimiter: (opened.layout.delimiter as char).to_string(),
+        delimiter: if opened.vcard {
+            String::new()
+        } else {
+            (opened.layout.delimiter as char).to_string()
+        },
         header: opened.layout.header.clone(),
         mapping,
         columns,

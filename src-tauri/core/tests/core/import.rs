@@ -285,7 +285,7 @@ mod engine {
             .unwrap()
     }
 
-    fn counts(r: &Report) -> [u64; 7] {
+    fn counts(r: &Report) -> [u32; 7] {
         let s = &r.summary;
         assert_eq!(
             s.rows,
@@ -357,7 +357,7 @@ mod engine {
         );
         // rows, created, updated, unchanged, skipped, rejected, conflicts
         assert_eq!(counts(&report), [7, 1, 2, 1, 0, 3, 0]);
-        let reasons: Vec<(u64, &str)> = report
+        let reasons: Vec<(u32, &str)> = report
             .problems
             .iter()
             .map(|p| (p.line, p.reason.as_str()))
@@ -549,6 +549,76 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn a_vcard_export_imports_back_unchanged_and_a_vcf_file_imports() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("last_name", "Lee"),
+                ("email", "ann@acme.com"),
+                ("company", "Acme, Inc; Sales"),
+                ("notes", "line one\nline two"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        s.add(
+            &fields(&[
+                ("mobile_phone", "+44 20 7946 0958"),
+                ("phone", "+1 212 555 0100"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let path = db.dir.path().join("export.vcf");
+        s.export_to_file(Format::VCard, &path).await.unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(text.starts_with("BEGIN:VCARD\r\nVERSION:4.0\r\n"), "{text}");
+        assert!(text.contains("ORG:Acme\\, Inc\\; Sales"), "{text}");
+        let before = dump(&db).await;
+        let report = s
+            .import_file(
+                &path,
+                &ImportOptions::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(counts(&report), [2, 0, 0, 2, 0, 0, 0]);
+        assert_eq!(dump(&db).await, before);
+
+        let vcf: std::path::PathBuf = [
+            env!("CARGO_MANIFEST_DIR"),
+            "tests",
+            "fixtures",
+            "import",
+            "contacts.vcf",
+        ]
+        .iter()
+        .collect();
+        let report = s
+            .import_file(
+                &vcf,
+                &ImportOptions::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(
+            counts(&report),
+            [2, 1, 1, 0, 0, 0, 0],
+            "Bo's mobile phone is already known"
+        );
+    }
+
+    #[tokio::test]
     async fn export_then_import_of_the_same_database_reports_every_row_unchanged() {
         let db = Db::new().await;
         let s = &db.session;
@@ -593,4 +663,53 @@ mod engine {
             "nothing changed, not even the journal"
         );
     }
+}
+
+#[test]
+fn vcard_3_and_4_cards_read_field_by_field() {
+    let bytes = fixture("contacts.vcf");
+    let (opened, text) = import::open(&bytes).unwrap();
+    assert!(opened.vcard);
+    let cards = cardfile_core::vcard::cards(&text);
+    assert_eq!(cards.len(), 2);
+    let ann = opened.mapping.fields_of(&cards[0].cells);
+    assert_eq!(cards[0].line, 1);
+    assert_eq!(
+        (ann.first_name, ann.last_name, ann.salutation),
+        (s("Ann"), s("Lee"), s("Dr."))
+    );
+    assert_eq!(ann.email, s("ann.lee@acme.example"), "the preferred email");
+    assert_eq!(ann.mobile_phone, s("+1 201 555 0123"));
+    assert_eq!(ann.phone, s("+1 (201) 555-0100"));
+    assert_eq!(
+        (ann.company, ann.job_title),
+        (s("Acme Corp"), s("Head of Sales"))
+    );
+    assert_eq!(
+        (
+            ann.street_address,
+            ann.city,
+            ann.state,
+            ann.post_code,
+            ann.country
+        ),
+        (
+            s("1 Main St, Suite 2"),
+            s("Newark"),
+            s("NJ"),
+            s("07102"),
+            s("United States")
+        )
+    );
+    assert_eq!(
+        ann.notes,
+        s("Met at the expo\nAsked about pricing; wants a demo")
+    );
+    let bo = opened.mapping.fields_of(&cards[1].cells);
+    assert_eq!((bo.first_name, bo.last_name), (s("Bo"), s("Ng")));
+    assert_eq!(bo.mobile_phone, s("+44-20-7946-0958"));
+    assert_eq!(
+        bo.notes,
+        s("A long note that is folded across two lines because vCard lines are limited to seventy-five octets")
+    );
 }
