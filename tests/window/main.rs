@@ -1241,7 +1241,7 @@ async fn a_dropped_file_previews_maps_imports_with_progress_and_saves_its_error_
         async move {
             // Digits only: the thousands separator follows the locale.
             let text = dialog
-                .find(By::Css(&format!("[data-count='{key}'] dd")))
+                .find(By::Css(format!("[data-count='{key}'] dd")))
                 .await
                 .ok()?
                 .text()

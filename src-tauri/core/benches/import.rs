@@ -159,11 +159,6 @@ fn generate(dir: &Path) -> PathBuf {
     path
 }
 
-/// Resets this process's peak resident memory (Linux: `clear_refs` 5), so a run's peak is its own.
-fn reset_peak() {
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
-}
-
 fn peak_mb() -> f64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
     status
@@ -208,7 +203,65 @@ fn sqlite3_import(file: &Path, db: &Path) -> Duration {
     took
 }
 
+/// One import in this process: prints seconds, peak MB and the summary.
+fn one_import(file: &Path, db: &Path) {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = Store::open(db).await.unwrap();
+        let session = Session::new(store.clone(), None).await.unwrap();
+        let started = Instant::now();
+        let report = session
+            .import_file(
+                file,
+                &ImportOptions::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+            .unwrap();
+        let took = started.elapsed();
+        let peak = peak_mb();
+        let s = &report.summary;
+        assert_eq!(
+            s.rows,
+            s.created + s.updated + s.unchanged + s.skipped + s.rejected + s.conflicts
+        );
+        // Searchable at once: a name typed into the box finds imported people.
+        let found = session
+            .list(&ListQuery {
+                search: "john sm".into(),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+            .rows
+            .len();
+        assert!(found > 0, "imported contacts are searchable");
+        store.close().await;
+        println!(
+            "{} {peak} {} rows: {} created, {} updated, {} unchanged, {} rejected, {} conflicts",
+            took.as_secs_f64(),
+            s.rows,
+            s.created,
+            s.updated,
+            s.unchanged,
+            s.rejected,
+            s.conflicts
+        );
+    });
+}
+
 fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    if let Some(at) = args.iter().position(|a| a == "--one-import") {
+        one_import(Path::new(&args[at + 1]), Path::new(&args[at + 2]));
+        return;
+    }
     let dir = PathBuf::from(
         std::env::var("CARDFILE_BENCH_DIR").unwrap_or_else(|_| "../../target/bench-data".into()),
     );
@@ -222,12 +275,6 @@ fn main() {
         size as f64 / 1e6,
         started.elapsed().as_secs_f64()
     );
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-
     let mut ours = Vec::new();
     let mut peaks = Vec::new();
     for run in 1..=RUNS {
@@ -235,52 +282,30 @@ fn main() {
         for suffix in ["", "-wal", "-shm"] {
             let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
         }
-        let (took, peak, summary, found) = rt.block_on(async {
-            let store = Store::open(&db).await.unwrap();
-            let session = Session::new(store.clone(), None).await.unwrap();
-            reset_peak();
-            let started = Instant::now();
-            let report = session
-                .import_file(
-                    &file,
-                    &ImportOptions::default(),
-                    &|_| {},
-                    &AtomicBool::new(false),
-                )
-                .await
-                .unwrap();
-            let took = started.elapsed();
-            let peak = peak_mb();
-            // Searchable at once: a name typed into the box finds imported people.
-            let found = session
-                .list(&ListQuery {
-                    search: "john sm".into(),
-                    limit: 50,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .rows
-                .len();
-            store.close().await;
-            (took, peak, report.summary, found)
-        });
-        let s = &summary;
-        assert_eq!(
-            s.rows,
-            s.created + s.updated + s.unchanged + s.skipped + s.rejected + s.conflicts
+        // Each run in a process of its own, so its peak memory is its own.
+        let out = Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--one-import",
+                &file.display().to_string(),
+                &db.display().to_string(),
+            ])
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "import run {run} failed: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
         );
-        assert!(found > 0, "imported contacts are searchable");
+        let fields: Vec<&str> = text.trim().splitn(3, ' ').collect();
+        let (took, peak) = (
+            Duration::from_secs_f64(fields[0].parse().unwrap()),
+            fields[1].parse::<f64>().unwrap(),
+        );
         println!(
-            "cardfile import run {run}: {:>6.2} s, peak {:>5.0} MB  ({} rows: {} created, {} updated, {} unchanged, {} rejected, {} conflicts)",
+            "cardfile import run {run}: {:>6.2} s, peak {peak:>5.0} MB  ({})",
             took.as_secs_f64(),
-            peak,
-            s.rows,
-            s.created,
-            s.updated,
-            s.unchanged,
-            s.rejected,
-            s.conflicts
+            fields[2]
         );
         ours.push(took);
         peaks.push(peak);
