@@ -225,7 +225,7 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     .bind(&at)
     .fetch_one(&mut *tx)
     .await?;
-    crate::notify::schedule(&mut tx, id, &Whom::of(&contact), &booking, &at).await?;
+    crate::notify::schedule(&mut tx, id, &Whom::of(&contact), &booking, &at, &[]).await?;
     let link = Link {
         contact_id: Some(contact.id),
     };
@@ -359,10 +359,24 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
         return Err(Error::invalid("status", "only a meeting has a booking"));
     }
     let booking = Booking {
-        status: change.status.or(row.status),
-        starts_at: change.starts_at.or(row.starts_at),
-        ends_at: change.ends_at.or(row.ends_at),
+        status: change.status.or(row.status.clone()),
+        starts_at: change.starts_at.or(row.starts_at.clone()),
+        ends_at: change.ends_at.or(row.ends_at.clone()),
     };
+    let recorded = Recorded {
+        id: row.id.to_string(),
+        kind: Kind::Meeting,
+        contact_id: row.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+        created_contact: false,
+    };
+    if (&booking.status, &booking.starts_at, &booking.ends_at)
+        == (&row.status, &row.starts_at, &row.ends_at)
+    {
+        // The same booking again (a calendar sync): nothing changes, nothing is resent.
+        return Ok(recorded);
+    }
+    // Same times, new status (completed, say): what already went out for them stays sent.
+    let same_times = (&booking.starts_at, &booking.ends_at) == (&row.starts_at, &row.ends_at);
     if let (Some(s), Some(e)) = (&booking.starts_at, &booking.ends_at) {
         if e < s {
             return Err(Error::invalid(
@@ -396,14 +410,14 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
             mobile_phone: row.with_phone.clone(),
         },
     };
-    crate::notify::schedule(&mut tx, row.id, &whom, &booking, &now()).await?;
+    let sent = if same_times {
+        crate::notify::sent_steps(&mut tx, row.id).await?
+    } else {
+        Vec::new()
+    };
+    crate::notify::schedule(&mut tx, row.id, &whom, &booking, &now(), &sent).await?;
     tx.commit().await?;
-    Ok(Recorded {
-        id: row.id.to_string(),
-        kind: Kind::Meeting,
-        contact_id: row.contact_id.map(|c| c.to_string()).unwrap_or_default(),
-        created_contact: false,
-    })
+    Ok(recorded)
 }
 
 /// `existing` with the customer's details applied (fill and replace, never clear).

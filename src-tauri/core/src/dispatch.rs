@@ -41,9 +41,20 @@ pub struct Dispatched {
     pub problems: Vec<String>,
 }
 
+/// A URL as an error message may show it: anything before an '@' (a user and perhaps a
+/// password) is hidden, whether or not the text parses as a URL.
+fn redacted(value: &str) -> String {
+    let v = value.trim();
+    match (v.find("://"), v.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 => format!("{}***{}", &v[..s + 3], &v[at..]),
+        (None, Some(at)) => format!("***{}", &v[at..]),
+        _ => v.to_string(),
+    }
+}
+
 /// Checks the `smtp` setting: a URL with no password (that goes in the keyring).
 pub fn check_smtp_url(value: &str) -> Result<String> {
-    let bad = |why: &str| Error::invalid("smtp", format!("\"{}\" {why}", value.trim()));
+    let bad = |why: &str| Error::invalid("smtp", format!("\"{}\" {why}", redacted(value)));
     let url = url::Url::parse(value.trim()).map_err(|_| {
         bad("is not a URL like smtp://user@mail.example.com:587?tls=required or smtps://user@mail.example.com")
     })?;
@@ -66,7 +77,7 @@ pub fn check_smtp_url(value: &str) -> Result<String> {
 
 /// Checks the `sms_gateway` setting: an https URL (http only on this machine, for testing).
 pub fn check_gateway_url(value: &str) -> Result<String> {
-    let bad = |why: &str| Error::invalid("sms_gateway", format!("\"{}\" {why}", value.trim()));
+    let bad = |why: &str| Error::invalid("sms_gateway", format!("\"{}\" {why}", redacted(value)));
     let url = url::Url::parse(value.trim())
         .map_err(|_| bad("is not a URL like https://api.twilio.com"))?;
     let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
@@ -111,6 +122,9 @@ pub fn check_sender_phone(value: &str, region: &str) -> Result<String> {
 struct Failure {
     message: String,
     permanent: bool,
+    /// The channel itself was refused (a wrong password or token): nothing on it can go
+    /// out until the user fixes it, so its notifications wait instead of failing.
+    channel: bool,
 }
 
 type Sent = std::result::Result<(), Failure>;
@@ -157,9 +171,10 @@ async fn email_channel(
                     .into(),
             ));
         };
-        let user = url::form_urlencoded::parse(format!("u={user}").as_bytes())
-            .next()
-            .map(|(_, v)| v.into_owned())
+        // The URL keeps the user name percent-encoded ("me%2Bcrm" for "me+crm").
+        let user = percent_encoding::percent_decode_str(&user)
+            .decode_utf8()
+            .map(|u| u.into_owned())
             .unwrap_or(user);
         builder = builder.credentials(Credentials::new(user, password));
     }
@@ -275,6 +290,7 @@ async fn send_email(email: &Email, due: &Due) -> Sent {
     let permanent = |message: String| Failure {
         message,
         permanent: true,
+        channel: false,
     };
     let from = format!("{} <{}>", due.host.replace(['<', '>', '"'], ""), email.from)
         .parse::<Mailbox>()
@@ -296,9 +312,16 @@ async fn send_email(email: &Email, due: &Due) -> Sent {
         .send(message)
         .await
         .map(|_| ())
-        .map_err(|e| Failure {
-            message: format!("SMTP: {e}"),
-            permanent: e.is_permanent(),
+        .map_err(|e| {
+            // 530, 534, 535, 538: the server refused the login, not this message.
+            let auth = e.status().is_some_and(|code| {
+                ["530", "534", "535", "538"].contains(&code.to_string().as_str())
+            });
+            Failure {
+                message: format!("SMTP: {e}"),
+                permanent: e.is_permanent(),
+                channel: auth,
+            }
         })
 }
 
@@ -319,6 +342,7 @@ async fn send_sms(sms: &Sms, due: &Due) -> Sent {
         .map_err(|e| Failure {
             message: format!("SMS gateway unreachable: {}", e.without_url()),
             permanent: false,
+            channel: false,
         })?;
     let status = response.status();
     let text = response.text().await.unwrap_or_default();
@@ -328,6 +352,7 @@ async fn send_sms(sms: &Sms, due: &Due) -> Sent {
             Some("failed" | "undelivered") => Err(Failure {
                 message: format!("the SMS gateway reports the message {}", json["status"]),
                 permanent: true,
+                channel: false,
             }),
             _ => Ok(()),
         };
@@ -341,6 +366,8 @@ async fn send_sms(sms: &Sms, due: &Due) -> Sent {
         permanent: status.is_client_error()
             && status != reqwest::StatusCode::TOO_MANY_REQUESTS
             && status != reqwest::StatusCode::REQUEST_TIMEOUT,
+        channel: status == reqwest::StatusCode::UNAUTHORIZED
+            || status == reqwest::StatusCode::FORBIDDEN,
     })
 }
 
@@ -360,8 +387,10 @@ pub async fn dispatch(
     secrets: &dyn SecretStore,
     as_of: Option<&str>,
 ) -> Result<Dispatched> {
+    // Stored times have whole seconds ("...:05Z"): `as_of` must too, or text comparison
+    // puts "…:05Z" after "…:05.123Z" and a notification due this second waits.
     let as_of = match as_of {
-        None => now(),
+        None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         Some(t) => chrono::DateTime::parse_from_rfc3339(t.trim())
             .map_err(|_| {
                 Error::invalid(
@@ -442,6 +471,24 @@ pub async fn dispatch(
             _ => continue,
         };
         let attempts = n.attempts + 1;
+        if let Err(f) = &outcome {
+            if f.channel {
+                // Not this notification's fault: release it, and hold the channel's others.
+                sqlx::query("UPDATE notifications SET next_try_at = NULL WHERE id = ?")
+                    .bind(n.id)
+                    .execute(&mut *conn)
+                    .await?;
+                let problem = format!("{} (fix the setting or the keyring entry)", f.message);
+                if n.channel == "email" {
+                    email = Some(Err(problem.clone()));
+                } else {
+                    sms = Some(Err(problem.clone()));
+                }
+                done.problems.push(problem);
+                done.waiting += 1;
+                continue;
+            }
+        }
         match outcome {
             Ok(()) => {
                 sqlx::query(

@@ -135,6 +135,30 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
     .fetch_all(&mut *tx)
     .await?;
     let refuse = |why: String| Error::Conflict(format!("cannot undo \"{summary}\": {why}"));
+    // Contacts the batch changed first let go of their email and mobile phone (checked to be
+    // as the batch left them), so restoring them in any order cannot collide: an import may
+    // have moved an address from one contact to another.
+    let mut released = std::collections::HashSet::new();
+    let mut seen = std::collections::HashSet::new();
+    for e in entries.iter().filter(|e| e.entity == ENTITY && !e.purged) {
+        // Only a contact's latest entry in the batch describes it as it is now.
+        if !seen.insert(e.entity_id) || e.op != "update" {
+            continue;
+        }
+        let current = load_row(&mut tx, e.entity_id).await?;
+        if current != image::<ContactRow>(&e.after)? {
+            return Err(refuse(format!("contact {} has changed since", e.entity_id)));
+        }
+        if let Some(now) = &current {
+            drop_terms(&mut tx, now).await?;
+            sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
+                .bind(format!("undoing:{}", now.id))
+                .bind(now.id)
+                .execute(&mut *tx)
+                .await?;
+            released.insert(e.entity_id);
+        }
+    }
     for e in &entries {
         if e.purged {
             return Err(refuse(format!(
@@ -167,13 +191,15 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             activity::set_link(&mut tx, e.entity_id, &before).await?;
             continue;
         }
-        let current = load_row(&mut tx, e.entity_id).await?;
         let (before, after) = (image(&e.before)?, image(&e.after)?);
-        if current != after {
-            return Err(refuse(format!("contact {} has changed since", e.entity_id)));
-        }
-        if let Some(now) = &current {
-            drop_terms(&mut tx, now).await?;
+        if !released.remove(&e.entity_id) {
+            let current = load_row(&mut tx, e.entity_id).await?;
+            if current != after {
+                return Err(refuse(format!("contact {} has changed since", e.entity_id)));
+            }
+            if let Some(now) = &current {
+                drop_terms(&mut tx, now).await?;
+            }
         }
         match (&before, e.op.as_str()) {
             (Some(before), "update") => {

@@ -170,6 +170,7 @@ pub(crate) async fn schedule(
     whom: &Whom,
     booking: &Booking,
     now: &str,
+    already_sent: &[(String, String, String)],
 ) -> Result<()> {
     let now_secs = minutes(now, 0).unwrap_or_else(|| now.to_string());
     let (starts_at, ends_at) = (booking.starts_at.as_deref(), booking.ends_at.as_deref());
@@ -195,6 +196,11 @@ pub(crate) async fn schedule(
         _ => {}
     }
     for (kind, channel, send_at, purpose) in planned {
+        if already_sent.iter().any(|(k, c, p)| {
+            (k.as_str(), c.as_str(), p.as_str()) == (kind, channel, purpose.as_str())
+        }) {
+            continue;
+        }
         let Some(recipient) = whom.address(channel) else {
             continue;
         };
@@ -214,6 +220,19 @@ pub(crate) async fn schedule(
         .await?;
     }
     Ok(())
+}
+
+/// The steps (kind, channel, purpose) already sent for an activity.
+pub(crate) async fn sent_steps(
+    conn: &mut SqliteConnection,
+    activity_id: i64,
+) -> Result<Vec<(String, String, String)>> {
+    Ok(sqlx::query_as(
+        "SELECT kind, channel, purpose FROM notifications WHERE activity_id = ? AND status = 'sent'",
+    )
+    .bind(activity_id)
+    .fetch_all(&mut *conn)
+    .await?)
 }
 
 /// Cancels an activity's pending notifications (its booking changed), saying why.

@@ -120,8 +120,28 @@ fn card_cells(props: &[Property]) -> Vec<String> {
         set("first_name", parts.get(1).cloned().unwrap_or_default());
         set("salutation", parts.get(3).cloned().unwrap_or_default());
     }
-    let has_n = props.iter().any(|p| p.name == "N");
-    if let Some(fn_) = ordered("FN").first().filter(|_| !has_n) {
+    // An N with no first or last name (N:;;;;) says nothing: FN is then the name.
+    let has_n = props.iter().any(|p| {
+        p.name == "N"
+            && split_unescaped(&p.value, ';')
+                .iter()
+                .take(2)
+                .any(|v| !v.trim().is_empty())
+    });
+    // Nor is an FN that only repeats the email or a phone number (a card for a contact
+    // known by those alone, as Cardfile writes one).
+    let digits = |v: &str| v.chars().filter(char::is_ascii_digit).collect::<String>();
+    let identifier = |name: &str| {
+        props.iter().any(|p| match p.name.as_str() {
+            "EMAIL" => unescape(&p.value).trim().eq_ignore_ascii_case(name.trim()),
+            "TEL" => !digits(name).is_empty() && digits(&p.value) == digits(name),
+            _ => false,
+        })
+    };
+    if let Some(fn_) = ordered("FN")
+        .first()
+        .filter(|p| !has_n && !identifier(&unescape(&p.value)))
+    {
         // No N: the formatted name, split like a whole-name column.
         let whole = unescape(&fn_.value);
         if let Some((first, last)) = whole.trim().rsplit_once(' ') {
@@ -162,6 +182,13 @@ fn card_cells(props: &[Property]) -> Vec<String> {
     }
     if let Some(note) = ordered("NOTE").first() {
         set("notes", unescape(&note.value));
+    }
+    // Cardfile's own properties, so its export imports back whole.
+    if let Some(status) = ordered("X-CARDFILE-STATUS").first() {
+        set("status", unescape(&status.value));
+    }
+    if let Some(consent) = ordered("X-CARDFILE-CONSENT").first() {
+        set("has_consent", unescape(&consent.value));
     }
     cells
 }
@@ -288,6 +315,12 @@ pub fn write_card(row: &ContactRow) -> String {
     }
     if let Some(n) = &row.notes {
         lines.push(format!("NOTE:{}", escape(n)));
+    }
+    if let Some(s) = &row.status {
+        lines.push(format!("X-CARDFILE-STATUS:{}", escape(s)));
+    }
+    if let Some(c) = row.has_consent {
+        lines.push(format!("X-CARDFILE-CONSENT:{c}"));
     }
     lines.push(format!("UID:urn:cardfile:contact:{}", row.id));
     lines.push(format!("REV:{}", row.updated_at));

@@ -3,9 +3,11 @@
 //! through sqlx's general query path costs several times what SQLite's work does.
 
 use std::ffi::{c_int, CStr, CString};
+use std::marker::PhantomData;
 use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
+use sqlx::sqlite::LockedSqliteHandle;
 
 use crate::error::{Error, Result};
 
@@ -16,10 +18,11 @@ pub(crate) enum Value<'a> {
     Bool(Option<bool>),
 }
 
-/// A prepared statement on a connection the caller holds locked for as long as this lives.
-pub(crate) struct Statement {
+/// A prepared statement on a locked connection: it borrows the lock, so it cannot outlive it.
+pub(crate) struct Statement<'h> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
+    _lock: PhantomData<&'h mut ()>,
 }
 
 fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> Error {
@@ -28,9 +31,13 @@ fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> Error {
     Error::Internal(format!("{what}: {message}"))
 }
 
-impl Statement {
-    /// Prepares `sql` on `db`, which must stay locked (sqlx's `lock_handle`) while in use.
-    pub(crate) fn prepare(db: NonNull<ffi::sqlite3>, sql: &str) -> Result<Statement> {
+impl<'h> Statement<'h> {
+    /// Prepares `sql` on the connection `handle` holds locked.
+    pub(crate) fn prepare(
+        handle: &'h mut LockedSqliteHandle<'_>,
+        sql: &str,
+    ) -> Result<Statement<'h>> {
+        let db = handle.as_raw_handle();
         let sql = CString::new(sql).map_err(|_| Error::Internal("SQL with a NUL".into()))?;
         let mut stmt = std::ptr::null_mut();
         // SAFETY: `db` is open; `sql` is NUL-terminated; `stmt` receives the new statement.
@@ -44,7 +51,11 @@ impl Statement {
             )
         };
         match NonNull::new(stmt) {
-            Some(stmt) if rc == ffi::SQLITE_OK => Ok(Statement { db, stmt }),
+            Some(stmt) if rc == ffi::SQLITE_OK => Ok(Statement {
+                db,
+                stmt,
+                _lock: PhantomData,
+            }),
             _ => Err(failure(db, "cannot prepare the import's statement")),
         }
     }
@@ -58,6 +69,15 @@ impl Statement {
             let rc = unsafe {
                 match v {
                     Value::Int(n) => ffi::sqlite3_bind_int64(s, at, *n),
+                    // An empty text still needs a valid pointer.
+                    Value::Text(Some("")) => ffi::sqlite3_bind_text64(
+                        s,
+                        at,
+                        c"".as_ptr(),
+                        0,
+                        ffi::SQLITE_STATIC(),
+                        ffi::SQLITE_UTF8 as u8,
+                    ),
                     Value::Text(Some(t)) => ffi::sqlite3_bind_text64(
                         s,
                         at,
@@ -84,7 +104,7 @@ impl Statement {
     }
 }
 
-impl Drop for Statement {
+impl Drop for Statement<'_> {
     fn drop(&mut self) {
         // SAFETY: the statement was prepared by us and is finalized exactly once.
         unsafe {

@@ -208,6 +208,10 @@ pub enum Source {
 pub struct Mapping {
     /// (field, source), at most one per field.
     pub fields: Vec<(String, Source)>,
+    /// A file Cardfile exported: cells it guarded against spreadsheet formulas come back as
+    /// they were. Other files' leading apostrophes are kept.
+    #[serde(default)]
+    pub unguard: bool,
 }
 
 /// How many header cells name a contact field (to find the header row and delimiter).
@@ -290,7 +294,9 @@ pub fn guess(header: &[String]) -> Mapping {
         }
     }
     fields.sort_by_key(|(f, _)| FIELDS.iter().position(|t| t == f));
-    Mapping { fields }
+    let ours = crate::export::csv_header();
+    let unguard = header.len() == ours.len() && header.iter().zip(&ours).all(|(h, o)| h == o);
+    Mapping { fields, unguard }
 }
 
 fn first_value(cell: &str) -> &str {
@@ -302,7 +308,14 @@ impl Mapping {
     /// The row's contact fields; blank cells give None (an import never clears a field).
     pub fn fields_of(&self, cells: &[String]) -> ContactFields {
         // Cells Cardfile's own export guarded against spreadsheet formulas come back as they were.
-        let cell = |i: u32| unguard_cell(cells.get(i as usize).map(String::as_str).unwrap_or(""));
+        let cell = |i: u32| {
+            let raw = cells.get(i as usize).map(String::as_str).unwrap_or("");
+            if self.unguard {
+                unguard_cell(raw)
+            } else {
+                raw
+            }
+        };
         let mut out = ContactFields::default();
         for (field, source) in &self.fields {
             let value = match source {

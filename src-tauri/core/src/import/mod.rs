@@ -42,8 +42,8 @@ pub struct ImportOptions {
     /// Count what would happen and write nothing.
     pub dry_run: bool,
     /// Columns the user mapped differently: (column, field, or None to ignore it), applied to
-    /// the mapping saved for this header (else the one guessed from it). A real import with
-    /// changes saves the result, to be offered again for files with the same header.
+    /// the mapping saved for this header (else the one guessed from it). An import that
+    /// commits with changes saves the result, offered again for files with the same header.
     pub overrides: Vec<(u32, Option<String>)>,
 }
 
@@ -112,6 +112,8 @@ const CHUNK: usize = 2000;
 #[derive(Default)]
 struct Known {
     rows: HashMap<i64, ContactRow>,
+    /// The email and mobile phone of rows as the database holds them.
+    stored: HashMap<i64, (Option<String>, Option<String>)>,
     by_email: HashMap<String, i64>,
     by_phone: HashMap<String, i64>,
 }
@@ -175,6 +177,9 @@ async fn load_holders(
     let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
     for row in rows {
         if !known.rows.contains_key(&row.id) {
+            known
+                .stored
+                .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
             known.put(row);
         }
     }
@@ -296,8 +301,21 @@ impl Run<'_> {
         self.dirty.sort_unstable();
         self.dirty.dedup();
         let rows: Vec<&ContactRow> = self.dirty.iter().map(|id| &self.known.rows[id]).collect();
+        // A stored row whose email or mobile phone moves lets go of them first, so another
+        // row taking them in the same chunk cannot collide with it, whatever the order.
+        for row in &rows {
+            if let Some((email, mobile)) = self.known.stored.get(&row.id) {
+                if (email, mobile) != (&row.email, &row.mobile_phone) {
+                    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
+                        .bind(format!("moving:{}", row.id))
+                        .bind(row.id)
+                        .execute(&mut *conn)
+                        .await?;
+                }
+            }
+        }
         let mut handle = conn.lock_handle().await?;
-        let mut insert = bulk::Statement::prepare(handle.as_raw_handle(), &INSERT_ROW)?;
+        let mut insert = bulk::Statement::prepare(&mut handle, &INSERT_ROW)?;
         for row in rows {
             let d = search::derive(row);
             use bulk::Value::{Bool, Int, Text};
@@ -349,7 +367,8 @@ static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     )
 });
 
-/// A row already written by this import is updated in place.
+/// A row already in the database (written by an earlier chunk, or there before the import
+/// and merged into) is updated in place.
 const UPSERT_SET: &str = " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
     last_name = excluded.last_name, salutation = excluded.salutation, email = excluded.email, \
     mobile_phone = excluded.mobile_phone, phone = excluded.phone, company = excluded.company, \
@@ -621,6 +640,12 @@ async fn import_on(
         });
     }
     finish(&mut tx, &run).await?;
+    if cancel.load(Ordering::Relaxed) {
+        // Canceled during the last steps: still nothing is kept.
+        return Err(Error::Canceled(
+            "the import was canceled: nothing was imported".into(),
+        ));
+    }
     sqlx::query(COUNT_TRIGGER).execute(&mut *tx).await?;
     sqlx::query("UPDATE counters SET value = value + ? WHERE name = 'contacts'")
         .bind(run.next_id - run.first_new)
@@ -703,7 +728,7 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
         last = end;
         let mut handle = conn.lock_handle().await?;
         let mut stage = bulk::Statement::prepare(
-            handle.as_raw_handle(),
+            &mut handle,
             "INSERT INTO temp.import_terms (term, sort_name, contact_id) VALUES (?, ?, ?)",
         )?;
         for (id, sort_name, search_text) in &page {

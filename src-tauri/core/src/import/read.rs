@@ -237,9 +237,10 @@ pub struct Row {
 }
 
 /// The data records after the header, streamed. Blank records are skipped; a run of
-/// records at the very end holding one value in their first cell (report footers) is not
-/// rows; any other record with more or fewer fields than the header is a row with its
-/// problem, as is a last record whose quoted field never closes.
+/// records at the very end, after a blank line, holding one value in their first cell
+/// (report footers, as Salesforce writes them) is not rows; any other record with more or
+/// fewer fields than the header is a row with its problem, as is a last record whose
+/// quoted field never closes.
 pub fn rows<'a>(text: &'a str, layout: &'a Layout) -> impl Iterator<Item = Row> + 'a {
     let width = layout.header.len();
     let open_quote = unterminated_quote(text, layout.delimiter);
@@ -265,12 +266,26 @@ pub fn rows<'a>(text: &'a str, layout: &'a Layout) -> impl Iterator<Item = Row> 
     };
     let mut held: VecDeque<Record> = VecDeque::new();
     let mut out: VecDeque<Row> = VecDeque::new();
+    // The line the previous record ended on, to see a blank line before a footer.
+    let mut prev_end = layout.header_line
+        + layout
+            .header
+            .iter()
+            .map(|c| c.matches('\n').count() as u64)
+            .sum::<u64>();
     std::iter::from_fn(move || loop {
         if let Some(row) = out.pop_front() {
             return Some(row);
         }
         let record = source.next()?;
         let last = source.peek().is_none();
+        let after_gap = record.line > prev_end + 1;
+        prev_end = record.line
+            + record
+                .cells
+                .iter()
+                .map(|c| c.matches('\n').count() as u64)
+                .sum::<u64>();
         if let (true, Some(opened)) = (last, open_quote) {
             out.extend(held.drain(..).map(ragged));
             out.push_back(Row {
@@ -280,7 +295,7 @@ pub fn rows<'a>(text: &'a str, layout: &'a Layout) -> impl Iterator<Item = Row> 
                     "the quoted field opened on line {opened} is never closed (is the file cut short?)"
                 )),
             });
-        } else if footer_like(&record) {
+        } else if footer_like(&record) && (after_gap || !held.is_empty()) {
             // A footer if nothing but more of the same follows.
             held.push_back(record);
             if last {

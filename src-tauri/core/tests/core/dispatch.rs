@@ -481,6 +481,11 @@ async fn canceling_a_meeting_cancels_its_pending_reminders_and_rescheduling_repl
         "planned from the new start"
     );
 
+    // The same event recorded again, unchanged (a calendar sync): nothing is replanned.
+    let pending_before = s.notifications(None, true).await.unwrap();
+    s.record_activity(&moved).await.unwrap();
+    assert_eq!(s.notifications(None, true).await.unwrap(), pending_before);
+
     // Canceled: nothing pending; the old ones say why.
     s.rebook(
         &rec.id,
@@ -519,6 +524,73 @@ async fn canceling_a_meeting_cancels_its_pending_reminders_and_rescheduling_repl
     assert_eq!(
         s.rebook("999", &cancel).await.unwrap_err().code(),
         ErrorCode::NotFound
+    );
+}
+
+#[tokio::test]
+async fn a_sent_reminder_is_not_sent_again_when_the_meeting_completes_or_is_synced_again() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let smtp = SmtpServer::start(db.dir.path()).await;
+    set_up_email(&db, smtp.port).await;
+    let starts = hours(5);
+    let mut booked = meeting(&[("email", "ann@example.com")], starts);
+    booked.calendar = Some("exchange".into());
+    booked.event_id = Some("AAMk-1".into());
+    let rec = s.record_activity(&booked).await.unwrap();
+    // The 24-hour reminder was due at once; it goes out.
+    let done = s.dispatch(&MemorySecrets::default(), None).await.unwrap();
+    assert_eq!(done.sent, 1);
+    s.record_activity(&booked).await.unwrap();
+    let done = s.dispatch(&MemorySecrets::default(), None).await.unwrap();
+    assert_eq!(done.sent, 0, "a sync of the same booking resends nothing");
+    let completed = Booking {
+        status: Some("completed".into()),
+        ..Default::default()
+    };
+    s.rebook(&rec.id, &completed).await.unwrap();
+    s.rebook(&rec.id, &completed).await.unwrap();
+    let pending = s.notifications(None, false).await.unwrap();
+    assert_eq!(pending.len(), 1, "one follow-up, once: {pending:?}");
+    assert_eq!(pending[0].kind, "workflow");
+    assert_eq!(smtp.messages().len(), 1);
+}
+
+#[tokio::test]
+async fn a_refused_login_holds_the_channel_instead_of_failing_every_message() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let gateway = Gateway::start().await;
+    let secrets = MemorySecrets::default();
+    set_up_sms(&db, &gateway, &secrets).await;
+    secrets.set(SMS_TOKEN, "a-wrong-token").unwrap();
+    let starts = hours(10);
+    for phone in ["+12015550123", "+12015550124"] {
+        s.record_activity(&meeting(&[("mobile_phone", phone)], starts))
+            .await
+            .unwrap();
+    }
+    let due = at(starts - chrono::Duration::minutes(59));
+    let done = s.dispatch(&secrets, Some(&due)).await.unwrap();
+    assert_eq!(
+        (done.sent, done.failed, done.retrying, done.waiting),
+        (0, 0, 0, 2),
+        "{done:?}"
+    );
+    assert!(done.problems.iter().any(|p| p.contains("401")), "{done:?}");
+    assert_eq!(
+        gateway.received().len(),
+        1,
+        "the second message is not tried"
+    );
+    // The token fixed, both go out.
+    secrets.set(SMS_TOKEN, TOKEN).unwrap();
+    let done = s.dispatch(&secrets, Some(&due)).await.unwrap();
+    assert_eq!(done.sent, 2);
+    let text = dump(&db).await.join("\n");
+    assert!(
+        !text.contains("a-wrong-token"),
+        "a refused token is not recorded"
     );
 }
 
@@ -604,8 +676,13 @@ async fn passwords_and_tokens_stay_in_the_secret_store_never_the_database() {
         text.contains(ACCOUNT),
         "the account id is a setting, in the dump"
     );
-    let raw = std::fs::read(db.dir.path().join("test.db")).unwrap();
-    assert!(!raw.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()));
+    for file in ["test.db", "test.db-wal"] {
+        let raw = std::fs::read(db.dir.path().join(file)).unwrap_or_default();
+        assert!(
+            !raw.windows(TOKEN.len()).any(|w| w == TOKEN.as_bytes()),
+            "{file}"
+        );
+    }
     assert!(
         secrets.set(SMS_TOKEN, "  ").is_err(),
         "an empty secret is refused"

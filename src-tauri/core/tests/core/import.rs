@@ -303,6 +303,46 @@ mod engine {
         ]
     }
 
+    /// Every contact's fields (not ids, owners or times), sorted: what a round trip keeps.
+    async fn people(s: &Session) -> Vec<Vec<Option<String>>> {
+        let mut out: Vec<Vec<Option<String>>> = s
+            .list(&all())
+            .await
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|c| {
+                let v = serde_json::to_value(&c).unwrap();
+                cardfile_core::contact::FIELDS
+                    .iter()
+                    .map(|f| match &v[*f] {
+                        serde_json::Value::Null => None,
+                        other => Some(other.to_string()),
+                    })
+                    .collect()
+            })
+            .collect();
+        out.sort();
+        out
+    }
+
+    /// Imports `path` into a new, empty database and returns its people.
+    async fn into_empty(path: &std::path::Path) -> Vec<Vec<Option<String>>> {
+        let fresh = Db::new().await;
+        let report = fresh
+            .session
+            .import_file(
+                path,
+                &ImportOptions::default(),
+                &|_| {},
+                &AtomicBool::new(false),
+            )
+            .await
+            .unwrap();
+        assert_eq!(report.summary.rejected, 0, "{:?}", report.problems);
+        people(&fresh.session).await
+    }
+
     fn all() -> cardfile_core::ListQuery {
         cardfile_core::ListQuery {
             limit: 100,
@@ -483,6 +523,51 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn identifiers_moving_between_contacts_in_one_file_do_not_collide() {
+        let db = Db::new().await;
+        let s = &db.session;
+        // Z (the lower id) will take X's email once X has moved to a new one.
+        s.add(
+            &fields(&[("first_name", "Zed"), ("mobile_phone", "+12015550111")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        s.add(
+            &fields(&[
+                ("first_name", "Xia"),
+                ("email", "x@example.com"),
+                ("mobile_phone", "+12015550122"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let before = dump(&db).await;
+        let csv =
+            format!("{HEADER},,new@example.com,+12015550122,\n,,x@example.com,+12015550111,\n");
+        let report = import(s, db.dir.path(), &csv, ImportOptions::default()).await;
+        assert_eq!(counts(&report), [2, 0, 2, 0, 0, 0, 0]);
+        let list = s.list(&all()).await.unwrap().rows;
+        let zed = list
+            .iter()
+            .find(|c| c.first_name.as_deref() == Some("Zed"))
+            .unwrap();
+        let xia = list
+            .iter()
+            .find(|c| c.first_name.as_deref() == Some("Xia"))
+            .unwrap();
+        assert_eq!(
+            (zed.email.as_deref(), xia.email.as_deref()),
+            (Some("x@example.com"), Some("new@example.com"))
+        );
+        s.undo().await.unwrap();
+        assert_eq!(dump(&db).await, before);
+    }
+
+    #[tokio::test]
     async fn a_row_touching_a_contact_the_member_may_not_see_is_rejected_as_cannot_save() {
         let db = Db::new().await;
         let s = &db.session;
@@ -592,6 +677,11 @@ mod engine {
             .unwrap();
         assert_eq!(counts(&report), [2, 0, 0, 2, 0, 0, 0]);
         assert_eq!(dump(&db).await, before);
+        assert_eq!(
+            into_empty(&path).await,
+            people(s).await,
+            "a new database gets the same people"
+        );
 
         let vcf: std::path::PathBuf = [
             env!("CARGO_MANIFEST_DIR"),
@@ -711,5 +801,17 @@ fn vcard_3_and_4_cards_read_field_by_field() {
     assert_eq!(
         bo.notes,
         s("A long note that is folded across two lines because vCard lines are limited to seventy-five octets")
+    );
+}
+
+#[test]
+fn a_short_last_row_is_a_rejected_row_but_footers_after_a_blank_line_are_not_rows() {
+    let text = "First Name,Last Name,Email\nAnn,Lee,ann@example.com\nBo\n";
+    let (opened, text) = import::open(text.as_bytes()).unwrap();
+    let rows: Vec<_> = read::rows(&text, &opened.layout).collect();
+    assert_eq!(rows.len(), 2);
+    assert_eq!(
+        rows[1].problem.as_deref(),
+        Some("this row has 1 fields but the header has 3")
     );
 }
