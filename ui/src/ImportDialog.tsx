@@ -32,6 +32,14 @@ const DONE_LABELS: Record<string, string> = {
 
 type Overrides = Record<number, string | null>;
 
+const ENCODING_LABELS: Record<ImportView["encoding"], string> = {
+  utf8: "UTF-8",
+  "utf8-bom": "UTF-8 with BOM",
+  "utf16-le": "UTF-16 LE",
+  "utf16-be": "UTF-16 BE",
+  windows1252: "Windows-1252",
+};
+
 function fileName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
 }
@@ -130,7 +138,10 @@ export function ImportDialog({ path, onClose, onImported }: Props) {
         <h2 id={titleId}>Import contacts</h2>
         <p className="muted import-file" title={path}>
           {fileName(path)}
-          {view && ` · ${view.encoding.toUpperCase()} · delimiter ${view.delimiter === "\t" ? "tab" : `“${view.delimiter}”`}`}
+          {view &&
+            ` · ${ENCODING_LABELS[view.encoding]} · ${
+              view.delimiter === "" ? "vCard" : `delimiter ${view.delimiter === "\t" ? "tab" : `“${view.delimiter}”`}`
+            }`}
         </p>
 
         {preview.isError && !done && (
