@@ -9,6 +9,7 @@ use crate::contact::{ContactRow, FIELDS};
 use crate::contacts::{self, drop_terms, load_row, write_row, ENTITY};
 use crate::error::{Error, Result};
 use crate::identity::{self, Match};
+use crate::journal;
 use crate::notify::{self, Target, NOTIFICATION};
 use crate::store::Store;
 use crate::users::{self, User};
@@ -127,6 +128,9 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
     let Some((batch_id, kind, summary)) = batch else {
         return Err(Error::NotFound("nothing to undo".into()));
     };
+    if kind == "import" {
+        remove_imported(&mut tx, batch_id).await?;
+    }
     let entries: Vec<JournalRow> = sqlx::query_as(
         "SELECT id, entity, entity_id, op, before, after, purged FROM journal \
          WHERE batch_id = ? ORDER BY id DESC",
@@ -238,6 +242,49 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         .await?;
     tx.commit().await?;
     Ok(Undone { kind, summary })
+}
+
+/// An import's new contacts leave in bulk, when every one of them is still as imported
+/// (else the entry-by-entry undo decides, and refuses with the reason). Their journal
+/// entries go with them; the batch's other entries are undone one by one.
+async fn remove_imported(conn: &mut SqliteConnection, batch_id: i64) -> Result<()> {
+    let (inserted, intact): (i64, i64) = sqlx::query_as(&format!(
+        "SELECT count(*), coalesce(sum(j.after = (SELECT {} FROM contacts WHERE contacts.id = j.entity_id)), 0) \
+         FROM journal j WHERE j.batch_id = ? AND j.entity = ? AND j.op = 'insert' AND NOT j.purged",
+        journal::CONTACT_IMAGE_SQL
+    ))
+    .bind(batch_id)
+    .bind(ENTITY)
+    .fetch_one(&mut *conn)
+    .await?;
+    if inserted == 0 || inserted != intact {
+        return Ok(());
+    }
+    for sql in [
+        "CREATE TEMP TABLE undo_ids (id INTEGER PRIMARY KEY)",
+        "INSERT INTO temp.undo_ids SELECT entity_id FROM journal \
+         WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
+        "CREATE TEMP TABLE undo_terms (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
+        "INSERT INTO temp.undo_terms SELECT term, count(*) FROM search_terms \
+         WHERE contact_id IN (SELECT id FROM temp.undo_ids) GROUP BY term",
+        "DELETE FROM search_terms WHERE contact_id IN (SELECT id FROM temp.undo_ids)",
+        "UPDATE search_vocab SET n = n - (SELECT u.n FROM temp.undo_terms u WHERE u.term = search_vocab.term) \
+         WHERE term IN (SELECT term FROM temp.undo_terms)",
+        "DELETE FROM search_vocab WHERE n <= 0",
+        "DELETE FROM contacts WHERE id IN (SELECT id FROM temp.undo_ids)",
+        "DELETE FROM journal WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
+        "DROP TABLE temp.undo_ids",
+        "DROP TABLE temp.undo_terms",
+    ] {
+        let query = sqlx::query(sql);
+        let query = if sql.contains("?1") {
+            query.bind(batch_id)
+        } else {
+            query
+        };
+        query.execute(&mut *conn).await?;
+    }
+    Ok(())
 }
 
 /// Why `row` cannot come back: another contact has taken its email or mobile phone since.

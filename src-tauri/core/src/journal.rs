@@ -146,3 +146,14 @@ pub async fn entries_for(
     .fetch_all(&mut *conn)
     .await?)
 }
+
+/// A contact row's journal image computed by SQLite from the `contacts` row in scope: the
+/// same JSON as serde writes for `ContactRow`. Imports journal their new rows with it, and
+/// undo compares them with it, in bulk.
+pub(crate) const CONTACT_IMAGE_SQL: &str = "json_object('id', id, 'first_name', first_name, \
+    'last_name', last_name, 'salutation', salutation, 'email', email, 'mobile_phone', mobile_phone, \
+    'phone', phone, 'company', company, 'job_title', job_title, 'street_address', street_address, \
+    'city', city, 'state', state, 'post_code', post_code, 'country', country, 'timezone', timezone, \
+    'status', status, 'has_consent', CASE has_consent WHEN 1 THEN json('true') WHEN 0 THEN json('false') END, \
+    'notes', notes, 'owner_id', owner_id, 'created_at', created_at, 'updated_at', updated_at, \
+    'last_interacted_at', last_interacted_at)";

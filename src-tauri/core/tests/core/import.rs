@@ -595,6 +595,54 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn a_file_bigger_than_the_table_rebuilds_its_indexes_and_undo_restores_everything() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(
+            &fields(&[("first_name", "Ann"), ("email", "ann@acme.com")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        let schema = || async {
+            sqlx::query_scalar::<_, String>("SELECT group_concat(name || ':' || coalesce(sql, ''), '|') FROM (SELECT name, sql FROM sqlite_schema ORDER BY name)")
+                .fetch_one(db.store().pool())
+                .await
+                .unwrap()
+        };
+        let (before, schema_before) = (dump(&db).await, schema().await);
+        let mut csv = HEADER.to_string();
+        for i in 0..60_000 {
+            csv.push_str(&format!(
+                "Big{i},Import,big{i}@example.com,,Co {}\n",
+                i % 100
+            ));
+        }
+        let report = import(s, db.dir.path(), &csv, ImportOptions::default()).await;
+        assert_eq!(counts(&report), [60_000, 60_000, 0, 0, 0, 0, 0]);
+        assert_eq!(
+            schema().await,
+            schema_before,
+            "every index is back, as it was"
+        );
+        let found = s
+            .list(&cardfile_core::ListQuery {
+                search: "big59999".into(),
+                ..all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.rows.len(), 1);
+        assert_eq!(
+            cardfile_core::contacts::count(s.store()).await.unwrap(),
+            60_001
+        );
+        s.undo().await.unwrap();
+        assert_eq!(dump(&db).await, before);
+    }
+
+    #[tokio::test]
     async fn cancel_halfway_leaves_the_database_as_it_was() {
         let db = Db::new().await;
         let s = &db.session;
