@@ -13,7 +13,7 @@ use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use serde::{Deserialize, Serialize};
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::SqliteConnection;
 
 use crate::contact::ContactRow;
 use crate::contacts::ROW_COLUMNS;
@@ -157,24 +157,18 @@ async fn load_holders(
     if emails.is_empty() && phones.is_empty() {
         return Ok(());
     }
-    let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new(format!(
-        "SELECT {ROW_COLUMNS} FROM contacts WHERE email IN ("
-    ));
-    let mut sep = qb.separated(", ");
-    sep.push("NULL");
-    for e in emails {
-        sep.push_bind(e.clone());
-    }
-    qb.push(format!(
-        ") UNION SELECT {ROW_COLUMNS} FROM contacts WHERE mobile_phone IN ("
-    ));
-    let mut sep = qb.separated(", ");
-    sep.push("NULL");
-    for p in phones {
-        sep.push_bind(p.clone());
-    }
-    qb.push(")");
-    let rows: Vec<ContactRow> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    // One statement text for every chunk (the identifiers travel as JSON): sqlx caches a
+    // prepared statement per text, and a text per chunk size grew memory without bound.
+    let json =
+        |v: Vec<&String>| serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()));
+    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
+        "SELECT {ROW_COLUMNS} FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) \
+         UNION SELECT {ROW_COLUMNS} FROM contacts WHERE mobile_phone IN (SELECT value FROM json_each(?2))"
+    ))
+    .bind(json(emails)?)
+    .bind(json(phones)?)
+    .fetch_all(&mut *conn)
+    .await?;
     for row in rows {
         if !known.rows.contains_key(&row.id) {
             known
@@ -475,6 +469,9 @@ pub async fn import_file(
     // The map is put back before the connection returns to the pool.
     let mut conn = store.pool().acquire().await?;
     sqlx::query("PRAGMA mmap_size = 0")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query("PRAGMA cache_size = -16384")
         .execute(&mut *conn)
         .await?;
     let result = import_on(
