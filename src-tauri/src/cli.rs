@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cardfile_core::activity::{Booking, Kind, NewActivity};
 use cardfile_core::export::Format;
-use cardfile_core::import::{write_error_report, ImportOptions, OnDuplicate};
+use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate};
 use cardfile_core::secrets::SecretStore;
 use cardfile_core::settings;
 use cardfile_core::{
@@ -562,10 +562,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 .import_file(&file, &options, &|_| {}, &never)
                 .await?;
             if let Some(path) = errors {
-                let mut out = std::fs::File::create(&path).map_err(|e| {
-                    Error::Internal(format!("cannot write {}: {e}", path.display()))
-                })?;
-                write_error_report(&report, &mut out)?;
+                save_error_report(&report, &path)?;
             }
             if json {
                 print_json(&report.summary)

@@ -13,7 +13,7 @@ use std::sync::Mutex;
 
 use cardfile_core::import::read::Encoding;
 use cardfile_core::import::{
-    write_error_report, Column, ImportOptions, OnDuplicate, Problem, Progress, Report, Summary,
+    save_error_report, Column, ImportOptions, OnDuplicate, Problem, Progress, Report, Summary,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -146,13 +146,14 @@ impl From<&Report> for ImportView {
     }
 }
 
-/// The path a native file dialog returned. Automated window tests cannot drive native
-/// dialogs, so CARDFILE_DIALOG_PATH, when set, stands for the user's choice.
-fn chosen(picked: Option<tauri_plugin_dialog::FilePath>) -> Option<String> {
+/// The path the user chose in the native file dialog `ask` shows; None when they canceled.
+/// Automated window tests cannot drive native dialogs, so CARDFILE_DIALOG_PATH, when set,
+/// stands for the user's choice and no dialog opens.
+fn chosen(ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>) -> Option<String> {
     if let Some(path) = std::env::var_os("CARDFILE_DIALOG_PATH") {
         return Some(path.to_string_lossy().into_owned());
     }
-    picked
+    ask()
         .and_then(|p| p.into_path().ok())
         .map(|p| p.display().to_string())
 }
@@ -161,16 +162,13 @@ fn chosen(picked: Option<tauri_plugin_dialog::FilePath>) -> Option<String> {
 #[tauri::command]
 #[specta::specta]
 async fn choose_import_file(app: AppHandle) -> Reply<Option<String>> {
-    if std::env::var_os("CARDFILE_DIALOG_PATH").is_some() {
-        return Ok(chosen(None));
-    }
-    let picked = app
-        .dialog()
-        .file()
-        .set_title("Import contacts")
-        .add_filter("Contact files", &["csv", "txt", "tsv", "vcf"])
-        .blocking_pick_file();
-    Ok(chosen(picked))
+    Ok(chosen(|| {
+        app.dialog()
+            .file()
+            .set_title("Import contacts")
+            .add_filter("Contact files", &["csv", "txt", "tsv", "vcf"])
+            .blocking_pick_file()
+    }))
 }
 
 fn options(
@@ -264,17 +262,14 @@ async fn cancel_import(imports: State<'_, Imports>) -> Reply<()> {
 #[tauri::command]
 #[specta::specta]
 async fn save_import_errors(app: AppHandle, imports: State<'_, Imports>) -> Reply<Option<String>> {
-    let picked = if std::env::var_os("CARDFILE_DIALOG_PATH").is_some() {
-        None
-    } else {
+    let Some(path) = chosen(|| {
         app.dialog()
             .file()
             .set_title("Save the import's errors")
             .set_file_name("import-errors.csv")
             .add_filter("CSV", &["csv"])
             .blocking_save_file()
-    };
-    let Some(path) = chosen(picked) else {
+    }) else {
         return Ok(None);
     };
     let last = imports
@@ -283,9 +278,7 @@ async fn save_import_errors(app: AppHandle, imports: State<'_, Imports>) -> Repl
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let report = last.ok_or_else(|| Error::NotFound("no import to report on".into()))?;
-    let mut out = std::fs::File::create(&path)
-        .map_err(|e| Error::Internal(format!("cannot write {path}: {e}")))?;
-    write_error_report(&report, &mut out)?;
+    save_error_report(&report, std::path::Path::new(&path))?;
     Ok(Some(path))
 }
 

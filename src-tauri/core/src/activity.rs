@@ -101,7 +101,8 @@ fn one_of(field: &'static str, value: &Option<String>, allowed: &[&str]) -> Resu
     }
 }
 
-fn timestamp(field: &'static str, value: &Option<String>) -> Result<Option<String>> {
+/// A time as given (RFC 3339, any offset), as stored: UTC, whole seconds.
+pub(crate) fn timestamp(field: &'static str, value: &Option<String>) -> Result<Option<String>> {
     match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
         None => Ok(None),
         Some(v) => chrono::DateTime::parse_from_rfc3339(v)
@@ -307,21 +308,24 @@ impl Booking {
                 "no-show",
             ],
         )?;
-        let starts_at = timestamp("starts_at", starts_at)?;
-        let ends_at = timestamp("ends_at", ends_at)?;
-        if let (Some(s), Some(e)) = (&starts_at, &ends_at) {
-            if e < s {
-                return Err(Error::invalid(
-                    "ends_at",
-                    "the meeting ends before it starts",
-                ));
-            }
-        }
-        Ok(Booking {
+        let booking = Booking {
             status,
-            starts_at,
-            ends_at,
-        })
+            starts_at: timestamp("starts_at", starts_at)?,
+            ends_at: timestamp("ends_at", ends_at)?,
+        };
+        booking.in_order()?;
+        Ok(booking)
+    }
+
+    /// A meeting cannot end before it starts.
+    fn in_order(&self) -> Result<()> {
+        match (&self.starts_at, &self.ends_at) {
+            (Some(s), Some(e)) if e < s => Err(Error::invalid(
+                "ends_at",
+                "the meeting ends before it starts",
+            )),
+            _ => Ok(()),
+        }
     }
 }
 
@@ -377,14 +381,7 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
     }
     // Same times, new status (completed, say): what already went out for them stays sent.
     let same_times = (&booking.starts_at, &booking.ends_at) == (&row.starts_at, &row.ends_at);
-    if let (Some(s), Some(e)) = (&booking.starts_at, &booking.ends_at) {
-        if e < s {
-            return Err(Error::invalid(
-                "ends_at",
-                "the meeting ends before it starts",
-            ));
-        }
-    }
+    booking.in_order()?;
     sqlx::query("UPDATE activities SET status = ?, starts_at = ?, ends_at = ? WHERE id = ?")
         .bind(&booking.status)
         .bind(&booking.starts_at)

@@ -98,6 +98,41 @@ pub struct ContactFields {
     pub notes: Option<String>,
 }
 
+impl ContactFields {
+    /// Sets `field` (as FIELDS names it) from text as a file gives it: has_consent reads
+    /// yes/no, true/false, y/n or 1/0 (anything else leaves it unset).
+    pub fn set_text(&mut self, field: &str, value: String) {
+        let slot = match field {
+            "has_consent" => {
+                self.has_consent = match value.trim().to_lowercase().as_str() {
+                    "true" | "yes" | "y" | "1" => Some(true),
+                    "false" | "no" | "n" | "0" => Some(false),
+                    _ => None,
+                };
+                return;
+            }
+            "first_name" => &mut self.first_name,
+            "last_name" => &mut self.last_name,
+            "salutation" => &mut self.salutation,
+            "email" => &mut self.email,
+            "mobile_phone" => &mut self.mobile_phone,
+            "phone" => &mut self.phone,
+            "company" => &mut self.company,
+            "job_title" => &mut self.job_title,
+            "street_address" => &mut self.street_address,
+            "city" => &mut self.city,
+            "state" => &mut self.state,
+            "post_code" => &mut self.post_code,
+            "country" => &mut self.country,
+            "timezone" => &mut self.timezone,
+            "status" => &mut self.status,
+            "notes" => &mut self.notes,
+            _ => return,
+        };
+        *slot = Some(value);
+    }
+}
+
 /// A contact row exactly as stored (less the derived search columns). The journal keeps
 /// these as its before/after images, so undo can put a row back byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]

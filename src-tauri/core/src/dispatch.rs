@@ -371,14 +371,9 @@ async fn send_sms(sms: &Sms, due: &Due) -> Sent {
     })
 }
 
+/// `t` plus `minutes`, as stored times are written (notify's one time arithmetic).
 fn plus_minutes(t: &str, minutes: i64) -> String {
-    chrono::DateTime::parse_from_rfc3339(t)
-        .map(|t| {
-            (t + chrono::Duration::minutes(minutes))
-                .with_timezone(&chrono::Utc)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-        })
-        .unwrap_or_else(|_| t.to_string())
+    crate::notify::minutes(t, minutes).unwrap_or_else(|| t.to_string())
 }
 
 /// Sends every pending notification due at `as_of` (default now).
@@ -389,17 +384,9 @@ pub async fn dispatch(
 ) -> Result<Dispatched> {
     // Stored times have whole seconds ("...:05Z"): `as_of` must too, or text comparison
     // puts "…:05Z" after "…:05.123Z" and a notification due this second waits.
-    let as_of = match as_of {
-        None => chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        Some(t) => chrono::DateTime::parse_from_rfc3339(t.trim())
-            .map_err(|_| {
-                Error::invalid(
-                    "as_of",
-                    format!("\"{}\" is not a time like 2026-12-01T09:30:00Z", t.trim()),
-                )
-            })?
-            .with_timezone(&chrono::Utc)
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+    let as_of = match crate::activity::timestamp("as_of", &as_of.map(str::to_string))? {
+        Some(t) => t,
+        None => plus_minutes(&now(), 0),
     };
     let mut conn = store.pool().acquire().await?;
     let due: Vec<Due> = sqlx::query_as(

@@ -153,7 +153,8 @@ pub struct Notification {
     pub sent_at: Option<String>,
 }
 
-fn minutes(t: &str, delta: i64) -> Option<String> {
+/// `t` moved by `delta` minutes, as stored times are written (UTC, whole seconds).
+pub(crate) fn minutes(t: &str, delta: i64) -> Option<String> {
     let t = chrono::DateTime::parse_from_rfc3339(t).ok()?;
     Some(
         (t + chrono::Duration::minutes(delta))

@@ -354,17 +354,7 @@ impl Mapping {
             if value.is_empty() {
                 continue;
             }
-            let value = value.to_string();
-            match field.as_str() {
-                "has_consent" => {
-                    out.has_consent = match value.to_lowercase().as_str() {
-                        "true" | "yes" | "1" | "y" => Some(true),
-                        "false" | "no" | "0" | "n" => Some(false),
-                        _ => None,
-                    }
-                }
-                other => set(&mut out, other, value),
-            }
+            out.set_text(field, value.to_string());
         }
         out
     }
@@ -398,27 +388,4 @@ impl Mapping {
         }
         self
     }
-}
-
-fn set(out: &mut ContactFields, field: &str, value: String) {
-    let slot = match field {
-        "first_name" => &mut out.first_name,
-        "last_name" => &mut out.last_name,
-        "salutation" => &mut out.salutation,
-        "email" => &mut out.email,
-        "mobile_phone" => &mut out.mobile_phone,
-        "phone" => &mut out.phone,
-        "company" => &mut out.company,
-        "job_title" => &mut out.job_title,
-        "street_address" => &mut out.street_address,
-        "city" => &mut out.city,
-        "state" => &mut out.state,
-        "post_code" => &mut out.post_code,
-        "country" => &mut out.country,
-        "timezone" => &mut out.timezone,
-        "status" => &mut out.status,
-        "notes" => &mut out.notes,
-        _ => return,
-    };
-    *slot = Some(value);
 }

@@ -349,10 +349,6 @@ impl Run<'_> {
     }
 }
 
-/// The trigger as migration 0001 made it (the import drops it while it writes).
-const COUNT_TRIGGER: &str = "CREATE TRIGGER contacts_count_insert AFTER INSERT ON contacts\n\
-    BEGIN UPDATE counters SET value = value + 1 WHERE name = 'contacts'; END";
-
 /// One contact row in; a row already written by this import is updated in place.
 static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
@@ -564,15 +560,23 @@ async fn import_on(
     let first_new: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM contacts")
         .fetch_one(&mut *tx)
         .await?;
-    // The contact counter's trigger costs more than the insert it counts: counted once below.
+    // The contact counter's trigger costs more than the insert it counts: it is suspended
+    // (and put back exactly as the schema has it), and the import counts once below.
+    let count_trigger: String = sqlx::query_scalar(
+        "SELECT sql FROM sqlite_schema WHERE type = 'trigger' AND name = 'contacts_count_insert'",
+    )
+    .fetch_one(&mut *tx)
+    .await?;
     sqlx::query("DROP TRIGGER contacts_count_insert")
         .execute(&mut *tx)
         .await?;
+    // Rows are not all one size: the progress bar goes by an estimate from the first lines.
+    let rows_estimate = estimate_rows(text);
     // A file bigger than the table it goes into: the table's secondary indexes are dropped
     // and built again at the end, which sorts once instead of inserting at random a million
     // times. (The UNIQUE email and mobile-phone indexes stay: identity needs them.)
     let existing = first_new as u64;
-    let rebuilt: Vec<String> = if estimate_rows(text) > existing.max(50_000) {
+    let rebuilt: Vec<String> = if rows_estimate > existing.max(50_000) {
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
         )
@@ -602,12 +606,8 @@ async fn import_on(
         problems: Vec::new(),
         batch,
     };
-    // Rows are not all one size: the progress bar goes by an estimate from the first lines.
-    let rows_estimate = estimate_rows(text);
-    let sample = records(opened, text)
-        .next()
-        .map(|r| r.cells)
-        .unwrap_or_default();
+    let mut rows = records(opened, text).peekable();
+    let sample = rows.peek().map(|r| r.cells.clone()).unwrap_or_default();
     let columns = opened
         .layout
         .header
@@ -620,12 +620,9 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    let mut rows = records(opened, text).peekable();
     while rows.peek().is_some() {
         if cancel.load(Ordering::Relaxed) {
-            return Err(Error::Canceled(
-                "the import was canceled: nothing was imported".into(),
-            ));
+            return Err(canceled());
         }
         let chunk: Vec<read::Row> = rows.by_ref().take(CHUNK).collect();
         let mut entries = Vec::with_capacity(chunk.len());
@@ -661,11 +658,9 @@ async fn import_on(
     }
     if cancel.load(Ordering::Relaxed) {
         // Canceled during the last steps: still nothing is kept.
-        return Err(Error::Canceled(
-            "the import was canceled: nothing was imported".into(),
-        ));
+        return Err(canceled());
     }
-    sqlx::query(COUNT_TRIGGER).execute(&mut *tx).await?;
+    sqlx::query(&count_trigger).execute(&mut *tx).await?;
     sqlx::query("UPDATE counters SET value = value + ? WHERE name = 'contacts'")
         .bind(run.next_id - run.first_new)
         .execute(&mut *tx)
@@ -693,6 +688,10 @@ async fn import_on(
         tx.commit().await?;
     }
     Ok(report)
+}
+
+fn canceled() -> Error {
+    Error::Canceled("the import was canceled: nothing was imported".into())
 }
 
 /// About how many records `text` holds, from the size of its first lines.
@@ -787,6 +786,13 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// Writes the error report (`write_error_report`) to the file at `path`.
+pub fn save_error_report(report: &Report, path: &Path) -> Result<()> {
+    let mut out = std::fs::File::create(path)
+        .map_err(|e| Error::Internal(format!("cannot write {}: {e}", path.display())))?;
+    write_error_report(report, &mut out)
 }
 
 /// The error report: each rejected or conflicting row's line, reason and original values,

@@ -35,20 +35,11 @@ impl Db {
 pub fn fields(pairs: &[(&str, &str)]) -> ContactFields {
     let mut f = ContactFields::default();
     for (k, v) in pairs {
-        let v = Some(v.to_string());
-        match *k {
-            "first_name" => f.first_name = v,
-            "last_name" => f.last_name = v,
-            "email" => f.email = v,
-            "mobile_phone" => f.mobile_phone = v,
-            "phone" => f.phone = v,
-            "company" => f.company = v,
-            "job_title" => f.job_title = v,
-            "country" => f.country = v,
-            "status" => f.status = v,
-            "notes" => f.notes = v,
-            other => panic!("unknown field {other}"),
-        }
+        assert!(
+            cardfile_core::contact::FIELDS.contains(k),
+            "unknown field {k}"
+        );
+        f.set_text(k, v.to_string());
     }
     f
 }
