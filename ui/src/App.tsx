@@ -9,9 +9,9 @@ import { EditPane, type PaneMode } from "./EditPane";
 import { displayName, formatCount, plural } from "./format";
 import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
-import { listen } from "@tauri-apps/api/event";
 import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, contactKey } from "./queryKeys";
 import { useDebouncedValue } from "./useDebouncedValue";
+import { useTauriEvent } from "./useTauriEvent";
 import type { ListParams } from "./useContactPages";
 
 const SEARCH_DEBOUNCE_MS = 120;
@@ -103,20 +103,7 @@ export function App() {
       .catch((e: unknown) => setStatus({ text: errorMessage(e), error: true }));
   };
   // A file dropped anywhere on the window: Rust sends its path (never its bytes).
-  useEffect(() => {
-    let stop: (() => void) | null = null;
-    let gone = false;
-    void listen<string>("import-file-dropped", (e) => startImport(e.payload)).then((unlisten) => {
-      if (gone) unlisten();
-      else stop = unlisten;
-    }, () => {
-      // No event channel (the browser dev mock): nothing to listen to.
-    });
-    return () => {
-      gone = true;
-      stop?.();
-    };
-  }, [startImport]);
+  useTauriEvent<string>("import-file-dropped", startImport);
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
   const askDelete = useCallback((contact: Contact) => setToDelete(contact), []);
   const closePane = () => {

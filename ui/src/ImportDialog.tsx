@@ -1,10 +1,10 @@
 // The import dialog: the dry run's counts and examples, the column mapping (changeable), the duplicate policy, then the import with its progress bar, Cancel, and the error report.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { listen } from "@tauri-apps/api/event";
 import { api, errorMessage, type ImportProgress, type ImportView, type OnDuplicate } from "./api";
 import { FIELD_LABELS, fieldLabel, formatCount, plural } from "./format";
 import { modalKeyDown } from "./modal";
+import { useTauriEvent } from "./useTauriEvent";
 import { ACTIVITIES_KEY, APP_INFO_KEY, CONFLICTS_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY } from "./queryKeys";
 
 type Props = {
@@ -88,22 +88,7 @@ export function ImportDialog({ path, onClose, onImported }: Props) {
   });
 
   // Progress arrives as events while the import runs.
-  useEffect(() => {
-    let stop: (() => void) | null = null;
-    let gone = false;
-    void listen<ImportProgress>("import-progress", (e) => {
-      setProgress((p) => (p ? { ...p, at: e.payload } : p));
-    }).then((unlisten) => {
-      if (gone) unlisten();
-      else stop = unlisten;
-    }, () => {
-      // No event channel (the browser dev mock): nothing to listen to.
-    });
-    return () => {
-      gone = true;
-      stop?.();
-    };
-  }, []);
+  useTauriEvent<ImportProgress>("import-progress", (at) => setProgress((p) => (p ? { ...p, at } : p)));
 
   useEffect(() => {
     firstRef.current?.focus();
