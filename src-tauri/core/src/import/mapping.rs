@@ -71,6 +71,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "accountname",
             "associatedcompany",
             "employer",
+            "organization1name",
         ],
     ),
     (
@@ -79,6 +80,7 @@ const SYNONYMS: &[(&str, &[&str])] = &[
             "jobtitle",
             "position",
             "organizationtitle",
+            "organization1title",
             "role",
             "occupation",
         ],

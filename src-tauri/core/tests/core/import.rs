@@ -643,6 +643,51 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn a_changed_mapping_is_saved_and_used_again_for_a_file_with_the_same_header() {
+        let db = Db::new().await;
+        let s = &db.session;
+        let header = "First Name,Last Name,Email,Org Code\n";
+        // "Org Code" names no field: the user maps it to the notes.
+        let first = import(
+            s,
+            db.dir.path(),
+            &format!("{header}Ann,Lee,ann@acme.com,A-17\n"),
+            ImportOptions {
+                overrides: vec![(3, Some("notes".into()))],
+                ..Default::default()
+            },
+        )
+        .await;
+        assert_eq!(first.columns[3].fields, ["notes"]);
+        // The next file with that header gets the same mapping without being told.
+        let second = import(
+            s,
+            db.dir.path(),
+            &format!("{header}Bo,Ng,bo@example.com,B-2\n"),
+            ImportOptions::default(),
+        )
+        .await;
+        assert_eq!(second.columns[3].fields, ["notes"]);
+        let bo = s
+            .list(&cardfile_core::ListQuery {
+                search: "bo".into(),
+                ..all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(bo.rows[0].notes.as_deref(), Some("B-2"));
+        // A different header starts from the guess again.
+        let other = import(
+            s,
+            db.dir.path(),
+            "Email,Org Code\ncy@example.com,C-3\n",
+            ImportOptions::default(),
+        )
+        .await;
+        assert!(other.columns[1].fields.is_empty());
+    }
+
+    #[tokio::test]
     async fn cancel_halfway_leaves_the_database_as_it_was() {
         let db = Db::new().await;
         let s = &db.session;
@@ -861,5 +906,50 @@ fn a_short_last_row_is_a_rejected_row_but_footers_after_a_blank_line_are_not_row
     assert_eq!(
         rows[1].problem.as_deref(),
         Some("this row has 1 fields but the header has 3")
+    );
+}
+
+#[test]
+fn desktop_outlook_and_legacy_google_exports_map_without_help() {
+    let (_, _, rows) = read("outlook-desktop.csv");
+    let gia = &rows[0].1;
+    assert_eq!(
+        (
+            gia.salutation.clone(),
+            gia.first_name.clone(),
+            gia.last_name.clone()
+        ),
+        (s("Ms."), s("Gia"), s("Romano"))
+    );
+    assert_eq!(gia.email, s("gia@romano.example"));
+    assert_eq!(
+        (gia.mobile_phone.clone(), gia.phone.clone()),
+        (s("+39 312 345 6789"), s("+39 02 1234 5678"))
+    );
+    assert_eq!(
+        (
+            gia.company.clone(),
+            gia.job_title.clone(),
+            gia.street_address.clone(),
+            gia.city.clone()
+        ),
+        (s("Romano Srl"), s("Buyer"), s("Via Roma 1"), s("Milano"))
+    );
+
+    let (_, _, rows) = read("google-legacy.csv");
+    let hal = &rows[0].1;
+    assert_eq!(
+        (hal.first_name.clone(), hal.last_name.clone()),
+        (s("Hal"), s("Ito"))
+    );
+    assert_eq!(hal.email, s("hal@ito.example"));
+    assert_eq!(
+        (hal.mobile_phone.clone(), hal.phone.clone()),
+        (s("+81 90-1234-5678"), s("+81 3-1234-5678")),
+        "the legacy format's Type column is the label"
+    );
+    assert_eq!(
+        (hal.company.clone(), hal.job_title.clone()),
+        (s("Ito KK"), s("CTO"))
     );
 }
