@@ -86,6 +86,10 @@ pub enum Scope {
 
 /// Folds text for matching: decomposed, marks dropped, lowercased ("José" matches "jose").
 pub fn fold(text: &str) -> String {
+    if text.is_ascii() {
+        // Nothing to decompose: the common case, without the cost of normalisation.
+        return text.to_ascii_lowercase();
+    }
     text.nfd()
         .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
         .flat_map(char::to_lowercase)
@@ -139,9 +143,19 @@ pub fn query_words(query: &str) -> Vec<String> {
 /// Everything about a contact that search and sorting derive from its fields.
 pub struct Derived {
     pub sort_name: String,
-    pub terms: Vec<String>,
-    /// " term1 term2 ...": lets a walk test a word prefix with one instr().
+    /// " term1 term2 ...": the contact's words, each once, in order; a walk tests a word
+    /// prefix with one instr().
     pub search_text: String,
+}
+
+impl Derived {
+    /// The contact's words, as the index keeps them.
+    pub fn terms(&self) -> Vec<&str> {
+        self.search_text
+            .split(' ')
+            .filter(|t| !t.is_empty())
+            .collect()
+    }
 }
 
 pub fn derive(row: &ContactRow) -> Derived {
@@ -183,7 +197,6 @@ pub fn derive(row: &ContactRow) -> Derived {
     }
     Derived {
         sort_name,
-        terms,
         search_text,
     }
 }
@@ -234,18 +247,19 @@ pub(crate) async fn add_terms(
     id: i64,
     derived: &Derived,
 ) -> Result<()> {
-    if derived.terms.is_empty() {
+    let terms = derived.terms();
+    if terms.is_empty() {
         return Ok(());
     }
     let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, sort_name, contact_id) ");
-    qb.push_values(&derived.terms, |mut b, term| {
+    qb.push_values(&terms, |mut b, term| {
         b.push_bind(term)
             .push_bind(&derived.sort_name)
             .push_bind(id);
     });
     qb.build().execute(&mut *conn).await?;
     let mut qb = QueryBuilder::new("INSERT INTO search_vocab (term, n) ");
-    qb.push_values(&derived.terms, |mut b, term| {
+    qb.push_values(&terms, |mut b, term| {
         b.push_bind(term).push("1");
     });
     qb.push(" ON CONFLICT (term) DO UPDATE SET n = n + 1");
@@ -259,29 +273,30 @@ pub(crate) async fn remove_terms(
     id: i64,
     derived: &Derived,
 ) -> Result<()> {
-    if derived.terms.is_empty() {
+    let terms = derived.terms();
+    if terms.is_empty() {
         return Ok(());
     }
     let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE sort_name = ");
     qb.push_bind(derived.sort_name.clone())
         .push(" AND contact_id = ")
         .push_bind(id);
-    push_terms(&mut qb, &derived.terms);
+    push_terms(&mut qb, &terms);
     qb.build().execute(&mut *conn).await?;
     let mut qb = QueryBuilder::new("UPDATE search_vocab SET n = n - 1 WHERE 1");
-    push_terms(&mut qb, &derived.terms);
+    push_terms(&mut qb, &terms);
     qb.build().execute(&mut *conn).await?;
     let mut qb = QueryBuilder::new("DELETE FROM search_vocab WHERE n <= 0");
-    push_terms(&mut qb, &derived.terms);
+    push_terms(&mut qb, &terms);
     qb.build().execute(&mut *conn).await?;
     Ok(())
 }
 
-fn push_terms(qb: &mut QueryBuilder<'_, Sqlite>, terms: &[String]) {
+fn push_terms(qb: &mut QueryBuilder<'_, Sqlite>, terms: &[impl AsRef<str>]) {
     qb.push(" AND term IN (");
     let mut sep = qb.separated(", ");
     for t in terms {
-        sep.push_bind(t.clone());
+        sep.push_bind(t.as_ref().to_string());
     }
     qb.push(")");
 }

@@ -18,7 +18,22 @@ pub(crate) enum Value<'a> {
     Bool(Option<bool>),
 }
 
-/// A prepared statement on a locked connection: it borrows the lock, so it cannot outlive it.
+/// The connection a locked handle holds: statements borrow it, so they cannot outlive the lock.
+pub(crate) struct Connection<'h> {
+    db: NonNull<ffi::sqlite3>,
+    _lock: PhantomData<&'h mut ()>,
+}
+
+impl<'h> Connection<'h> {
+    pub(crate) fn new(handle: &'h mut LockedSqliteHandle<'_>) -> Connection<'h> {
+        Connection {
+            db: handle.as_raw_handle(),
+            _lock: PhantomData,
+        }
+    }
+}
+
+/// A prepared statement on a locked connection.
 pub(crate) struct Statement<'h> {
     db: NonNull<ffi::sqlite3>,
     stmt: NonNull<ffi::sqlite3_stmt>,
@@ -32,12 +47,9 @@ fn failure(db: NonNull<ffi::sqlite3>, what: &str) -> Error {
 }
 
 impl<'h> Statement<'h> {
-    /// Prepares `sql` on the connection `handle` holds locked.
-    pub(crate) fn prepare(
-        handle: &'h mut LockedSqliteHandle<'_>,
-        sql: &str,
-    ) -> Result<Statement<'h>> {
-        let db = handle.as_raw_handle();
+    /// Prepares `sql` on `conn`.
+    pub(crate) fn prepare(conn: &'h Connection<'_>, sql: &str) -> Result<Statement<'h>> {
+        let db = conn.db;
         let sql = CString::new(sql).map_err(|_| Error::Internal("SQL with a NUL".into()))?;
         let mut stmt = std::ptr::null_mut();
         // SAFETY: `db` is open; `sql` is NUL-terminated; `stmt` receives the new statement.
@@ -65,7 +77,8 @@ impl<'h> Statement<'h> {
         let s = self.stmt.as_ptr();
         for (i, v) in values.iter().enumerate() {
             let at = (i + 1) as c_int;
-            // SAFETY: `s` is a prepared statement; text is copied by SQLite (SQLITE_TRANSIENT).
+            // SAFETY: `s` is a prepared statement; a text is borrowed for this call only
+            // (SQLITE_STATIC), its bindings cleared before `run` returns.
             let rc = unsafe {
                 match v {
                     Value::Int(n) => ffi::sqlite3_bind_int64(s, at, *n),
@@ -83,7 +96,7 @@ impl<'h> Statement<'h> {
                         at,
                         t.as_ptr().cast(),
                         t.len() as u64,
-                        ffi::SQLITE_TRANSIENT(),
+                        ffi::SQLITE_STATIC(),
                         ffi::SQLITE_UTF8 as u8,
                     ),
                     Value::Bool(Some(b)) => ffi::sqlite3_bind_int64(s, at, *b as i64),
@@ -97,6 +110,9 @@ impl<'h> Statement<'h> {
         // SAFETY: as above; reset makes the statement ready for the next row.
         let rc = unsafe { ffi::sqlite3_step(s) };
         let reset = unsafe { ffi::sqlite3_reset(s) };
+        // SAFETY: as above. Texts were bound without a copy (they outlive this call): no
+        // binding may point at them once it returns.
+        unsafe { ffi::sqlite3_clear_bindings(s) };
         if rc != ffi::SQLITE_DONE || reset != ffi::SQLITE_OK {
             return Err(failure(self.db, "cannot write an imported row"));
         }

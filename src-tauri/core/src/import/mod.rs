@@ -5,6 +5,7 @@
 //! leaves the database exactly as it was, and Undo removes the whole import in one step.
 
 mod bulk;
+mod known;
 pub mod mapping;
 pub mod read;
 
@@ -23,6 +24,7 @@ use crate::search::Scope;
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{merge, phone, search, settings};
+use known::Holders;
 
 /// What to do with a row whose person already existed before the import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -107,94 +109,114 @@ pub struct Progress {
 /// Rows handled between progress reports, cancel checks and writes.
 const CHUNK: usize = 2000;
 
-/// Where identity lookups find contacts: those written so far in this import, then the
-/// database as it was before this chunk.
+/// A record read and normalised on the import's reading thread: parsing, phone numbers and
+/// search words are the work of an import that is not SQLite's, and run beside it.
+struct Prepared {
+    line: u32,
+    cells: Vec<String>,
+    /// The normalised contact with what search derives from it, or why the row is rejected.
+    outcome: std::result::Result<(ContactRow, search::Derived), String>,
+}
+
+/// What the reading thread sends: the next records, or that the file is done.
+enum Batch {
+    Rows(Vec<Prepared>),
+    Done,
+}
+
+/// What the import is done with, handed back to the reading thread that made it: glibc's
+/// allocator serialises frees of another thread's memory, which cost more than the import's
+/// own work when a million rows' worth crossed over.
 #[derive(Default)]
-struct Known {
-    rows: HashMap<i64, ContactRow>,
-    /// The email and mobile phone of rows as the database holds them.
-    stored: HashMap<i64, (Option<String>, Option<String>)>,
-    by_email: HashMap<String, i64>,
-    by_phone: HashMap<String, i64>,
+struct Spent {
+    cells: Vec<Vec<String>>,
+    rows: Vec<(ContactRow, Option<search::Derived>)>,
 }
 
-impl Known {
-    fn put(&mut self, row: ContactRow) {
-        if let Some(e) = &row.email {
-            self.by_email.insert(e.clone(), row.id);
-        }
-        if let Some(p) = &row.mobile_phone {
-            self.by_phone.insert(p.clone(), row.id);
-        }
-        self.rows.insert(row.id, row);
-    }
+/// How the reading thread turns records into contacts.
+struct Normalise {
+    mapping: mapping::Mapping,
+    region: String,
+    owner_id: i64,
+    at: String,
+}
 
-    fn holder(&self, email: Option<&String>, phone: Option<&String>) -> (Option<i64>, Option<i64>) {
-        let lookup = |map: &HashMap<String, i64>, key: Option<&String>| {
-            key.and_then(|k| map.get(k).copied())
-                // A contact's identifiers may have changed since the map was filled.
-                .filter(|id| {
-                    self.rows
-                        .get(id)
-                        .is_some_and(|r| r.email.as_ref() == key || r.mobile_phone.as_ref() == key)
-                })
+/// The reading thread: reads `bytes` (already opened once, so it opens) and sends its
+/// records, normalised, a chunk at a time, until the file ends or the import stops
+/// listening. Only `Batch::Done` says the file was read to its end.
+fn read_file(
+    bytes: Vec<u8>,
+    how: Normalise,
+    out: tokio::sync::mpsc::Sender<Batch>,
+    spent: std::sync::mpsc::Receiver<Spent>,
+) {
+    let Ok((opened, text)) = open(&bytes) else {
+        return;
+    };
+    let mut chunk = Vec::with_capacity(CHUNK);
+    for row in records(&opened, &text) {
+        let outcome = match row.problem {
+            Some(problem) => Err(problem),
+            None => {
+                let mut entry = ContactRow::blank(how.owner_id, how.at.clone());
+                match entry.apply(&how.mapping.fields_of(&row.cells), &how.region) {
+                    Ok(()) => {
+                        let derived = search::derive(&entry);
+                        Ok((entry, derived))
+                    }
+                    Err(e) => Err(e.to_string()),
+                }
+            }
         };
-        (lookup(&self.by_email, email), lookup(&self.by_phone, phone))
-    }
-}
-
-/// One chunk's rows as the database holds them, for every email and phone in `entries`.
-async fn load_holders(
-    conn: &mut SqliteConnection,
-    entries: &[ContactRow],
-    known: &mut Known,
-) -> Result<()> {
-    let emails: Vec<&String> = entries.iter().filter_map(|e| e.email.as_ref()).collect();
-    let phones: Vec<&String> = entries
-        .iter()
-        .filter_map(|e| e.mobile_phone.as_ref())
-        .collect();
-    if emails.is_empty() && phones.is_empty() {
-        return Ok(());
-    }
-    // One statement text for every chunk (the identifiers travel as JSON): sqlx caches a
-    // prepared statement per text, and a text per chunk size grew memory without bound.
-    let json =
-        |v: Vec<&String>| serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()));
-    let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-        "SELECT {ROW_COLUMNS} FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) \
-         UNION SELECT {ROW_COLUMNS} FROM contacts WHERE mobile_phone IN (SELECT value FROM json_each(?2))"
-    ))
-    .bind(json(emails)?)
-    .bind(json(phones)?)
-    .fetch_all(&mut *conn)
-    .await?;
-    for row in rows {
-        if !known.rows.contains_key(&row.id) {
-            known
-                .stored
-                .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
-            known.put(row);
+        chunk.push(Prepared {
+            line: row.line as u32,
+            cells: row.cells,
+            outcome,
+        });
+        if chunk.len() == CHUNK {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
+            if out.blocking_send(Batch::Rows(full)).is_err() {
+                return;
+            }
+            while let Ok(done) = spent.try_recv() {
+                drop(done);
+            }
         }
     }
-    Ok(())
+    if !chunk.is_empty() && out.blocking_send(Batch::Rows(chunk)).is_err() {
+        return;
+    }
+    let _ = out.blocking_send(Batch::Done);
 }
 
-/// The import's running state: counts, problems, and what to write.
+/// The import's running state: who holds what, counts, problems, and what to write.
 struct Run<'a> {
-    user: &'a User,
     scope: Scope,
     options: &'a ImportOptions,
-    region: String,
     at: String,
     /// Ids from here on are this import's new contacts.
     first_new: i64,
     next_id: i64,
-    known: Known,
+    /// Whether the database had contacts before the import (else none need looking up).
+    had_contacts: bool,
+    /// The holder of every email and mobile phone the import has seen: contacts it wrote,
+    /// and contacts of the database it looked up. Always as the import has left them.
+    emails: Holders,
+    phones: Holders,
+    /// The current chunk's contacts: read from the database or changed by the chunk, with
+    /// their search data (None: derived again when written).
+    rows: HashMap<i64, (ContactRow, Option<search::Derived>)>,
+    /// The email and mobile phone the database holds for those read from it.
+    stored: HashMap<i64, (Option<String>, Option<String>)>,
     /// Contacts that existed before and were changed: their rows as they were.
     before: HashMap<i64, ContactRow>,
     /// Ids changed in the current chunk, to write at its end.
     dirty: Vec<i64>,
+    /// What the current chunk is done with, for the reading thread to free.
+    spent: Spent,
+    /// Each new contact's words in the staging table (first rowid, how many), by id - first_new.
+    staged: Vec<(i64, u32)>,
+    next_stage: i64,
     summary: Summary,
     problems: Vec<Problem>,
     batch: i64,
@@ -211,17 +233,120 @@ impl Run<'_> {
         });
     }
 
+    /// Moves the holders of a contact's email and mobile phone from `old` to `new`.
+    fn hold(&mut self, id: i64, old: Option<&ContactRow>, new: &ContactRow) {
+        let (old_email, old_phone) = old.map_or((None, None), |o| {
+            (o.email.as_deref(), o.mobile_phone.as_deref())
+        });
+        if old_email != new.email.as_deref() {
+            if let Some(k) = old_email {
+                self.emails.release(k, id);
+            }
+            if let Some(k) = &new.email {
+                self.emails.set(k, id);
+            }
+        }
+        if old_phone != new.mobile_phone.as_deref() {
+            if let Some(k) = old_phone {
+                self.phones.release(k, id);
+            }
+            if let Some(k) = &new.mobile_phone {
+                self.phones.set(k, id);
+            }
+        }
+    }
+
+    /// Contacts as the database holds them, into the chunk's rows.
+    async fn load(&mut self, conn: &mut SqliteConnection, ids: Vec<i64>) -> Result<()> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+        let rows: Vec<ContactRow> = sqlx::query_as(&format!(
+            "SELECT {ROW_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
+        ))
+        .bind(json)
+        .fetch_all(&mut *conn)
+        .await?;
+        for row in rows {
+            self.stored
+                .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
+            self.rows.insert(row.id, (row, None));
+        }
+        Ok(())
+    }
+
+    /// Before a chunk is decided: the database's holders of the keys the import has not
+    /// seen (contacts it has not touched, so the database has them as they are), and the
+    /// rows of every holder the chunk may merge into.
+    async fn look_up(&mut self, conn: &mut SqliteConnection, chunk: &[Prepared]) -> Result<()> {
+        let entries = || {
+            chunk
+                .iter()
+                .filter_map(|p| p.outcome.as_ref().ok())
+                .map(|(e, _)| e)
+        };
+        if self.had_contacts {
+            let emails: Vec<&String> = entries()
+                .filter_map(|e| e.email.as_ref())
+                .filter(|k| self.emails.get(k).is_none())
+                .collect();
+            let phones: Vec<&String> = entries()
+                .filter_map(|e| e.mobile_phone.as_ref())
+                .filter(|k| self.phones.get(k).is_none())
+                .collect();
+            if !emails.is_empty() || !phones.is_empty() {
+                // One statement text for every chunk (the keys travel as JSON): sqlx caches
+                // a prepared statement per text.
+                let json = |v: Vec<&String>| {
+                    serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()))
+                };
+                let found: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+                    "SELECT id, email, mobile_phone FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) \
+                     UNION SELECT id, email, mobile_phone FROM contacts WHERE mobile_phone IN (SELECT value FROM json_each(?2))",
+                )
+                .bind(json(emails)?)
+                .bind(json(phones)?)
+                .fetch_all(&mut *conn)
+                .await?;
+                for (id, email, phone) in found {
+                    if let Some(k) = email {
+                        self.emails.set(&k, id);
+                    }
+                    if let Some(k) = phone {
+                        self.phones.set(&k, id);
+                    }
+                }
+            }
+        }
+        let mut ids: Vec<i64> = entries()
+            .flat_map(|e| {
+                [
+                    e.email.as_deref().and_then(|k| self.emails.get(k)),
+                    e.mobile_phone.as_deref().and_then(|k| self.phones.get(k)),
+                ]
+            })
+            .flatten()
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.load(conn, ids).await
+    }
+
     /// Decides one normalised row (file order).
     async fn decide(
         &mut self,
         conn: &mut SqliteConnection,
         line: u32,
-        cells: Vec<String>,
+        cells: &mut Vec<String>,
         entry: ContactRow,
+        derived: search::Derived,
     ) -> Result<()> {
-        let (by_email, by_phone) = self
-            .known
-            .holder(entry.email.as_ref(), entry.mobile_phone.as_ref());
+        let by_email = entry.email.as_deref().and_then(|k| self.emails.get(k));
+        let by_phone = entry
+            .mobile_phone
+            .as_deref()
+            .and_then(|k| self.phones.get(k));
         let holder = match (by_email, by_phone) {
             (Some(e), Some(p)) if e != p => {
                 self.summary.conflicts += 1;
@@ -245,7 +370,7 @@ impl Run<'_> {
                     line,
                     conflict: true,
                     reason: format!("held for review: {reason}"),
-                    values: cells,
+                    values: std::mem::take(cells),
                 });
                 return Ok(());
             }
@@ -256,16 +381,24 @@ impl Run<'_> {
             row.id = self.next_id;
             self.next_id += 1;
             self.summary.created += 1;
+            self.hold(row.id, None, &row);
             self.dirty.push(row.id);
-            self.known.put(row);
+            self.rows.insert(row.id, (row, Some(derived)));
             return Ok(());
         };
-        let existing = self.known.rows[&id].clone();
+        if !self.rows.contains_key(&id) {
+            self.load(conn, vec![id]).await?;
+        }
+        let existing = &self
+            .rows
+            .get(&id)
+            .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?
+            .0;
         let existed_before = id < self.first_new;
         if !self.scope.allows(existing.owner_id) {
             self.reject(
                 line,
-                cells,
+                std::mem::take(cells),
                 "Cannot Save Contact: its email or mobile phone belongs to a contact you may not access".into(),
             );
             return Ok(());
@@ -274,46 +407,67 @@ impl Run<'_> {
             self.summary.skipped += 1;
             return Ok(());
         }
-        let plan = merge::plan(&existing, &entry, vec![id.to_string()]);
-        let mut result = merge::apply(&existing, &plan);
-        if result == existing {
+        let plan = merge::plan(existing, &entry, vec![id.to_string()]);
+        let mut result = merge::apply(existing, &plan);
+        if result == *existing {
             self.summary.unchanged += 1;
             return Ok(());
         }
         result.updated_at = self.at.clone();
         self.summary.updated += 1;
+        let existing = existing.clone();
+        self.hold(id, Some(&existing), &result);
         if existed_before {
             self.before.entry(id).or_insert(existing);
         }
         self.dirty.push(id);
-        self.known.put(result);
+        self.rows.insert(id, (result, None));
         Ok(())
     }
 
-    /// Writes the chunk's new and changed contacts (their search terms come at the end).
+    /// Writes the chunk's new and changed contacts, and stages the new ones' search words
+    /// (they join the index at the end, in its order).
     async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         self.dirty.sort_unstable();
         self.dirty.dedup();
-        let rows: Vec<&ContactRow> = self.dirty.iter().map(|id| &self.known.rows[id]).collect();
         // A stored row whose email or mobile phone moves lets go of them first, so another
         // row taking them in the same chunk cannot collide with it, whatever the order.
-        for row in &rows {
-            if let Some((email, mobile)) = self.known.stored.get(&row.id) {
+        for id in &self.dirty {
+            let (row, _) = &self.rows[id];
+            if let Some((email, mobile)) = self.stored.get(id) {
                 if (email, mobile) != (&row.email, &row.mobile_phone) {
                     sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-                        .bind(format!("moving:{}", row.id))
-                        .bind(row.id)
+                        .bind(format!("moving:{id}"))
+                        .bind(id)
                         .execute(&mut *conn)
                         .await?;
                 }
             }
         }
         let mut handle = conn.lock_handle().await?;
-        let mut insert = bulk::Statement::prepare(&mut handle, &INSERT_ROW)?;
-        for row in rows {
-            let d = search::derive(row);
+        let db = bulk::Connection::new(&mut handle);
+        let mut insert = bulk::Statement::prepare(&db, &INSERT_ROW)?;
+        let mut rewrite = bulk::Statement::prepare(&db, &format!("{}{UPSERT_SET}", *INSERT_ROW))?;
+        let mut stage = bulk::Statement::prepare(
+            &db,
+            "INSERT INTO temp.import_terms (rowid, term, sort_name, contact_id) VALUES (?, ?, ?, ?)",
+        )?;
+        let mut unstage = bulk::Statement::prepare(
+            &db,
+            "DELETE FROM temp.import_terms WHERE rowid >= ? AND rowid < ?",
+        )?;
+        for id in &self.dirty {
+            let (row, derived) = self
+                .rows
+                .get_mut(id)
+                .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
+            let d = derived.take().unwrap_or_else(|| search::derive(row));
+            // A new contact's first write is a plain insert (an upsert costs SQLite a
+            // conflict search in every index first); anything else is written again.
+            let slot = (*id >= self.first_new).then(|| (*id - self.first_new) as usize);
+            let first = slot == Some(self.staged.len());
             use bulk::Value::{Bool, Int, Text};
-            insert.run(&[
+            let values = [
                 Int(row.id),
                 Text(row.first_name.as_deref()),
                 Text(row.last_name.as_deref()),
@@ -338,21 +492,51 @@ impl Run<'_> {
                 Text(row.last_interacted_at.as_deref()),
                 Text(Some(&d.sort_name)),
                 Text(Some(&d.search_text)),
-            ])?;
+            ];
+            if first {
+                insert.run(&values)?;
+            } else {
+                rewrite.run(&values)?;
+            }
+            let Some(slot) = slot else {
+                // A contact that was there before: its words are replaced at the end.
+                continue;
+            };
+            if first {
+                self.staged.push((0, 0));
+            } else if let Some(&(start, n)) = self.staged.get(slot) {
+                // Written again (merged into by a later row): its old words go.
+                unstage.run(&[Int(start), Int(start + i64::from(n))])?;
+            } else {
+                return Err(Error::Internal(format!(
+                    "contact {id} was not staged in order"
+                )));
+            }
+            let start = self.next_stage;
+            for term in d.search_text.split(' ').filter(|t| !t.is_empty()) {
+                stage.run(&[
+                    Int(self.next_stage),
+                    Text(Some(term)),
+                    Text(Some(&d.sort_name)),
+                    Int(*id),
+                ])?;
+                self.next_stage += 1;
+            }
+            self.staged[slot] = (start, (self.next_stage - start) as u32);
         }
-        drop(insert);
+        drop((insert, rewrite, stage, unstage));
         drop(handle);
         self.dirty.clear();
-        // Rows of earlier chunks are found again through the database.
-        self.known = Known::default();
+        self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
+        self.stored.clear();
         Ok(())
     }
 }
 
-/// One contact row in; a row already written by this import is updated in place.
+/// One contact row in.
 static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({}){UPSERT_SET}",
+        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({})",
         vec!["?"; 24].join(", ")
     )
 });
@@ -459,24 +643,30 @@ pub async fn import_file(
     let bytes = tokio::fs::read(path)
         .await
         .map_err(|e| unreadable_file(path, e))?;
-    let (opened, text) = open(&bytes)?;
+    let (opened, _) = open(&bytes)?;
     // The import's own connection, without the memory map reads use: an import touches
     // every page of a large file once, and mapped pages would count against its memory.
-    // The map is put back before the connection returns to the pool.
+    // Sorting (search words, rebuilt indexes) may use a second thread. Both are put back
+    // before the connection returns to the pool.
     let mut conn = store.pool().acquire().await?;
-    sqlx::query("PRAGMA mmap_size = 0")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("PRAGMA cache_size = -16384")
-        .execute(&mut *conn)
-        .await?;
+    for pragma in [
+        "PRAGMA mmap_size = 0",
+        "PRAGMA cache_size = -16384",
+        "PRAGMA threads = 2",
+    ] {
+        sqlx::query(pragma).execute(&mut *conn).await?;
+    }
     let result = import_on(
-        &mut conn, user, path, options, &opened, &text, progress, cancel,
+        &mut conn, user, path, options, &opened, bytes, progress, cancel,
     )
     .await;
-    let restored = sqlx::query(&format!("PRAGMA mmap_size = {}", crate::store::MMAP_SIZE))
-        .execute(&mut *conn)
-        .await;
+    let restored = async {
+        sqlx::query(&format!("PRAGMA mmap_size = {}", crate::store::MMAP_SIZE))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("PRAGMA threads = 0").execute(&mut *conn).await
+    }
+    .await;
     if restored.is_err() {
         conn.close().await.ok();
     }
@@ -490,7 +680,7 @@ async fn import_on(
     path: &Path,
     options: &ImportOptions,
     opened: &Opened,
-    text: &str,
+    bytes: Vec<u8>,
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
@@ -571,12 +761,13 @@ async fn import_on(
         .execute(&mut *tx)
         .await?;
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
-    let rows_estimate = estimate_rows(text);
+    let rows_estimate = estimate_rows(&bytes);
     // A file bigger than the table it goes into: the table's secondary indexes are dropped
     // and built again at the end, which sorts once instead of inserting at random a million
-    // times. (The UNIQUE email and mobile-phone indexes stay: identity needs them.)
-    let existing = first_new as u64;
-    let rebuilt: Vec<String> = if rows_estimate > existing.max(50_000) {
+    // times, and the vocabulary is counted again from the index. (The UNIQUE email and
+    // mobile-phone indexes stay: they guard identity.)
+    let bulk = rows_estimate > (first_new as u64).max(50_000);
+    let rebuilt: Vec<String> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
         )
@@ -591,23 +782,86 @@ async fn import_on(
     } else {
         Vec::new()
     };
+    // New contacts' search words wait here, to join the index in its order at the end.
+    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS import_terms (term TEXT NOT NULL, sort_name TEXT NOT NULL, contact_id INTEGER NOT NULL)")
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("DELETE FROM temp.import_terms")
+        .execute(&mut *tx)
+        .await?;
     let mut run = Run {
-        user,
         scope: users::scope(&mut tx, user).await?,
         options,
-        region,
-        at,
+        at: at.clone(),
         first_new,
         next_id: first_new,
-        known: Known::default(),
+        had_contacts: first_new > 1,
+        emails: Holders::default(),
+        phones: Holders::default(),
+        rows: HashMap::new(),
+        stored: HashMap::new(),
         before: HashMap::new(),
         dirty: Vec::new(),
+        spent: Spent::default(),
+        staged: Vec::new(),
+        next_stage: 1,
         summary: Summary::default(),
         problems: Vec::new(),
         batch,
     };
-    let mut rows = records(opened, text).peekable();
-    let sample = rows.peek().map(|r| r.cells.clone()).unwrap_or_default();
+    // The file is read and normalised on a thread of its own while this one writes.
+    let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
+    let (give_back, spent) = std::sync::mpsc::channel();
+    let how = Normalise {
+        mapping: mapping.clone(),
+        region,
+        owner_id: user.id,
+        at,
+    };
+    std::thread::Builder::new()
+        .name("cardfile-import-read".into())
+        .spawn(move || read_file(bytes, how, sender, spent))
+        .map_err(|e| Error::Internal(format!("cannot start the import's reader: {e}")))?;
+    let mut sample: Option<Vec<String>> = None;
+    loop {
+        if cancel.load(Ordering::Relaxed) {
+            return Err(canceled());
+        }
+        let chunk = match receiver.recv().await {
+            Some(Batch::Rows(chunk)) => chunk,
+            Some(Batch::Done) => break,
+            None => {
+                return Err(Error::Internal(
+                    "the import's reader stopped before the end of the file".into(),
+                ))
+            }
+        };
+        if sample.is_none() {
+            sample = chunk.first().map(|p| p.cells.clone());
+        }
+        run.look_up(&mut tx, &chunk).await?;
+        for p in chunk {
+            run.summary.rows += 1;
+            match p.outcome {
+                Ok((entry, derived)) => {
+                    let mut cells = p.cells;
+                    run.decide(&mut tx, p.line, &mut cells, entry, derived)
+                        .await?;
+                    run.spent.cells.push(cells);
+                }
+                Err(reason) => run.reject(p.line, p.cells, reason),
+            }
+        }
+        run.flush(&mut tx).await?;
+        // Once the reader has finished, what is left is freed here.
+        let _ = give_back.send(std::mem::take(&mut run.spent));
+        let rows = run.summary.rows as u64;
+        progress(Progress {
+            rows: run.summary.rows,
+            fraction: rows as f64 / rows_estimate.max(rows) as f64,
+        });
+    }
+    let sample = sample.unwrap_or_default();
     let columns = opened
         .layout
         .header
@@ -620,39 +874,7 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    while rows.peek().is_some() {
-        if cancel.load(Ordering::Relaxed) {
-            return Err(canceled());
-        }
-        let chunk: Vec<read::Row> = rows.by_ref().take(CHUNK).collect();
-        let mut entries = Vec::with_capacity(chunk.len());
-        for row in chunk {
-            run.summary.rows += 1;
-            let line = row.line as u32;
-            if let Some(problem) = row.problem {
-                run.reject(line, row.cells, problem);
-                continue;
-            }
-            let mut entry = ContactRow::blank(run.user.id, run.at.clone());
-            match entry.apply(&mapping.fields_of(&row.cells), &run.region) {
-                Ok(()) => entries.push((line, row.cells, entry)),
-                Err(e) => run.reject(line, row.cells, e.to_string()),
-            }
-        }
-        let normalised: Vec<ContactRow> = entries.iter().map(|(_, _, e)| e.clone()).collect();
-        load_holders(&mut tx, &normalised, &mut run.known).await?;
-        for (line, cells, entry) in entries {
-            run.decide(&mut tx, line, cells, entry).await?;
-        }
-        run.flush(&mut tx).await?;
-
-        let rows = run.summary.rows as u64;
-        progress(Progress {
-            rows: run.summary.rows,
-            fraction: rows as f64 / rows_estimate.max(rows) as f64,
-        });
-    }
-    finish(&mut tx, &run).await?;
+    finish(&mut tx, &run, bulk).await?;
     for sql in &rebuilt {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
@@ -694,16 +916,17 @@ fn canceled() -> Error {
     Error::Canceled("the import was canceled: nothing was imported".into())
 }
 
-/// About how many records `text` holds, from the size of its first lines.
-fn estimate_rows(text: &str) -> u64 {
-    let sample = &text.as_bytes()[..text.len().min(1 << 20)];
+/// About how many records a file of `bytes` holds, from the size of its first lines.
+fn estimate_rows(bytes: &[u8]) -> u64 {
+    let sample = &bytes[..bytes.len().min(1 << 20)];
     let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
-    (text.len() as u64 * lines / sample.len().max(1) as u64).max(1)
+    (bytes.len() as u64 * lines / sample.len().max(1) as u64).max(1)
 }
 
-/// After the last chunk: the new contacts' search terms and vocabulary, the changed
-/// contacts' terms, and the journal (each new contact's row, each changed one's before).
-async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
+/// After the last chunk: the changed contacts' words, the new contacts' staged words into
+/// the index in its order, the vocabulary, and the journal (each new contact's row, each
+/// changed one's before and after).
+async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Result<()> {
     // Changed contacts that existed before: their old terms out, new terms in.
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
     changed.sort_unstable_by_key(|(id, _)| **id);
@@ -724,53 +947,30 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
         )
         .await?;
     }
-    // New contacts: terms staged, then added in index order (appending is what B-trees do best).
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS import_terms (term TEXT NOT NULL, sort_name TEXT NOT NULL, contact_id INTEGER NOT NULL)")
-        .execute(&mut *conn)
-        .await?;
-    sqlx::query("DELETE FROM temp.import_terms")
-        .execute(&mut *conn)
-        .await?;
-    // A contact's terms are the words of its stored search_text, as `flush` derived them.
-    let mut last = run.first_new - 1;
-    loop {
-        let page: Vec<(i64, String, String)> = sqlx::query_as(
-            "SELECT id, sort_name, search_text FROM contacts WHERE id > ? ORDER BY id LIMIT 20000",
-        )
-        .bind(last)
-        .fetch_all(&mut *conn)
-        .await?;
-        let Some(end) = page.last().map(|r| r.0) else {
-            break;
-        };
-        last = end;
-        let mut handle = conn.lock_handle().await?;
-        let mut stage = bulk::Statement::prepare(
-            &mut handle,
-            "INSERT INTO temp.import_terms (term, sort_name, contact_id) VALUES (?, ?, ?)",
-        )?;
-        for (id, sort_name, search_text) in &page {
-            for term in search_text.split(' ').filter(|t| !t.is_empty()) {
-                stage.run(&[
-                    bulk::Value::Text(Some(term)),
-                    bulk::Value::Text(Some(sort_name)),
-                    bulk::Value::Int(*id),
-                ])?;
-            }
-        }
-    }
+    // New contacts' words, added in index order (appending is what B-trees do best).
     sqlx::query(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
          SELECT term, sort_name, contact_id FROM temp.import_terms ORDER BY term, sort_name, contact_id",
     )
     .execute(&mut *conn)
     .await?;
-    sqlx::query(
-        "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM temp.import_terms GROUP BY term \
-         ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
-    )
-    .execute(&mut *conn)
-    .await?;
+    if bulk {
+        // Most of the index is new: every word is counted again, reading the index in its
+        // own order (no sort).
+        sqlx::query(
+            "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM search_terms WHERE true GROUP BY term \
+             ON CONFLICT (term) DO UPDATE SET n = excluded.n",
+        )
+        .execute(&mut *conn)
+        .await?;
+    } else {
+        sqlx::query(
+            "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM temp.import_terms WHERE true GROUP BY term \
+             ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
+        )
+        .execute(&mut *conn)
+        .await?;
+    }
     sqlx::query("DROP TABLE temp.import_terms")
         .execute(&mut *conn)
         .await?;
