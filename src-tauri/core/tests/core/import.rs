@@ -642,6 +642,106 @@ mod engine {
         assert_eq!(dump(&db).await, before);
     }
 
+    /// The search index as the contacts derive it: each contact's words (its stored
+    /// search_text) under its sort name, and each word's count.
+    async fn assert_index_is_derived(db: &Db) {
+        let pool = db.store().pool();
+        let contacts: Vec<(i64, String, String)> =
+            sqlx::query_as("SELECT id, sort_name, search_text FROM contacts")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        let mut expected: Vec<(String, String, i64)> = Vec::new();
+        let mut vocab = std::collections::BTreeMap::<String, i64>::new();
+        for (id, sort_name, search_text) in contacts {
+            for term in search_text.split(' ').filter(|t| !t.is_empty()) {
+                expected.push((term.to_string(), sort_name.clone(), id));
+                *vocab.entry(term.to_string()).or_default() += 1;
+            }
+        }
+        expected.sort();
+        let terms: Vec<(String, String, i64)> = sqlx::query_as(
+            "SELECT term, sort_name, contact_id FROM search_terms ORDER BY term, sort_name, contact_id",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        assert_eq!(terms, expected, "search_terms is what the contacts derive");
+        let stored: Vec<(String, i64)> =
+            sqlx::query_as("SELECT term, n FROM search_vocab ORDER BY term")
+                .fetch_all(pool)
+                .await
+                .unwrap();
+        assert_eq!(
+            stored,
+            vocab.into_iter().collect::<Vec<_>>(),
+            "search_vocab counts them"
+        );
+    }
+
+    #[tokio::test]
+    async fn the_search_index_after_small_and_large_imports_is_exactly_what_the_contacts_derive() {
+        let db = Db::new().await;
+        let s = &db.session;
+        s.add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("last_name", "Old"),
+                ("email", "ann@acme.com"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+        // People written by one chunk and merged into by rows of later chunks (new names
+        // replace their words), and an existing contact merged into.
+        let file = |n: usize, tag: &str| {
+            let mut csv = HEADER.to_string();
+            csv.push_str(&format!("Ann,{tag}new,ann@acme.com,,\n"));
+            for i in 0..n {
+                csv.push_str(&format!("P{i},{tag}first,p{i}@example.com,,Co {}\n", i % 7));
+            }
+            for i in (0..n).step_by(3) {
+                csv.push_str(&format!(
+                    "P{i},{tag}again,P{i}@EXAMPLE.com,,Other {}\n",
+                    i % 5
+                ));
+            }
+            csv
+        };
+        // Smaller than the table's floor: words staged and counted up.
+        let small = import(
+            s,
+            db.dir.path(),
+            &file(5_000, "s"),
+            ImportOptions::default(),
+        )
+        .await;
+        assert_eq!(counts(&small)[1..3], [5_000, 1_668]);
+        assert_index_is_derived(&db).await;
+        // Bigger than the table: indexes rebuilt and every word counted again.
+        let large = import(
+            s,
+            db.dir.path(),
+            &file(60_000, "l"),
+            ImportOptions::default(),
+        )
+        .await;
+        assert_eq!(counts(&large)[1..3], [55_000, 25_001]);
+        assert_index_is_derived(&db).await;
+        let found = s
+            .list(&cardfile_core::ListQuery {
+                search: "p59997 lagain".into(),
+                ..all()
+            })
+            .await
+            .unwrap();
+        assert_eq!(found.rows.len(), 1);
+        s.undo().await.unwrap();
+        assert_index_is_derived(&db).await;
+    }
+
     #[tokio::test]
     async fn a_changed_mapping_is_saved_and_used_again_for_a_file_with_the_same_header() {
         let db = Db::new().await;
