@@ -11,10 +11,12 @@ use crate::error::{Error, Result};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
-/// The open database. Cheap to clone (a pool handle).
 /// How much of the file reads may map (2 GiB).
 pub const MMAP_SIZE: i64 = 2_147_418_112;
+/// Each connection's page cache (64 MiB; negative is KiB, as SQLite takes it).
+pub const CACHE_SIZE: i64 = -65_536;
 
+/// The open database. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
@@ -39,7 +41,7 @@ impl Store {
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5))
-            .pragma("cache_size", "-65536")
+            .pragma("cache_size", CACHE_SIZE.to_string())
             // Reads through a memory map skip a system call per page: a search that visits
             // thousands of rows stays in milliseconds.
             .pragma("mmap_size", MMAP_SIZE.to_string());

@@ -743,6 +743,45 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn an_import_leaves_every_pooled_connection_as_the_store_opened_it() {
+        let db = Db::new().await;
+        let s = &db.session;
+        let csv = format!("{HEADER}Ann,Lee,ann@acme.com,,Acme\n");
+        import(s, db.dir.path(), &csv, ImportOptions::default()).await;
+        // Hold every connection the pool has, the import's among them.
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            let mut conn = db.store().pool().acquire().await.unwrap();
+            let mut settings = Vec::new();
+            for pragma in ["foreign_keys", "cache_size", "mmap_size", "threads"] {
+                let value: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}"))
+                    .fetch_one(&mut *conn)
+                    .await
+                    .unwrap();
+                settings.push(value);
+            }
+            assert_eq!(
+                settings,
+                [
+                    1,
+                    cardfile_core::store::CACHE_SIZE,
+                    cardfile_core::store::MMAP_SIZE,
+                    0
+                ]
+            );
+            held.push(conn);
+        }
+        // Foreign keys hold again: a contact cannot name an owner who does not exist.
+        let orphan = sqlx::query(
+            "INSERT INTO contacts (email, owner_id, created_at, updated_at, sort_name, search_text) \
+             VALUES ('x@y.com', 999, '', '', '', '')",
+        )
+        .execute(&mut *held[0])
+        .await;
+        assert!(orphan.is_err(), "{orphan:?}");
+    }
+
+    #[tokio::test]
     async fn a_changed_mapping_is_saved_and_used_again_for_a_file_with_the_same_header() {
         let db = Db::new().await;
         let s = &db.session;
