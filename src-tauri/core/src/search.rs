@@ -201,6 +201,12 @@ pub fn derive(row: &ContactRow) -> Derived {
     }
 }
 
+/// The words of each contact `c` in SQL, as rows `w.value` (non-empty: filter on that): its
+/// search_text read as a JSON array. Words hold only letters and digits, so none needs
+/// escaping in JSON.
+pub(crate) const CONTACT_WORDS_SQL: &str =
+    "json_each('[\"' || replace(substr(c.search_text, 2), ' ', '\",\"') || '\"]') w";
+
 /// The end of the range of terms that start with `prefix`.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")

@@ -214,9 +214,9 @@ struct Run<'a> {
     dirty: Vec<i64>,
     /// What the current chunk is done with, for the reading thread to free.
     spent: Spent,
-    /// Each new contact's words in the staging table (first rowid, how many), by id - first_new.
-    staged: Vec<(i64, u32)>,
-    next_stage: i64,
+    /// The last new contact written: new contacts are first written in id order, each with
+    /// a plain insert (an upsert costs SQLite a conflict search first).
+    written: i64,
     summary: Summary,
     problems: Vec<Problem>,
     batch: i64,
@@ -425,8 +425,8 @@ impl Run<'_> {
         Ok(())
     }
 
-    /// Writes the chunk's new and changed contacts, and stages the new ones' search words
-    /// (they join the index at the end, in its order).
+    /// Writes the chunk's new and changed contacts (new contacts' words join the index at
+    /// the end, in its order).
     async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         self.dirty.sort_unstable();
         self.dirty.dedup();
@@ -448,24 +448,13 @@ impl Run<'_> {
         let db = bulk::Connection::new(&mut handle);
         let mut insert = bulk::Statement::prepare(&db, &INSERT_ROW)?;
         let mut rewrite = bulk::Statement::prepare(&db, &format!("{}{UPSERT_SET}", *INSERT_ROW))?;
-        let mut stage = bulk::Statement::prepare(
-            &db,
-            "INSERT INTO temp.import_terms (rowid, term, sort_name, contact_id) VALUES (?, ?, ?, ?)",
-        )?;
-        let mut unstage = bulk::Statement::prepare(
-            &db,
-            "DELETE FROM temp.import_terms WHERE rowid >= ? AND rowid < ?",
-        )?;
         for id in &self.dirty {
             let (row, derived) = self
                 .rows
                 .get_mut(id)
                 .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
             let d = derived.take().unwrap_or_else(|| search::derive(row));
-            // A new contact's first write is a plain insert (an upsert costs SQLite a
-            // conflict search in every index first); anything else is written again.
-            let slot = (*id >= self.first_new).then(|| (*id - self.first_new) as usize);
-            let first = slot == Some(self.staged.len());
+            let first = *id > self.written;
             use bulk::Value::{Bool, Int, Text};
             let values = [
                 Int(row.id),
@@ -495,36 +484,12 @@ impl Run<'_> {
             ];
             if first {
                 insert.run(&values)?;
+                self.written = *id;
             } else {
                 rewrite.run(&values)?;
             }
-            let Some(slot) = slot else {
-                // A contact that was there before: its words are replaced at the end.
-                continue;
-            };
-            if first {
-                self.staged.push((0, 0));
-            } else if let Some(&(start, n)) = self.staged.get(slot) {
-                // Written again (merged into by a later row): its old words go.
-                unstage.run(&[Int(start), Int(start + i64::from(n))])?;
-            } else {
-                return Err(Error::Internal(format!(
-                    "contact {id} was not staged in order"
-                )));
-            }
-            let start = self.next_stage;
-            for term in d.search_text.split(' ').filter(|t| !t.is_empty()) {
-                stage.run(&[
-                    Int(self.next_stage),
-                    Text(Some(term)),
-                    Text(Some(&d.sort_name)),
-                    Int(*id),
-                ])?;
-                self.next_stage += 1;
-            }
-            self.staged[slot] = (start, (self.next_stage - start) as u32);
         }
-        drop((insert, rewrite, stage, unstage));
+        drop((insert, rewrite));
         drop(handle);
         self.dirty.clear();
         self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
@@ -807,13 +772,6 @@ async fn import_on(
     } else {
         Vec::new()
     };
-    // New contacts' search words wait here, to join the index in its order at the end.
-    sqlx::query("CREATE TEMP TABLE IF NOT EXISTS import_terms (term TEXT NOT NULL, sort_name TEXT NOT NULL, contact_id INTEGER NOT NULL)")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("DELETE FROM temp.import_terms")
-        .execute(&mut *tx)
-        .await?;
     let mut run = Run {
         scope: users::scope(&mut tx, user).await?,
         options,
@@ -828,8 +786,7 @@ async fn import_on(
         before: HashMap::new(),
         dirty: Vec::new(),
         spent: Spent::default(),
-        staged: Vec::new(),
-        next_stage: 1,
+        written: first_new - 1,
         summary: Summary::default(),
         problems: Vec::new(),
         batch,
@@ -948,8 +905,8 @@ fn estimate_rows(bytes: &[u8]) -> u64 {
     (bytes.len() as u64 * lines / sample.len().max(1) as u64).max(1)
 }
 
-/// After the last chunk: the changed contacts' words, the new contacts' staged words into
-/// the index in its order, the vocabulary, and the journal (each new contact's row, each
+/// After the last chunk: the changed contacts' words, the new contacts' words into the
+/// index in its order, the vocabulary, and the journal (each new contact's row, each
 /// changed one's before and after).
 async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Result<()> {
     // Changed contacts that existed before: their old terms out, new terms in.
@@ -972,11 +929,17 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Resul
         )
         .await?;
     }
-    // New contacts' words, added in index order (appending is what B-trees do best).
-    sqlx::query(
+    // New contacts' words, read from their rows as written, added in index order
+    // (appending is what B-trees do best).
+    let words = format!(
+        "FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> ''",
+        search::CONTACT_WORDS_SQL
+    );
+    sqlx::query(&format!(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
-         SELECT term, sort_name, contact_id FROM temp.import_terms ORDER BY term, sort_name, contact_id",
-    )
+         SELECT w.value, c.sort_name, c.id {words} ORDER BY 1, 2, 3"
+    ))
+    .bind(run.first_new)
     .execute(&mut *conn)
     .await?;
     if bulk {
@@ -989,16 +952,14 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Resul
         .execute(&mut *conn)
         .await?;
     } else {
-        sqlx::query(
-            "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM temp.import_terms WHERE true GROUP BY term \
-             ON CONFLICT (term) DO UPDATE SET n = n + excluded.n",
-        )
+        sqlx::query(&format!(
+            "INSERT INTO search_vocab (term, n) SELECT w.value, count(*) {words} GROUP BY 1 \
+             ON CONFLICT (term) DO UPDATE SET n = n + excluded.n"
+        ))
+        .bind(run.first_new)
         .execute(&mut *conn)
         .await?;
     }
-    sqlx::query("DROP TABLE temp.import_terms")
-        .execute(&mut *conn)
-        .await?;
     // The journal keeps each new contact's row as imported (undo checks it is unchanged).
     sqlx::query(&format!(
         "INSERT INTO journal (batch_id, entity, entity_id, op, before, after) \
