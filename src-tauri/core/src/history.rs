@@ -81,11 +81,13 @@ pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<History
         email: String,
         kind: String,
         summary: String,
+        op: String,
         before: Option<String>,
         after: Option<String>,
+        purged: bool,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT b.at, u.email, b.kind, b.summary, j.before, j.after FROM journal j \
+        "SELECT b.at, u.email, b.kind, b.summary, j.op, j.before, j.after, j.purged FROM journal j \
          JOIN batches b ON b.id = j.batch_id JOIN users u ON u.id = b.user_id \
          WHERE j.entity = ? AND j.entity_id = ? ORDER BY j.id",
     )
@@ -93,17 +95,26 @@ pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<History
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
-    rows.into_iter()
-        .map(|r| {
-            Ok(HistoryEntry {
-                changes: diff(image(&r.before)?.as_ref(), image(&r.after)?.as_ref()),
-                at: r.at,
-                user: r.email,
-                kind: r.kind,
-                summary: r.summary,
-            })
-        })
-        .collect()
+    let mut out = Vec::with_capacity(rows.len());
+    for (i, r) in rows.iter().enumerate() {
+        let after: Option<ContactRow> = if r.op == "insert" && r.after.is_none() && !r.purged {
+            // Imported without an image: as the next entry found it, or as it is.
+            match rows.get(i + 1) {
+                Some(next) => image(&next.before)?,
+                None => load_row(&mut conn, id).await?,
+            }
+        } else {
+            image(&r.after)?
+        };
+        out.push(HistoryEntry {
+            changes: diff(image(&r.before)?.as_ref(), after.as_ref()),
+            at: r.at.clone(),
+            user: r.email.clone(),
+            kind: r.kind.clone(),
+            summary: r.summary.clone(),
+        });
+    }
+    Ok(out)
 }
 
 /// What undo took back.
@@ -195,7 +206,16 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             activity::set_link(&mut tx, e.entity_id, &before).await?;
             continue;
         }
-        let (before, after) = (image(&e.before)?, image(&e.after)?);
+        let before = image(&e.before)?;
+        let after = if e.op == "insert" && e.after.is_none() {
+            // Imported without an image: as imported while nothing has touched it since.
+            if journal::changed_after(&mut tx, ENTITY, e.entity_id, e.id).await? {
+                return Err(refuse(format!("contact {} has changed since", e.entity_id)));
+            }
+            load_row(&mut tx, e.entity_id).await?
+        } else {
+            image(&e.after)?
+        };
         if !released.remove(&e.entity_id) {
             let current = load_row(&mut tx, e.entity_id).await?;
             if current != after {
@@ -244,12 +264,15 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
     Ok(Undone { kind, summary })
 }
 
-/// An import's new contacts leave in bulk, when every one of them is still as imported
-/// (else the entry-by-entry undo decides, and refuses with the reason). Their journal
-/// entries go with them; the batch's other entries are undone one by one.
+/// An import's new contacts leave in bulk, when every one of them is still as imported:
+/// no journal entry since (an entry without an image), or equal to its image (else the
+/// entry-by-entry undo decides, and refuses with the reason). Their journal entries go
+/// with them; the batch's other entries are undone one by one.
 async fn remove_imported(conn: &mut SqliteConnection, batch_id: i64) -> Result<()> {
     let (inserted, intact): (i64, i64) = sqlx::query_as(&format!(
-        "SELECT count(*), coalesce(sum(j.after = (SELECT {} FROM contacts WHERE contacts.id = j.entity_id)), 0) \
+        "SELECT count(*), coalesce(sum(CASE WHEN j.after IS NULL \
+             THEN NOT EXISTS (SELECT 1 FROM journal l WHERE l.entity = j.entity AND l.entity_id = j.entity_id AND l.id > j.id) \
+             ELSE j.after = (SELECT {} FROM contacts WHERE contacts.id = j.entity_id) END), 0) \
          FROM journal j WHERE j.batch_id = ? AND j.entity = ? AND j.op = 'insert' AND NOT j.purged",
         journal::CONTACT_IMAGE_SQL
     ))

@@ -147,9 +147,27 @@ pub async fn entries_for(
     .await?)
 }
 
+/// Whether `entity_id` has journal entries after entry `entry_id`. An import journals its
+/// new contacts without an image (a million rows would double the database): such an
+/// entry's row is the contact's next entry's before or, with none, the contact as it is.
+pub(crate) async fn changed_after(
+    conn: &mut SqliteConnection,
+    entity: &str,
+    entity_id: i64,
+    entry_id: i64,
+) -> Result<bool> {
+    Ok(sqlx::query_scalar(
+        "SELECT EXISTS (SELECT 1 FROM journal WHERE entity = ? AND entity_id = ? AND id > ?)",
+    )
+    .bind(entity)
+    .bind(entity_id)
+    .bind(entry_id)
+    .fetch_one(&mut *conn)
+    .await?)
+}
+
 /// A contact row's journal image computed by SQLite from the `contacts` row in scope: the
-/// same JSON as serde writes for `ContactRow`. Imports journal their new rows with it, and
-/// undo compares them with it, in bulk.
+/// same JSON as serde writes for `ContactRow`. Undo compares rows with it, in bulk.
 pub(crate) const CONTACT_IMAGE_SQL: &str = "json_object('id', id, 'first_name', first_name, \
     'last_name', last_name, 'salutation', salutation, 'email', email, 'mobile_phone', mobile_phone, \
     'phone', phone, 'company', company, 'job_title', job_title, 'street_address', street_address, \

@@ -906,8 +906,8 @@ fn estimate_rows(bytes: &[u8]) -> u64 {
 }
 
 /// After the last chunk: the changed contacts' words, the new contacts' words into the
-/// index in its order, the vocabulary, and the journal (each new contact's row, each
-/// changed one's before and after).
+/// index in its order, the vocabulary, and the journal (each new contact, each changed
+/// one's before and after).
 async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Result<()> {
     // Changed contacts that existed before: their old terms out, new terms in.
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
@@ -960,12 +960,12 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Resul
         .execute(&mut *conn)
         .await?;
     }
-    // The journal keeps each new contact's row as imported (undo checks it is unchanged).
-    sqlx::query(&format!(
-        "INSERT INTO journal (batch_id, entity, entity_id, op, before, after) \
-         SELECT ?1, ?2, id, 'insert', NULL, {} FROM contacts WHERE id >= ?3 ORDER BY id",
-        journal::CONTACT_IMAGE_SQL
-    ))
+    // Each new contact is journaled without an image (it would double the database): its
+    // row as imported is the contact's next entry's before, or the contact as it is.
+    sqlx::query(
+        "INSERT INTO journal (batch_id, entity, entity_id, op) \
+         SELECT ?1, ?2, id, 'insert' FROM contacts WHERE id >= ?3 ORDER BY id",
+    )
     .bind(run.batch)
     .bind(crate::contacts::ENTITY)
     .bind(run.first_new)

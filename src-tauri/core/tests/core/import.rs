@@ -782,6 +782,69 @@ mod engine {
     }
 
     #[tokio::test]
+    async fn an_imported_contacts_history_shows_it_as_imported_and_undo_waits_for_later_changes_to_go(
+    ) {
+        let db = Db::new().await;
+        let s = &db.session;
+        let csv = format!("{HEADER}Ann,Lee,ann@acme.com,,Acme\nBob,Ray,bob@acme.com,,Acme\n");
+        import(s, db.dir.path(), &csv, ImportOptions::default()).await;
+        let ann = s
+            .list(&cardfile_core::ListQuery {
+                search: "ann".into(),
+                ..all()
+            })
+            .await
+            .unwrap()
+            .rows
+            .remove(0);
+        let value = |h: &[cardfile_core::history::HistoryEntry], i: usize, field: &str| {
+            h[i].changes
+                .iter()
+                .find(|c| c.field == field)
+                .map(|c| (c.before.clone(), c.after.clone()))
+        };
+        let history = s.history(&ann.id).await.unwrap();
+        assert_eq!(history.len(), 1);
+        assert_eq!(history[0].kind, "import");
+        assert_eq!(
+            value(&history, 0, "company"),
+            Some((None, Some("Acme".into())))
+        );
+        // Another user changes Ann: the import's entry still shows her as imported.
+        s.add_user("mia@example.com", "Mia", Role::Admin, None)
+            .await
+            .unwrap();
+        let mia = Session::new(db.store().clone(), Some("mia@example.com".into()))
+            .await
+            .unwrap();
+        let after_import = dump(&db).await;
+        mia.edit(&ann.id, &fields(&[("company", "Globex")]), false)
+            .await
+            .unwrap();
+        let history = s.history(&ann.id).await.unwrap();
+        assert_eq!(history.len(), 2);
+        assert_eq!(
+            value(&history, 0, "company"),
+            Some((None, Some("Acme".into())))
+        );
+        assert_eq!(
+            value(&history, 1, "company"),
+            Some((Some("Acme".into()), Some("Globex".into())))
+        );
+        // Undoing the import now would lose Mia's change: refused, nothing changed.
+        let before = dump(&db).await;
+        let err = s.undo().await.unwrap_err();
+        assert_eq!(err.code(), ErrorCode::Conflict);
+        assert!(err.to_string().contains("changed since"), "{err}");
+        assert_eq!(dump(&db).await, before);
+        // Once her change is undone, the import undoes.
+        mia.undo().await.unwrap();
+        assert_eq!(dump(&db).await, after_import);
+        s.undo().await.unwrap();
+        assert_eq!(cardfile_core::contacts::count(db.store()).await.unwrap(), 0);
+    }
+
+    #[tokio::test]
     async fn a_changed_mapping_is_saved_and_used_again_for_a_file_with_the_same_header() {
         let db = Db::new().await;
         let s = &db.session;
