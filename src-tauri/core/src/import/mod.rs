@@ -197,8 +197,9 @@ struct Run<'a> {
     /// Ids from here on are this import's new contacts.
     first_new: i64,
     next_id: i64,
-    /// Whether the database had contacts before the import (else none need looking up).
-    had_contacts: bool,
+    /// Whether keys the import has not seen are looked up in the database (else it had no
+    /// contacts, or all of theirs were loaded at the start).
+    ask_database: bool,
     /// The holder of every email and mobile phone the import has seen: contacts it wrote,
     /// and contacts of the database it looked up. Always as the import has left them.
     emails: Holders,
@@ -286,7 +287,7 @@ impl Run<'_> {
                 .filter_map(|p| p.outcome.as_ref().ok())
                 .map(|(e, _)| e)
         };
-        if self.had_contacts {
+        if self.ask_database {
             let emails: Vec<&String> = entries()
                 .filter_map(|e| e.email.as_ref())
                 .filter(|k| self.emails.get(k).is_none())
@@ -752,10 +753,11 @@ async fn import_on(
         .await?;
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     let rows_estimate = estimate_rows(&bytes);
-    // A file bigger than the table it goes into: the table's secondary indexes are dropped
-    // and built again at the end, which sorts once instead of inserting at random a million
-    // times, and the vocabulary is counted again from the index. (The UNIQUE email and
-    // mobile-phone indexes stay: they guard identity.)
+    // A file bigger than the table it goes into: the table's indexes are dropped and built
+    // again at the end, which sorts once instead of inserting at random a million times,
+    // and the vocabulary is counted again from the index. Identity is then checked in
+    // memory against every contact there is (loaded below, fewer than the file's rows), and
+    // building the UNIQUE email and mobile-phone indexes again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
     let rebuilt: Vec<String> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
@@ -778,7 +780,7 @@ async fn import_on(
         at: at.clone(),
         first_new,
         next_id: first_new,
-        had_contacts: first_new > 1,
+        ask_database: first_new > 1 && !bulk,
         emails: Holders::default(),
         phones: Holders::default(),
         rows: HashMap::new(),
@@ -791,6 +793,22 @@ async fn import_on(
         problems: Vec::new(),
         batch,
     };
+    if bulk && first_new > 1 {
+        // The indexes are gone: every contact's email and mobile phone, held in memory.
+        let mut keys = sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
+            "SELECT id, email, mobile_phone FROM contacts",
+        )
+        .fetch(&mut *tx);
+        while let Some((id, email, phone)) = futures_util::TryStreamExt::try_next(&mut keys).await?
+        {
+            if let Some(k) = email {
+                run.emails.set(&k, id);
+            }
+            if let Some(k) = phone {
+                run.phones.set(&k, id);
+            }
+        }
+    }
     // The file is read and normalised on a thread of its own while this one writes.
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
     let (give_back, spent) = std::sync::mpsc::channel();

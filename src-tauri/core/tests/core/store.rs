@@ -171,3 +171,82 @@ async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() 
         .unwrap_err();
     assert_eq!(err.code(), ErrorCode::Forbidden);
 }
+
+#[tokio::test]
+async fn upgrading_a_database_keeps_its_contacts_and_still_refuses_a_second_contact_with_an_email()
+{
+    // A database as Cardfile left it before identity moved to named indexes (0007).
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    let migrations = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"));
+    let mut older = sqlx::migrate::Migrator::new(migrations).await.unwrap();
+    older.migrations = older
+        .migrations
+        .iter()
+        .filter(|m| m.version < 7)
+        .cloned()
+        .collect::<Vec<_>>()
+        .into();
+    let options = sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(&path)
+        .create_if_missing(true)
+        .foreign_keys(true);
+    let pool = sqlx::SqlitePool::connect_with(options).await.unwrap();
+    older.run(&pool).await.unwrap();
+    for sql in [
+        "INSERT INTO users (id, email, name, role, created_at) VALUES (1, 'owner@cardfile.local', 'Local owner', 'admin', '2026-01-01T00:00:00Z')",
+        "INSERT INTO settings (key, value) VALUES ('user', '1'), ('default_region', 'US')",
+        "INSERT INTO search_terms (term, sort_name, contact_id) VALUES ('ann', 'ann', 7)",
+        "INSERT INTO search_vocab (term, n) VALUES ('ann', 1)",
+        "INSERT INTO contacts (id, first_name, email, mobile_phone, owner_id, created_at, updated_at, sort_name, search_text) \
+         VALUES (7, 'Ann', 'ann@acme.com', '+447700900123', 1, '2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'ann', ' 07700900123 447700900123 acme ann com')",
+    ] {
+        sqlx::query(sql).execute(&pool).await.unwrap();
+    }
+    pool.close().await;
+
+    let store = cardfile_core::Store::open(&path).await.unwrap();
+    let s = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    let ann = s.get("7").await.unwrap();
+    assert_eq!(
+        (
+            ann.first_name.as_deref(),
+            ann.email.as_deref(),
+            ann.mobile_phone.as_deref()
+        ),
+        (Some("Ann"), Some("ann@acme.com"), Some("+447700900123"))
+    );
+    assert_eq!(cardfile_core::contacts::count(&store).await.unwrap(), 1);
+    let unique: Vec<String> = sqlx::query_scalar(
+        "SELECT name FROM pragma_index_list('contacts') WHERE \"unique\" = 1 ORDER BY name",
+    )
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    assert_eq!(unique, ["contacts_email", "contacts_mobile_phone"]);
+    for (email, mobile) in [
+        ("ann@acme.com", "+447700900999"),
+        ("bob@acme.com", "+447700900123"),
+    ] {
+        let second = sqlx::query(
+            "INSERT INTO contacts (email, mobile_phone, owner_id, created_at, updated_at, sort_name, search_text) \
+             VALUES (?, ?, 1, '', '', '', '')",
+        )
+        .bind(email)
+        .bind(mobile)
+        .execute(store.pool())
+        .await;
+        assert!(second.is_err(), "{email} {mobile}: {second:?}");
+    }
+    let found = s
+        .list(&ListQuery {
+            search: "ann".into(),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(found.rows.len(), 1);
+}
