@@ -118,10 +118,12 @@ struct Prepared {
     outcome: std::result::Result<(ContactRow, search::Derived), String>,
 }
 
-/// What the reading thread sends: the next records, or that the file is done.
+/// What the reading thread sends: the next records, that the file is done, or why it
+/// cannot go on.
 enum Batch {
     Rows(Vec<Prepared>),
     Done,
+    Failed(Error),
 }
 
 /// What the import is done with, handed back to the reading thread that made it: glibc's
@@ -141,20 +143,32 @@ struct Normalise {
     at: String,
 }
 
-/// The reading thread: reads `bytes` (already opened once, so it opens) and sends its
-/// records, normalised, a chunk at a time, until the file ends or the import stops
-/// listening. Only `Batch::Done` says the file was read to its end.
+/// The reading thread: reads the opened file's records as they come and sends them,
+/// normalised, a chunk at a time, until the file ends or the import stops listening. Only
+/// `Batch::Done` says the file was read to its end.
 fn read_file(
-    bytes: Vec<u8>,
+    source: read::Source,
+    opened: Opened,
     how: Normalise,
     out: tokio::sync::mpsc::Sender<Batch>,
     spent: std::sync::mpsc::Receiver<Spent>,
 ) {
-    let Ok((opened, text)) = open(&bytes) else {
-        return;
+    let records = match rows(&source, &opened) {
+        Ok(records) => records,
+        Err(e) => {
+            let _ = out.blocking_send(Batch::Failed(e));
+            return;
+        }
     };
     let mut chunk = Vec::with_capacity(CHUNK);
-    for row in records(&opened, &text) {
+    for row in records {
+        let row = match row {
+            Ok(row) => row,
+            Err(e) => {
+                let _ = out.blocking_send(Batch::Failed(e));
+                return;
+            }
+        };
         let outcome = match row.problem {
             Some(problem) => Err(problem),
             None => {
@@ -529,11 +543,12 @@ fn fields_json(row: &ContactRow) -> serde_json::Value {
     serde_json::Value::Object(map)
 }
 
-/// Reads `bytes` far enough to know its encoding, delimiter, header and the mapping the
-/// header suggests; refuses a file that is empty, binary or has no contact header.
-pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
-    let (text, encoding) = read::decode(bytes)?;
-    if crate::vcard::is_vcard(&text) {
+/// Reads the start of `source` far enough to know its encoding, delimiter, header and the
+/// mapping the header suggests; refuses a file that is empty, binary, wrongly encoded or has
+/// no contact header.
+pub fn open(source: &read::Source) -> Result<Opened> {
+    let (head, encoding) = read::head(source)?;
+    if crate::vcard::is_vcard(&head) {
         // A vCard's cards become rows whose columns are the contact fields themselves.
         let header: Vec<String> = crate::contact::FIELDS
             .iter()
@@ -546,40 +561,43 @@ pub fn open(bytes: &[u8]) -> Result<(Opened, std::borrow::Cow<'_, str>)> {
             header,
             header_line: 0,
         };
-        return Ok((
-            Opened {
-                layout,
-                mapping,
-                vcard: true,
-            },
-            text,
-        ));
-    }
-    let layout = read::layout(&text, encoding)?;
-    let mapping = mapping::guess(&layout.header);
-    Ok((
-        Opened {
+        return Ok(Opened {
             layout,
             mapping,
-            vcard: false,
-        },
-        text,
-    ))
+            vcard: true,
+        });
+    }
+    let layout = read::layout(&head, encoding)?;
+    let mapping = mapping::guess(&layout.header);
+    Ok(Opened {
+        layout,
+        mapping,
+        vcard: false,
+    })
 }
 
-/// The records of an opened file: CSV rows, or one row per vCard.
-fn records<'a>(
-    opened: &'a Opened,
-    text: &'a str,
-) -> Box<dyn Iterator<Item = read::Row> + Send + 'a> {
+/// The records of an opened file, read as they come: CSV rows, or one row per vCard (a
+/// vCard file is read whole: its cards are few and short).
+pub fn rows(
+    source: &read::Source,
+    opened: &Opened,
+) -> Result<Box<dyn Iterator<Item = Result<read::Row>> + Send>> {
     if opened.vcard {
-        Box::new(crate::vcard::cards(text).into_iter().map(|c| read::Row {
-            line: c.line,
-            cells: c.cells,
-            problem: None,
-        }))
+        let mut text = String::new();
+        std::io::Read::read_to_string(
+            &mut read::Decoded::new(source, opened.layout.encoding)?,
+            &mut text,
+        )
+        .map_err(|e| Error::invalid("file", e.to_string()))?;
+        Ok(Box::new(crate::vcard::cards(&text).into_iter().map(|c| {
+            Ok(read::Row {
+                line: c.line,
+                cells: c.cells,
+                problem: None,
+            })
+        })))
     } else {
-        Box::new(read::rows(text, &opened.layout))
+        Ok(Box::new(read::rows(source, &opened.layout)?))
     }
 }
 
@@ -592,10 +610,6 @@ pub struct Opened {
     pub vcard: bool,
 }
 
-fn unreadable_file(path: &Path, e: std::io::Error) -> Error {
-    Error::invalid("file", format!("cannot read {}: {e}", path.display()))
-}
-
 /// Imports the file at `path` as `user`. `progress` hears about every chunk; `cancel` set
 /// from elsewhere stops the import with nothing written.
 pub async fn import_file(
@@ -606,10 +620,17 @@ pub async fn import_file(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
-    let bytes = tokio::fs::read(path)
+    let source = read::Source::File(path.to_path_buf());
+    // Opening reads the whole file once (its encoding is checked to the end): off the
+    // async threads.
+    let (opened, rows_estimate) = {
+        let source = source.clone();
+        tokio::task::spawn_blocking(move || {
+            Ok::<_, Error>((open(&source)?, source.estimate_rows()?))
+        })
         .await
-        .map_err(|e| unreadable_file(path, e))?;
-    let (opened, _) = open(&bytes)?;
+        .map_err(|e| Error::Internal(format!("the import's reader failed: {e}")))??
+    };
     // The import's own connection, set for writing a lot at once (and set back before it
     // returns to the pool):
     // - no memory map: an import touches every page of a large file once, and mapped pages
@@ -645,7 +666,13 @@ pub async fn import_file(
     let result = match result {
         Ok(()) => {
             import_on(
-                &mut conn, user, path, options, &opened, bytes, progress, cancel,
+                &mut conn,
+                user,
+                path,
+                options,
+                (source, &opened, rows_estimate),
+                progress,
+                cancel,
             )
             .await
         }
@@ -670,8 +697,7 @@ async fn import_on(
     user: &User,
     path: &Path,
     options: &ImportOptions,
-    opened: &Opened,
-    bytes: Vec<u8>,
+    (source, opened, rows_estimate): (read::Source, &Opened, u64),
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
@@ -752,7 +778,6 @@ async fn import_on(
         .execute(&mut *tx)
         .await?;
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
-    let rows_estimate = estimate_rows(&bytes);
     // A file bigger than the table it goes into: the table's indexes are dropped and built
     // again at the end, which sorts once instead of inserting at random a million times,
     // and the vocabulary is counted again from the index. Identity is then checked in
@@ -820,7 +845,10 @@ async fn import_on(
     };
     std::thread::Builder::new()
         .name("cardfile-import-read".into())
-        .spawn(move || read_file(bytes, how, sender, spent))
+        .spawn({
+            let opened = opened.clone();
+            move || read_file(source, opened, how, sender, spent)
+        })
         .map_err(|e| Error::Internal(format!("cannot start the import's reader: {e}")))?;
     let mut sample: Option<Vec<String>> = None;
     loop {
@@ -830,6 +858,7 @@ async fn import_on(
         let chunk = match receiver.recv().await {
             Some(Batch::Rows(chunk)) => chunk,
             Some(Batch::Done) => break,
+            Some(Batch::Failed(e)) => return Err(e),
             None => {
                 return Err(Error::Internal(
                     "the import's reader stopped before the end of the file".into(),
@@ -917,13 +946,6 @@ async fn import_on(
 
 fn canceled() -> Error {
     Error::Canceled("the import was canceled: nothing was imported".into())
-}
-
-/// About how many records a file of `bytes` holds, from the size of its first lines.
-fn estimate_rows(bytes: &[u8]) -> u64 {
-    let sample = &bytes[..bytes.len().min(1 << 20)];
-    let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
-    (bytes.len() as u64 * lines / sample.len().max(1) as u64).max(1)
 }
 
 /// After the last chunk: the changed contacts' words, the new contacts' words into the

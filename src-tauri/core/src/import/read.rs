@@ -2,8 +2,10 @@
 //! UTF-16 with BOM, else Windows-1252), the delimiter, the header row after any preamble
 //! (LinkedIn), footer rows after the data (Salesforce), and rows whose field count is wrong.
 
-use std::borrow::Cow;
 use std::collections::VecDeque;
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use crate::error::{Error, Result};
 use crate::import::mapping;
@@ -31,52 +33,251 @@ const CP1252_HIGH: [char; 32] = [
     '\u{2DC}', '\u{2122}', '\u{161}', '\u{203A}', '\u{153}', '\u{9D}', '\u{17E}', '\u{178}',
 ];
 
-fn utf16(bytes: &[u8], little: bool) -> Result<String> {
-    if !bytes.len().is_multiple_of(2) {
-        return Err(unreadable(
-            "the file is UTF-16 but ends half-way through a character",
-        ));
-    }
-    let units = bytes.chunks_exact(2).map(|p| {
-        if little {
-            u16::from_le_bytes([p[0], p[1]])
-        } else {
-            u16::from_be_bytes([p[0], p[1]])
-        }
-    });
-    char::decode_utf16(units)
-        .collect::<std::result::Result<String, _>>()
-        .map_err(|_| unreadable("the file says UTF-16 but holds invalid UTF-16"))
+/// Where a file's bytes come from: a file, opened again for each pass over it (nothing
+/// holds the whole file), or bytes already in memory.
+#[derive(Debug, Clone)]
+pub enum Source {
+    File(PathBuf),
+    Bytes(Arc<[u8]>),
 }
 
-/// The file's text and how it was encoded. UTF-8 is borrowed, not copied.
-pub fn decode(bytes: &[u8]) -> Result<(Cow<'_, str>, Encoding)> {
-    let (text, encoding) = if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
-        let text = std::str::from_utf8(rest).map_err(|e| {
-            unreadable(format!(
-                "the file says UTF-8 but byte {} is not",
-                e.valid_up_to() + 3
-            ))
-        })?;
-        (Cow::Borrowed(text), Encoding::Utf8Bom)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFF, 0xFE]) {
-        (Cow::Owned(utf16(rest, true)?), Encoding::Utf16Le)
-    } else if let Some(rest) = bytes.strip_prefix(&[0xFE, 0xFF]) {
-        (Cow::Owned(utf16(rest, false)?), Encoding::Utf16Be)
-    } else if let Ok(text) = std::str::from_utf8(bytes) {
-        (Cow::Borrowed(text), Encoding::Utf8)
+impl From<&[u8]> for Source {
+    fn from(bytes: &[u8]) -> Source {
+        Source::Bytes(bytes.into())
+    }
+}
+
+impl Source {
+    fn open(&self) -> Result<Box<dyn Read + Send>> {
+        match self {
+            Source::File(path) => {
+                let file = std::fs::File::open(path)
+                    .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
+                Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
+            }
+            Source::Bytes(bytes) => Ok(Box::new(std::io::Cursor::new(bytes.clone()))),
+        }
+    }
+
+    /// About how many records it holds, from its size and the size of its first lines.
+    pub fn estimate_rows(&self) -> Result<u64> {
+        let mut sample = Vec::with_capacity(1 << 20);
+        self.open()?
+            .take(1 << 20)
+            .read_to_end(&mut sample)
+            .map_err(|e| unreadable(format!("the file cannot be read: {e}")))?;
+        let len = match self {
+            Source::File(path) => std::fs::metadata(path).map_or(0, |m| m.len()),
+            Source::Bytes(bytes) => bytes.len() as u64,
+        };
+        let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
+        Ok((len * lines / sample.len().max(1) as u64).max(1))
+    }
+}
+
+/// Reads into `buf` until it is full or the source ends; how much was read.
+fn fill(source: &mut dyn Read, buf: &mut [u8]) -> std::io::Result<usize> {
+    let mut n = 0;
+    while n < buf.len() {
+        match source.read(&mut buf[n..]) {
+            Ok(0) => break,
+            Ok(k) => n += k,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(n)
+}
+
+fn read_failed(e: std::io::Error) -> Error {
+    unreadable(e.to_string())
+}
+
+/// The file's text as UTF-8, decoded a block at a time as it is read: UTF-8 passes through
+/// (its BOM skipped), UTF-16 and Windows-1252 are converted. Invalid UTF-16 is an error.
+pub struct Decoded {
+    inner: Box<dyn Read + Send>,
+    encoding: Encoding,
+    /// Bytes read but not yet decoded (half a UTF-16 character).
+    raw: Vec<u8>,
+    out: Vec<u8>,
+    at: usize,
+}
+
+impl Decoded {
+    pub fn new(source: &Source, encoding: Encoding) -> Result<Decoded> {
+        let mut inner = source.open()?;
+        let bom = match encoding {
+            Encoding::Utf8Bom => 3,
+            Encoding::Utf16Le | Encoding::Utf16Be => 2,
+            Encoding::Utf8 | Encoding::Windows1252 => 0,
+        };
+        fill(&mut inner, &mut [0u8; 3][..bom]).map_err(read_failed)?;
+        Ok(Decoded {
+            inner,
+            encoding,
+            raw: Vec::new(),
+            out: Vec::new(),
+            at: 0,
+        })
+    }
+
+    /// Decodes the next block into `out`; false at the end of the file.
+    fn next_block(&mut self) -> std::io::Result<bool> {
+        let invalid =
+            |why: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, why.to_string());
+        let mut block = vec![0u8; 1 << 16];
+        let n = fill(&mut self.inner, &mut block)?;
+        block.truncate(n);
+        self.out.clear();
+        self.at = 0;
+        match self.encoding {
+            Encoding::Utf8 | Encoding::Utf8Bom => self.out = block,
+            Encoding::Windows1252 => {
+                let text: String = block
+                    .iter()
+                    .map(|&b| match b {
+                        0x80..=0x9F => CP1252_HIGH[(b - 0x80) as usize],
+                        _ => b as char,
+                    })
+                    .collect();
+                self.out = text.into_bytes();
+            }
+            Encoding::Utf16Le | Encoding::Utf16Be => {
+                self.raw.extend_from_slice(&block);
+                let little = self.encoding == Encoding::Utf16Le;
+                let mut units: Vec<u16> = self
+                    .raw
+                    .chunks_exact(2)
+                    .map(|p| {
+                        if little {
+                            u16::from_le_bytes([p[0], p[1]])
+                        } else {
+                            u16::from_be_bytes([p[0], p[1]])
+                        }
+                    })
+                    .collect();
+                let mut keep = self.raw.len() % 2;
+                // A high surrogate at the end of the block waits for its pair.
+                if n > 0 && units.last().is_some_and(|u| (0xD800..0xDC00).contains(u)) {
+                    units.pop();
+                    keep += 2;
+                }
+                let text = char::decode_utf16(units)
+                    .collect::<std::result::Result<String, _>>()
+                    .map_err(|_| invalid("the file says UTF-16 but holds invalid UTF-16"))?;
+                self.raw.drain(..self.raw.len() - keep);
+                if n == 0 && !self.raw.is_empty() {
+                    return Err(invalid(
+                        "the file is UTF-16 but ends half-way through a character",
+                    ));
+                }
+                self.out = text.into_bytes();
+            }
+        }
+        Ok(n > 0)
+    }
+}
+
+impl Read for Decoded {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        while self.at == self.out.len() {
+            if !self.next_block()? && self.out.is_empty() {
+                return Ok(0);
+            }
+        }
+        let n = buf.len().min(self.out.len() - self.at);
+        buf[..n].copy_from_slice(&self.out[self.at..self.at + n]);
+        self.at += n;
+        Ok(n)
+    }
+}
+
+/// The file's encoding: a BOM says it; without one it is UTF-8 if all of it is, else
+/// Windows-1252. The whole file is read once (a block at a time), so a file that says
+/// UTF-8 or UTF-16 and is not is refused before anything is imported.
+fn sniff(source: &Source) -> Result<Encoding> {
+    let mut r = source.open()?;
+    let mut head = [0u8; 3];
+    let n = fill(&mut r, &mut head).map_err(read_failed)?;
+    let head = &head[..n];
+    let encoding = if head.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        Encoding::Utf8Bom
+    } else if head.starts_with(&[0xFF, 0xFE]) {
+        Encoding::Utf16Le
+    } else if head.starts_with(&[0xFE, 0xFF]) {
+        Encoding::Utf16Be
     } else {
-        let text = bytes
-            .iter()
-            .map(|&b| match b {
-                0x80..=0x9F => CP1252_HIGH[(b - 0x80) as usize],
-                _ => b as char,
-            })
-            .collect();
-        (Cow::Owned(text), Encoding::Windows1252)
+        Encoding::Utf8
     };
+    match encoding {
+        Encoding::Utf16Le | Encoding::Utf16Be => {
+            std::io::copy(&mut Decoded::new(source, encoding)?, &mut std::io::sink())
+                .map_err(read_failed)?;
+            Ok(encoding)
+        }
+        _ => {
+            // UTF-8 checked a block at a time; a character split by a block waits.
+            let mut r = source.open()?;
+            let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+            fill(&mut r, &mut [0u8; 3][..skip]).map_err(read_failed)?;
+            // An incomplete character at a block's end waits for the next block.
+            let (mut pending, mut offset) = (Vec::new(), skip as u64);
+            let mut block = vec![0u8; 1 << 16];
+            loop {
+                let n = fill(&mut r, &mut block).map_err(read_failed)?;
+                pending.extend_from_slice(&block[..n]);
+                match std::str::from_utf8(&pending) {
+                    Ok(_) => {
+                        offset += pending.len() as u64;
+                        pending.clear();
+                    }
+                    Err(e) if e.error_len().is_none() && n > 0 => {
+                        offset += e.valid_up_to() as u64;
+                        pending.drain(..e.valid_up_to());
+                    }
+                    Err(e) if encoding == Encoding::Utf8Bom => {
+                        return Err(unreadable(format!(
+                            "the file says UTF-8 but byte {} is not",
+                            offset + e.valid_up_to() as u64
+                        )))
+                    }
+                    Err(_) => return Ok(Encoding::Windows1252),
+                }
+                if n == 0 {
+                    return Ok(encoding);
+                }
+            }
+        }
+    }
+}
+
+/// How much of the file's start is read to find its header (and to see what it is).
+const HEAD: u64 = 1 << 20;
+
+/// What the file's start says: its encoding and the text of its first megabyte. A file
+/// that is empty or binary is refused.
+pub fn head(source: &Source) -> Result<(String, Encoding)> {
+    let encoding = sniff(source)?;
+    let mut decoded = Decoded::new(source, encoding)?;
+    let mut bytes = Vec::new();
+    (&mut decoded)
+        .take(HEAD)
+        .read_to_end(&mut bytes)
+        .map_err(read_failed)?;
+    let valid = match std::str::from_utf8(&bytes) {
+        Ok(_) => bytes.len(),
+        Err(e) => e.valid_up_to(),
+    };
+    bytes.truncate(valid);
+    let text = String::from_utf8(bytes).map_err(|e| Error::Internal(e.to_string()))?;
     if text.trim().is_empty() {
-        return Err(unreadable("the file is empty"));
+        // Only blanks so far: the file is empty unless something follows them.
+        let mut rest = String::new();
+        decoded.read_to_string(&mut rest).map_err(read_failed)?;
+        if rest.trim().is_empty() {
+            return Err(unreadable("the file is empty"));
+        }
     }
     // Text files hold no NULs and few control characters; images, archives and sheets do.
     let sample: Vec<char> = text.chars().take(64 * 1024).collect();
@@ -99,7 +300,29 @@ pub struct Record {
     pub cells: Vec<String>,
 }
 
-fn records(text: &str, delimiter: u8) -> impl Iterator<Item = Record> + '_ {
+/// A reader that remembers where the line ends it passes on are (\r and \n), until the
+/// records read through it have counted them.
+struct Marked<R> {
+    inner: R,
+    offset: u64,
+    marks: VecDeque<(u64, u8)>,
+}
+
+impl<R: Read> Read for Marked<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        for (i, &b) in buf[..n].iter().enumerate() {
+            if b == b'\n' || b == b'\r' {
+                self.marks.push_back((self.offset + i as u64, b));
+            }
+        }
+        self.offset += n as u64;
+        Ok(n)
+    }
+}
+
+/// The records of `text` (UTF-8), read as they come; an error ends them.
+fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Record>> {
     // Records end at \n (a \r before it is dropped below), so line numbers count \n alike
     // in CRLF and LF files.
     let mut reader = csv::ReaderBuilder::new()
@@ -107,31 +330,53 @@ fn records(text: &str, delimiter: u8) -> impl Iterator<Item = Record> + '_ {
         .has_headers(false)
         .flexible(true)
         .terminator(csv::Terminator::Any(b'\n'))
-        .from_reader(text.as_bytes());
+        .from_reader(Marked {
+            inner: text,
+            offset: 0,
+            marks: VecDeque::new(),
+        });
     let mut record = csv::StringRecord::new();
-    // The csv crate's own line count skips blank lines: count \n up to each record's start.
-    let (mut counted_to, mut line) = (0usize, 1u64);
-    std::iter::from_fn(move || match reader.read_record(&mut record) {
-        Ok(true) => {
-            let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
-            if let Some(last) = cells.last_mut() {
-                if last.ends_with('\r') {
-                    last.pop();
-                }
-            }
-            let mut start = record.position().map_or(counted_to, |p| p.byte() as usize);
-            // The reader's start includes the blank lines it skipped before the record.
-            while matches!(text.as_bytes().get(start), Some(b'\n' | b'\r')) {
-                start += 1;
-            }
-            line += text.as_bytes()[counted_to..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count() as u64;
-            counted_to = start;
-            Some(Record { line, cells })
+    // The csv crate's own line count skips blank lines: the \n before each record's start
+    // are counted here.
+    let mut line = 1u64;
+    let mut failed = false;
+    std::iter::from_fn(move || {
+        if failed {
+            return None;
         }
-        _ => None,
+        match reader.read_record(&mut record) {
+            Ok(true) => {
+                let mut cells: Vec<String> = record.iter().map(str::to_string).collect();
+                if let Some(last) = cells.last_mut() {
+                    if last.ends_with('\r') {
+                        last.pop();
+                    }
+                }
+                // The reader's start includes the blank lines it skipped before the record.
+                let mut start = record.position().map_or(0, |p| p.byte());
+                let marks = &mut reader.get_mut().marks;
+                while let Some(&(at, b)) = marks.front() {
+                    if at > start {
+                        break;
+                    }
+                    if at == start {
+                        start += 1;
+                    }
+                    if b == b'\n' {
+                        line += 1;
+                    }
+                    marks.pop_front();
+                }
+                Some(Ok(Record { line, cells }))
+            }
+            Ok(false) => None,
+            Err(e) => {
+                failed = true;
+                Some(Err(unreadable(format!(
+                    "the file cannot be read past line {line}: {e}"
+                ))))
+            }
+        }
     })
 }
 
@@ -140,37 +385,47 @@ fn is_blank(cells: &[String]) -> bool {
 }
 
 /// The line a quoted field opens on and never closes (a truncated file), if any.
-fn unterminated_quote(text: &str, delimiter: u8) -> Option<u64> {
+fn unterminated_quote(mut text: impl Read, delimiter: u8) -> Result<Option<u64>> {
     let (mut line, mut opened, mut quoted, mut at_start) = (1u64, 0u64, false, true);
-    let mut bytes = text.bytes().peekable();
-    while let Some(b) = bytes.next() {
-        if quoted {
-            if b == b'"' {
-                if bytes.peek() == Some(&b'"') {
-                    bytes.next();
-                } else {
-                    quoted = false;
-                }
-            } else if b == b'\n' {
-                line += 1;
-            }
-            continue;
+    // A quote inside a quoted field: it closes the field unless another quote follows.
+    let mut closing = false;
+    let mut block = vec![0u8; 1 << 16];
+    loop {
+        let n = fill(&mut text, &mut block).map_err(read_failed)?;
+        if n == 0 {
+            return Ok((quoted && !closing).then_some(opened));
         }
-        match b {
-            b'"' if at_start => {
-                quoted = true;
-                opened = line;
+        for &b in &block[..n] {
+            if closing {
+                closing = false;
+                if b == b'"' {
+                    continue;
+                }
+                quoted = false;
             }
-            b'\n' => {
-                line += 1;
-                at_start = true;
+            if quoted {
+                if b == b'"' {
+                    closing = true;
+                } else if b == b'\n' {
+                    line += 1;
+                }
                 continue;
             }
-            _ => {}
+            match b {
+                b'"' if at_start => {
+                    quoted = true;
+                    opened = line;
+                }
+                b'\n' => {
+                    line += 1;
+                    at_start = true;
+                    continue;
+                }
+                _ => {}
+            }
+            at_start = b == delimiter;
         }
-        at_start = b == delimiter;
     }
-    quoted.then_some(opened)
 }
 
 /// What was found before the data: the delimiter, the header and where it is.
@@ -193,7 +448,10 @@ pub const MAX_COLUMNS: usize = 1000;
 pub fn layout(text: &str, encoding: Encoding) -> Result<Layout> {
     let mut best: Option<(usize, Layout)> = None;
     for delimiter in DELIMITERS {
-        for record in records(text, delimiter).take(HEADER_SEARCH) {
+        for record in records(text.as_bytes(), delimiter)
+            .take(HEADER_SEARCH)
+            .filter_map(|r| r.ok())
+        {
             if record.cells.len() < 2 || record.cells.len() > MAX_COLUMNS {
                 continue;
             }
@@ -214,8 +472,9 @@ pub fn layout(text: &str, encoding: Encoding) -> Result<Layout> {
     match best {
         Some((_, layout)) => Ok(layout),
         None => {
-            let widest = records(text, b',')
+            let widest = records(text.as_bytes(), b',')
                 .take(HEADER_SEARCH)
+                .filter_map(|r| r.ok())
                 .map(|r| r.cells.len())
                 .max()
                 .unwrap_or(0);
@@ -236,17 +495,31 @@ pub struct Row {
     pub problem: Option<String>,
 }
 
-/// The data records after the header, streamed. Blank records are skipped; a run of
-/// records at the very end, after a blank line, holding one value in their first cell
-/// (report footers, as Salesforce writes them) is not rows; any other record with more or
-/// fewer fields than the header is a row with its problem, as is a last record whose
-/// quoted field never closes.
-pub fn rows<'a>(text: &'a str, layout: &'a Layout) -> impl Iterator<Item = Row> + 'a {
+/// The data records of `source` after the header, read as they come (the file is read
+/// twice: once for a quote that never closes, then for the records). Blank records are
+/// skipped; a run of records at the very end, after a blank line, holding one value in
+/// their first cell (report footers, as Salesforce writes them) is not rows; any other
+/// record with more or fewer fields than the header is a row with its problem, as is a last
+/// record whose quoted field never closes. A read that fails ends them with the error.
+pub fn rows(source: &Source, layout: &Layout) -> Result<impl Iterator<Item = Result<Row>> + Send> {
+    let open_quote = unterminated_quote(Decoded::new(source, layout.encoding)?, layout.delimiter)?;
+    Ok(rows_of(
+        Decoded::new(source, layout.encoding)?,
+        layout,
+        open_quote,
+    ))
+}
+
+fn rows_of(
+    text: impl Read + Send,
+    layout: &Layout,
+    open_quote: Option<u64>,
+) -> impl Iterator<Item = Result<Row>> + Send {
     let width = layout.header.len();
-    let open_quote = unterminated_quote(text, layout.delimiter);
+    let header_line = layout.header_line;
     let mut source = records(text, layout.delimiter)
-        .skip_while(move |r| r.line <= layout.header_line)
-        .filter(|r| !is_blank(&r.cells))
+        .skip_while(move |r| r.as_ref().is_ok_and(|r| r.line <= header_line))
+        .filter(|r| r.as_ref().map_or(true, |r| !is_blank(&r.cells)))
         .peekable();
     let footer_like = move |r: &Record| {
         r.cells.len() != width && r.cells[1..].iter().all(|c| c.trim().is_empty())
@@ -275,9 +548,12 @@ pub fn rows<'a>(text: &'a str, layout: &'a Layout) -> impl Iterator<Item = Row> 
             .sum::<u64>();
     std::iter::from_fn(move || loop {
         if let Some(row) = out.pop_front() {
-            return Some(row);
+            return Some(Ok(row));
         }
-        let record = source.next()?;
+        let record = match source.next()? {
+            Ok(record) => record,
+            Err(e) => return Some(Err(e)),
+        };
         let last = source.peek().is_none();
         let after_gap = record.line > prev_end + 1;
         prev_end = record.line

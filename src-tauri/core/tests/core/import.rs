@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use cardfile_core::import::{self, mapping::Mapping, read};
 use cardfile_core::{ContactFields, ErrorCode};
 
-fn fixture(name: &str) -> Vec<u8> {
+/// A fixture file, read from disk as an import reads it (a block at a time).
+fn fixture(name: &str) -> read::Source {
     let path: PathBuf = [
         env!("CARGO_MANIFEST_DIR"),
         "tests",
@@ -16,7 +17,16 @@ fn fixture(name: &str) -> Vec<u8> {
     ]
     .iter()
     .collect();
-    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    assert!(path.exists(), "{}", path.display());
+    read::Source::File(path)
+}
+
+/// Every record of an opened source.
+fn rows(source: &read::Source, opened: &import::Opened) -> Vec<read::Row> {
+    import::rows(source, opened)
+        .unwrap()
+        .map(|r| r.unwrap())
+        .collect()
 }
 
 /// Every row of a fixture: its line, its fields as the mapping reads them, its problem.
@@ -28,9 +38,10 @@ type Read = (
 );
 
 fn read(name: &str) -> Read {
-    let bytes = fixture(name);
-    let (opened, text) = import::open(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
-    let rows = read::rows(&text, &opened.layout)
+    let source = fixture(name);
+    let opened = import::open(&source).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let rows = rows(&source, &opened)
+        .into_iter()
         .map(|r| (r.line, opened.mapping.fields_of(&r.cells), r.problem))
         .collect();
     (opened.layout, opened.mapping, rows)
@@ -238,23 +249,23 @@ fn empty_binary_and_header_only_files_get_their_outcome() {
         .map(|i| format!("Column {i},"))
         .collect::<String>()
         + "\n";
-    let e = import::open(wide.as_bytes()).unwrap_err();
+    let e = import::open(&wide.as_bytes().into()).unwrap_err();
     assert!(e.to_string().contains("10001 columns"), "{e}");
-    let e = import::open(b"just,some,words\n1,2,3\n").unwrap_err();
+    let e = import::open(&b"just,some,words\n1,2,3\n"[..].into()).unwrap_err();
     assert!(e.to_string().contains("not a contact file"), "{e}");
 }
 
 #[test]
 fn a_changed_mapping_fills_the_chosen_field_and_ignores_a_column() {
-    let bytes = fixture("salesforce-report.csv");
-    let (opened, text) = import::open(&bytes).unwrap();
+    let source = fixture("salesforce-report.csv");
+    let opened = import::open(&source).unwrap();
     // "Contact ID" (column 0) becomes the notes; "Phone" (8) is ignored.
     let mapping = opened
         .mapping
         .clone()
         .with_column(0, Some("notes"))
         .with_column(8, None);
-    let row = read::rows(&text, &opened.layout).next().unwrap();
+    let row = rows(&source, &opened).remove(0);
     let ed = mapping.fields_of(&row.cells);
     assert_eq!((ed.notes, ed.phone), (s("003A1"), None));
 }
@@ -1052,10 +1063,10 @@ mod engine {
 
 #[test]
 fn vcard_3_and_4_cards_read_field_by_field() {
-    let bytes = fixture("contacts.vcf");
-    let (opened, text) = import::open(&bytes).unwrap();
+    let source = fixture("contacts.vcf");
+    let opened = import::open(&source).unwrap();
     assert!(opened.vcard);
-    let cards = cardfile_core::vcard::cards(&text);
+    let cards = rows(&source, &opened);
     assert_eq!(cards.len(), 2);
     let ann = opened.mapping.fields_of(&cards[0].cells);
     assert_eq!(cards[0].line, 1);
@@ -1100,10 +1111,102 @@ fn vcard_3_and_4_cards_read_field_by_field() {
 }
 
 #[test]
+fn files_read_a_block_at_a_time_keep_every_character_and_line_across_block_ends() {
+    // Several 64 KB blocks of two-line records with multi-byte characters (and, in
+    // UTF-16, surrogate pairs), so characters, pairs and records straddle block ends.
+    let dir = tempfile::tempdir().unwrap();
+    for encoding in ["utf-8", "utf-16le", "utf-16be", "windows-1252"] {
+        let odd = if encoding == "windows-1252" {
+            "‰"
+        } else {
+            "😀"
+        };
+        let mut text = String::from("First Name,Last Name,Email,Notes\n");
+        for i in 0..4000 {
+            text.push_str(&format!(
+                "Name{i},Émile {odd}{i},e{i}@example.com,\"line one\nline two {i}\"\n"
+            ));
+        }
+        let bytes: Vec<u8> = match encoding {
+            "utf-8" => text.clone().into_bytes(),
+            "utf-16le" => [0xFF, 0xFE]
+                .into_iter()
+                .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+                .collect(),
+            "utf-16be" => [0xFE, 0xFF]
+                .into_iter()
+                .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+                .collect(),
+            _ => text
+                .chars()
+                .map(|c| match c {
+                    'É' => 0xC9,
+                    '‰' => 0x89,
+                    c => c as u8,
+                })
+                .collect(),
+        };
+        assert!(bytes.len() > 3 * 65_536);
+        let path = dir.path().join(format!("{encoding}.csv"));
+        std::fs::write(&path, bytes).unwrap();
+        let source = read::Source::File(path);
+        let opened = import::open(&source).unwrap();
+        let rows = rows(&source, &opened);
+        assert_eq!(rows.len(), 4000, "{encoding}");
+        for (i, row) in rows.iter().enumerate() {
+            assert_eq!(row.line, 2 + 2 * i as u64, "{encoding} row {i}");
+            assert_eq!(
+                row.cells[1],
+                format!("Émile {odd}{i}"),
+                "{encoding} row {i}"
+            );
+            assert_eq!(
+                row.cells[3],
+                format!("line one\nline two {i}"),
+                "{encoding} row {i}"
+            );
+            assert_eq!(row.problem, None);
+        }
+    }
+    // A character cut exactly by the first block's end: UTF-8's two bytes of "é", and
+    // UTF-16's surrogate pair of "😀".
+    let header = "First Name,Last Name,Email,Notes\n";
+    // Blocks start after the BOM, so a UTF-16 file's first block ends at byte 65_538.
+    let cut = |unit: usize, c: char| {
+        let fill = (65_536 / unit - 1) - header.len() - "A,B,a@example.com,".len();
+        format!("{header}A,B,a@example.com,{}{c}\n", "x".repeat(fill))
+    };
+    let utf8 = cut(1, 'é');
+    assert_eq!(&utf8.as_bytes()[65_535..65_537], "é".as_bytes());
+    let utf16 = cut(2, '😀');
+    let utf16: Vec<u8> = [0xFF, 0xFE]
+        .into_iter()
+        .chain(utf16.encode_utf16().flat_map(u16::to_le_bytes))
+        .collect();
+    assert_eq!(&utf16[65_536..65_538], &0xD83Du16.to_le_bytes());
+    for (name, bytes, c) in [
+        ("cut.csv", utf8.into_bytes(), 'é'),
+        ("cut16.csv", utf16, '😀'),
+    ] {
+        let path = dir.path().join(name);
+        std::fs::write(&path, bytes).unwrap();
+        let source = read::Source::File(path);
+        let opened = import::open(&source).unwrap();
+        let rows = rows(&source, &opened);
+        assert!(
+            rows[0].cells[3].ends_with(c),
+            "{name}: {:?}",
+            &rows[0].cells[3][65_000..]
+        );
+    }
+}
+
+#[test]
 fn a_short_last_row_is_a_rejected_row_but_footers_after_a_blank_line_are_not_rows() {
     let text = "First Name,Last Name,Email\nAnn,Lee,ann@example.com\nBo\n";
-    let (opened, text) = import::open(text.as_bytes()).unwrap();
-    let rows: Vec<_> = read::rows(&text, &opened.layout).collect();
+    let source = read::Source::from(text.as_bytes());
+    let opened = import::open(&source).unwrap();
+    let rows = rows(&source, &opened);
     assert_eq!(rows.len(), 2);
     assert_eq!(
         rows[1].problem.as_deref(),
