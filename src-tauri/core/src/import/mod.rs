@@ -126,9 +126,9 @@ enum Batch {
     Failed(Error),
 }
 
-/// What the import is done with, handed back to the reading thread that made it: glibc's
-/// allocator serialises frees of another thread's memory, which cost more than the import's
-/// own work when a million rows' worth crossed over.
+/// What the import is done with, handed back to the reading thread that made it: freeing
+/// another thread's memory costs allocators more (glibc's serialises it, and a million
+/// rows' worth cost more than the import's own work).
 #[derive(Default)]
 struct Spent {
     cells: Vec<Vec<String>>,
