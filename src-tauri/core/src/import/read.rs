@@ -1,6 +1,7 @@
-//! Reading a contact file as people have them: the encoding (UTF-8 with or without BOM,
-//! UTF-16 with BOM, else Windows-1252), the delimiter, the header row after any preamble
-//! (LinkedIn), footer rows after the data (Salesforce), and rows whose field count is wrong.
+//! Reading a contact file as people have them, a block at a time (memory does not grow
+//! with the file): the encoding (UTF-8 with or without BOM, UTF-16 with BOM, else
+//! Windows-1252), the delimiter, the header row after any preamble (LinkedIn), footer rows
+//! after the data (Salesforce), and rows whose field count is wrong.
 
 use std::collections::VecDeque;
 use std::io::Read;
