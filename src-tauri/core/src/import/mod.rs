@@ -670,7 +670,9 @@ pub async fn import_file(
                 user,
                 path,
                 options,
-                (source, &opened, rows_estimate),
+                source,
+                &opened,
+                rows_estimate,
                 progress,
                 cancel,
             )
@@ -697,7 +699,9 @@ async fn import_on(
     user: &User,
     path: &Path,
     options: &ImportOptions,
-    (source, opened, rows_estimate): (read::Source, &Opened, u64),
+    source: read::Source,
+    opened: &Opened,
+    rows_estimate: u64,
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
