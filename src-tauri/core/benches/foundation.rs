@@ -8,10 +8,6 @@ use cardfile_core::{contacts, ContactFields, ListQuery, Session, SortColumn, Sto
 
 const CONTACTS: usize = 1_000_000;
 
-/// The app's allocator (src-tauri/src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod support;
 
 use support::{person, Rng};

@@ -4,10 +4,6 @@
 //! of the same file into a table indexed on email and mobile phone. Target: the median of
 //! Cardfile's whole import no slower than sqlite3's, with peak memory at most 300 MB.
 
-/// The app's allocator (src-tauri/src/main.rs).
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
 mod support;
 
 use std::io::Write;

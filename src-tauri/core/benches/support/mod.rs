@@ -1,6 +1,11 @@
-//! The benchmarks' generated people: a seeded generator, so every run sees the same ones.
+//! What the benchmarks share: the app's allocator, and generated people (a seeded
+//! generator, so every run sees the same ones).
 
 use cardfile_core::ContactFields;
+
+/// The app's allocator (src-tauri/src/main.rs), so the benchmarks measure what users run.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// A small, seeded generator (xorshift): the same million people on every run.
 pub struct Rng(pub u64);

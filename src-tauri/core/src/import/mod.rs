@@ -126,15 +126,6 @@ enum Batch {
     Failed(Error),
 }
 
-/// What the import is done with, handed back to the reading thread that made it: freeing
-/// another thread's memory costs allocators more (glibc's serialises it, and a million
-/// rows' worth cost more than the import's own work).
-#[derive(Default)]
-struct Spent {
-    cells: Vec<Vec<String>>,
-    rows: Vec<(ContactRow, Option<search::Derived>)>,
-}
-
 /// How the reading thread turns records into contacts.
 struct Normalise {
     mapping: mapping::Mapping,
@@ -151,7 +142,6 @@ fn read_file(
     opened: Opened,
     how: Normalise,
     out: tokio::sync::mpsc::Sender<Batch>,
-    spent: std::sync::mpsc::Receiver<Spent>,
 ) {
     let records = match rows(&source, &opened) {
         Ok(records) => records,
@@ -192,9 +182,6 @@ fn read_file(
             if out.blocking_send(Batch::Rows(full)).is_err() {
                 return;
             }
-            while let Ok(done) = spent.try_recv() {
-                drop(done);
-            }
         }
     }
     if !chunk.is_empty() && out.blocking_send(Batch::Rows(chunk)).is_err() {
@@ -227,8 +214,6 @@ struct Run<'a> {
     before: HashMap<i64, ContactRow>,
     /// Ids changed in the current chunk, to write at its end.
     dirty: Vec<i64>,
-    /// What the current chunk is done with, for the reading thread to free.
-    spent: Spent,
     /// The last new contact written: new contacts are first written in id order, each with
     /// a plain insert (an upsert costs SQLite a conflict search first).
     written: i64,
@@ -353,7 +338,7 @@ impl Run<'_> {
         &mut self,
         conn: &mut SqliteConnection,
         line: u32,
-        cells: &mut Vec<String>,
+        cells: Vec<String>,
         entry: ContactRow,
         derived: search::Derived,
     ) -> Result<()> {
@@ -385,7 +370,7 @@ impl Run<'_> {
                     line,
                     conflict: true,
                     reason: format!("held for review: {reason}"),
-                    values: std::mem::take(cells),
+                    values: cells,
                 });
                 return Ok(());
             }
@@ -413,7 +398,7 @@ impl Run<'_> {
         if !self.scope.allows(existing.owner_id) {
             self.reject(
                 line,
-                std::mem::take(cells),
+                cells,
                 "Cannot Save Contact: its email or mobile phone belongs to a contact you may not access".into(),
             );
             return Ok(());
@@ -507,7 +492,7 @@ impl Run<'_> {
         drop((insert, rewrite));
         drop(handle);
         self.dirty.clear();
-        self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
+        self.rows.clear();
         self.stored.clear();
         Ok(())
     }
@@ -816,7 +801,6 @@ async fn import_on(
         stored: HashMap::new(),
         before: HashMap::new(),
         dirty: Vec::new(),
-        spent: Spent::default(),
         written: first_new - 1,
         summary: Summary::default(),
         problems: Vec::new(),
@@ -840,7 +824,6 @@ async fn import_on(
     }
     // The file is read and normalised on a thread of its own while this one writes.
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
-    let (give_back, spent) = std::sync::mpsc::channel();
     let how = Normalise {
         mapping: mapping.clone(),
         region,
@@ -851,7 +834,7 @@ async fn import_on(
         .name("cardfile-import-read".into())
         .spawn({
             let opened = opened.clone();
-            move || read_file(source, opened, how, sender, spent)
+            move || read_file(source, opened, how, sender)
         })
         .map_err(|e| Error::Internal(format!("cannot start the import's reader: {e}")))?;
     let mut sample: Option<Vec<String>> = None;
@@ -877,17 +860,12 @@ async fn import_on(
             run.summary.rows += 1;
             match p.outcome {
                 Ok((entry, derived)) => {
-                    let mut cells = p.cells;
-                    run.decide(&mut tx, p.line, &mut cells, entry, derived)
-                        .await?;
-                    run.spent.cells.push(cells);
+                    run.decide(&mut tx, p.line, p.cells, entry, derived).await?;
                 }
                 Err(reason) => run.reject(p.line, p.cells, reason),
             }
         }
         run.flush(&mut tx).await?;
-        // Once the reader has finished, what is left is freed here.
-        let _ = give_back.send(std::mem::take(&mut run.spent));
         let rows = run.summary.rows as u64;
         progress(Progress {
             rows: run.summary.rows,
