@@ -109,6 +109,9 @@ pub struct Progress {
 /// Rows handled between progress reports, cancel checks and writes.
 const CHUNK: usize = 2000;
 
+/// How many rejected or conflicting rows a summary shows (the error report has them all).
+pub const EXAMPLES: usize = 20;
+
 /// A record read and normalised on the import's reading thread: parsing, phone numbers and
 /// search words are the work of an import that is not SQLite's, and run beside it.
 struct Prepared {
