@@ -1,7 +1,9 @@
 //! Phone numbers to E.164 with libphonenumber's metadata (rlibphonenumber: it agrees with
 //! Google's reference where the `phonenumber` crate rejects valid numbers).
 
+use std::collections::{HashMap, HashSet};
 use std::str::FromStr;
+use std::sync::{LazyLock, RwLock};
 
 use rlibphonenumber::{enums::Region, PhoneNumberFormat, PHONE_NUMBER_UTIL};
 
@@ -36,7 +38,60 @@ pub fn normalize(raw: &str, region: &str) -> Result<Option<String>, String> {
 
 /// The number's digits as written nationally ("+447700900123" gives "07700900123"), so a
 /// search for the number as people dial it finds it.
+///
+/// A national form is a prefix (a trunk prefix such as "0", or nothing) before the national
+/// number, and numbers of one range (calling code and first digits) share a format. So the
+/// prefix is learned from libphonenumber's national format of the first number of each
+/// range and reused for the rest, which need no parse or format of their own (formatting
+/// is most of an import's phone work).
 pub fn national_digits(e164: &str) -> Option<String> {
+    let digits = e164.strip_prefix('+')?;
+    let code_len = (1..=3.min(digits.len())).find(|&len| {
+        digits[..len]
+            .parse::<i32>()
+            .is_ok_and(|code| CALLING_CODES.contains(&code))
+    })?;
+    let range = &digits[..(code_len + RANGE_DIGITS).min(digits.len())];
+    let national = &digits[code_len..];
+    let known = NATIONAL_PREFIXES
+        .read()
+        .ok()
+        .and_then(|prefixes| prefixes.get(range).cloned());
+    let prefix = match known {
+        Some(prefix) => prefix,
+        None => {
+            let formatted = formatted_national_digits(e164)?;
+            let prefix = formatted.strip_suffix(national).map(str::to_string);
+            if let Ok(mut prefixes) = NATIONAL_PREFIXES.write() {
+                prefixes.insert(range.to_string(), prefix.clone());
+            }
+            match prefix {
+                Some(_) => prefix,
+                // Not a prefix and the national number: this number is formatted as it is.
+                None => return Some(formatted),
+            }
+        }
+    };
+    match prefix {
+        Some(prefix) => Some(format!("{prefix}{national}")),
+        None => formatted_national_digits(e164),
+    }
+}
+
+/// How many digits after the calling code name a range of numbers that share a format.
+const RANGE_DIGITS: usize = 4;
+
+/// Every calling code libphonenumber knows (they are prefix-free).
+static CALLING_CODES: LazyLock<HashSet<i32>> =
+    LazyLock::new(|| PHONE_NUMBER_UTIL.get_supported_calling_codes().collect());
+
+/// Per range ("44" and four digits), the digits before the national number in its national
+/// format, or None where the format is not a prefix and the national number.
+static NATIONAL_PREFIXES: LazyLock<RwLock<HashMap<String, Option<String>>>> =
+    LazyLock::new(RwLock::default);
+
+/// libphonenumber's national format of `e164`, digits only.
+fn formatted_national_digits(e164: &str) -> Option<String> {
     let number = PHONE_NUMBER_UTIL.parse(e164, None).ok()?;
     let national = number.format_as(PhoneNumberFormat::National).to_string();
     let digits: String = national.chars().filter(|c| c.is_ascii_digit()).collect();

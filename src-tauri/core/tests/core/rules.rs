@@ -63,6 +63,73 @@ fn phones_in_national_international_dotted_and_e164_forms_become_e164() {
     }
 }
 
+/// libphonenumber's national format of a number, digits only: what `national_digits`
+/// must give without formatting each number.
+fn formatted_national(e164: &str) -> Option<String> {
+    use rlibphonenumber::{PhoneNumberFormat, PHONE_NUMBER_UTIL};
+    let number = PHONE_NUMBER_UTIL.parse(e164, None).ok()?;
+    let digits: String = number
+        .format_as(PhoneNumberFormat::National)
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    (!digits.is_empty()).then_some(digits)
+}
+
+#[test]
+fn a_phones_national_digits_are_libphonenumbers_national_format() {
+    use rlibphonenumber::{PhoneNumberFormat, PhoneNumberType, PHONE_NUMBER_UTIL};
+    let kinds = [
+        PhoneNumberType::FixedLine,
+        PhoneNumberType::Mobile,
+        PhoneNumberType::TollFree,
+        PhoneNumberType::PremiumRate,
+        PhoneNumberType::SharedCost,
+        PhoneNumberType::VoIP,
+        PhoneNumberType::PersonalNumber,
+        PhoneNumberType::UAN,
+    ];
+    let mut numbers = vec![
+        "+447911123456".to_string(),
+        "+441617599992".to_string(),
+        "+12015550123".to_string(),
+        "+33141639035".to_string(),
+        "+4915123456789".to_string(),
+        "+493012345678".to_string(),
+        "+390612345678".to_string(),
+        "+74951234567".to_string(),
+        "+5491123456789".to_string(),
+    ];
+    // Every region's example of every kind, and the same number with its last digits
+    // changed (another number of the same range).
+    for code in PHONE_NUMBER_UTIL.get_supported_calling_codes() {
+        for region in PHONE_NUMBER_UTIL
+            .get_regions_for_country_calling_code(code)
+            .into_iter()
+            .flatten()
+        {
+            for kind in kinds {
+                if let Ok(example) =
+                    PHONE_NUMBER_UTIL.get_example_number_for_type_and_region(region, kind)
+                {
+                    let e164 = example.format_as(PhoneNumberFormat::E164).to_string();
+                    let changed = format!("{}{}", &e164[..e164.len() - 2], "37");
+                    numbers.push(e164);
+                    numbers.push(changed);
+                }
+            }
+        }
+    }
+    assert!(numbers.len() > 1000, "{} numbers", numbers.len());
+    for e164 in &numbers {
+        assert_eq!(
+            phone::national_digits(e164),
+            formatted_national(e164),
+            "{e164}"
+        );
+    }
+}
+
 #[test]
 fn invalid_phones_are_refused_with_a_reason() {
     for bad in ["12", "555", "not a phone", "+44 12"] {
