@@ -764,7 +764,13 @@ mod engine {
         for _ in 0..4 {
             let mut conn = db.store().pool().acquire().await.unwrap();
             let mut settings = Vec::new();
-            for pragma in ["foreign_keys", "cache_size", "mmap_size", "threads"] {
+            for pragma in [
+                "foreign_keys",
+                "cache_size",
+                "mmap_size",
+                "threads",
+                "ignore_check_constraints",
+            ] {
                 let value: i64 = sqlx::query_scalar(&format!("PRAGMA {pragma}"))
                     .fetch_one(&mut *conn)
                     .await
@@ -777,6 +783,7 @@ mod engine {
                     1,
                     cardfile_core::store::CACHE_SIZE,
                     cardfile_core::store::MMAP_SIZE,
+                    0,
                     0
                 ]
             );
@@ -790,6 +797,14 @@ mod engine {
         .execute(&mut *held[0])
         .await;
         assert!(orphan.is_err(), "{orphan:?}");
+        // CHECK constraints hold again: a contact needs an email or a mobile phone.
+        let neither = sqlx::query(
+            "INSERT INTO contacts (owner_id, created_at, updated_at, sort_name, search_text) \
+             VALUES (1, '', '', '', '')",
+        )
+        .execute(&mut *held[1])
+        .await;
+        assert!(neither.is_err(), "{neither:?}");
     }
 
     #[tokio::test]
