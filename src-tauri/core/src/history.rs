@@ -287,17 +287,10 @@ async fn remove_imported(conn: &mut SqliteConnection, batch_id: i64) -> Result<(
         "CREATE TEMP TABLE undo_ids (id INTEGER PRIMARY KEY)",
         "INSERT INTO temp.undo_ids SELECT entity_id FROM journal \
          WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
-        "CREATE TEMP TABLE undo_terms (term TEXT PRIMARY KEY, n INTEGER NOT NULL) WITHOUT ROWID",
-        "INSERT INTO temp.undo_terms SELECT term, count(*) FROM search_terms \
-         WHERE contact_id IN (SELECT id FROM temp.undo_ids) GROUP BY term",
         "DELETE FROM search_terms WHERE contact_id IN (SELECT id FROM temp.undo_ids)",
-        "UPDATE search_vocab SET n = n - (SELECT u.n FROM temp.undo_terms u WHERE u.term = search_vocab.term) \
-         WHERE term IN (SELECT term FROM temp.undo_terms)",
-        "DELETE FROM search_vocab WHERE n <= 0",
         "DELETE FROM contacts WHERE id IN (SELECT id FROM temp.undo_ids)",
         "DELETE FROM journal WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
         "DROP TABLE temp.undo_ids",
-        "DROP TABLE temp.undo_terms",
     ] {
         let query = sqlx::query(sql);
         let query = if sql.contains("?1") {

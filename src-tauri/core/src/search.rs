@@ -1,8 +1,9 @@
 //! Type-ahead search and paging in SQL, planned so that a page costs a bounded amount of
 //! work even over a million contacts.
 //!
-//! Every word of every contact is a row of `search_terms`, kept in name order per word;
-//! `search_vocab` lists the distinct words with their counts. A query word is a prefix:
+//! Every word of every contact is a row of `search_terms`, kept in name order per word; a
+//! prefix's distinct words are found by seeking from one word to the next. A query word is
+//! a prefix:
 //! - a *narrow* prefix (few distinct words, say "smi": smith, smits) drives the search: its
 //!   words' contacts are read in name order, a short walk per word, and each candidate is
 //!   tested for the other query words on the covering name index;
@@ -212,6 +213,28 @@ fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
 }
 
+/// The first `limit` distinct words of the index that start with `prefix`, in order: one
+/// seek each past the previous word's contacts, however many contacts a word has.
+async fn prefix_terms(
+    conn: &mut SqliteConnection,
+    prefix: &str,
+    limit: usize,
+) -> Result<Vec<String>> {
+    Ok(sqlx::query_scalar(
+        "WITH RECURSIVE t(term) AS ( \
+             SELECT (SELECT term FROM search_terms WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT 1) \
+             UNION ALL \
+             SELECT (SELECT s.term FROM search_terms s WHERE s.term > t.term AND s.term < ?2 ORDER BY s.term LIMIT 1) \
+             FROM t WHERE t.term IS NOT NULL) \
+         SELECT term FROM t WHERE term IS NOT NULL LIMIT ?3",
+    )
+    .bind(prefix)
+    .bind(prefix_end(prefix))
+    .bind(limit as i64)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 const SELECT_CONTACT: &str = "SELECT c.id, c.first_name, c.last_name, c.salutation, c.email, \
     c.mobile_phone, c.phone, c.company, c.job_title, c.street_address, c.city, c.state, \
     c.post_code, c.country, c.timezone, c.status, c.has_consent, c.notes, c.owner_id, \
@@ -247,7 +270,7 @@ fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
     }
 }
 
-/// Adds contact `id`'s words to the index (and their counts to the vocabulary).
+/// Adds contact `id`'s words to the index.
 pub(crate) async fn add_terms(
     conn: &mut SqliteConnection,
     id: i64,
@@ -263,12 +286,6 @@ pub(crate) async fn add_terms(
             .push_bind(&derived.sort_name)
             .push_bind(id);
     });
-    qb.build().execute(&mut *conn).await?;
-    let mut qb = QueryBuilder::new("INSERT INTO search_vocab (term, n) ");
-    qb.push_values(&terms, |mut b, term| {
-        b.push_bind(term).push("1");
-    });
-    qb.push(" ON CONFLICT (term) DO UPDATE SET n = n + 1");
     qb.build().execute(&mut *conn).await?;
     Ok(())
 }
@@ -287,12 +304,6 @@ pub(crate) async fn remove_terms(
     qb.push_bind(derived.sort_name.clone())
         .push(" AND contact_id = ")
         .push_bind(id);
-    push_terms(&mut qb, &terms);
-    qb.build().execute(&mut *conn).await?;
-    let mut qb = QueryBuilder::new("UPDATE search_vocab SET n = n - 1 WHERE 1");
-    push_terms(&mut qb, &terms);
-    qb.build().execute(&mut *conn).await?;
-    let mut qb = QueryBuilder::new("DELETE FROM search_vocab WHERE n <= 0");
     push_terms(&mut qb, &terms);
     qb.build().execute(&mut *conn).await?;
     Ok(())
@@ -325,14 +336,7 @@ pub async fn page(
     let mut narrow: Vec<(usize, Vec<String>)> = Vec::new();
     let mut span: Option<(String, String)> = None;
     for (i, w) in words.iter().enumerate() {
-        let terms: Vec<String> = sqlx::query_scalar(
-            "SELECT term FROM search_vocab WHERE term >= ?1 AND term < ?2 ORDER BY term LIMIT ?3",
-        )
-        .bind(w)
-        .bind(prefix_end(w))
-        .bind((NARROW + 1) as i64)
-        .fetch_all(&mut *conn)
-        .await?;
+        let terms = prefix_terms(conn, w, NARROW + 1).await?;
         if terms.is_empty() {
             return Ok(ContactPage {
                 rows: Vec::new(),
@@ -342,12 +346,11 @@ pub async fn page(
         }
         if terms.len() <= NARROW {
             let (lo, hi): (String, String) = sqlx::query_as(
-                "SELECT min((SELECT sort_name FROM search_terms t WHERE t.term = v.term ORDER BY sort_name LIMIT 1)), \
-                        max((SELECT sort_name FROM search_terms t WHERE t.term = v.term ORDER BY sort_name DESC LIMIT 1)) \
-                 FROM search_vocab v WHERE v.term >= ?1 AND v.term < ?2",
+                "SELECT min((SELECT sort_name FROM search_terms t WHERE t.term = v.value ORDER BY sort_name LIMIT 1)), \
+                        max((SELECT sort_name FROM search_terms t WHERE t.term = v.value ORDER BY sort_name DESC LIMIT 1)) \
+                 FROM json_each(?1) v",
             )
-            .bind(w)
-            .bind(prefix_end(w))
+            .bind(serde_json::to_string(&terms).map_err(|e| crate::error::Error::Internal(e.to_string()))?)
             .fetch_one(&mut *conn)
             .await?;
             span = Some(match span {

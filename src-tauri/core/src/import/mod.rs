@@ -795,8 +795,8 @@ async fn import_on(
         .await?;
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     // A file bigger than the table it goes into: the table's indexes are dropped and built
-    // again at the end, which sorts once instead of inserting at random a million times,
-    // and the vocabulary is counted again from the index. Identity is then checked in
+    // again at the end, which sorts once instead of inserting at random a million times.
+    // Identity is then checked in
     // memory against every contact there is (loaded below, fewer than the file's rows), and
     // building the UNIQUE email and mobile-phone indexes again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
@@ -922,7 +922,7 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    finish(&mut tx, &run, bulk).await?;
+    finish(&mut tx, &run).await?;
     for sql in &rebuilt {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
@@ -965,9 +965,9 @@ fn canceled() -> Error {
 }
 
 /// After the last chunk: the changed contacts' words, the new contacts' words into the
-/// index in its order, the vocabulary, and the journal (each new contact, each changed
-/// one's before and after).
-async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Result<()> {
+/// index in its order, and the journal (each new contact, each changed one's before and
+/// after).
+async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
     // Changed contacts that existed before: their old terms out, new terms in.
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
     changed.sort_unstable_by_key(|(id, _)| **id);
@@ -990,35 +990,15 @@ async fn finish(conn: &mut SqliteConnection, run: &Run<'_>, bulk: bool) -> Resul
     }
     // New contacts' words, read from their rows as written, added in index order
     // (appending is what B-trees do best).
-    let words = format!(
-        "FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> ''",
-        search::CONTACT_WORDS_SQL
-    );
     sqlx::query(&format!(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
-         SELECT w.value, c.sort_name, c.id {words} ORDER BY 1, 2, 3"
+         SELECT w.value, c.sort_name, c.id FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> '' \
+         ORDER BY 1, 2, 3",
+        search::CONTACT_WORDS_SQL
     ))
     .bind(run.first_new)
     .execute(&mut *conn)
     .await?;
-    if bulk {
-        // Most of the index is new: every word is counted again, reading the index in its
-        // own order (no sort).
-        sqlx::query(
-            "INSERT INTO search_vocab (term, n) SELECT term, count(*) FROM search_terms WHERE true GROUP BY term \
-             ON CONFLICT (term) DO UPDATE SET n = excluded.n",
-        )
-        .execute(&mut *conn)
-        .await?;
-    } else {
-        sqlx::query(&format!(
-            "INSERT INTO search_vocab (term, n) SELECT w.value, count(*) {words} GROUP BY 1 \
-             ON CONFLICT (term) DO UPDATE SET n = n + excluded.n"
-        ))
-        .bind(run.first_new)
-        .execute(&mut *conn)
-        .await?;
-    }
     // Each new contact is journaled without an image (it would double the database): its
     // row as imported is the contact's next entry's before, or the contact as it is.
     sqlx::query(
