@@ -640,8 +640,9 @@ pub async fn import_file(
     // - no memory map: an import touches every page of a large file once, and mapped pages
     //   would count against its memory;
     // - a 4 MB page cache, which also bounds the runs SQLite's sorter sorts in memory: on a
-    //   million rows, the search words and the rebuilt indexes sorted fastest with it (of
-    //   1, 2, 4, 16 and 64 MB: 14.2 s against 16.4 s with 16 MB, 19.3 s with 64 MB);
+    //   million rows the search words and the rebuilt indexes sorted fastest with it (of 1,
+    //   2, 4 and 16 MB; 64 MB for the words alone took 7.7 s against 5.0 s), and the whole
+    //   import took 14.2 s against 16.4 s with 16 MB;
     // - sorting (search words, rebuilt indexes) may use a second thread;
     // - no foreign-key checks, which tripled the cost of each contact row: every reference
     //   the import writes is right by construction (the importing user, who exists; the
@@ -799,9 +800,9 @@ async fn import_on(
     // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     // A file bigger than the table it goes into: the table's indexes are dropped and built
     // again at the end, which sorts once instead of inserting at random a million times.
-    // Identity is then checked in
-    // memory against every contact there is (loaded below, fewer than the file's rows), and
-    // building the UNIQUE email and mobile-phone indexes again checks it once more.
+    // Identity is then checked in memory against every contact there is (loaded below,
+    // fewer than the file's rows), and building the UNIQUE email and mobile-phone indexes
+    // again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
     let rebuilt: Vec<String> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
