@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 use cardfile_core::activity::{Booking, Kind, NewActivity};
 use cardfile_core::export::Format;
-use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate, EXAMPLES};
+use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate};
 use cardfile_core::secrets::SecretStore;
 use cardfile_core::settings;
 use cardfile_core::{
@@ -573,13 +573,14 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                     if report.dry_run { "dry run: " } else { "" },
                     s.rows, s.created, s.updated, s.unchanged, s.skipped, s.rejected, s.conflicts
                 );
-                for p in report.problems.iter().take(EXAMPLES) {
+                let shown = report.examples();
+                for p in shown {
                     println!("  line {}: {}", p.line, p.reason);
                 }
-                if report.problems.len() > EXAMPLES {
+                if report.problems.len() > shown.len() {
                     println!(
                         "  ... and {} more (--errors FILE lists them all)",
-                        report.problems.len() - EXAMPLES
+                        report.problems.len() - shown.len()
                     );
                 }
                 Ok(())

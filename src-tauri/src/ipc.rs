@@ -14,7 +14,6 @@ use std::sync::Mutex;
 use cardfile_core::import::read::Encoding;
 use cardfile_core::import::{
     save_error_report, Column, ImportOptions, OnDuplicate, Problem, Progress, Report, Summary,
-    EXAMPLES,
 };
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
@@ -140,7 +139,7 @@ impl From<&Report> for ImportView {
             encoding: r.encoding,
             delimiter: r.delimiter.clone(),
             columns: r.columns.clone(),
-            examples: r.problems.iter().take(EXAMPLES).cloned().collect(),
+            examples: r.examples().to_vec(),
             problems: r.problems.len() as u32,
             dry_run: r.dry_run,
         }

@@ -87,6 +87,13 @@ pub struct Report {
     pub dry_run: bool,
 }
 
+impl Report {
+    /// The problems a summary shows: the first few (the error report has them all).
+    pub fn examples(&self) -> &[Problem] {
+        &self.problems[..self.problems.len().min(EXAMPLES)]
+    }
+}
+
 /// One column of the file as the import dialog shows it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct Column {
@@ -110,7 +117,7 @@ pub struct Progress {
 const CHUNK: usize = 2000;
 
 /// How many rejected or conflicting rows a summary shows (the error report has them all).
-pub const EXAMPLES: usize = 20;
+const EXAMPLES: usize = 20;
 
 /// A record read and normalised on the import's reading thread: parsing, phone numbers and
 /// search words are the work of an import that is not SQLite's, and run beside it.
@@ -225,7 +232,9 @@ struct Run<'a> {
     /// The current chunk's contacts: read from the database or changed by the chunk, with
     /// their search data (None: derived again when written).
     rows: HashMap<i64, (ContactRow, Option<search::Derived>)>,
-    /// The email and mobile phone the database holds for those read from it.
+    /// The email and mobile phone the database holds for those read from it. A chunk's
+    /// contact not in it is new: it is written with a plain insert (an upsert costs SQLite a
+    /// conflict search first).
     stored: HashMap<i64, (Option<String>, Option<String>)>,
     /// Contacts that existed before and were changed: their rows as they were.
     before: HashMap<i64, ContactRow>,
@@ -233,9 +242,6 @@ struct Run<'a> {
     dirty: Vec<i64>,
     /// What the current chunk is done with, for the reading thread to free.
     spent: Spent,
-    /// The last new contact written: new contacts are first written in id order, each with
-    /// a plain insert (an upsert costs SQLite a conflict search first).
-    written: i64,
     summary: Summary,
     problems: Vec<Problem>,
     batch: i64,
@@ -473,7 +479,7 @@ impl Run<'_> {
                 .get_mut(id)
                 .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
             let d = derived.take().unwrap_or_else(|| search::derive(row));
-            let first = *id > self.written;
+            let new = !self.stored.contains_key(id);
             use bulk::Value::{Bool, Int, Text};
             let values = [
                 Int(row.id),
@@ -501,9 +507,8 @@ impl Run<'_> {
                 Text(Some(&d.sort_name)),
                 Text(Some(&d.search_text)),
             ];
-            if first {
+            if new {
                 insert.run(&values)?;
-                self.written = *id;
             } else {
                 rewrite.run(&values)?;
             }
@@ -833,7 +838,6 @@ async fn import_on(
         before: HashMap::new(),
         dirty: Vec::new(),
         spent: Spent::default(),
-        written: first_new - 1,
         summary: Summary::default(),
         problems: Vec::new(),
         batch,

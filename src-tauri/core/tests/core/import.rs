@@ -709,7 +709,7 @@ mod engine {
             }
             csv
         };
-        // Smaller than the table's floor: words staged and counted up.
+        // Smaller than the table's floor: the indexes stay, the new words join them.
         let small = import(
             s,
             db.dir.path(),
@@ -719,7 +719,7 @@ mod engine {
         .await;
         assert_eq!(counts(&small)[1..3], [5_000, 1_668]);
         assert_index_is_derived(&db).await;
-        // Bigger than the table: indexes rebuilt and every word counted again.
+        // Bigger than the table: the indexes are dropped and built again.
         let large = import(
             s,
             db.dir.path(),

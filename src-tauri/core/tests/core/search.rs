@@ -38,6 +38,48 @@ fn a_query_that_looks_like_a_phone_is_one_run_of_digits() {
 }
 
 #[tokio::test]
+async fn a_prefix_finds_each_of_its_words_through_edits() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let a = s
+        .add(
+            &fields(&[("first_name", "Ann"), ("email", "a@example.com")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    s.add(
+        &fields(&[("first_name", "Ann"), ("email", "b@example.com")]),
+        None,
+        false,
+    )
+    .await
+    .unwrap();
+    s.edit(&a.id, &fields(&[("first_name", "Anna")]), false)
+        .await
+        .unwrap();
+    let emails = |rows: Vec<Contact>| {
+        let mut emails: Vec<String> = rows.into_iter().filter_map(|c| c.email).collect();
+        emails.sort();
+        emails
+    };
+    assert_eq!(
+        emails(search(s, "ann", 10).await),
+        ["a@example.com", "b@example.com"]
+    );
+    assert_eq!(emails(search(s, "anna", 10).await), ["a@example.com"]);
+    // The edit took "ann" from the first contact: the word is the second one's alone.
+    let words: Vec<(String, i64)> = sqlx::query_as(
+        "SELECT term, count(*) FROM search_terms WHERE term LIKE 'ann%' GROUP BY term ORDER BY term",
+    )
+    .fetch_all(db.store().pool())
+    .await
+    .unwrap();
+    assert_eq!(words, vec![("ann".to_string(), 1), ("anna".to_string(), 1)]);
+}
+
+#[tokio::test]
 async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
     let db = Db::new().await;
     let s = &db.session;

@@ -81,61 +81,6 @@ async fn deleting_removes_the_contact_and_its_search_terms() {
 }
 
 #[tokio::test]
-async fn a_prefix_finds_each_of_its_words_through_edits() {
-    let db = Db::new().await;
-    let a = db
-        .session
-        .add(
-            &fields(&[("first_name", "Ann"), ("email", "a@example.com")]),
-            None,
-            false,
-        )
-        .await
-        .unwrap();
-    db.session
-        .add(
-            &fields(&[("first_name", "Ann"), ("email", "b@example.com")]),
-            None,
-            false,
-        )
-        .await
-        .unwrap();
-    db.session
-        .edit(&a.id, &fields(&[("first_name", "Anna")]), false)
-        .await
-        .unwrap();
-    let found = |search: &'static str| {
-        let session = &db.session;
-        async move {
-            let mut emails: Vec<String> = session
-                .list(&cardfile_core::ListQuery {
-                    search: search.into(),
-                    limit: 10,
-                    ..Default::default()
-                })
-                .await
-                .unwrap()
-                .rows
-                .into_iter()
-                .filter_map(|c| c.email)
-                .collect();
-            emails.sort();
-            emails
-        }
-    };
-    assert_eq!(found("ann").await, ["a@example.com", "b@example.com"]);
-    assert_eq!(found("anna").await, ["a@example.com"]);
-    // The edit took "ann" from the first contact: the word is the second one's alone.
-    let words: Vec<(String, i64)> = sqlx::query_as(
-        "SELECT term, count(*) FROM search_terms WHERE term LIKE 'ann%' GROUP BY term ORDER BY term",
-    )
-    .fetch_all(db.store().pool())
-    .await
-    .unwrap();
-    assert_eq!(words, vec![("ann".to_string(), 1), ("anna".to_string(), 1)]);
-}
-
-#[tokio::test]
 async fn a_member_sees_only_their_own_contacts_and_cannot_take_anothers_email() {
     let db = Db::new().await;
     db.session
