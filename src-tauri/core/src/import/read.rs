@@ -299,14 +299,84 @@ pub fn head(source: &Source) -> Result<(String, Encoding)> {
 pub struct Record {
     pub line: u64,
     pub cells: Vec<String>,
+    /// Once the text has been read to its end inside a quoted field (a truncated file), the
+    /// line that field opened on. It is the last record's field: records read after the end
+    /// from what was already buffered carry it too, so only the last one's counts.
+    pub unclosed_quote: Option<u64>,
 }
 
 /// A reader that remembers where the line ends it passes on are (\r and \n), until the
-/// records read through it have counted them.
+/// records read through it have counted them, and follows quoted fields, to tell where one
+/// that never closes opened.
 struct Marked<R> {
     inner: R,
     offset: u64,
     marks: VecDeque<(u64, u8)>,
+    quotes: Quotes,
+    /// Whether the text has ended.
+    ended: bool,
+}
+
+/// Where the text is among quoted fields, as the CSV reader reads them: a quote opens a
+/// field only at its start, and a doubled quote inside one is a quote.
+struct Quotes {
+    delimiter: u8,
+    line: u64,
+    /// The line the open quoted field started on.
+    opened: u64,
+    quoted: bool,
+    /// A quote inside a quoted field: it closes the field unless another quote follows.
+    closing: bool,
+    at_start: bool,
+}
+
+impl Quotes {
+    fn new(delimiter: u8) -> Quotes {
+        Quotes {
+            delimiter,
+            line: 1,
+            opened: 0,
+            quoted: false,
+            closing: false,
+            at_start: true,
+        }
+    }
+
+    fn step(&mut self, b: u8) {
+        if self.closing {
+            self.closing = false;
+            if b == b'"' {
+                return;
+            }
+            self.quoted = false;
+        }
+        if self.quoted {
+            if b == b'"' {
+                self.closing = true;
+            } else if b == b'\n' {
+                self.line += 1;
+            }
+            return;
+        }
+        match b {
+            b'"' if self.at_start => {
+                self.quoted = true;
+                self.opened = self.line;
+            }
+            b'\n' => {
+                self.line += 1;
+                self.at_start = true;
+                return;
+            }
+            _ => {}
+        }
+        self.at_start = b == self.delimiter;
+    }
+
+    /// The line of a quoted field still open (at the end of the text, one never closed).
+    fn open(&self) -> Option<u64> {
+        (self.quoted && !self.closing).then_some(self.opened)
+    }
 }
 
 impl<R: Read> Read for Marked<R> {
@@ -316,8 +386,10 @@ impl<R: Read> Read for Marked<R> {
             if b == b'\n' || b == b'\r' {
                 self.marks.push_back((self.offset + i as u64, b));
             }
+            self.quotes.step(b);
         }
         self.offset += n as u64;
+        self.ended |= n == 0 && !buf.is_empty();
         Ok(n)
     }
 }
@@ -335,6 +407,8 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
             inner: text,
             offset: 0,
             marks: VecDeque::new(),
+            quotes: Quotes::new(delimiter),
+            ended: false,
         });
     let mut record = csv::StringRecord::new();
     // The csv crate's own line count skips blank lines: the \n before each record's start
@@ -353,6 +427,8 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
                         last.pop();
                     }
                 }
+                let marked = reader.get_ref();
+                let unclosed_quote = marked.quotes.open().filter(|_| marked.ended);
                 // The reader's start includes the blank lines it skipped before the record.
                 let mut start = record.position().map_or(0, |p| p.byte());
                 let marks = &mut reader.get_mut().marks;
@@ -368,7 +444,11 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
                     }
                     marks.pop_front();
                 }
-                Some(Ok(Record { line, cells }))
+                Some(Ok(Record {
+                    line,
+                    cells,
+                    unclosed_quote,
+                }))
             }
             Ok(false) => None,
             Err(e) => {
@@ -383,50 +463,6 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
 
 fn is_blank(cells: &[String]) -> bool {
     cells.iter().all(|c| c.trim().is_empty())
-}
-
-/// The line a quoted field opens on and never closes (a truncated file), if any.
-fn unterminated_quote(mut text: impl Read, delimiter: u8) -> Result<Option<u64>> {
-    let (mut line, mut opened, mut quoted, mut at_start) = (1u64, 0u64, false, true);
-    // A quote inside a quoted field: it closes the field unless another quote follows.
-    let mut closing = false;
-    let mut block = vec![0u8; 1 << 16];
-    loop {
-        let n = fill(&mut text, &mut block).map_err(read_failed)?;
-        if n == 0 {
-            return Ok((quoted && !closing).then_some(opened));
-        }
-        for &b in &block[..n] {
-            if closing {
-                closing = false;
-                if b == b'"' {
-                    continue;
-                }
-                quoted = false;
-            }
-            if quoted {
-                if b == b'"' {
-                    closing = true;
-                } else if b == b'\n' {
-                    line += 1;
-                }
-                continue;
-            }
-            match b {
-                b'"' if at_start => {
-                    quoted = true;
-                    opened = line;
-                }
-                b'\n' => {
-                    line += 1;
-                    at_start = true;
-                    continue;
-                }
-                _ => {}
-            }
-            at_start = b == delimiter;
-        }
-    }
 }
 
 /// What was found before the data: the delimiter, the header and where it is.
@@ -496,29 +532,15 @@ pub struct Row {
     pub problem: Option<String>,
 }
 
-/// The data records of `source` after the header, read as they come (the file is read
-/// twice: once for a quote that never closes, then for the records). Blank records are
+/// The data records of `source` after the header, read as they come. Blank records are
 /// skipped; a run of records at the very end, after a blank line, holding one value in
 /// their first cell (report footers, as Salesforce writes them) is not rows; any other
 /// record with more or fewer fields than the header is a row with its problem, as is a last
 /// record whose quoted field never closes. A read that fails ends them with the error.
 pub fn rows(source: &Source, layout: &Layout) -> Result<impl Iterator<Item = Result<Row>> + Send> {
-    let open_quote = unterminated_quote(Decoded::new(source, layout.encoding)?, layout.delimiter)?;
-    Ok(rows_of(
-        Decoded::new(source, layout.encoding)?,
-        layout,
-        open_quote,
-    ))
-}
-
-fn rows_of(
-    text: impl Read + Send,
-    layout: &Layout,
-    open_quote: Option<u64>,
-) -> impl Iterator<Item = Result<Row>> + Send {
     let width = layout.header.len();
     let header_line = layout.header_line;
-    let mut source = records(text, layout.delimiter)
+    let mut source = records(Decoded::new(source, layout.encoding)?, layout.delimiter)
         .skip_while(move |r| r.as_ref().is_ok_and(|r| r.line <= header_line))
         .filter(|r| r.as_ref().map_or(true, |r| !is_blank(&r.cells)))
         .peekable();
@@ -547,7 +569,7 @@ fn rows_of(
             .iter()
             .map(|c| c.matches('\n').count() as u64)
             .sum::<u64>();
-    std::iter::from_fn(move || loop {
+    Ok(std::iter::from_fn(move || loop {
         if let Some(row) = out.pop_front() {
             return Some(Ok(row));
         }
@@ -563,7 +585,7 @@ fn rows_of(
                 .iter()
                 .map(|c| c.matches('\n').count() as u64)
                 .sum::<u64>();
-        if let (true, Some(opened)) = (last, open_quote) {
+        if let (true, Some(opened)) = (last, record.unclosed_quote) {
             out.extend(held.drain(..).map(ragged));
             out.push_back(Row {
                 line: record.line,
@@ -582,5 +604,5 @@ fn rows_of(
             out.extend(held.drain(..).map(ragged));
             out.push_back(ragged(record));
         }
-    })
+    }))
 }
