@@ -6,16 +6,15 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use crate::contact::{ContactFields, ContactRow};
-use crate::contacts::{self, drop_terms, write_row, ENTITY};
+use crate::contacts;
 use crate::error::{Error, Result};
+use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op};
+use crate::links::{Link, ACTIVITY};
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{merge, settings};
-
-/// The journal's name for activity rows.
-pub const ACTIVITY: &str = "activity";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
 #[serde(rename_all = "snake_case")]
@@ -55,7 +54,8 @@ pub struct NewActivity {
 pub struct Recorded {
     pub id: String,
     pub kind: Kind,
-    pub contact_id: String,
+    /// None when the activity's contact is one the recording user may not see.
+    pub contact_id: Option<String>,
     pub created_contact: bool,
 }
 
@@ -76,12 +76,6 @@ pub struct Activity {
     pub with_email: Option<String>,
     pub with_phone: Option<String>,
     pub created_at: String,
-}
-
-/// An activity's link to its contact, as the journal keeps it (merges move it).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Link {
-    pub contact_id: Option<i64>,
 }
 
 fn one_of(field: &'static str, value: &Option<String>, allowed: &[&str]) -> Result<Option<String>> {
@@ -129,7 +123,8 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     let kind = new
         .kind
         .ok_or_else(|| Error::invalid("kind", "an activity needs a kind: meeting, chat or form"))?;
-    let booking = Booking::read(&new.status, &new.starts_at, &new.ends_at)?;
+    let mut booking = Booking::read(&new.status, &new.starts_at, &new.ends_at)?;
+    let at = now();
     let calendar = one_of("calendar", &new.calendar, &["google", "exchange", "other"])?;
     let event_id = new
         .event_id
@@ -155,7 +150,16 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
             return rebook(store, user, &id.to_string(), &booking).await;
         }
     }
-    let mut tx = store.pool().begin().await?;
+    // A new meeting ahead is scheduled unless it is said to be otherwise, whichever way it
+    // came in (the window's dialog, `activities add`, the API, a booking from the cloud).
+    // A known event's booking keeps its status (above).
+    if kind == Kind::Meeting
+        && booking.status.is_none()
+        && booking.starts_at.as_deref().is_some_and(|s| s > at.as_str())
+    {
+        booking.status = Some("scheduled".into());
+    }
+    let mut tx = store.write().await?;
     let host = match &new.host {
         None => user.clone(),
         Some(email) => users::find_by_email(&mut tx, email).await?.ok_or_else(|| {
@@ -163,7 +167,6 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
         })?,
     };
     let region = settings::default_region(&mut tx).await?;
-    let at = now();
     let mut entry = ContactRow::blank(host.id, at.clone());
     entry.apply(&new.fields, &region)?;
     let found = identity::resolve(
@@ -173,39 +176,33 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
         None,
     )
     .await?;
-    let batch = journal::begin(
+    let funnel = Funnel::begin(
         &mut tx,
         user.id,
         BatchKind::Activity,
         &at,
         &format!("Recorded a {}", kind.as_str()),
+        Source::Activity,
     )
     .await?;
     let (contact, created) = match &found {
-        Match::Nobody => {
-            entry.id = write_row(&mut tx, &entry, true).await?;
-            journal::record(
-                &mut tx,
-                batch,
-                ENTITY,
-                entry.id,
-                Op::Insert,
-                None,
-                Some(&entry),
-            )
-            .await?;
-            (entry.clone(), true)
-        }
-        Match::One(existing) => (update_with(&mut tx, batch, existing, &entry).await?, false),
+        Match::Nobody => (funnel.create(&mut tx, &entry).await?, true),
+        Match::One(existing) => (update_with(&mut tx, &funnel, existing, &entry).await?, false),
         Match::Split { by_email, .. } => {
             let mut without_phone = entry.clone();
             without_phone.mobile_phone = None;
             (
-                update_with(&mut tx, batch, by_email, &without_phone).await?,
+                update_with(&mut tx, &funnel, by_email, &without_phone).await?,
                 false,
             )
         }
     };
+    // The customer's details update their contact whoever owns it (the customer gave them),
+    // but the reply and the activity's snapshot show the recording user only what they may
+    // see: the contact's own details when it is theirs to see, else what the customer gave.
+    let scope = users::scope(&mut tx, user).await?;
+    let visible = scope.allows(contact.owner_id);
+    let shown = if visible { &contact } else { &entry };
     let given = serde_json::to_string(&new.fields).map_err(|e| Error::Internal(e.to_string()))?;
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, given, \
@@ -220,9 +217,9 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     .bind(&calendar)
     .bind(&event_id)
     .bind(&given)
-    .bind(contact.display_name())
-    .bind(entry.email.as_ref().or(contact.email.as_ref()))
-    .bind(entry.mobile_phone.as_ref().or(contact.mobile_phone.as_ref()))
+    .bind(shown.display_name())
+    .bind(entry.email.as_ref().or(shown.email.as_ref()))
+    .bind(entry.mobile_phone.as_ref().or(shown.mobile_phone.as_ref()))
     .bind(&at)
     .fetch_one(&mut *tx)
     .await?;
@@ -230,7 +227,16 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     let link = Link {
         contact_id: Some(contact.id),
     };
-    journal::record(&mut tx, batch, ACTIVITY, id, Op::Insert, None, Some(&link)).await?;
+    journal::record(
+        &mut tx,
+        funnel.batch(),
+        ACTIVITY,
+        id,
+        Op::Insert,
+        None,
+        Some(&link),
+    )
+    .await?;
     if let Match::Split { by_email, by_phone } = &found {
         sqlx::query(
             "INSERT INTO review_items (source, activity_id, given, email_contact_id, phone_contact_id, reason, created_at) \
@@ -252,7 +258,7 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     Ok(Recorded {
         id: id.to_string(),
         kind,
-        contact_id: contact.id.to_string(),
+        contact_id: visible.then(|| contact.id.to_string()),
         created_contact: created,
     })
 }
@@ -334,7 +340,7 @@ impl Booking {
 /// new booking needs is scheduled (reminders while ahead, the follow-up once completed).
 pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> Result<Recorded> {
     let change = Booking::read(&change.status, &change.starts_at, &change.ends_at)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
@@ -370,7 +376,10 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
     let recorded = Recorded {
         id: row.id.to_string(),
         kind: Kind::Meeting,
-        contact_id: row.contact_id.map(|c| c.to_string()).unwrap_or_default(),
+        contact_id: row
+            .contact_id
+            .filter(|_| row.owner_id.is_some_and(|o| scope.allows(o)))
+            .map(|c| c.to_string()),
         created_contact: false,
     };
     if (&booking.status, &booking.starts_at, &booking.ends_at)
@@ -420,7 +429,7 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
 /// `existing` with the customer's details applied (fill and replace, never clear).
 async fn update_with(
     conn: &mut SqliteConnection,
-    batch: i64,
+    funnel: &Funnel,
     existing: &ContactRow,
     entry: &ContactRow,
 ) -> Result<ContactRow> {
@@ -429,86 +438,9 @@ async fn update_with(
     result.last_interacted_at = Some(entry.created_at.clone());
     if result != *existing {
         result.updated_at = entry.created_at.clone();
-        drop_terms(conn, existing).await?;
-        write_row(conn, &result, false).await?;
-        journal::record(
-            conn,
-            batch,
-            ENTITY,
-            result.id,
-            Op::Update,
-            Some(existing),
-            Some(&result),
-        )
-        .await?;
-        crate::notify::retarget(conn, batch, result.id, &result).await?;
+        funnel.update(conn, existing, &result).await?;
     }
     Ok(result)
-}
-
-/// Moves the activities of contact `from` to `to` (a merge), journaled so undo moves them back.
-pub(crate) async fn move_activities(
-    conn: &mut SqliteConnection,
-    batch: i64,
-    from: i64,
-    to: i64,
-) -> Result<()> {
-    let ids: Vec<i64> = sqlx::query_scalar("SELECT id FROM activities WHERE contact_id = ?")
-        .bind(from)
-        .fetch_all(&mut *conn)
-        .await?;
-    for id in ids {
-        sqlx::query("UPDATE activities SET contact_id = ? WHERE id = ?")
-            .bind(to)
-            .bind(id)
-            .execute(&mut *conn)
-            .await?;
-        journal::record(
-            conn,
-            batch,
-            ACTIVITY,
-            id,
-            Op::Update,
-            Some(&Link {
-                contact_id: Some(from),
-            }),
-            Some(&Link {
-                contact_id: Some(to),
-            }),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// A deleted contact's activities stay, with their snapshot, linked to nobody.
-pub(crate) async fn unlink_deleted(conn: &mut SqliteConnection, contact_id: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE activities SET contact_id = NULL, contact_deleted = 1 WHERE contact_id = ?",
-    )
-    .bind(contact_id)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
-}
-
-/// The link of activity `id` as it is now (for undo's collision check).
-pub(crate) async fn link(conn: &mut SqliteConnection, id: i64) -> Result<Option<Link>> {
-    let row: Option<(Option<i64>,)> =
-        sqlx::query_as("SELECT contact_id FROM activities WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(|(contact_id,)| Link { contact_id }))
-}
-
-pub(crate) async fn set_link(conn: &mut SqliteConnection, id: i64, link: &Link) -> Result<()> {
-    sqlx::query("UPDATE activities SET contact_id = ? WHERE id = ?")
-        .bind(link.contact_id)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// Activities for reporting: all (deleted contacts' included and marked), or one contact's.
@@ -551,7 +483,11 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
         .map(|r| Activity {
             id: r.id.to_string(),
             kind: r.kind,
-            contact_id: r.contact_id.map(|c| c.to_string()),
+            // A hosted activity with someone else's contact: the contact stays hidden.
+            contact_id: r
+                .contact_id
+                .filter(|_| r.owner_id.is_some_and(|o| scope.allows(o)))
+                .map(|c| c.to_string()),
             contact_deleted: r.contact_deleted,
             host: r.host,
             status: r.status,

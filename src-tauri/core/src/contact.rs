@@ -133,6 +133,12 @@ impl ContactFields {
     }
 }
 
+/// The stored columns of a contact row, in `ContactRow`'s order.
+pub(crate) const ROW_COLUMNS: &str =
+    "id, first_name, last_name, salutation, email, mobile_phone, phone, \
+    company, job_title, street_address, city, state, post_code, country, timezone, status, \
+    has_consent, notes, owner_id, created_at, updated_at, last_interacted_at";
+
 /// A contact row exactly as stored (less the derived search columns). The journal keeps
 /// these as its before/after images, so undo can put a row back byte for byte.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, sqlx::FromRow)]

@@ -1,24 +1,21 @@
-//! Adding, editing, showing, listing and deleting contacts: each one transaction that
-//! writes the row, its search terms and its journal entry together, or nothing.
+//! Adding, editing, showing, listing and deleting contacts: each one transaction through
+//! the write funnel (row, search words, journal, notifications, change feed), or nothing.
 
 use sqlx::SqliteConnection;
 
-use crate::contact::{Contact, ContactFields, ContactRow};
+use crate::contact::{Contact, ContactFields, ContactRow, FIELDS, ROW_COLUMNS};
 use crate::error::{Error, Result};
-use crate::journal::{self, BatchKind, Op};
+use crate::funnel::{Funnel, Source};
+use crate::journal::BatchKind;
 use crate::search::{self, ContactPage, ListQuery, Scope};
 use crate::settings;
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{identity, merge};
 
-/// The journal's name for contact rows.
-pub const ENTITY: &str = "contact";
 
-pub(crate) const ROW_COLUMNS: &str =
-    "id, first_name, last_name, salutation, email, mobile_phone, phone, \
-    company, job_title, street_address, city, state, post_code, country, timezone, status, \
-    has_consent, notes, owner_id, created_at, updated_at, last_interacted_at";
+/// Why a save that meets a contact the user may not see is refused (the seed's words).
+pub(crate) const CANNOT_SAVE: &str = "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.";
 
 /// Parses a contact id as the command line and the window pass it.
 pub fn parse_id(id: &str) -> Result<i64> {
@@ -91,9 +88,7 @@ async fn refuse_taken(conn: &mut SqliteConnection, scope: &Scope, row: &ContactR
         return Ok(());
     };
     if !scope.allows(holder.owner_id) {
-        return Err(Error::CannotSave(
-            "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.".into(),
-        ));
+        return Err(Error::CannotSave(CANNOT_SAVE.into()));
     }
     let (field, value) = if holder.email.is_some() && holder.email == row.email {
         ("email", row.email.clone())
@@ -108,63 +103,6 @@ async fn refuse_taken(conn: &mut SqliteConnection, scope: &Scope, row: &ContactR
     })
 }
 
-/// Writes `row` (a new one when its id is 0) with its derived search columns and terms.
-/// Returns the id.
-pub(crate) async fn write_row(
-    conn: &mut SqliteConnection,
-    row: &ContactRow,
-    insert: bool,
-) -> Result<i64> {
-    let derived = search::derive(row);
-    let sql = if insert {
-        format!(
-            "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES \
-             (NULLIF(?, 0), ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"
-        )
-    } else {
-        "UPDATE contacts SET id = ?, first_name = ?, last_name = ?, salutation = ?, email = ?, \
-         mobile_phone = ?, phone = ?, company = ?, job_title = ?, street_address = ?, city = ?, \
-         state = ?, post_code = ?, country = ?, timezone = ?, status = ?, has_consent = ?, \
-         notes = ?, owner_id = ?, created_at = ?, updated_at = ?, last_interacted_at = ?, \
-         sort_name = ?, search_text = ? WHERE id = ? RETURNING id"
-            .to_string()
-    };
-    let query = sqlx::query_scalar(&sql)
-        .bind(row.id)
-        .bind(&row.first_name)
-        .bind(&row.last_name)
-        .bind(&row.salutation)
-        .bind(&row.email)
-        .bind(&row.mobile_phone)
-        .bind(&row.phone)
-        .bind(&row.company)
-        .bind(&row.job_title)
-        .bind(&row.street_address)
-        .bind(&row.city)
-        .bind(&row.state)
-        .bind(&row.post_code)
-        .bind(&row.country)
-        .bind(&row.timezone)
-        .bind(&row.status)
-        .bind(row.has_consent)
-        .bind(&row.notes)
-        .bind(row.owner_id)
-        .bind(&row.created_at)
-        .bind(&row.updated_at)
-        .bind(&row.last_interacted_at)
-        .bind(&derived.sort_name)
-        .bind(&derived.search_text);
-    let query = if insert { query } else { query.bind(row.id) };
-    let id: i64 = query.fetch_one(&mut *conn).await?;
-    search::add_terms(conn, id, &derived).await?;
-    Ok(id)
-}
-
-/// Removes the search terms of `row` as stored.
-pub(crate) async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {
-    search::remove_terms(conn, row.id, &search::derive(row)).await
-}
-
 /// Adds a contact owned by `owner` (default: the acting user); a taken email or mobile
 /// phone merges into its holder when `merge` confirms it (else Error::MergeNeeded).
 pub async fn add(
@@ -174,7 +112,7 @@ pub async fn add(
     owner: Option<&str>,
     merge: bool,
 ) -> Result<Contact> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
     let owner_id = match owner {
         None => user.id,
@@ -194,7 +132,7 @@ pub async fn add(
     let region = settings::default_region(&mut tx).await?;
     let mut row = ContactRow::blank(owner_id, now());
     row.apply(fields, &region)?;
-    let saved = save(&mut tx, user, &scope, None, row, merge).await?;
+    let saved = save(&mut tx, user, &scope, None, row, merge, Source::Manual).await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
@@ -211,7 +149,7 @@ pub async fn edit(
     merge: bool,
 ) -> Result<Contact> {
     let id = parse_id(id)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
     let before = visible_row(&mut tx, &scope, id).await?;
     let region = settings::default_region(&mut tx).await?;
@@ -221,7 +159,7 @@ pub async fn edit(
         return to_contact(&mut tx, row).await;
     }
     row.updated_at = now();
-    let saved = save(&mut tx, user, &scope, Some(&before), row, merge).await?;
+    let saved = save(&mut tx, user, &scope, Some(&before), row, merge, Source::Manual).await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
@@ -237,6 +175,7 @@ async fn save(
     original: Option<&ContactRow>,
     entry: ContactRow,
     merge: bool,
+    source: Source,
 ) -> Result<ContactRow> {
     let found = identity::resolve(
         conn,
@@ -251,59 +190,40 @@ async fn save(
         } else {
             (BatchKind::Add, "Added")
         };
-        let batch = journal::begin(
-            conn,
-            user.id,
-            kind,
-            &entry.updated_at,
-            &format!("{verb} {}", entry.display_name()),
-        )
-        .await?;
-        let mut saved = entry;
-        match original {
+        let summary = format!("{verb} {}", entry.display_name());
+        let funnel =
+            Funnel::begin(conn, user.id, kind, &entry.updated_at, &summary, source).await?;
+        return match original {
             Some(before) => {
-                drop_terms(conn, before).await?;
-                write_row(conn, &saved, false).await?;
-                journal::record(
-                    conn,
-                    batch,
-                    ENTITY,
-                    saved.id,
-                    Op::Update,
-                    Some(before),
-                    Some(&saved),
-                )
-                .await?;
-                crate::notify::retarget(conn, batch, saved.id, &saved).await?;
+                funnel.update(conn, before, &entry).await?;
+                Ok(entry)
             }
-            None => {
-                saved.id = write_row(conn, &saved, true).await?;
-                journal::record(
-                    conn,
-                    batch,
-                    ENTITY,
-                    saved.id,
-                    Op::Insert,
-                    None,
-                    Some(&saved),
-                )
-                .await?;
-            }
-        }
-        return Ok(saved);
+            None => funnel.create(conn, &entry).await,
+        };
     };
     if found.rows().iter().any(|r| !scope.allows(r.owner_id)) {
-        return Err(Error::CannotSave(
-            "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.".into(),
-        ));
+        return Err(Error::CannotSave(CANNOT_SAVE.into()));
     }
-    let folded: Vec<&ContactRow> = found.rows().into_iter().skip(1).chain(original).collect();
+    // The other holders (the phone's, when the email names the survivor) and the edited
+    // contact fold into the survivor.
+    let others: Vec<&ContactRow> = found.rows().into_iter().skip(1).collect();
+    let folded: Vec<&ContactRow> = others.iter().copied().chain(original).collect();
     let merge_with = found
         .rows()
         .iter()
         .map(|r| r.id.to_string())
         .chain(original.map(|o| o.id.to_string()))
         .collect();
+    // Existing data is safely retained: what the other holders have fills the entry's
+    // blanks, after the entry's own values, so the plan shows it.
+    let mut entry = entry;
+    for other in &others {
+        for field in FIELDS {
+            if entry.get(field).is_none() {
+                entry.set(field, other.get(field));
+            }
+        }
+    }
     let plan = merge::plan(survivor, &entry, merge_with);
     if !merge {
         return Err(Error::MergeNeeded(Box::new(plan)));
@@ -320,38 +240,20 @@ async fn save(
             .join(", "),
         survivor.display_name()
     );
-    let batch = journal::begin(
+    let funnel = Funnel::begin(
         conn,
         user.id,
         BatchKind::Merge,
         &result.updated_at,
         &summary,
+        source,
     )
     .await?;
     // The folded contacts go first: their email and phone move to the survivor.
     for gone in folded {
-        crate::activity::move_activities(conn, batch, gone.id, survivor.id).await?;
-        crate::notify::retarget(conn, batch, gone.id, &result).await?;
-        drop_terms(conn, gone).await?;
-        sqlx::query("DELETE FROM contacts WHERE id = ?")
-            .bind(gone.id)
-            .execute(&mut *conn)
-            .await?;
-        journal::record(conn, batch, ENTITY, gone.id, Op::Delete, Some(gone), None).await?;
+        funnel.fold(conn, gone, &result).await?;
     }
-    drop_terms(conn, survivor).await?;
-    write_row(conn, &result, false).await?;
-    journal::record(
-        conn,
-        batch,
-        ENTITY,
-        result.id,
-        Op::Update,
-        Some(survivor),
-        Some(&result),
-    )
-    .await?;
-    crate::notify::retarget(conn, batch, result.id, &result).await?;
+    funnel.update(conn, survivor, &result).await?;
     Ok(result)
 }
 
@@ -366,26 +268,26 @@ pub async fn get(store: &Store, user: &User, id: &str) -> Result<Contact> {
 /// Deletes contact `id` permanently: no undo; the journal keeps a tombstone only.
 pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
     let id = parse_id(id)?;
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
     let row = visible_row(&mut tx, &scope, id).await?;
-    crate::activity::unlink_deleted(&mut tx, id).await?;
-    crate::notify::unlink_deleted(&mut tx, id).await?;
-    drop_terms(&mut tx, &row).await?;
-    sqlx::query("DELETE FROM contacts WHERE id = ?")
-        .bind(id)
-        .execute(&mut *tx)
-        .await?;
-    let batch = journal::begin(
+    let funnel = Funnel::begin(
         &mut tx,
         user.id,
         BatchKind::Delete,
         &now(),
         &format!("Deleted contact {id}"),
+        Source::Manual,
     )
     .await?;
-    journal::tombstone(&mut tx, batch, ENTITY, id).await?;
+    funnel.delete(&mut tx, &row).await?;
     tx.commit().await?;
+    // The WAL still holds the pages as they were before the delete: copied into the file
+    // (whose freed bytes secure_delete overwrote) and emptied, when no reader needs them.
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.pool())
+        .await
+        .ok();
     Ok(())
 }
 
@@ -422,10 +324,18 @@ pub async fn add_many(
     entries: impl IntoIterator<Item = ContactFields>,
     summary: &str,
 ) -> Result<AddManyReport> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
     let region = settings::default_region(&mut tx).await?;
-    let batch = journal::begin(&mut tx, user.id, BatchKind::Import, &now(), summary).await?;
+    let funnel = Funnel::begin(
+        &mut tx,
+        user.id,
+        BatchKind::Import,
+        &now(),
+        summary,
+        Source::Import,
+    )
+    .await?;
     let mut report = AddManyReport::default();
     for (i, fields) in entries.into_iter().enumerate() {
         let mut row = ContactRow::blank(user.id, now());
@@ -440,8 +350,7 @@ pub async fn add_many(
             report.rejected.push((i, e));
             continue;
         }
-        row.id = write_row(&mut tx, &row, true).await?;
-        journal::record(&mut tx, batch, ENTITY, row.id, Op::Insert, None, Some(&row)).await?;
+        funnel.create(&mut tx, &row).await?;
         report.added += 1;
     }
     tx.commit().await?;

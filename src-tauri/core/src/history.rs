@@ -4,14 +4,16 @@
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
-use crate::activity::{self, Link, ACTIVITY};
+use std::collections::{HashMap, HashSet};
+
 use crate::contact::{ContactRow, FIELDS};
-use crate::contacts::{self, drop_terms, load_row, write_row, ENTITY};
+use crate::contacts::{self, load_row};
 use crate::error::{Error, Result};
+use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
-use crate::journal;
-use crate::notify::{self, Target, NOTIFICATION};
-use crate::store::Store;
+use crate::journal::{self, BatchKind, Op, CONTACT};
+use crate::links::{self, Link, Target, ACTIVITY, NOTIFICATION};
+use crate::store::{now, Store};
 use crate::users::{self, User};
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -27,7 +29,7 @@ pub struct HistoryEntry {
     pub at: String,
     /// The email of the user who made the change.
     pub user: String,
-    /// add, edit, merge or import.
+    /// add, edit, merge, import, delete, activity or undo.
     pub kind: String,
     pub summary: String,
     pub changes: Vec<FieldChange>,
@@ -41,7 +43,6 @@ struct JournalRow {
     op: String,
     before: Option<String>,
     after: Option<String>,
-    purged: bool,
 }
 
 /// A journal image (a row, or an activity's or notification's link) read back.
@@ -87,11 +88,11 @@ pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<History
         purged: bool,
     }
     let rows: Vec<Row> = sqlx::query_as(
-        "SELECT b.at, u.email, b.kind, b.summary, j.op, j.before, j.after, j.purged FROM journal j \
+        "SELECT b.at, u.email, CASE WHEN b.undoes IS NULL THEN b.kind ELSE 'undo' END AS kind, b.summary, j.op, j.before, j.after, j.purged FROM journal j \
          JOIN batches b ON b.id = j.batch_id JOIN users u ON u.id = b.user_id \
          WHERE j.entity = ? AND j.entity_id = ? ORDER BY j.id",
     )
-    .bind(ENTITY)
+    .bind(CONTACT)
     .bind(id)
     .fetch_all(&mut *conn)
     .await?;
@@ -124,14 +125,15 @@ pub struct Undone {
     pub summary: String,
 }
 
-/// Takes back `user`'s most recent add, edit, merge or import, restoring every row as it
-/// was (ids included); the batch leaves the journal, so undo again goes one further back.
+/// Takes back `user`'s most recent add, edit, merge or import not taken back yet, restoring
+/// every row as it was (ids included) by appending compensating changes as an undo batch:
+/// the journal and the change feed only grow. Undo again goes one batch further back.
 /// Refused, changing nothing, when a later change touched the same contacts.
 pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let batch: Option<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, kind, summary FROM batches WHERE user_id = ? \
-         AND kind IN ('add', 'edit', 'merge', 'import') ORDER BY id DESC LIMIT 1",
+        "SELECT id, kind, summary FROM batches WHERE user_id = ? AND undone_at IS NULL \
+         AND undoes IS NULL AND kind IN ('add', 'edit', 'merge', 'import') ORDER BY id DESC LIMIT 1",
     )
     .bind(user.id)
     .fetch_optional(&mut *tx)
@@ -139,23 +141,45 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
     let Some((batch_id, kind, summary)) = batch else {
         return Err(Error::NotFound("nothing to undo".into()));
     };
-    if kind == "import" {
-        remove_imported(&mut tx, batch_id).await?;
+    let refuse = |why: String| Error::Conflict(format!("cannot undo \"{summary}\": {why}"));
+    // A contact of the batch deleted since: its entries were purged, and it cannot come back.
+    let deleted: Option<i64> = sqlx::query_scalar(
+        "SELECT entity_id FROM journal WHERE batch_id = ? AND entity = ? AND purged LIMIT 1",
+    )
+    .bind(batch_id)
+    .bind(CONTACT)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if let Some(id) = deleted {
+        return Err(refuse(format!("contact {id} has since been deleted")));
     }
+    let at = now();
+    let undone_kind = BatchKind::parse(&kind)
+        .ok_or_else(|| Error::Internal(format!("a batch of unknown kind {kind}")))?;
+    // The undo batch keeps the kind of the batch it takes back, and names it (`undoes`).
+    let funnel = Funnel::begin(
+        &mut tx,
+        user.id,
+        undone_kind,
+        &at,
+        &format!("Undid \"{summary}\""),
+        Source::Undo,
+    )
+    .await?;
+    let bulk_removed = kind == "import" && remove_imported(&mut tx, &funnel, batch_id).await?;
     let entries: Vec<JournalRow> = sqlx::query_as(
-        "SELECT id, entity, entity_id, op, before, after, purged FROM journal \
+        "SELECT id, entity, entity_id, op, before, after FROM journal \
          WHERE batch_id = ? ORDER BY id DESC",
     )
     .bind(batch_id)
     .fetch_all(&mut *tx)
     .await?;
-    let refuse = |why: String| Error::Conflict(format!("cannot undo \"{summary}\": {why}"));
     // Contacts the batch changed first let go of their email and mobile phone (checked to be
     // as the batch left them), so restoring them in any order cannot collide: an import may
     // have moved an address from one contact to another.
-    let mut released = std::collections::HashSet::new();
-    let mut seen = std::collections::HashSet::new();
-    for e in entries.iter().filter(|e| e.entity == ENTITY && !e.purged) {
+    let mut released = HashMap::new();
+    let mut seen = HashSet::new();
+    for e in entries.iter().filter(|e| e.entity == CONTACT) {
         // Only a contact's latest entry in the batch describes it as it is now.
         if !seen.insert(e.entity_id) || e.op != "update" {
             continue;
@@ -164,91 +188,89 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         if current != image::<ContactRow>(&e.after)? {
             return Err(refuse(format!("contact {} has changed since", e.entity_id)));
         }
-        if let Some(now) = &current {
-            drop_terms(&mut tx, now).await?;
-            sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-                .bind(format!("undoing:{}", now.id))
-                .bind(now.id)
-                .execute(&mut *tx)
-                .await?;
-            released.insert(e.entity_id);
+        if let Some(now) = current {
+            funnel.release(&mut tx, &now).await?;
+            released.insert(now.id, now);
         }
     }
     for e in &entries {
-        if e.purged {
-            return Err(refuse(format!(
-                "contact {} has since been deleted",
-                e.entity_id
-            )));
-        }
         let unreadable = || Error::Internal(format!("journal entry {} cannot be undone", e.id));
         if e.entity == NOTIFICATION {
             // An edit or merge retargeted this notification: point it back.
             let before: Target = image(&e.before)?.ok_or_else(unreadable)?;
-            if notify::target(&mut tx, e.entity_id).await? != image(&e.after)? {
+            let now = links::target(&mut tx, e.entity_id).await?;
+            if now != image(&e.after)? {
                 return Err(refuse(format!(
                     "notification {} has changed since",
                     e.entity_id
                 )));
             }
-            notify::set_target(&mut tx, e.entity_id, &before).await?;
+            links::set_target(&mut tx, e.entity_id, &before).await?;
+            let (b, a) = (now.as_ref(), Some(&before));
+            journal::record(&mut tx, funnel.batch(), NOTIFICATION, e.entity_id, Op::Update, b, a)
+                .await?;
             continue;
         }
         if e.entity == ACTIVITY {
             // A merge moved this activity: move it back, if nothing moved it since.
-            let before: Link = image(&e.before)?.ok_or_else(unreadable)?;
-            if activity::link(&mut tx, e.entity_id).await? != image(&e.after)? {
+            let Some(before) = image::<Link>(&e.before)? else {
+                // The activity the batch recorded stays: only what it did to contacts goes.
+                continue;
+            };
+            let now = links::link(&mut tx, e.entity_id).await?;
+            if now != image(&e.after)? {
                 return Err(refuse(format!(
                     "activity {} has changed since",
                     e.entity_id
                 )));
             }
-            activity::set_link(&mut tx, e.entity_id, &before).await?;
+            links::set_link(&mut tx, e.entity_id, &before).await?;
+            let (b, a) = (now.as_ref(), Some(&before));
+            journal::record(&mut tx, funnel.batch(), ACTIVITY, e.entity_id, Op::Update, b, a)
+                .await?;
             continue;
         }
-        let before = image(&e.before)?;
-        let after = if e.op == "insert" && e.after.is_none() {
-            // Imported without an image: as imported while nothing has touched it since.
-            if journal::changed_after(&mut tx, ENTITY, e.entity_id, e.id).await? {
-                return Err(refuse(format!("contact {} has changed since", e.entity_id)));
-            }
-            load_row(&mut tx, e.entity_id).await?
+        let imported = e.op == "insert" && e.after.is_none();
+        if imported && bulk_removed {
+            continue;
+        }
+        let after = if imported {
+            imported_image(&mut tx, e).await?
         } else {
             image(&e.after)?
         };
-        if !released.remove(&e.entity_id) {
-            let current = load_row(&mut tx, e.entity_id).await?;
-            if current != after {
-                return Err(refuse(format!("contact {} has changed since", e.entity_id)));
-            }
-            if let Some(now) = &current {
-                drop_terms(&mut tx, now).await?;
-            }
+        let was_released = released.remove(&e.entity_id);
+        let current = match &was_released {
+            Some(row) => Some(row.clone()),
+            None => load_row(&mut tx, e.entity_id).await?,
+        };
+        if current != after {
+            return Err(refuse(format!("contact {} has changed since", e.entity_id)));
         }
-        match (&before, e.op.as_str()) {
-            (Some(before), "update") => {
-                write_row(&mut tx, before, false).await?;
+        match (image::<ContactRow>(&e.before)?, e.op.as_str(), current) {
+            (Some(before), "update", Some(now)) if was_released.is_some() => {
+                funnel.rewrite_released(&mut tx, &now, &before).await?
             }
-            (Some(before), "delete") => {
-                taken_since(&mut tx, before).await.map_err(&refuse)?;
-                write_row(&mut tx, before, true).await?;
+            (Some(before), "update", Some(now)) => funnel.update(&mut tx, &now, &before).await?,
+            (Some(before), "delete", None) => {
+                taken_since(&mut tx, &before).await.map_err(&refuse)?;
+                funnel.create(&mut tx, &before).await?;
             }
-            (None, "insert") => {
-                sqlx::query("DELETE FROM contacts WHERE id = ?")
-                    .bind(e.entity_id)
-                    .execute(&mut *tx)
-                    .await?;
+            (None, "insert", Some(now)) if was_released.is_some() => {
+                funnel.take_back_released(&mut tx, &now).await?
             }
-            _ => {
-                return Err(Error::Internal(format!(
-                    "journal entry {} cannot be undone",
-                    e.id
-                )))
-            }
+            (None, "insert", Some(now)) => funnel.take_back(&mut tx, &now).await?,
+            _ => return Err(unreadable()),
         }
     }
-    sqlx::query("DELETE FROM journal WHERE batch_id = ?")
+    sqlx::query("UPDATE batches SET undone_at = ? WHERE id = ?")
+        .bind(&at)
         .bind(batch_id)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query("UPDATE batches SET undoes = ? WHERE id = ?")
+        .bind(batch_id)
+        .bind(funnel.batch())
         .execute(&mut *tx)
         .await?;
     // What an import held for review goes with it.
@@ -256,51 +278,69 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         .bind(batch_id)
         .execute(&mut *tx)
         .await?;
-    sqlx::query("DELETE FROM batches WHERE id = ?")
-        .bind(batch_id)
-        .execute(&mut *tx)
-        .await?;
     tx.commit().await?;
     Ok(Undone { kind, summary })
 }
 
-/// An import's new contacts leave in bulk, when every one of them is still as imported:
-/// no journal entry since (an entry without an image), or equal to its image (else the
-/// entry-by-entry undo decides, and refuses with the reason). Their journal entries go
-/// with them; the batch's other entries are undone one by one.
-async fn remove_imported(conn: &mut SqliteConnection, batch_id: i64) -> Result<()> {
+/// An imported contact's row as the import wrote it (it was journaled without an image):
+/// the before of the contact's next entry or, with none, the contact as it is.
+async fn imported_image(conn: &mut SqliteConnection, e: &JournalRow) -> Result<Option<ContactRow>> {
+    let next: Option<Option<String>> = sqlx::query_scalar(
+        "SELECT before FROM journal WHERE entity = ? AND entity_id = ? AND id > ? ORDER BY id LIMIT 1",
+    )
+    .bind(CONTACT)
+    .bind(e.entity_id)
+    .bind(e.id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    match next {
+        Some(before) => image(&before),
+        None => load_row(conn, e.entity_id).await,
+    }
+}
+
+/// An import's new contacts leave in bulk when every one of them is still as imported
+/// (`imported_image`); else (returning false) the entry-by-entry undo decides, and refuses
+/// with the reason.
+async fn remove_imported(conn: &mut SqliteConnection, funnel: &Funnel, batch_id: i64) -> Result<bool> {
     let (inserted, intact): (i64, i64) = sqlx::query_as(&format!(
-        "SELECT count(*), coalesce(sum(CASE WHEN j.after IS NULL \
-             THEN NOT EXISTS (SELECT 1 FROM journal l WHERE l.entity = j.entity AND l.entity_id = j.entity_id AND l.id > j.id) \
-             ELSE j.after = (SELECT {} FROM contacts WHERE contacts.id = j.entity_id) END), 0) \
-         FROM journal j WHERE j.batch_id = ? AND j.entity = ? AND j.op = 'insert' AND NOT j.purged",
+        "SELECT count(*), coalesce(sum(coalesce(( \
+             SELECT l.before FROM journal l WHERE l.entity = j.entity AND l.entity_id = j.entity_id \
+             AND l.id > j.id ORDER BY l.id LIMIT 1), now.image) = now.image), 0) \
+         FROM journal j JOIN (SELECT id, {} AS image FROM contacts) now ON now.id = j.entity_id \
+         WHERE j.batch_id = ? AND j.entity = ? AND j.op = 'insert' AND j.after IS NULL",
         journal::CONTACT_IMAGE_SQL
     ))
     .bind(batch_id)
-    .bind(ENTITY)
+    .bind(CONTACT)
     .fetch_one(&mut *conn)
     .await?;
-    if inserted == 0 || inserted != intact {
-        return Ok(());
+    let recorded: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM journal WHERE batch_id = ? AND entity = ? AND op = 'insert' AND after IS NULL",
+    )
+    .bind(batch_id)
+    .bind(CONTACT)
+    .fetch_one(&mut *conn)
+    .await?;
+    if inserted == 0 || inserted != intact || inserted != recorded {
+        return Ok(false);
     }
-    for sql in [
-        "CREATE TEMP TABLE undo_ids (id INTEGER PRIMARY KEY)",
+    sqlx::query("CREATE TEMP TABLE undo_ids (id INTEGER PRIMARY KEY)")
+        .execute(&mut *conn)
+        .await?;
+    sqlx::query(
         "INSERT INTO temp.undo_ids SELECT entity_id FROM journal \
-         WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
-        "DELETE FROM search_terms WHERE contact_id IN (SELECT id FROM temp.undo_ids)",
-        "DELETE FROM contacts WHERE id IN (SELECT id FROM temp.undo_ids)",
-        "DELETE FROM journal WHERE batch_id = ?1 AND entity = 'contact' AND op = 'insert'",
-        "DROP TABLE temp.undo_ids",
-    ] {
-        let query = sqlx::query(sql);
-        let query = if sql.contains("?1") {
-            query.bind(batch_id)
-        } else {
-            query
-        };
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
+         WHERE batch_id = ? AND entity = ? AND op = 'insert' AND after IS NULL",
+    )
+    .bind(batch_id)
+    .bind(CONTACT)
+    .execute(&mut *conn)
+    .await?;
+    funnel.take_back_imported(conn, "temp.undo_ids").await?;
+    sqlx::query("DROP TABLE temp.undo_ids")
+        .execute(&mut *conn)
+        .await?;
+    Ok(true)
 }
 
 /// Why `row` cannot come back: another contact has taken its email or mobile phone since.

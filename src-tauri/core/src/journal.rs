@@ -1,7 +1,7 @@
 //! The change journal: each change is a batch (who, when, what kind) of row changes with
-//! their images before and after. History reads it, undo replays it backwards, and the sync
-//! outbox (a later issue) reads it forwards. Written in the same transaction as the change,
-//! so a change and its journal entry land together or not at all.
+//! their images before and after. History reads it and undo replays it backwards, appending
+//! its compensating changes as a batch of their own. Written by the write funnel in the same
+//! transaction as the change, so a change and its journal entry land together or not at all.
 
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
@@ -19,6 +19,9 @@ pub enum BatchKind {
     Activity,
 }
 
+/// The journal's name for contact rows.
+pub const CONTACT: &str = "contact";
+
 impl BatchKind {
     pub fn as_str(self) -> &'static str {
         match self {
@@ -29,6 +32,20 @@ impl BatchKind {
             BatchKind::Delete => "delete",
             BatchKind::Activity => "activity",
         }
+    }
+
+    /// The kind `as_str` names.
+    pub fn parse(kind: &str) -> Option<BatchKind> {
+        [
+            BatchKind::Add,
+            BatchKind::Edit,
+            BatchKind::Merge,
+            BatchKind::Import,
+            BatchKind::Delete,
+            BatchKind::Activity,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == kind)
     }
 }
 
@@ -97,24 +114,6 @@ pub async fn record<T: Serialize>(
     Ok(())
 }
 
-/// A permanent delete: the person's data goes from every earlier entry, and the journal
-/// keeps only a tombstone (id, who, when) in batch `batch_id`.
-pub async fn tombstone(
-    conn: &mut SqliteConnection,
-    batch_id: i64,
-    entity: &str,
-    entity_id: i64,
-) -> Result<()> {
-    sqlx::query(
-        "UPDATE journal SET before = NULL, after = NULL, purged = 1 WHERE entity = ? AND entity_id = ?",
-    )
-    .bind(entity)
-    .bind(entity_id)
-    .execute(&mut *conn)
-    .await?;
-    record::<()>(conn, batch_id, entity, entity_id, Op::Delete, None, None).await
-}
-
 /// One journal entry as tests and history read it.
 #[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct Entry {
@@ -144,25 +143,6 @@ pub async fn entries_for(
     .bind(entity)
     .bind(entity_id)
     .fetch_all(&mut *conn)
-    .await?)
-}
-
-/// Whether `entity_id` has journal entries after entry `entry_id`. An import journals its
-/// new contacts without an image (a million rows would double the database): such an
-/// entry's row is the contact's next entry's before or, with none, the contact as it is.
-pub(crate) async fn changed_after(
-    conn: &mut SqliteConnection,
-    entity: &str,
-    entity_id: i64,
-    entry_id: i64,
-) -> Result<bool> {
-    Ok(sqlx::query_scalar(
-        "SELECT EXISTS (SELECT 1 FROM journal WHERE entity = ? AND entity_id = ? AND id > ?)",
-    )
-    .bind(entity)
-    .bind(entity_id)
-    .bind(entry_id)
-    .fetch_one(&mut *conn)
     .await?)
 }
 

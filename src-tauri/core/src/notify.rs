@@ -1,22 +1,17 @@
 //! Pending notifications: meeting reminders and workflow steps, each with its channel,
 //! recipient, send time and status. While pending they follow their contact's email and
-//! mobile phone (edits and merges retarget them, journaled so undo puts them back); a
+//! mobile phone (the write funnel retargets them, journaled so undo puts them back; links.rs); a
 //! deleted contact's reminders stay and are still sent.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::activity::{Booking, Whom};
-use crate::contact::ContactRow;
 use crate::contacts;
 use crate::error::{Error, Result};
-use crate::journal::{self, Op};
 use crate::settings;
 use crate::store::Store;
 use crate::users::{self, User};
-
-/// The journal's name for notification rows.
-pub const NOTIFICATION: &str = "notification";
 
 /// The reminders a new database gives scheduled meetings (`settings set reminders`).
 pub const DEFAULT_REMINDERS: &str = "email 24h, email 1h, sms 1h";
@@ -127,13 +122,6 @@ pub async fn reminders(conn: &mut SqliteConnection) -> Result<Vec<Step>> {
 /// The follow-up steps completed meetings get.
 pub async fn follow_up(conn: &mut SqliteConnection) -> Result<Vec<Step>> {
     configured(conn, settings::FOLLOW_UP, DEFAULT_FOLLOW_UP).await
-}
-
-/// Who a pending notification goes to, as the journal keeps it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Target {
-    pub contact_id: Option<i64>,
-    pub recipient: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
@@ -250,83 +238,6 @@ pub(crate) async fn cancel_pending(
     .execute(&mut *conn)
     .await?
     .rows_affected())
-}
-
-/// Points contact `from`'s pending notifications at `to` (the same contact after an edit,
-/// or a merge's survivor): its id, and its email or mobile phone for each channel.
-pub(crate) async fn retarget(
-    conn: &mut SqliteConnection,
-    batch: i64,
-    from: i64,
-    to: &ContactRow,
-) -> Result<()> {
-    let pending: Vec<(i64, String, String)> = sqlx::query_as(
-        "SELECT id, channel, recipient FROM notifications WHERE contact_id = ? AND status = 'pending'",
-    )
-    .bind(from)
-    .fetch_all(&mut *conn)
-    .await?;
-    for (id, channel, recipient) in pending {
-        // A cleared address leaves the notification where it was going.
-        let new = Whom::of(to)
-            .address(&channel)
-            .cloned()
-            .unwrap_or_else(|| recipient.clone());
-        let before = Target {
-            contact_id: Some(from),
-            recipient,
-        };
-        let after = Target {
-            contact_id: Some(to.id),
-            recipient: new,
-        };
-        if before == after {
-            continue;
-        }
-        set_target(conn, id, &after).await?;
-        journal::record(
-            conn,
-            batch,
-            NOTIFICATION,
-            id,
-            Op::Update,
-            Some(&before),
-            Some(&after),
-        )
-        .await?;
-    }
-    Ok(())
-}
-
-/// A deleted contact's notifications stay (and are still sent), linked to nobody.
-pub(crate) async fn unlink_deleted(conn: &mut SqliteConnection, contact_id: i64) -> Result<()> {
-    sqlx::query("UPDATE notifications SET contact_id = NULL WHERE contact_id = ?")
-        .bind(contact_id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}
-
-pub(crate) async fn target(conn: &mut SqliteConnection, id: i64) -> Result<Option<Target>> {
-    let row: Option<(Option<i64>, String)> =
-        sqlx::query_as("SELECT contact_id, recipient FROM notifications WHERE id = ?")
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?;
-    Ok(row.map(|(contact_id, recipient)| Target {
-        contact_id,
-        recipient,
-    }))
-}
-
-pub(crate) async fn set_target(conn: &mut SqliteConnection, id: i64, t: &Target) -> Result<()> {
-    sqlx::query("UPDATE notifications SET contact_id = ?, recipient = ? WHERE id = ?")
-        .bind(t.contact_id)
-        .bind(&t.recipient)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
 
 /// Pending notifications (with `all`: also sent, failed and canceled), of one contact or

@@ -128,7 +128,7 @@ pub async fn set(store: &Store, key: Key, value: &str) -> Result<Settings> {
 
 /// Signs `email` in: the app and the command line act as this user from now on.
 pub async fn set_user(store: &Store, email: &str) -> Result<Settings> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let user = users::find_by_email(&mut tx, email)
         .await?
         .ok_or_else(|| Error::NotFound(format!("no user with email {}", email.trim())))?;

@@ -102,7 +102,7 @@ pub async fn find_by_id(conn: &mut SqliteConnection, id: i64) -> Result<User> {
 
 /// A new database's first user: the local owner, an Admin, signed in.
 pub(crate) async fn ensure_local_owner(store: &Store) -> Result<()> {
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     let any: Option<i64> = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
         .fetch_optional(&mut *tx)
         .await?;
@@ -161,7 +161,7 @@ pub async fn add(
     if name.is_empty() {
         return Err(Error::invalid("name", "a user needs a name"));
     }
-    let mut tx = store.pool().begin().await?;
+    let mut tx = store.write().await?;
     if find_by_email(&mut tx, &email).await?.is_some() {
         return Err(Error::invalid(
             "email",

@@ -4,7 +4,6 @@
 //! happens in one transaction and one journal batch, so a failure, a Cancel or a dry run
 //! leaves the database exactly as it was, and Undo removes the whole import in one step.
 
-mod bulk;
 mod known;
 pub mod mapping;
 pub mod read;
@@ -16,10 +15,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::contact::ContactRow;
-use crate::contacts::ROW_COLUMNS;
+use crate::contact::{ContactRow, ROW_COLUMNS};
 use crate::error::{Error, Result};
-use crate::journal::{self, BatchKind, Op};
+use crate::funnel::{self, Funnel, Source};
+use crate::journal::BatchKind;
 use crate::search::Scope;
 use crate::store::{now, Store};
 use crate::users::{self, User};
@@ -461,59 +460,22 @@ impl Run<'_> {
             let (row, _) = &self.rows[id];
             if let Some((email, mobile)) = self.stored.get(id) {
                 if (email, mobile) != (&row.email, &row.mobile_phone) {
-                    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-                        .bind(format!("moving:{id}"))
-                        .bind(id)
-                        .execute(&mut *conn)
-                        .await?;
+                    funnel::release_for_import(conn, *id).await?;
                 }
             }
         }
         let mut handle = conn.lock_handle().await?;
-        let db = bulk::Connection::new(&mut handle);
-        let mut insert = bulk::Statement::prepare(&db, &INSERT_ROW)?;
-        let mut rewrite = bulk::Statement::prepare(&db, &format!("{}{UPSERT_SET}", *INSERT_ROW))?;
+        let db = funnel::BulkConnection::new(&mut handle);
+        let mut writer = funnel::Bulk::prepare(&db)?;
         for id in &self.dirty {
             let (row, derived) = self
                 .rows
                 .get_mut(id)
                 .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
             let d = derived.take().unwrap_or_else(|| search::derive(row));
-            let new = !self.stored.contains_key(id);
-            use bulk::Value::{Bool, Int, Text};
-            let values = [
-                Int(row.id),
-                Text(row.first_name.as_deref()),
-                Text(row.last_name.as_deref()),
-                Text(row.salutation.as_deref()),
-                Text(row.email.as_deref()),
-                Text(row.mobile_phone.as_deref()),
-                Text(row.phone.as_deref()),
-                Text(row.company.as_deref()),
-                Text(row.job_title.as_deref()),
-                Text(row.street_address.as_deref()),
-                Text(row.city.as_deref()),
-                Text(row.state.as_deref()),
-                Text(row.post_code.as_deref()),
-                Text(row.country.as_deref()),
-                Text(row.timezone.as_deref()),
-                Text(row.status.as_deref()),
-                Bool(row.has_consent),
-                Text(row.notes.as_deref()),
-                Int(row.owner_id),
-                Text(Some(&row.created_at)),
-                Text(Some(&row.updated_at)),
-                Text(row.last_interacted_at.as_deref()),
-                Text(Some(&d.sort_name)),
-                Text(Some(&d.search_text)),
-            ];
-            if new {
-                insert.run(&values)?;
-            } else {
-                rewrite.run(&values)?;
-            }
+            writer.write(row, &d, !self.stored.contains_key(id))?;
         }
-        drop((insert, rewrite));
+        drop(writer);
         drop(handle);
         self.dirty.clear();
         self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
@@ -521,25 +483,6 @@ impl Run<'_> {
         Ok(())
     }
 }
-
-/// One contact row in.
-static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({})",
-        vec!["?"; 24].join(", ")
-    )
-});
-
-/// A row already in the database (written by an earlier chunk, or there before the import
-/// and merged into) is updated in place.
-const UPSERT_SET: &str = " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
-    last_name = excluded.last_name, salutation = excluded.salutation, email = excluded.email, \
-    mobile_phone = excluded.mobile_phone, phone = excluded.phone, company = excluded.company, \
-    job_title = excluded.job_title, street_address = excluded.street_address, city = excluded.city, \
-    state = excluded.state, post_code = excluded.post_code, country = excluded.country, \
-    timezone = excluded.timezone, status = excluded.status, has_consent = excluded.has_consent, \
-    notes = excluded.notes, updated_at = excluded.updated_at, sort_name = excluded.sort_name, \
-    search_text = excluded.search_text";
 
 /// The customer-given fields of a normalised row, as review items keep them.
 fn fields_json(row: &ContactRow) -> serde_json::Value {
@@ -673,6 +616,9 @@ pub async fn import_file(
             "ON".to_string(),
             "OFF".to_string(),
         ),
+        // The pages an import frees hold nothing deleted (dropped indexes of rows that stay):
+        // they need not be overwritten.
+        ("secure_delete", "FAST".to_string(), "ON".to_string()),
     ];
     let mut conn = store.pool().acquire().await?;
     let mut result = Ok(());
@@ -726,7 +672,7 @@ async fn import_on(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
-    let mut tx = sqlx::Connection::begin(&mut *conn).await?;
+    let mut tx = sqlx::Connection::begin_with(&mut *conn, crate::store::IMMEDIATE).await?;
     let region = match &options.default_region {
         Some(r) if phone::is_region(r) => r.trim().to_ascii_uppercase(),
         Some(r) => {
@@ -781,17 +727,17 @@ async fn import_on(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let batch = journal::begin(
+    let funnel = Funnel::begin(
         &mut tx,
         user.id,
         BatchKind::Import,
         &at,
         &format!("Imported {name}"),
+        Source::Import,
     )
     .await?;
-    let first_new: i64 = sqlx::query_scalar("SELECT coalesce(max(id), 0) + 1 FROM contacts")
-        .fetch_one(&mut *tx)
-        .await?;
+    let batch = funnel.batch();
+    let first_new = funnel::first_free_id(&mut tx).await?;
     // The contact counter's trigger costs more than the insert it counts: it is suspended
     // (and put back exactly as the schema has it), and the import counts once below.
     let count_trigger: String = sqlx::query_scalar(
@@ -930,7 +876,7 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    finish(&mut tx, &run).await?;
+    finish(&mut tx, &funnel, &run, &mapping).await?;
     for sql in &rebuilt {
         sqlx::query(sql).execute(&mut *tx).await?;
     }
@@ -972,53 +918,30 @@ fn canceled() -> Error {
     Error::Canceled("the import was canceled: nothing was imported".into())
 }
 
-/// After the last chunk: the changed contacts' words, the new contacts' words into the
-/// index in its order, and the journal (each new contact, each changed one's before and
-/// after).
-async fn finish(conn: &mut SqliteConnection, run: &Run<'_>) -> Result<()> {
-    // Changed contacts that existed before: their old terms out, new terms in.
+/// After the last chunk, through the funnel: each changed contact that existed before (its
+/// words, journal, notifications and feed), then the new contacts all at once.
+async fn finish(
+    conn: &mut SqliteConnection,
+    funnel: &Funnel,
+    run: &Run<'_>,
+    mapping: &mapping::Mapping,
+) -> Result<()> {
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
     changed.sort_unstable_by_key(|(id, _)| **id);
     for (id, before) in changed {
-        search::remove_terms(conn, *id, &search::derive(before)).await?;
         let after = crate::contacts::load_row(conn, *id)
             .await?
             .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?;
-        search::add_terms(conn, *id, &search::derive(&after)).await?;
-        journal::record(
-            conn,
-            run.batch,
-            crate::contacts::ENTITY,
-            *id,
-            Op::Update,
-            Some(before),
-            Some(&after),
-        )
-        .await?;
+        funnel.imported_update(conn, before, &after).await?;
     }
-    // New contacts' words, read from their rows as written, added in index order
-    // (appending is what B-trees do best).
-    sqlx::query(&format!(
-        "INSERT INTO search_terms (term, sort_name, contact_id) \
-         SELECT w.value, c.sort_name, c.id FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> '' \
-         ORDER BY 1, 2, 3",
-        search::CONTACT_WORDS_SQL
-    ))
-    .bind(run.first_new)
-    .execute(&mut *conn)
-    .await?;
-    // Each new contact is journaled without an image (it would double the database): its
-    // row as imported is the contact's next entry's before, or the contact as it is.
-    sqlx::query(
-        "INSERT INTO journal (batch_id, entity, entity_id, op) \
-         SELECT ?1, ?2, id, 'insert' FROM contacts WHERE id >= ?3 ORDER BY id",
-    )
-    .bind(run.batch)
-    .bind(crate::contacts::ENTITY)
-    .bind(run.first_new)
-    .execute(&mut *conn)
-    .await?;
-    Ok(())
+    let fields: Vec<&str> = crate::contact::FIELDS
+        .iter()
+        .copied()
+        .filter(|f| mapping.fields.iter().any(|(m, _)| m == f))
+        .collect();
+    funnel
+        .imported_creates(conn, run.first_new, run.next_id - 1, &fields)
+        .await
 }
 
 /// Writes the error report (`write_error_report`) to the file at `path`.

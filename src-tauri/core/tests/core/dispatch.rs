@@ -257,7 +257,7 @@ async fn a_deleted_contacts_reminders_are_delivered_by_smtp_and_the_sms_gateway(
         ))
         .await
         .unwrap();
-    s.delete(&rec.contact_id).await.unwrap();
+    s.delete(rec.contact_id.as_deref().unwrap()).await.unwrap();
 
     // Nothing is due yet.
     let now = s.dispatch(&secrets, None).await.unwrap();
@@ -635,7 +635,7 @@ async fn reminders_and_follow_ups_follow_the_settings_and_bad_settings_are_refus
     done.status = Some("completed".into());
     let rec = s.record_activity(&done).await.unwrap();
     assert!(s
-        .notifications(Some(&rec.contact_id), false)
+        .notifications(Some(rec.contact_id.as_deref().unwrap()), false)
         .await
         .unwrap()
         .is_empty());

@@ -280,7 +280,7 @@ mod engine {
     use cardfile_core::import::{ImportOptions, OnDuplicate, Report};
     use cardfile_core::{ErrorCode, Role, Session};
 
-    use crate::merge::dump;
+    use crate::merge::{dump, state};
     use crate::{fields, Db};
 
     async fn import(
@@ -389,6 +389,7 @@ mod engine {
              Ed,Fox,ed@example.com,12,\n"
         );
         let before = dump(&db).await;
+        let before_state = state(&db).await;
         let dry = import(
             s,
             db.dir.path(),
@@ -460,7 +461,7 @@ mod engine {
 
         // One batch: undo takes the whole import back, exactly.
         s.undo().await.unwrap();
-        assert_eq!(dump(&db).await, before);
+        assert_eq!(state(&db).await, before_state);
     }
 
     #[tokio::test]
@@ -480,7 +481,7 @@ mod engine {
         )
         .await
         .unwrap();
-        let before = dump(&db).await;
+        let before = state(&db).await;
         let csv = format!(
             "{HEADER}\
              Ann,Lee,ann@acme.com,+12015550123,\n\
@@ -527,7 +528,7 @@ mod engine {
         );
         s.undo().await.unwrap();
         assert_eq!(
-            dump(&db).await,
+            state(&db).await,
             before,
             "undo removes the contacts and the review item"
         );
@@ -556,7 +557,7 @@ mod engine {
         )
         .await
         .unwrap();
-        let before = dump(&db).await;
+        let before = state(&db).await;
         let csv =
             format!("{HEADER},,new@example.com,+12015550122,\n,,x@example.com,+12015550111,\n");
         let report = import(s, db.dir.path(), &csv, ImportOptions::default()).await;
@@ -575,7 +576,7 @@ mod engine {
             (Some("x@example.com"), Some("new@example.com"))
         );
         s.undo().await.unwrap();
-        assert_eq!(dump(&db).await, before);
+        assert_eq!(state(&db).await, before);
     }
 
     #[tokio::test]
@@ -622,7 +623,7 @@ mod engine {
                 .await
                 .unwrap()
         };
-        let (before, schema_before) = (dump(&db).await, schema().await);
+        let (before, schema_before) = (state(&db).await, schema().await);
         let mut csv = HEADER.to_string();
         for i in 0..60_000 {
             csv.push_str(&format!(
@@ -650,7 +651,7 @@ mod engine {
             60_001
         );
         s.undo().await.unwrap();
-        assert_eq!(dump(&db).await, before);
+        assert_eq!(state(&db).await, before);
     }
 
     /// The search index as the contacts derive it: each contact's words (its stored
@@ -831,7 +832,7 @@ mod engine {
         let mia = Session::new(db.store().clone(), Some("mia@example.com".into()))
             .await
             .unwrap();
-        let after_import = dump(&db).await;
+        let after_import = state(&db).await;
         mia.edit(&ann.id, &fields(&[("company", "Globex")]), false)
             .await
             .unwrap();
@@ -853,7 +854,7 @@ mod engine {
         assert_eq!(dump(&db).await, before);
         // Once her change is undone, the import undoes.
         mia.undo().await.unwrap();
-        assert_eq!(dump(&db).await, after_import);
+        assert_eq!(state(&db).await, after_import);
         s.undo().await.unwrap();
         assert_eq!(cardfile_core::contacts::count(db.store()).await.unwrap(), 0);
     }

@@ -1,7 +1,7 @@
 //! The journal: every change is a batch with who, when, and the row before and after.
 
 use cardfile_core::contact::ContactRow;
-use cardfile_core::contacts::ENTITY;
+use cardfile_core::journal::CONTACT as ENTITY;
 use cardfile_core::journal::entries_for;
 
 use crate::{fields, Db};
@@ -154,7 +154,7 @@ async fn a_bulk_add_lands_good_rows_in_one_batch_refuses_bad_ones_and_undoes_in_
     s.add(&fields(&[("email", "taken@example.com")]), None, false)
         .await
         .unwrap();
-    let before = crate::merge::dump(&db).await;
+    let before = crate::merge::state(&db).await;
     let user = s.user().await.unwrap();
     let rows = vec![
         fields(&[("email", "a@example.com")]),
@@ -186,5 +186,5 @@ async fn a_bulk_add_lands_good_rows_in_one_batch_refuses_bad_ones_and_undoes_in_
     assert_eq!(batches, 1);
     let undone = s.undo().await.unwrap();
     assert_eq!(undone.kind, "import");
-    assert_eq!(crate::merge::dump(&db).await, before);
+    assert_eq!(crate::merge::state(&db).await, before);
 }

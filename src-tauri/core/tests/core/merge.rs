@@ -7,6 +7,28 @@ use proptest::prelude::*;
 
 use crate::{fields, Db};
 
+/// The database's state: every table less the append-only record of how it got there (the
+/// journal, its batches and the change feed), which an undo adds to rather than rewinds.
+pub async fn state(db: &Db) -> Vec<String> {
+    const HISTORY: [&str; 4] = ["batches: ", "journal: ", "changes: ", "change_values: "];
+    dump(db)
+        .await
+        .into_iter()
+        .filter(|t| !HISTORY.iter().any(|h| t.starts_with(h)))
+        // Ids handed out stay handed out: an undone add does not give its id back.
+        .map(|t| match t.strip_prefix("counters: ") {
+            Some(rows) => format!(
+                "counters: {}",
+                rows.split(" | ")
+                    .filter(|r| !r.starts_with("[\"contact_ids\""))
+                    .collect::<Vec<_>>()
+                    .join(" | ")
+            ),
+            None => t,
+        })
+        .collect()
+}
+
 /// Every table of the database as rows of text, for before/after comparisons.
 pub async fn dump(db: &Db) -> Vec<String> {
     let pool = db.store().pool();
@@ -200,7 +222,7 @@ async fn email_and_phone_of_two_contacts_merge_both_into_the_emails_holder() {
 async fn undo_restores_a_merge_exactly_ids_included_and_undo_again_goes_further_back() {
     let db = Db::new().await;
     let s = &db.session;
-    let empty = dump(&db).await;
+    let empty = state(&db).await;
     let ann = s
         .add(
             &fields(&[
@@ -225,7 +247,7 @@ async fn undo_restores_a_merge_exactly_ids_included_and_undo_again_goes_further_
         )
         .await
         .unwrap();
-    let before_merge = dump(&db).await;
+    let before_merge = state(&db).await;
     s.edit(
         &dup.id,
         &fields(&[("email", "ann@example.com"), ("company", "Globex")]),
@@ -233,11 +255,11 @@ async fn undo_restores_a_merge_exactly_ids_included_and_undo_again_goes_further_
     )
     .await
     .unwrap();
-    assert_ne!(dump(&db).await, before_merge);
+    assert_ne!(state(&db).await, before_merge);
     let undone = s.undo().await.unwrap();
     assert_eq!(undone.kind, "merge");
     assert_eq!(
-        dump(&db).await,
+        state(&db).await,
         before_merge,
         "every table as before the merge"
     );
@@ -251,7 +273,7 @@ async fn undo_restores_a_merge_exactly_ids_included_and_undo_again_goes_further_
     );
     s.undo().await.unwrap();
     s.undo().await.unwrap();
-    assert_eq!(dump(&db).await, empty);
+    assert_eq!(state(&db).await, empty);
     assert_eq!(
         s.undo().await.unwrap_err().code(),
         ErrorCode::NotFound,
@@ -455,7 +477,7 @@ proptest! {
             let mut first = existing.clone();
             first.email = Some("p@example.com".into());
             let old = s.add(&first, None, false).await.unwrap();
-            let before = dump(&db).await;
+            let before = state(&db).await;
             let mut again = incoming.clone();
             again.email = Some("P@example.com".into());
             let merged = match s.add(&again, None, false).await {
@@ -479,7 +501,7 @@ proptest! {
             prop_assert_eq!(&twice.city, &after_once.city);
             s.undo().await.unwrap();
             s.undo().await.unwrap();
-            prop_assert_eq!(dump(&db).await, before);
+            prop_assert_eq!(state(&db).await, before);
             Ok(())
         })?;
     }

@@ -3,7 +3,7 @@
 
 use cardfile_core::activity::{Kind, NewActivity};
 
-use crate::merge::dump;
+use crate::merge::{dump, state};
 use crate::{fields, Db};
 
 fn in_hours(h: i64) -> String {
@@ -37,7 +37,7 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         ))
         .await
         .unwrap();
-    let pending = s.notifications(Some(&rec.contact_id), false).await.unwrap();
+    let pending = s.notifications(Some(rec.contact_id.as_deref().unwrap()), false).await.unwrap();
     let plan: Vec<(&str, &str)> = pending
         .iter()
         .map(|n| (n.channel.as_str(), n.recipient.as_str()))
@@ -61,7 +61,7 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         .await
         .unwrap();
     let pending = s
-        .notifications(Some(&soon.contact_id), false)
+        .notifications(Some(soon.contact_id.as_deref().unwrap()), false)
         .await
         .unwrap();
     assert_eq!(pending.len(), 2, "no mobile phone, no SMS");
@@ -72,7 +72,7 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         .await
         .unwrap();
     assert!(s
-        .notifications(Some(&past.contact_id), false)
+        .notifications(Some(past.contact_id.as_deref().unwrap()), false)
         .await
         .unwrap()
         .is_empty());
@@ -81,7 +81,7 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         .await
         .unwrap();
     assert!(s
-        .notifications(Some(&canceled.contact_id), false)
+        .notifications(Some(canceled.contact_id.as_deref().unwrap()), false)
         .await
         .unwrap()
         .is_empty());
@@ -90,7 +90,7 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         .await
         .unwrap();
     let follow = s
-        .notifications(Some(&done.contact_id), false)
+        .notifications(Some(done.contact_id.as_deref().unwrap()), false)
         .await
         .unwrap();
     assert_eq!(follow.len(), 1);
@@ -105,7 +105,7 @@ async fn editing_the_email_retargets_pending_reminders_but_not_sent_ones_and_und
         .record_activity(&meeting(&[("email", "ann@example.com")], "scheduled", 48))
         .await
         .unwrap();
-    let first = s.notifications(Some(&rec.contact_id), false).await.unwrap()[0]
+    let first = s.notifications(Some(rec.contact_id.as_deref().unwrap()), false).await.unwrap()[0]
         .id
         .clone();
     sqlx::query("UPDATE notifications SET status = 'sent', sent_at = send_at WHERE id = ?")
@@ -113,15 +113,15 @@ async fn editing_the_email_retargets_pending_reminders_but_not_sent_ones_and_und
         .execute(db.store().pool())
         .await
         .unwrap();
-    let before = dump(&db).await;
+    let before = state(&db).await;
     s.edit(
-        &rec.contact_id,
+        rec.contact_id.as_deref().unwrap(),
         &fields(&[("email", "ann@new.example.com")]),
         false,
     )
     .await
     .unwrap();
-    let all = s.notifications(Some(&rec.contact_id), true).await.unwrap();
+    let all = s.notifications(Some(rec.contact_id.as_deref().unwrap()), true).await.unwrap();
     for n in &all {
         let want = if n.id == first {
             "ann@example.com"
@@ -131,7 +131,7 @@ async fn editing_the_email_retargets_pending_reminders_but_not_sent_ones_and_und
         assert_eq!(n.recipient, want, "{n:?}");
     }
     s.undo().await.unwrap();
-    assert_eq!(dump(&db).await, before);
+    assert_eq!(state(&db).await, before);
 }
 
 #[tokio::test]
@@ -151,7 +151,7 @@ async fn a_merge_moves_reminders_to_the_survivors_address_and_a_delete_keeps_the
         .await
         .unwrap();
     s.edit(
-        &rec.contact_id,
+        rec.contact_id.as_deref().unwrap(),
         &fields(&[("email", "ann@example.com")]),
         true,
     )

@@ -1,6 +1,6 @@
-//! The import's bulk writer: one prepared statement stepped once per row on sqlx's own
-//! connection (its raw handle, inside the import's transaction). Binding a million rows
-//! through sqlx's general query path costs several times what SQLite's work does.
+//! SQLite statements stepped straight on sqlx's own connection (its raw handle, inside the
+//! caller's transaction), for the funnel's bulk writes: binding a million rows through sqlx's
+//! general query path costs several times what SQLite's work does.
 
 use std::ffi::{c_int, CStr, CString};
 use std::marker::PhantomData;
