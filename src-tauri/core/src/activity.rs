@@ -155,7 +155,10 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     // A known event's booking keeps its status (above).
     if kind == Kind::Meeting
         && booking.status.is_none()
-        && booking.starts_at.as_deref().is_some_and(|s| s > at.as_str())
+        && booking
+            .starts_at
+            .as_deref()
+            .is_some_and(|s| s > at.as_str())
     {
         booking.status = Some("scheduled".into());
     }
@@ -187,7 +190,10 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     .await?;
     let (contact, created) = match &found {
         Match::Nobody => (funnel.create(&mut tx, &entry).await?, true),
-        Match::One(existing) => (update_with(&mut tx, &funnel, existing, &entry).await?, false),
+        Match::One(existing) => (
+            update_with(&mut tx, &funnel, existing, &entry).await?,
+            false,
+        ),
         Match::Split { by_email, .. } => {
             let mut without_phone = entry.clone();
             without_phone.mobile_phone = None;

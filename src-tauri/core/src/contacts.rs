@@ -13,7 +13,6 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{identity, merge};
 
-
 /// Why a save that meets a contact the user may not see is refused (the seed's words).
 pub(crate) const CANNOT_SAVE: &str = "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.";
 
@@ -159,7 +158,16 @@ pub async fn edit(
         return to_contact(&mut tx, row).await;
     }
     row.updated_at = now();
-    let saved = save(&mut tx, user, &scope, Some(&before), row, merge, Source::Manual).await?;
+    let saved = save(
+        &mut tx,
+        user,
+        &scope,
+        Some(&before),
+        row,
+        merge,
+        Source::Manual,
+    )
+    .await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
@@ -214,12 +222,12 @@ async fn save(
         .map(|r| r.id.to_string())
         .chain(original.map(|o| o.id.to_string()))
         .collect();
-    // Existing data is safely retained: what the other holders have fills the entry's
-    // blanks, after the entry's own values, so the plan shows it.
+    // Existing data is safely retained: what the other holders have fills what the entry
+    // and the survivor both leave blank (after the entry's own values), so the plan shows it.
     let mut entry = entry;
     for other in &others {
         for field in FIELDS {
-            if entry.get(field).is_none() {
+            if entry.get(field).is_none() && survivor.get(field).is_none() {
                 entry.set(field, other.get(field));
             }
         }

@@ -207,8 +207,16 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             }
             links::set_target(&mut tx, e.entity_id, &before).await?;
             let (b, a) = (now.as_ref(), Some(&before));
-            journal::record(&mut tx, funnel.batch(), NOTIFICATION, e.entity_id, Op::Update, b, a)
-                .await?;
+            journal::record(
+                &mut tx,
+                funnel.batch(),
+                NOTIFICATION,
+                e.entity_id,
+                Op::Update,
+                b,
+                a,
+            )
+            .await?;
             continue;
         }
         if e.entity == ACTIVITY {
@@ -226,8 +234,16 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             }
             links::set_link(&mut tx, e.entity_id, &before).await?;
             let (b, a) = (now.as_ref(), Some(&before));
-            journal::record(&mut tx, funnel.batch(), ACTIVITY, e.entity_id, Op::Update, b, a)
-                .await?;
+            journal::record(
+                &mut tx,
+                funnel.batch(),
+                ACTIVITY,
+                e.entity_id,
+                Op::Update,
+                b,
+                a,
+            )
+            .await?;
             continue;
         }
         let imported = e.op == "insert" && e.after.is_none();
@@ -302,7 +318,11 @@ async fn imported_image(conn: &mut SqliteConnection, e: &JournalRow) -> Result<O
 /// An import's new contacts leave in bulk when every one of them is still as imported
 /// (`imported_image`); else (returning false) the entry-by-entry undo decides, and refuses
 /// with the reason.
-async fn remove_imported(conn: &mut SqliteConnection, funnel: &Funnel, batch_id: i64) -> Result<bool> {
+async fn remove_imported(
+    conn: &mut SqliteConnection,
+    funnel: &Funnel,
+    batch_id: i64,
+) -> Result<bool> {
     let (inserted, intact): (i64, i64) = sqlx::query_as(&format!(
         "SELECT count(*), coalesce(sum(coalesce(( \
              SELECT l.before FROM journal l WHERE l.entity = j.entity AND l.entity_id = j.entity_id \

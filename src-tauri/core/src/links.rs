@@ -48,7 +48,14 @@ pub(crate) async fn move_activities(
         .fetch_all(&mut *conn)
         .await?;
     for id in ids {
-        set_link(conn, id, &Link { contact_id: Some(to) }).await?;
+        set_link(
+            conn,
+            id,
+            &Link {
+                contact_id: Some(to),
+            },
+        )
+        .await?;
         journal::record(
             conn,
             batch,
@@ -58,7 +65,9 @@ pub(crate) async fn move_activities(
             Some(&Link {
                 contact_id: Some(from),
             }),
-            Some(&Link { contact_id: Some(to) }),
+            Some(&Link {
+                contact_id: Some(to),
+            }),
         )
         .await?;
     }

@@ -164,7 +164,10 @@ async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) 
         .bind(&derived.search_text);
     let query = if insert { query } else { query.bind(row.id) };
     if query.execute(&mut *conn).await?.rows_affected() != 1 {
-        return Err(Error::Internal(format!("contact {} was not written", row.id)));
+        return Err(Error::Internal(format!(
+            "contact {} was not written",
+            row.id
+        )));
     }
     search::add_terms(conn, row.id, &derived).await
 }
@@ -258,7 +261,16 @@ impl Funnel {
             row.id = next_id(conn).await?;
         }
         write_row(conn, &row, true).await?;
-        journal::record(conn, self.batch, CONTACT, row.id, Op::Insert, None, Some(&row)).await?;
+        journal::record(
+            conn,
+            self.batch,
+            CONTACT,
+            row.id,
+            Op::Insert,
+            None,
+            Some(&row),
+        )
+        .await?;
         let fields = changed_fields(None, Some(&row));
         let after = values(Some(&row), &fields);
         self.feed(conn, row.id, None, Kind::Create, None, &fields, None, after)
@@ -314,7 +326,16 @@ impl Funnel {
         links::move_activities(conn, self.batch, gone.id, into.id).await?;
         links::retarget(conn, self.batch, gone.id, into).await?;
         delete_row(conn, gone).await?;
-        journal::record(conn, self.batch, CONTACT, gone.id, Op::Delete, Some(gone), None).await?;
+        journal::record(
+            conn,
+            self.batch,
+            CONTACT,
+            gone.id,
+            Op::Delete,
+            Some(gone),
+            None,
+        )
+        .await?;
         let fields = changed_fields(Some(gone), None);
         let before = values(Some(gone), &fields);
         self.feed(
@@ -349,17 +370,39 @@ impl Funnel {
         row: &ContactRow,
     ) -> Result<()> {
         delete_row(conn, row).await?;
-        journal::record(conn, self.batch, CONTACT, row.id, Op::Delete, Some(row), None).await?;
+        journal::record(
+            conn,
+            self.batch,
+            CONTACT,
+            row.id,
+            Op::Delete,
+            Some(row),
+            None,
+        )
+        .await?;
         let fields = changed_fields(Some(row), None);
         let before = values(Some(row), &fields);
-        self.feed(conn, row.id, None, Kind::Delete, None, &fields, before, None)
-            .await
+        self.feed(
+            conn,
+            row.id,
+            None,
+            Kind::Delete,
+            None,
+            &fields,
+            before,
+            None,
+        )
+        .await
     }
 
     /// Undo's first step for a contact it will rewrite: its email and mobile phone are let
     /// go of (the row is rewritten in full later in the same transaction), so restoring
     /// several contacts in any order cannot collide.
-    pub(crate) async fn release(&self, conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {
+    pub(crate) async fn release(
+        &self,
+        conn: &mut SqliteConnection,
+        row: &ContactRow,
+    ) -> Result<()> {
         drop_terms(conn, row).await?;
         sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
             .bind(format!("releasing:{}", row.id))
@@ -390,11 +433,29 @@ impl Funnel {
             .bind(row.id)
             .execute(&mut *conn)
             .await?;
-        journal::record(conn, self.batch, CONTACT, row.id, Op::Delete, Some(row), None).await?;
+        journal::record(
+            conn,
+            self.batch,
+            CONTACT,
+            row.id,
+            Op::Delete,
+            Some(row),
+            None,
+        )
+        .await?;
         let fields = changed_fields(Some(row), None);
         let before = values(Some(row), &fields);
-        self.feed(conn, row.id, None, Kind::Delete, None, &fields, before, None)
-            .await
+        self.feed(
+            conn,
+            row.id,
+            None,
+            Kind::Delete,
+            None,
+            &fields,
+            before,
+            None,
+        )
+        .await
     }
 
     /// An import's changes to contacts that existed before it, once its bulk writer wrote
@@ -447,8 +508,17 @@ impl Funnel {
             .bind(last)
             .execute(&mut *conn)
             .await?;
-        self.feed(conn, first, Some(last), Kind::Create, None, fields, None, None)
-            .await
+        self.feed(
+            conn,
+            first,
+            Some(last),
+            Kind::Create,
+            None,
+            fields,
+            None,
+            None,
+        )
+        .await
     }
 
     /// Undo of a whole import's new contacts at once (`ids` is a temporary table of them,

@@ -33,7 +33,10 @@ async fn a_new_email_creates_a_contact_owned_by_the_host() {
     let c = s.get(rec.contact_id.as_deref().unwrap()).await.unwrap();
     assert_eq!(c.email.as_deref(), Some("ann@example.com"));
     assert_eq!(c.owner, "host@example.com");
-    let listed = s.activities(Some(rec.contact_id.as_deref().unwrap())).await.unwrap();
+    let listed = s
+        .activities(Some(rec.contact_id.as_deref().unwrap()))
+        .await
+        .unwrap();
     assert_eq!(listed.len(), 1);
     assert_eq!(listed[0].status.as_deref(), Some("scheduled"));
     assert_eq!(listed[0].with_email.as_deref(), Some("ann@example.com"));
@@ -65,7 +68,10 @@ async fn the_same_person_recased_or_reformatted_is_attached_and_updated_never_cl
         .await
         .unwrap();
     assert_eq!(
-        (by_email.contact_id.as_deref().unwrap(), by_email.created_contact),
+        (
+            by_email.contact_id.as_deref().unwrap(),
+            by_email.created_contact
+        ),
         (ann.id.as_str(), false)
     );
     let by_phone = s
@@ -212,12 +218,18 @@ async fn a_merge_moves_activities_to_the_survivor_and_undo_moves_them_back() {
     )
     .await
     .unwrap();
-    let moved = s.activities(Some(ann.contact_id.as_deref().unwrap())).await.unwrap();
+    let moved = s
+        .activities(Some(ann.contact_id.as_deref().unwrap()))
+        .await
+        .unwrap();
     assert_eq!(moved.len(), 2, "no activity is lost in a merge");
     s.undo().await.unwrap();
     assert_eq!(state(&db).await, before);
     assert_eq!(
-        s.activities(Some(other.contact_id.as_deref().unwrap())).await.unwrap().len(),
+        s.activities(Some(other.contact_id.as_deref().unwrap()))
+            .await
+            .unwrap()
+            .len(),
         1
     );
 }

@@ -2,6 +2,7 @@
 
 mod activity;
 mod dispatch;
+mod funnel;
 mod import;
 mod journal;
 mod merge;

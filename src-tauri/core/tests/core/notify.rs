@@ -3,7 +3,7 @@
 
 use cardfile_core::activity::{Kind, NewActivity};
 
-use crate::merge::{dump, state};
+use crate::merge::state;
 use crate::{fields, Db};
 
 fn in_hours(h: i64) -> String {
@@ -37,7 +37,10 @@ async fn a_scheduled_meeting_gets_email_and_sms_reminders_and_passed_ones_go_out
         ))
         .await
         .unwrap();
-    let pending = s.notifications(Some(rec.contact_id.as_deref().unwrap()), false).await.unwrap();
+    let pending = s
+        .notifications(Some(rec.contact_id.as_deref().unwrap()), false)
+        .await
+        .unwrap();
     let plan: Vec<(&str, &str)> = pending
         .iter()
         .map(|n| (n.channel.as_str(), n.recipient.as_str()))
@@ -105,7 +108,10 @@ async fn editing_the_email_retargets_pending_reminders_but_not_sent_ones_and_und
         .record_activity(&meeting(&[("email", "ann@example.com")], "scheduled", 48))
         .await
         .unwrap();
-    let first = s.notifications(Some(rec.contact_id.as_deref().unwrap()), false).await.unwrap()[0]
+    let first = s
+        .notifications(Some(rec.contact_id.as_deref().unwrap()), false)
+        .await
+        .unwrap()[0]
         .id
         .clone();
     sqlx::query("UPDATE notifications SET status = 'sent', sent_at = send_at WHERE id = ?")
@@ -121,7 +127,10 @@ async fn editing_the_email_retargets_pending_reminders_but_not_sent_ones_and_und
     )
     .await
     .unwrap();
-    let all = s.notifications(Some(rec.contact_id.as_deref().unwrap()), true).await.unwrap();
+    let all = s
+        .notifications(Some(rec.contact_id.as_deref().unwrap()), true)
+        .await
+        .unwrap();
     for n in &all {
         let want = if n.id == first {
             "ann@example.com"
