@@ -1,12 +1,18 @@
 //! Opens the Cardfile window: state built once in setup() and managed, no globals; while
-//! it is open, due notifications are dispatched in the background.
+//! it is open, due notifications are dispatched in the background and every committed
+//! change to contacts is announced to the page.
 
 use std::path::PathBuf;
 
-use cardfile_core::{store, Session, Store};
+use cardfile_core::{feed, store, Session, Store};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::keyring_store::Keyring;
+
+/// The event that tells the page the contacts changed (its payload: the feed's newest seq).
+const CHANGED: &str = "contacts-changed";
+/// How often the change feed is looked at: well within the second the window promises.
+const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// While the window is open, due reminders and workflow steps go out every minute.
 async fn dispatch_while_open(session: Session) {
@@ -45,6 +51,15 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
                 Session::new(store, as_user).await
             })?;
             tauri::async_runtime::spawn(dispatch_while_open(session.clone()));
+            // Every committed change to contacts, whoever made it (this window, the command
+            // line, later the local API and the sync worker), reaches the page within a
+            // second: it refreshes what it shows (ui/src/changes.ts).
+            let handle = app.handle().clone();
+            tauri::async_runtime::spawn(feed::watch(
+                session.store().clone(),
+                CHANGES_EVERY,
+                move |seq| handle.emit(CHANGED, seq).is_ok(),
+            ));
             app.manage(session);
             app.manage(crate::ipc::Imports::default());
             Ok(())

@@ -387,6 +387,43 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
 }
 
 #[tokio::test]
+async fn an_edit_from_the_command_line_shows_in_the_open_window_within_a_second() {
+    let app = App::open(|s| async move {
+        s.add(&person("Bob", "Stone", "bob@globex.com"), None, false)
+            .await
+            .unwrap();
+    })
+    .await;
+    app.wait_rows("Bob in the table", |rows| {
+        rows.iter().any(|r| r.contains("Bob Stone"))
+    })
+    .await;
+    let bob = app.contacts().await[0].id.clone();
+    let db = app._dir.path().join("window.db");
+    let out = Command::new(env!("CARGO_BIN_EXE_cardfile"))
+        .arg("--db")
+        .arg(&db)
+        .args(["edit", &bob, "--company", "Initech"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let edited = Instant::now();
+    // No restart, no click: the window hears of the change and shows it within a second.
+    while !app.row_texts().await.iter().any(|r| r.contains("Initech")) {
+        assert!(
+            edited.elapsed() < Duration::from_secs(1),
+            "the command line's edit did not reach the open window within a second"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    app.close().await;
+}
+
+#[tokio::test]
 async fn an_invalid_email_shows_its_error_at_the_field_and_saves_nothing() {
     let app = App::open(|_| async {}).await;
     app.find(

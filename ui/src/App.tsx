@@ -2,6 +2,7 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ActivitiesView } from "./ActivitiesView";
+import { useChangesFromElsewhere } from "./changes";
 import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./api";
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
@@ -46,6 +47,7 @@ function sentence(text: string): string {
 }
 
 export function App() {
+  useChangesFromElsewhere();
   const [searchText, setSearchText] = useState("");
   const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
   const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>({ column: "name", descending: false });

@@ -13,8 +13,8 @@ export const commands = {
 	deleteContact: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
 	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("contact_history", { id })),
 	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
-	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
-	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded, IpcError_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
+	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded_Serialize, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
+	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded_Serialize, IpcError_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
 	listActivities: (contact: string | null) => typedError<Activity_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
 	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
@@ -313,7 +313,7 @@ export type HistoryEntry_Deserialize = {
 	at: string,
 	/**  The email of the user who made the change. */
 	user: string,
-	/**  add, edit, merge or import. */
+	/**  add, edit, merge, import, delete, activity or undo. */
 	kind: string,
 	summary: string,
 	changes: FieldChange_Deserialize[],
@@ -324,7 +324,7 @@ export type HistoryEntry_Serialize = {
 	at: string,
 	/**  The email of the user who made the change. */
 	user: string,
-	/**  add, edit, merge or import. */
+	/**  add, edit, merge, import, delete, activity or undo. */
 	kind: string,
 	summary: string,
 	changes: FieldChange_Serialize[],
@@ -483,10 +483,23 @@ export type Progress = {
 };
 
 /**  What recording did (CLI.md: `activities add` prints this). */
-export type Recorded = {
+export type Recorded = Recorded_Serialize | Recorded_Deserialize;
+
+/**  What recording did (CLI.md: `activities add` prints this). */
+export type Recorded_Deserialize = {
 	id: string,
 	kind: Kind,
-	contact_id: string,
+	/**  None when the activity's contact is one the recording user may not see. */
+	contact_id?: string | null,
+	created_contact: boolean,
+};
+
+/**  What recording did (CLI.md: `activities add` prints this). */
+export type Recorded_Serialize = {
+	id: string,
+	kind: Kind,
+	/**  None when the activity's contact is one the recording user may not see. */
+	contact_id: string | null,
 	created_contact: boolean,
 };
 
