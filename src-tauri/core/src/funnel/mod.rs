@@ -5,7 +5,12 @@
 //! phone moves, and its entry in the append-only change feed (which is also the change
 //! event: `feed::watch` announces what was committed).
 
+mod bulk;
 mod ffi;
+mod purge;
+
+pub(crate) use bulk::{release_for_import, Bulk, BulkConnection};
+use purge::purge;
 
 use serde::Serialize;
 use sqlx::SqliteConnection;
@@ -14,7 +19,7 @@ use crate::contact::{ContactRow, FIELDS, ROW_COLUMNS};
 use crate::error::{Error, Result};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
-use crate::search::{self, Derived};
+use crate::search;
 
 /// Who or what made a change, as the feed records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -457,230 +462,4 @@ impl Funnel {
         )
         .await
     }
-
-    /// An import's changes to contacts that existed before it, once its bulk writer wrote
-    /// them (`Bulk`): their words, journal, notifications and feed, by the rules of `update`.
-    pub(crate) async fn imported_update(
-        &self,
-        conn: &mut SqliteConnection,
-        before: &ContactRow,
-        after: &ContactRow,
-    ) -> Result<()> {
-        drop_terms(conn, before).await?;
-        search::add_terms(conn, after.id, &search::derive(after)).await?;
-        self.updated(conn, before, after).await
-    }
-
-    /// An import's new contacts, ids `first` to `last`, once its bulk writer wrote them:
-    /// their words join the index in its order (appending is what B-trees do best), each is
-    /// journaled without an image (it would double the database: its row as imported is the
-    /// contact's next entry's before, or the contact as it is), and the feed gets one entry
-    /// naming them all. Their ids are claimed from the counter.
-    pub(crate) async fn imported_creates(
-        &self,
-        conn: &mut SqliteConnection,
-        first: i64,
-        last: i64,
-        fields: &[&str],
-    ) -> Result<()> {
-        if last < first {
-            return Ok(());
-        }
-        sqlx::query(&format!(
-            "INSERT INTO search_terms (term, sort_name, contact_id) \
-             SELECT w.value, c.sort_name, c.id FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> '' \
-             ORDER BY 1, 2, 3",
-            search::CONTACT_WORDS_SQL
-        ))
-        .bind(first)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query(
-            "INSERT INTO journal (batch_id, entity, entity_id, op) \
-             SELECT ?1, ?2, id, 'insert' FROM contacts WHERE id >= ?3 ORDER BY id",
-        )
-        .bind(self.batch)
-        .bind(CONTACT)
-        .bind(first)
-        .execute(&mut *conn)
-        .await?;
-        sqlx::query("UPDATE counters SET value = max(value, ?) WHERE name = 'contact_ids'")
-            .bind(last)
-            .execute(&mut *conn)
-            .await?;
-        self.feed(
-            conn,
-            first,
-            Some(last),
-            Kind::Create,
-            None,
-            fields,
-            None,
-            None,
-        )
-        .await
-    }
-
-    /// Undo of a whole import's new contacts at once (`ids` is a temporary table of them,
-    /// every one still as imported): their words and rows go, each is journaled as taken
-    /// back, and the feed gets one entry naming them.
-    pub(crate) async fn take_back_imported(
-        &self,
-        conn: &mut SqliteConnection,
-        ids: &str,
-    ) -> Result<()> {
-        let (first, last): (Option<i64>, Option<i64>) =
-            sqlx::query_as(&format!("SELECT min(id), max(id) FROM {ids}"))
-                .fetch_one(&mut *conn)
-                .await?;
-        let (Some(first), Some(last)) = (first, last) else {
-            return Ok(());
-        };
-        for sql in [
-            format!("DELETE FROM search_terms WHERE contact_id IN (SELECT id FROM {ids})"),
-            format!("DELETE FROM contacts WHERE id IN (SELECT id FROM {ids})"),
-            format!(
-                "INSERT INTO journal (batch_id, entity, entity_id, op) \
-                 SELECT ?1, '{CONTACT}', id, 'delete' FROM {ids} ORDER BY id"
-            ),
-        ] {
-            let query = sqlx::query(&sql);
-            let query = if sql.contains("?1") {
-                query.bind(self.batch)
-            } else {
-                query
-            };
-            query.execute(&mut *conn).await?;
-        }
-        self.feed(conn, first, Some(last), Kind::Delete, None, &[], None, None)
-            .await
-    }
-}
-
-/// A deleted person's data goes from everywhere Cardfile copied it: earlier journal images
-/// (theirs and those of contacts merged into them), the summaries of batches that changed
-/// them, Review items about them, and the feed's values. Activities keep their snapshot (the
-/// seed keeps them for reporting) and notifications their recipient (reminders are still
-/// sent). The database runs with `secure_delete`, so the bytes go from the file too.
-async fn purge(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    for sql in [
-        "CREATE TEMP TABLE IF NOT EXISTS purged_ids (id INTEGER PRIMARY KEY)",
-        "DELETE FROM temp.purged_ids",
-        // The contact and, through the feed, every contact folded into it.
-        "WITH RECURSIVE lineage(id) AS (SELECT ?1 UNION \
-         SELECT c.contact_id FROM changes c JOIN lineage l ON c.merged_into = l.id WHERE c.kind = 'merge') \
-         INSERT OR IGNORE INTO temp.purged_ids SELECT id FROM lineage",
-        "UPDATE batches SET summary = CASE WHEN undoes IS NOT NULL \
-             THEN 'Undid a change to a contact since deleted' ELSE CASE kind \
-             WHEN 'add' THEN 'Added a contact since deleted' \
-             WHEN 'edit' THEN 'Edited a contact since deleted' \
-             WHEN 'merge' THEN 'Merged contacts, one since deleted' \
-             ELSE summary END END \
-         WHERE id IN (SELECT batch_id FROM journal WHERE entity = 'contact' \
-             AND entity_id IN (SELECT id FROM temp.purged_ids))",
-        "UPDATE journal SET before = NULL, after = NULL, purged = 1 \
-         WHERE entity = 'contact' AND entity_id IN (SELECT id FROM temp.purged_ids)",
-        "DELETE FROM review_items WHERE email_contact_id IN (SELECT id FROM temp.purged_ids) \
-         OR phone_contact_id IN (SELECT id FROM temp.purged_ids)",
-        "DELETE FROM change_values WHERE seq IN (SELECT seq FROM changes \
-         WHERE contact_id IN (SELECT id FROM temp.purged_ids))",
-        "DELETE FROM temp.purged_ids",
-    ] {
-        let query = sqlx::query(sql);
-        let query = if sql.contains("?1") {
-            query.bind(id)
-        } else {
-            query
-        };
-        query.execute(&mut *conn).await?;
-    }
-    Ok(())
-}
-
-/// The import's bulk writer: two prepared statements stepped once per row on the import's
-/// connection. New rows are inserted; rows already in the database (written by an earlier
-/// chunk, or there before the import and merged into) are updated in place. What follows a
-/// write (words, journal, notifications, feed) is `Funnel::imported_update` and
-/// `Funnel::imported_creates`.
-pub(crate) struct Bulk<'h> {
-    insert: ffi::Statement<'h>,
-    rewrite: ffi::Statement<'h>,
-}
-
-/// The connection a bulk writer's statements are prepared on.
-pub(crate) use ffi::Connection as BulkConnection;
-
-/// One contact row in.
-static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
-    format!(
-        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({})",
-        vec!["?"; 24].join(", ")
-    )
-});
-
-/// A row already in the database is updated in place.
-const UPSERT_SET: &str = " ON CONFLICT (id) DO UPDATE SET first_name = excluded.first_name, \
-    last_name = excluded.last_name, salutation = excluded.salutation, email = excluded.email, \
-    mobile_phone = excluded.mobile_phone, phone = excluded.phone, company = excluded.company, \
-    job_title = excluded.job_title, street_address = excluded.street_address, city = excluded.city, \
-    state = excluded.state, post_code = excluded.post_code, country = excluded.country, \
-    timezone = excluded.timezone, status = excluded.status, has_consent = excluded.has_consent, \
-    notes = excluded.notes, updated_at = excluded.updated_at, sort_name = excluded.sort_name, \
-    search_text = excluded.search_text";
-
-impl<'h> Bulk<'h> {
-    pub(crate) fn prepare(db: &'h BulkConnection<'_>) -> Result<Bulk<'h>> {
-        Ok(Bulk {
-            insert: ffi::Statement::prepare(db, &INSERT_ROW)?,
-            rewrite: ffi::Statement::prepare(db, &format!("{}{UPSERT_SET}", *INSERT_ROW))?,
-        })
-    }
-
-    /// Writes `row` with what search derives from it; `new`: not in the database yet (a
-    /// plain insert: an upsert costs SQLite a conflict search first).
-    pub(crate) fn write(&mut self, row: &ContactRow, d: &Derived, new: bool) -> Result<()> {
-        use ffi::Value::{Bool, Int, Text};
-        let values = [
-            Int(row.id),
-            Text(row.first_name.as_deref()),
-            Text(row.last_name.as_deref()),
-            Text(row.salutation.as_deref()),
-            Text(row.email.as_deref()),
-            Text(row.mobile_phone.as_deref()),
-            Text(row.phone.as_deref()),
-            Text(row.company.as_deref()),
-            Text(row.job_title.as_deref()),
-            Text(row.street_address.as_deref()),
-            Text(row.city.as_deref()),
-            Text(row.state.as_deref()),
-            Text(row.post_code.as_deref()),
-            Text(row.country.as_deref()),
-            Text(row.timezone.as_deref()),
-            Text(row.status.as_deref()),
-            Bool(row.has_consent),
-            Text(row.notes.as_deref()),
-            Int(row.owner_id),
-            Text(Some(&row.created_at)),
-            Text(Some(&row.updated_at)),
-            Text(row.last_interacted_at.as_deref()),
-            Text(Some(&d.sort_name)),
-            Text(Some(&d.search_text)),
-        ];
-        if new {
-            self.insert.run(&values)
-        } else {
-            self.rewrite.run(&values)
-        }
-    }
-}
-
-/// A stored contact whose email or mobile phone an import moves lets go of them first, so
-/// another row taking them in the same chunk cannot collide with it, whatever the order.
-pub(crate) async fn release_for_import(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-        .bind(format!("moving:{id}"))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
 }
