@@ -577,10 +577,10 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 for p in shown {
                     println!("  line {}: {}", p.line, p.reason);
                 }
-                if report.problems.len() > shown.len() {
+                if report.problem_count as usize > shown.len() {
                     println!(
                         "  ... and {} more (--errors FILE lists them all)",
-                        report.problems.len() - shown.len()
+                        report.problem_count as usize - shown.len()
                     );
                 }
                 Ok(())

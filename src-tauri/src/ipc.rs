@@ -140,7 +140,7 @@ impl From<&Report> for ImportView {
             delimiter: r.delimiter.clone(),
             columns: r.columns.clone(),
             examples: r.examples().to_vec(),
-            problems: r.problems.len() as u32,
+            problems: r.problem_count,
             dry_run: r.dry_run,
         }
     }

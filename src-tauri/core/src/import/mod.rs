@@ -6,6 +6,7 @@
 
 mod known;
 pub mod mapping;
+mod problems;
 pub mod read;
 
 use std::collections::HashMap;
@@ -24,6 +25,7 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{merge, phone, search, settings};
 use known::Holders;
+pub use problems::{Problem, Spool, EXAMPLES};
 
 /// What to do with a row whose person already existed before the import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -60,17 +62,6 @@ pub struct Summary {
     pub conflicts: u32,
 }
 
-/// A row that was not applied: rejected (with its reason) or held as a conflict.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct Problem {
-    /// The file line the record starts on.
-    pub line: u32,
-    pub conflict: bool,
-    pub reason: String,
-    /// The record's cells as the file had them.
-    pub values: Vec<String>,
-}
-
 /// What an import did (or, dry, would do).
 #[derive(Debug, Clone, Serialize, specta::Type)]
 pub struct Report {
@@ -81,15 +72,21 @@ pub struct Report {
     pub mapping: mapping::Mapping,
     /// What each column fills (None: ignored), and its value in the first row.
     pub columns: Vec<Column>,
-    /// Rejected and conflicting rows, in file order.
+    /// The first rejected and conflicting rows, in file order (`EXAMPLES` at most: the
+    /// error report has them all).
     pub problems: Vec<Problem>,
+    /// How many rows were rejected or held as conflicts.
+    pub problem_count: u32,
+    /// The error report's rows, on disk.
+    #[serde(skip)]
+    pub spool: Option<std::sync::Arc<Spool>>,
     pub dry_run: bool,
 }
 
 impl Report {
     /// The problems a summary shows: the first few (the error report has them all).
     pub fn examples(&self) -> &[Problem] {
-        &self.problems[..self.problems.len().min(EXAMPLES)]
+        &self.problems
     }
 }
 
@@ -114,9 +111,6 @@ pub struct Progress {
 
 /// Rows handled between progress reports, cancel checks and writes.
 const CHUNK: usize = 2000;
-
-/// How many rejected or conflicting rows a summary shows (the error report has them all).
-const EXAMPLES: usize = 20;
 
 /// A record read and normalised on the import's reading thread: parsing, phone numbers and
 /// search words are the work of an import that is not SQLite's, and run beside it.
@@ -242,19 +236,19 @@ struct Run<'a> {
     /// What the current chunk is done with, for the reading thread to free.
     spent: Spent,
     summary: Summary,
-    problems: Vec<Problem>,
+    problems: problems::Problems,
     batch: i64,
 }
 
 impl Run<'_> {
-    fn reject(&mut self, line: u32, values: Vec<String>, reason: String) {
+    fn reject(&mut self, line: u32, values: Vec<String>, reason: String) -> Result<()> {
         self.summary.rejected += 1;
         self.problems.push(Problem {
             line,
             conflict: false,
             reason,
             values,
-        });
+        })
     }
 
     /// Moves the holders of a contact's email and mobile phone from `old` to `new`.
@@ -395,7 +389,7 @@ impl Run<'_> {
                     conflict: true,
                     reason: format!("held for review: {reason}"),
                     values: std::mem::take(cells),
-                });
+                })?;
                 return Ok(());
             }
             (e, p) => e.or(p),
@@ -420,12 +414,11 @@ impl Run<'_> {
             .0;
         let existed_before = id < self.first_new;
         if !self.scope.allows(existing.owner_id) {
-            self.reject(
+            return self.reject(
                 line,
                 std::mem::take(cells),
                 "Cannot Save Contact: its email or mobile phone belongs to a contact you may not access".into(),
             );
-            return Ok(());
         }
         if existed_before && self.options.on_duplicate == OnDuplicate::Skip {
             self.summary.skipped += 1;
@@ -528,6 +521,9 @@ pub fn open(source: &read::Source) -> Result<Opened> {
     })
 }
 
+/// The largest vCard file an import reads (64 MiB): it is read whole.
+const MAX_VCARD: u64 = 64 << 20;
+
 /// The records of an opened file, read as they come: CSV rows, or one row per vCard (a
 /// vCard file is read whole: its cards are few and short).
 pub fn rows(
@@ -535,12 +531,25 @@ pub fn rows(
     opened: &Opened,
 ) -> Result<Box<dyn Iterator<Item = Result<read::Row>> + Send>> {
     if opened.vcard {
+        // Read whole, up to a bound on the memory it takes.
         let mut text = String::new();
         std::io::Read::read_to_string(
-            &mut read::Decoded::new(source, opened.layout.encoding)?,
+            &mut std::io::Read::take(
+                read::Decoded::new(source, opened.layout.encoding)?,
+                MAX_VCARD + 1,
+            ),
             &mut text,
         )
         .map_err(|e| Error::invalid("file", e.to_string()))?;
+        if text.len() as u64 > MAX_VCARD {
+            return Err(Error::invalid(
+                "file",
+                format!(
+                    "a vCard file over {} MB cannot be imported: export the contacts as CSV instead",
+                    MAX_VCARD >> 20
+                ),
+            ));
+        }
         Ok(Box::new(crate::vcard::cards(&text).into_iter().map(|c| {
             Ok(read::Row {
                 line: c.line,
@@ -785,7 +794,7 @@ async fn import_on(
         dirty: Vec::new(),
         spent: Spent::default(),
         summary: Summary::default(),
-        problems: Vec::new(),
+        problems: problems::Problems::default(),
         batch,
     };
     if bulk && first_new > 1 {
@@ -848,7 +857,7 @@ async fn import_on(
                         .await?;
                     run.spent.cells.push(cells);
                 }
-                Err(reason) => run.reject(p.line, p.cells, reason),
+                Err(reason) => run.reject(p.line, p.cells, reason)?,
             }
         }
         run.flush(&mut tx).await?;
@@ -889,6 +898,7 @@ async fn import_on(
         .bind(run.next_id - run.first_new)
         .execute(&mut *tx)
         .await?;
+    let (problems, problem_count, spool) = run.problems.finish()?;
     let report = Report {
         summary: run.summary,
         encoding: opened.layout.encoding,
@@ -900,7 +910,9 @@ async fn import_on(
         header: opened.layout.header.clone(),
         mapping,
         columns,
-        problems: run.problems,
+        problems,
+        problem_count,
+        spool,
         dry_run: options.dry_run,
     };
     if options.dry_run
@@ -952,19 +964,7 @@ pub fn save_error_report(report: &Report, path: &Path) -> Result<()> {
 }
 
 /// The error report: each rejected or conflicting row's line, reason and original values,
-/// under the file's own header, as CSV (formulas guarded like every export).
+/// under the file's own header, as CSV (formulas guarded like every export, header included).
 pub fn write_error_report(report: &Report, out: &mut dyn std::io::Write) -> Result<()> {
-    let mut w = csv::Writer::from_writer(out);
-    let io = |e: csv::Error| Error::Internal(format!("cannot write the error report: {e}"));
-    let mut header = vec!["line".to_string(), "reason".to_string()];
-    header.extend(report.header.iter().cloned());
-    w.write_record(&header).map_err(io)?;
-    for p in &report.problems {
-        let mut record = vec![p.line.to_string(), crate::export::guard_cell(&p.reason)];
-        record.extend(p.values.iter().map(|v| crate::export::guard_cell(v)));
-        w.write_record(&record).map_err(io)?;
-    }
-    w.flush()
-        .map_err(|e| Error::Internal(format!("cannot write the error report: {e}")))?;
-    Ok(())
+    problems::write_report(&report.header, report.spool.as_deref(), out)
 }

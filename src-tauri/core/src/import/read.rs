@@ -328,7 +328,14 @@ struct Quotes {
     /// A quote inside a quoted field: it closes the field unless another quote follows.
     closing: bool,
     at_start: bool,
+    /// The line the current record starts on, and how many bytes of it have been read.
+    record_line: u64,
+    record_len: usize,
 }
+
+/// The longest record an import reads (1 MiB): the reader holds a record whole, so this
+/// bounds its memory whatever the file, a quote that never closes included.
+pub const MAX_RECORD: usize = 1 << 20;
 
 impl Quotes {
     fn new(delimiter: u8) -> Quotes {
@@ -339,10 +346,13 @@ impl Quotes {
             quoted: false,
             closing: false,
             at_start: true,
+            record_line: 1,
+            record_len: 0,
         }
     }
 
     fn step(&mut self, b: u8) {
+        self.record_len += 1;
         if self.closing {
             self.closing = false;
             if b == b'"' {
@@ -366,6 +376,8 @@ impl Quotes {
             b'\n' => {
                 self.line += 1;
                 self.at_start = true;
+                self.record_line = self.line;
+                self.record_len = 0;
                 return;
             }
             _ => {}
@@ -387,6 +399,16 @@ impl<R: Read> Read for Marked<R> {
                 self.marks.push_back((self.offset + i as u64, b));
             }
             self.quotes.step(b);
+            if self.quotes.record_len > MAX_RECORD {
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::InvalidData,
+                    format!(
+                        "the record that starts on line {} is longer than {} MB (a quote that never closes?)",
+                        self.quotes.record_line,
+                        MAX_RECORD >> 20
+                    ),
+                ));
+            }
         }
         self.offset += n as u64;
         self.ended |= n == 0 && !buf.is_empty();
