@@ -265,7 +265,8 @@ pub enum SettingsCommand {
     /// Set `user EMAIL` (sign in as), `default-region CC` (for national phone numbers),
     /// `reminders "email 24h, email 1h, sms 1h"`, `follow-up "email 2d"` (or none), or where
     /// notifications go out: `smtp URL`, `email-from ADDRESS`, `sms-gateway URL`,
-    /// `sms-account ID`, `sms-from NUMBER`.
+    /// `sms-account ID`, `sms-from NUMBER`. Only an Admin sets user, smtp, sms-gateway and
+    /// sms-account; a new smtp or sms-gateway host forgets the old one's password or token.
     Set { key: SettingKey, value: String },
     /// Show the settings as JSON.
     Show,
@@ -469,7 +470,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Settings { command } => match command {
             SettingsCommand::Show => print_json(&session.settings().await?),
             SettingsCommand::Set { key, value } => {
-                print_json(&session.set(key.into(), &value).await?)
+                print_json(&session.set(&Keyring, key.into(), &value).await?)
             }
         },
         Command::Add {

@@ -14,7 +14,18 @@ fn entry(name: &str) -> Result<keyring::Entry> {
 
 // The keyring's errors name the entry and the platform's reason, never the secret.
 fn unavailable(e: keyring::Error) -> Error {
-    Error::Internal(format!("the OS keyring is not available: {e}"))
+    Error::Internal(format!("the OS keyring is not available: {e}{}", remedy()))
+}
+
+/// How to reach the keyring again. On Linux it is the Secret Service on the session bus,
+/// which cron and ssh do not give a process: the usual reason it cannot be reached.
+fn remedy() -> &'static str {
+    if cfg!(target_os = "linux") && std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
+        " (there is no session bus here, as under cron or ssh: run it in your desktop session, \
+         or give it that session's bus with DBUS_SESSION_BUS_ADDRESS=unix:path=/run/user/$(id -u)/bus)"
+    } else {
+        " (start or unlock the keyring, then try again)"
+    }
 }
 
 impl SecretStore for Keyring {

@@ -6,6 +6,8 @@ use std::process::{Command, Output};
 
 use serde_json::Value;
 
+mod credentials;
+
 struct Cli {
     _dir: tempfile::TempDir,
     db: PathBuf,

@@ -1,19 +1,17 @@
 //! The dispatcher: sends the notifications that are due (email over SMTP, SMS through a
 //! Twilio-style gateway), retries a failure with backoff and records every outcome. A
-//! reminder whose meeting has started, or is no longer booked, is not sent.
+//! reminder whose meeting has started, or is no longer booked, is not sent. A message is
+//! sent once: a dispatcher holds what it sends by a lease in real time, and a send is
+//! recorded even through a busy database.
 
 use std::time::Duration;
 
-use lettre::message::header::ContentType;
-use lettre::message::Mailbox;
-use lettre::transport::smtp::authentication::Credentials;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
-use crate::contact::normalize_email;
+use crate::channels::{self, Channel, Email, Outgoing, Sms};
 use crate::error::{Error, Result};
-use crate::secrets::{SecretStore, SMS_TOKEN, SMTP_PASSWORD};
+use crate::secrets::SecretStore;
 use crate::settings;
 use crate::store::{now, Store};
 
@@ -23,7 +21,9 @@ pub const MAX_ATTEMPTS: i64 = 5;
 const BACKOFF_MINUTES: [i64; 4] = [1, 5, 30, 120];
 /// How long a dispatcher holds a notification it is sending (so a second one skips it).
 const LEASE_MINUTES: i64 = 10;
-const NETWORK_TIMEOUT: Duration = Duration::from_secs(20);
+/// The waits between tries to record an outcome, in milliseconds. Each try itself waits
+/// out the store's busy timeout (5 s), so this rides out a minute of a busy database.
+const RECORD_RETRY_MS: [u64; 8] = [100, 250, 500, 1_000, 2_000, 4_000, 8_000, 15_000];
 
 /// What one dispatch did.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, specta::Type)]
@@ -41,182 +41,6 @@ pub struct Dispatched {
     pub problems: Vec<String>,
 }
 
-/// A URL as an error message may show it: anything before an '@' (a user and perhaps a
-/// password) is hidden, whether or not the text parses as a URL.
-fn redacted(value: &str) -> String {
-    let v = value.trim();
-    match (v.find("://"), v.rfind('@')) {
-        (Some(s), Some(at)) if at > s + 3 => format!("{}***{}", &v[..s + 3], &v[at..]),
-        (None, Some(at)) => format!("***{}", &v[at..]),
-        _ => v.to_string(),
-    }
-}
-
-/// Checks the `smtp` setting: a URL with no password (that goes in the keyring).
-pub fn check_smtp_url(value: &str) -> Result<String> {
-    let bad = |why: &str| Error::invalid("smtp", format!("\"{}\" {why}", redacted(value)));
-    let url = url::Url::parse(value.trim()).map_err(|_| {
-        bad("is not a URL like smtp://user@mail.example.com:587?tls=required or smtps://user@mail.example.com")
-    })?;
-    if !matches!(url.scheme(), "smtp" | "smtps") {
-        return Err(bad("is not an smtp:// or smtps:// URL"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(bad("names no server"));
-    }
-    if url.password().is_some() {
-        return Err(Error::invalid(
-            "smtp",
-            "the URL holds a password: leave it out and store it in the keyring with `cardfile secrets set smtp-password`",
-        ));
-    }
-    AsyncSmtpTransport::<Tokio1Executor>::from_url(url.as_str())
-        .map_err(|e| bad(&format!("is not usable: {e}")))?;
-    Ok(url.to_string())
-}
-
-/// Checks the `sms_gateway` setting: an https URL (http only on this machine, for testing).
-pub fn check_gateway_url(value: &str) -> Result<String> {
-    let bad = |why: &str| Error::invalid("sms_gateway", format!("\"{}\" {why}", redacted(value)));
-    let url = url::Url::parse(value.trim())
-        .map_err(|_| bad("is not a URL like https://api.twilio.com"))?;
-    let local = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
-    match url.scheme() {
-        "https" => {}
-        "http" if local => {}
-        _ => {
-            return Err(bad(
-                "is not an https:// URL (the token would travel in clear)",
-            ))
-        }
-    }
-    if url.username() != "" || url.password().is_some() {
-        return Err(bad("holds credentials: set sms-account, and the token with `cardfile secrets set sms-token`"));
-    }
-    Ok(url.as_str().trim_end_matches('/').to_string())
-}
-
-pub fn check_account(value: &str) -> Result<String> {
-    let v = value.trim();
-    if v.is_empty() || !v.chars().all(|c| c.is_ascii_alphanumeric()) {
-        return Err(Error::invalid(
-            "sms_account",
-            format!("\"{v}\" is not an account id like AC0123456789abcdef"),
-        ));
-    }
-    Ok(v.to_string())
-}
-
-pub fn check_sender_email(value: &str) -> Result<String> {
-    normalize_email(value)?
-        .ok_or_else(|| Error::invalid("email_from", "an email address is needed"))
-}
-
-pub fn check_sender_phone(value: &str, region: &str) -> Result<String> {
-    crate::phone::normalize(value, region)
-        .map_err(|why| Error::invalid("sms_from", why))?
-        .ok_or_else(|| Error::invalid("sms_from", "a phone number is needed"))
-}
-
-/// Why one attempt failed, and whether trying again could help.
-struct Failure {
-    message: String,
-    permanent: bool,
-    /// The channel itself was refused (a wrong password or token): nothing on it can go
-    /// out until the user fixes it, so its notifications wait instead of failing.
-    channel: bool,
-}
-
-type Sent = std::result::Result<(), Failure>;
-
-struct Email {
-    transport: AsyncSmtpTransport<Tokio1Executor>,
-    from: String,
-}
-
-struct Sms {
-    client: reqwest::Client,
-    messages_url: String,
-    account: String,
-    token: String,
-    from: String,
-}
-
-/// A channel: ready to send, or why it is not.
-type Channel<T> = std::result::Result<T, String>;
-
-async fn email_channel(
-    conn: &mut SqliteConnection,
-    secrets: &dyn SecretStore,
-) -> Result<Channel<Email>> {
-    let (Some(url), Some(from)) = (
-        settings::get(conn, settings::SMTP).await?,
-        settings::get(conn, settings::EMAIL_FROM).await?,
-    ) else {
-        return Ok(Err(
-            "email is not set up: `cardfile settings set smtp URL` and `settings set email-from ADDRESS`".into(),
-        ));
-    };
-    let user = url::Url::parse(&url)
-        .map(|u| u.username().to_string())
-        .unwrap_or_default();
-    let mut builder = match AsyncSmtpTransport::<Tokio1Executor>::from_url(&url) {
-        Ok(b) => b.timeout(Some(NETWORK_TIMEOUT)),
-        Err(e) => return Ok(Err(format!("the smtp setting is not usable: {e}"))),
-    };
-    if !user.is_empty() {
-        let Some(password) = secrets.get(SMTP_PASSWORD)? else {
-            return Ok(Err(
-                "the SMTP password is not in the keyring: `cardfile secrets set smtp-password`"
-                    .into(),
-            ));
-        };
-        // The URL keeps the user name percent-encoded ("me%2Bcrm" for "me+crm").
-        let user = percent_encoding::percent_decode_str(&user)
-            .decode_utf8()
-            .map(|u| u.into_owned())
-            .unwrap_or(user);
-        builder = builder.credentials(Credentials::new(user, password));
-    }
-    Ok(Ok(Email {
-        transport: builder.build(),
-        from,
-    }))
-}
-
-async fn sms_channel(
-    conn: &mut SqliteConnection,
-    secrets: &dyn SecretStore,
-) -> Result<Channel<Sms>> {
-    let (Some(gateway), Some(account), Some(from)) = (
-        settings::get(conn, settings::SMS_GATEWAY).await?,
-        settings::get(conn, settings::SMS_ACCOUNT).await?,
-        settings::get(conn, settings::SMS_FROM).await?,
-    ) else {
-        return Ok(Err(
-            "SMS is not set up: `cardfile settings set sms-gateway URL`, `sms-account ID` and `sms-from NUMBER`".into(),
-        ));
-    };
-    let Some(token) = secrets.get(SMS_TOKEN)? else {
-        return Ok(Err(
-            "the SMS gateway token is not in the keyring: `cardfile secrets set sms-token`".into(),
-        ));
-    };
-    // rustls needs its crypto chosen once per process (ring); a second call changes nothing.
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let client = match reqwest::Client::builder().timeout(NETWORK_TIMEOUT).build() {
-        Ok(c) => c,
-        Err(e) => return Ok(Err(format!("cannot start an HTTP client: {e}"))),
-    };
-    Ok(Ok(Sms {
-        client,
-        messages_url: format!("{gateway}/2010-04-01/Accounts/{account}/Messages.json"),
-        account,
-        token,
-        from,
-    }))
-}
-
 /// One due notification with what its message says.
 #[derive(sqlx::FromRow)]
 struct Due {
@@ -230,6 +54,10 @@ struct Due {
     with_name: Option<String>,
     host: String,
 }
+
+const DUE: &str = "SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, a.status AS meeting_status, \
+     a.starts_at, a.with_name, u.name AS host FROM notifications n JOIN activities a ON a.id = n.activity_id \
+     JOIN users u ON u.id = a.host_id";
 
 impl Due {
     fn when(&self) -> String {
@@ -284,96 +112,115 @@ impl Due {
                 Some("scheduled" | "rescheduled")
             ) || self.starts_at.as_deref().is_none_or(|s| s <= as_of))
     }
-}
 
-async fn send_email(email: &Email, due: &Due) -> Sent {
-    let permanent = |message: String| Failure {
-        message,
-        permanent: true,
-        channel: false,
-    };
-    let from = format!("{} <{}>", due.host.replace(['<', '>', '"'], ""), email.from)
-        .parse::<Mailbox>()
-        .or_else(|_| email.from.parse::<Mailbox>())
-        .map_err(|e| permanent(format!("the sender {} is not an address: {e}", email.from)))?;
-    let to = due
-        .recipient
-        .parse::<Mailbox>()
-        .map_err(|e| permanent(format!("{} is not an address: {e}", due.recipient)))?;
-    let message = lettre::Message::builder()
-        .from(from)
-        .to(to)
-        .subject(due.subject())
-        .header(ContentType::TEXT_PLAIN)
-        .body(due.body())
-        .map_err(|e| permanent(format!("cannot build the message: {e}")))?;
-    email
-        .transport
-        .send(message)
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            // 530, 534, 535, 538: the server refused the login, not this message.
-            let auth = e.status().is_some_and(|code| {
-                ["530", "534", "535", "538"].contains(&code.to_string().as_str())
-            });
-            Failure {
-                message: format!("SMTP: {e}"),
-                permanent: e.is_permanent(),
-                channel: auth,
-            }
-        })
-}
-
-async fn send_sms(sms: &Sms, due: &Due) -> Sent {
-    let body = due.text();
-    let form = [
-        ("To", due.recipient.as_str()),
-        ("From", sms.from.as_str()),
-        ("Body", body.as_str()),
-    ];
-    let response = sms
-        .client
-        .post(&sms.messages_url)
-        .basic_auth(&sms.account, Some(&sms.token))
-        .form(&form)
-        .send()
-        .await
-        .map_err(|e| Failure {
-            message: format!("SMS gateway unreachable: {}", e.without_url()),
-            permanent: false,
-            channel: false,
-        })?;
-    let status = response.status();
-    let text = response.text().await.unwrap_or_default();
-    let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_default();
-    if status.is_success() {
-        return match json["status"].as_str() {
-            Some("failed" | "undelivered") => Err(Failure {
-                message: format!("the SMS gateway reports the message {}", json["status"]),
-                permanent: true,
-                channel: false,
-            }),
-            _ => Ok(()),
-        };
+    fn outgoing(&self, instance: &str) -> Outgoing {
+        let email = self.channel == "email";
+        Outgoing {
+            notification: self.id,
+            instance: instance.to_string(),
+            to: self.recipient.clone(),
+            from_name: self.host.clone(),
+            subject: if email { self.subject() } else { String::new() },
+            body: if email { self.body() } else { self.text() },
+        }
     }
-    let said = json["message"].as_str().unwrap_or("").to_string();
-    Err(Failure {
-        message: format!("the SMS gateway answered {status}: {said}")
-            .trim_end_matches([':', ' '])
-            .to_string(),
-        // A refusal of this request stays a refusal; overload and server trouble pass.
-        permanent: status.is_client_error()
-            && status != reqwest::StatusCode::TOO_MANY_REQUESTS
-            && status != reqwest::StatusCode::REQUEST_TIMEOUT,
-        channel: status == reqwest::StatusCode::UNAUTHORIZED
-            || status == reqwest::StatusCode::FORBIDDEN,
-    })
 }
 
 /// `t` plus `minutes`, as stored times are written (notify's one time arithmetic).
 fn plus_minutes(t: &str, minutes: i64) -> String {
     crate::notify::minutes(t, minutes).unwrap_or_else(|| t.to_string())
+}
+
+/// What becomes of a notification after its turn.
+enum Outcome<'a> {
+    Sent {
+        attempts: i64,
+    },
+    Failed {
+        attempts: i64,
+        error: &'a str,
+    },
+    Retry {
+        attempts: i64,
+        error: &'a str,
+        next_try_at: &'a str,
+    },
+    /// Its channel is not ready: it stays pending, saying why (the list shows it).
+    Waiting {
+        problem: &'a str,
+    },
+    /// Claimed, then its channel was refused: the claim is given back.
+    Released {
+        problem: &'a str,
+    },
+}
+
+impl Outcome<'_> {
+    async fn write(&self, store: &Store, id: i64) -> std::result::Result<(), sqlx::Error> {
+        let query = match *self {
+            Outcome::Sent { attempts } => sqlx::query(
+                "UPDATE notifications SET status = 'sent', sent_at = ?1, attempts = ?2, \
+                 last_error = NULL, next_try_at = NULL, leased_until = NULL WHERE id = ?3",
+            )
+            .bind(now())
+            .bind(attempts),
+            Outcome::Failed { attempts, error } => sqlx::query(
+                "UPDATE notifications SET status = 'failed', attempts = ?1, last_error = ?2, \
+                 next_try_at = NULL, leased_until = NULL WHERE id = ?3",
+            )
+            .bind(attempts)
+            .bind(error),
+            Outcome::Retry {
+                attempts,
+                error,
+                next_try_at,
+            } => sqlx::query(
+                "UPDATE notifications SET attempts = ?1, last_error = ?2, next_try_at = ?3, \
+                 leased_until = NULL WHERE id = ?4",
+            )
+            .bind(attempts)
+            .bind(error)
+            .bind(next_try_at),
+            // Written only when the reason changes: the window dispatches every minute.
+            Outcome::Waiting { problem } => sqlx::query(
+                "UPDATE notifications SET last_error = ?1 WHERE id = ?2 AND status = 'pending' \
+                 AND last_error IS NOT ?1",
+            )
+            .bind(problem),
+            Outcome::Released { problem } => sqlx::query(
+                "UPDATE notifications SET last_error = ?1, leased_until = NULL WHERE id = ?2",
+            )
+            .bind(problem),
+        };
+        query.bind(id).execute(store.pool()).await.map(drop)
+    }
+
+    /// Records it, trying again with growing waits while the database is busy: once a
+    /// message is out, losing the record of it would send it again. The tries are
+    /// bounded; then the run stops rather than send more it cannot record.
+    async fn record(&self, store: &Store, id: i64) -> Result<()> {
+        let mut waits = RECORD_RETRY_MS.iter();
+        loop {
+            let e = match self.write(store, id).await {
+                Ok(()) => return Ok(()),
+                Err(e) => e,
+            };
+            match waits.next() {
+                Some(ms) => tokio::time::sleep(Duration::from_millis(*ms)).await,
+                None if matches!(self, Outcome::Sent { .. }) => {
+                    return Err(Error::Internal(format!(
+                        "notification {id} was sent but cannot be recorded as sent ({e}); \
+                         stopping so that nothing goes out twice"
+                    )))
+                }
+                None => {
+                    return Err(Error::Internal(format!(
+                        "cannot record what became of notification {id}: {e}"
+                    )))
+                }
+            }
+        }
+    }
 }
 
 /// Sends every pending notification due at `as_of` (default now).
@@ -389,44 +236,41 @@ pub async fn dispatch(
         None => plus_minutes(&now(), 0),
     };
     let mut conn = store.pool().acquire().await?;
-    let due: Vec<Due> = sqlx::query_as(
-        "SELECT n.id, n.kind, n.channel, n.recipient, n.attempts, a.status AS meeting_status, \
-         a.starts_at, a.with_name, u.name AS host FROM notifications n JOIN activities a ON a.id = n.activity_id \
-         JOIN users u ON u.id = a.host_id WHERE n.status = 'pending' AND n.send_at <= ?1 \
-         AND (n.next_try_at IS NULL OR n.next_try_at <= ?1) ORDER BY n.send_at, n.id",
-    )
+    // Leases are in real time whatever `as_of` says: a run told it is an hour later must
+    // not take over a send another run has in flight now.
+    let due: Vec<Due> = sqlx::query_as(&format!(
+        "{DUE} WHERE n.status = 'pending' AND n.send_at <= ?1 \
+         AND (n.next_try_at IS NULL OR n.next_try_at <= ?1) \
+         AND (n.leased_until IS NULL OR n.leased_until <= ?2) ORDER BY n.send_at, n.id"
+    ))
     .bind(&as_of)
+    .bind(now())
     .fetch_all(&mut *conn)
     .await?;
     let mut done = Dispatched::default();
     if due.is_empty() {
         return Ok(done);
     }
+    let instance = settings::instance_id(&mut conn).await?;
     let mut email: Option<Channel<Email>> = None;
     let mut sms: Option<Channel<Sms>> = None;
-    for n in due {
-        if n.expired(&as_of) {
-            sqlx::query(
-                "UPDATE notifications SET status = 'canceled', last_error = ? WHERE id = ? AND status = 'pending'",
-            )
-            .bind("not sent: the meeting had started or is no longer booked")
-            .bind(n.id)
-            .execute(&mut *conn)
-            .await?;
+    for listed in due {
+        if listed.expired(&as_of) {
+            cancel_expired(&mut conn, listed.id).await?;
             done.expired += 1;
             continue;
         }
         // Each channel is set up once, on first need: an unused one never asks the keyring.
-        let ready = match n.channel.as_str() {
+        let ready = match listed.channel.as_str() {
             "email" => {
                 if email.is_none() {
-                    email = Some(email_channel(&mut conn, secrets).await?);
+                    email = Some(channels::email_channel(&mut conn, secrets).await?);
                 }
                 email.as_ref().and_then(|c| c.as_ref().err())
             }
             _ => {
                 if sms.is_none() {
-                    sms = Some(sms_channel(&mut conn, secrets).await?);
+                    sms = Some(channels::sms_channel(&mut conn, secrets).await?);
                 }
                 sms.as_ref().and_then(|c| c.as_ref().err())
             }
@@ -435,37 +279,61 @@ pub async fn dispatch(
             if !done.problems.contains(problem) {
                 done.problems.push(problem.clone());
             }
+            Outcome::Waiting { problem }
+                .record(store, listed.id)
+                .await?;
             done.waiting += 1;
             continue;
         }
         // Claim it, so a dispatcher running at the same time leaves it alone.
+        let real_now = now();
         let claimed = sqlx::query(
-            "UPDATE notifications SET next_try_at = ?1 WHERE id = ?2 AND status = 'pending' \
-             AND (next_try_at IS NULL OR next_try_at <= ?3)",
+            "UPDATE notifications SET leased_until = ?1 WHERE id = ?2 AND status = 'pending' \
+             AND (next_try_at IS NULL OR next_try_at <= ?3) AND (leased_until IS NULL OR leased_until <= ?4)",
         )
-        .bind(plus_minutes(&as_of, LEASE_MINUTES))
-        .bind(n.id)
+        .bind(plus_millis_minutes(&real_now, LEASE_MINUTES))
+        .bind(listed.id)
         .bind(&as_of)
+        .bind(&real_now)
         .execute(&mut *conn)
         .await?
         .rows_affected();
         if claimed == 0 {
             continue;
         }
+        // Read again now that it is ours: an edit since the list was read may have given
+        // it another recipient, or a change of booking canceled it.
+        let Some(n) =
+            sqlx::query_as::<_, Due>(&format!("{DUE} WHERE n.id = ? AND n.status = 'pending'"))
+                .bind(listed.id)
+                .fetch_optional(&mut *conn)
+                .await?
+        else {
+            continue;
+        };
+        if n.expired(&as_of) {
+            cancel_expired(&mut conn, n.id).await?;
+            done.expired += 1;
+            continue;
+        }
+        let out = n.outgoing(&instance);
         let outcome = match (n.channel.as_str(), &email, &sms) {
-            ("email", Some(Ok(e)), _) => send_email(e, &n).await,
-            (_, _, Some(Ok(s))) => send_sms(s, &n).await,
+            ("email", Some(Ok(e)), _) => channels::send_email(e, &out).await,
+            (_, _, Some(Ok(s))) => channels::send_sms(s, &out).await,
             _ => continue,
         };
         let attempts = n.attempts + 1;
-        if let Err(f) = &outcome {
-            if f.channel {
+        match outcome {
+            Ok(()) => {
+                Outcome::Sent { attempts }.record(store, n.id).await?;
+                done.sent += 1;
+            }
+            Err(f) if f.channel => {
                 // Not this notification's fault: release it, and hold the channel's others.
-                sqlx::query("UPDATE notifications SET next_try_at = NULL WHERE id = ?")
-                    .bind(n.id)
-                    .execute(&mut *conn)
-                    .await?;
                 let problem = format!("{} (fix the setting or the keyring entry)", f.message);
+                Outcome::Released { problem: &problem }
+                    .record(store, n.id)
+                    .await?;
                 if n.channel == "email" {
                     email = Some(Err(problem.clone()));
                 } else {
@@ -473,47 +341,52 @@ pub async fn dispatch(
                 }
                 done.problems.push(problem);
                 done.waiting += 1;
-                continue;
-            }
-        }
-        match outcome {
-            Ok(()) => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'sent', sent_at = ?, attempts = ?, last_error = NULL, \
-                     next_try_at = NULL WHERE id = ?",
-                )
-                .bind(now())
-                .bind(attempts)
-                .bind(n.id)
-                .execute(&mut *conn)
-                .await?;
-                done.sent += 1;
             }
             Err(f) if f.permanent || attempts >= MAX_ATTEMPTS => {
-                sqlx::query(
-                    "UPDATE notifications SET status = 'failed', attempts = ?, last_error = ?, next_try_at = NULL WHERE id = ?",
-                )
-                .bind(attempts)
-                .bind(&f.message)
-                .bind(n.id)
-                .execute(&mut *conn)
+                Outcome::Failed {
+                    attempts,
+                    error: &f.message,
+                }
+                .record(store, n.id)
                 .await?;
                 done.failed += 1;
             }
             Err(f) => {
                 let wait = BACKOFF_MINUTES[(attempts as usize - 1).min(BACKOFF_MINUTES.len() - 1)];
-                sqlx::query(
-                    "UPDATE notifications SET attempts = ?, last_error = ?, next_try_at = ? WHERE id = ?",
-                )
-                .bind(attempts)
-                .bind(&f.message)
-                .bind(plus_minutes(&as_of, wait))
-                .bind(n.id)
-                .execute(&mut *conn)
+                Outcome::Retry {
+                    attempts,
+                    error: &f.message,
+                    next_try_at: &plus_minutes(&as_of, wait),
+                }
+                .record(store, n.id)
                 .await?;
                 done.retrying += 1;
             }
         }
     }
     Ok(done)
+}
+
+async fn cancel_expired(conn: &mut SqliteConnection, id: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE notifications SET status = 'canceled', last_error = ?, leased_until = NULL \
+         WHERE id = ? AND status = 'pending'",
+    )
+    .bind("not sent: the meeting had started or is no longer booked")
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// `t` (as `now()` writes it, with milliseconds) plus `minutes`, in the same form, so
+/// leases compare as text with `now()`.
+fn plus_millis_minutes(t: &str, minutes: i64) -> String {
+    chrono::DateTime::parse_from_rfc3339(t)
+        .map(|t| {
+            (t + chrono::Duration::minutes(minutes))
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        })
+        .unwrap_or_else(|_| t.to_string())
 }

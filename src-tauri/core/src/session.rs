@@ -160,8 +160,14 @@ impl Session {
         settings::show(&self.store).await
     }
 
-    pub async fn set(&self, key: settings::Key, value: &str) -> Result<settings::Settings> {
-        settings::set(&self.store, key, value).await
+    /// Changes a setting; `secrets` is where a credential is forgotten when its server changes.
+    pub async fn set(
+        &self,
+        secrets: &dyn SecretStore,
+        key: settings::Key,
+        value: &str,
+    ) -> Result<settings::Settings> {
+        settings::set(&self.store, &self.user().await?, secrets, key, value).await
     }
 
     pub async fn rebook(&self, id: &str, change: &activity::Booking) -> Result<activity::Recorded> {
@@ -177,8 +183,9 @@ impl Session {
         dispatch::dispatch(&self.store, secrets, as_of).await
     }
 
+    /// Signs `email` in (Admins only).
     pub async fn set_user(&self, email: &str) -> Result<settings::Settings> {
-        settings::set_user(&self.store, email).await
+        settings::set_user(&self.store, &self.user().await?, email).await
     }
 
     pub async fn set_default_region(&self, code: &str) -> Result<settings::Settings> {

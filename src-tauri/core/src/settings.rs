@@ -1,14 +1,17 @@
 //! Settings kept in the database: the signed-in user, the default phone region, which
 //! reminders and follow-ups meetings get, and where notifications are delivered from.
 //! Passwords and tokens are never settings: they live in the OS keyring (`secrets`).
+//! The settings that decide who acts and where a credential is sent are an Admin's.
 
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
+use crate::channels;
 use crate::error::{Error, Result};
+use crate::secrets::{SecretStore, SMS_TOKEN, SMTP_PASSWORD};
 use crate::store::Store;
-use crate::users;
-use crate::{dispatch, notify, phone};
+use crate::users::{self, Role, User};
+use crate::{notify, phone};
 
 pub const USER: &str = "user";
 pub const DEFAULT_REGION: &str = "default_region";
@@ -21,6 +24,8 @@ pub const EMAIL_FROM: &str = "email_from";
 pub const SMS_GATEWAY: &str = "sms_gateway";
 pub const SMS_ACCOUNT: &str = "sms_account";
 pub const SMS_FROM: &str = "sms_from";
+/// This database's own random id, made on first need (see `instance_id`).
+pub const INSTANCE: &str = "instance";
 
 /// A setting the command line can change (`settings set KEY VALUE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -39,6 +44,42 @@ pub enum Key {
     SmsGateway,
     SmsAccount,
     SmsFrom,
+}
+
+impl Key {
+    /// Settings that change who Cardfile acts as or where a stored password or token is
+    /// sent: roles guard against mistakes on one machine, and these are the mistakes (or
+    /// the way round a role) that would hand a Member the Admin's reach or credentials.
+    pub fn admin_only(self) -> bool {
+        matches!(
+            self,
+            Key::User | Key::Smtp | Key::SmsGateway | Key::SmsAccount
+        )
+    }
+
+    /// The setting as the command line spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Key::User => "user",
+            Key::DefaultRegion => "default-region",
+            Key::Reminders => "reminders",
+            Key::FollowUp => "follow-up",
+            Key::Smtp => "smtp",
+            Key::EmailFrom => "email-from",
+            Key::SmsGateway => "sms-gateway",
+            Key::SmsAccount => "sms-account",
+            Key::SmsFrom => "sms-from",
+        }
+    }
+}
+
+fn require_admin(actor: &User, what: &str) -> Result<()> {
+    if actor.role != Role::Admin {
+        return Err(Error::Forbidden(format!(
+            "only an Admin can change {what}: ask your administrator"
+        )));
+    }
+    Ok(())
 }
 
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
@@ -97,10 +138,20 @@ pub async fn show(store: &Store) -> Result<Settings> {
     })
 }
 
-/// Changes one setting, each checked by the module whose rule it is.
-pub async fn set(store: &Store, key: Key, value: &str) -> Result<Settings> {
+/// Changes one setting as `actor`, each checked by the module whose rule it is. A new
+/// SMTP or gateway server forgets the credential kept for the old one (in `secrets`).
+pub async fn set(
+    store: &Store,
+    actor: &User,
+    secrets: &dyn SecretStore,
+    key: Key,
+    value: &str,
+) -> Result<Settings> {
+    if key.admin_only() {
+        require_admin(actor, &format!("the {} setting", key.label()))?;
+    }
     let (name, value) = match key {
-        Key::User => return set_user(store, value).await,
+        Key::User => return set_user(store, actor, value).await,
         Key::DefaultRegion => return set_default_region(store, value).await,
         Key::Reminders => (
             REMINDERS,
@@ -110,24 +161,38 @@ pub async fn set(store: &Store, key: Key, value: &str) -> Result<Settings> {
             FOLLOW_UP,
             notify::describe(&notify::parse_steps("follow_up", value)?),
         ),
-        Key::Smtp => (SMTP, dispatch::check_smtp_url(value)?),
-        Key::EmailFrom => (EMAIL_FROM, dispatch::check_sender_email(value)?),
-        Key::SmsGateway => (SMS_GATEWAY, dispatch::check_gateway_url(value)?),
-        Key::SmsAccount => (SMS_ACCOUNT, dispatch::check_account(value)?),
+        Key::Smtp => (SMTP, channels::check_smtp_url(value)?),
+        Key::EmailFrom => (EMAIL_FROM, channels::check_sender_email(value)?),
+        Key::SmsGateway => (SMS_GATEWAY, channels::check_gateway_url(value)?),
+        Key::SmsAccount => (SMS_ACCOUNT, channels::check_account(value)?),
         Key::SmsFrom => {
             let mut conn = store.pool().acquire().await?;
             let region = default_region(&mut conn).await?;
-            (SMS_FROM, dispatch::check_sender_phone(value, &region)?)
+            (SMS_FROM, channels::check_sender_phone(value, &region)?)
         }
     };
     let mut conn = store.pool().acquire().await?;
+    let credential = match key {
+        Key::Smtp => Some(SMTP_PASSWORD),
+        Key::SmsGateway => Some(SMS_TOKEN),
+        _ => None,
+    };
+    if let Some(secret) = credential {
+        // Forgotten before the new server is saved: if the keyring cannot forget it, the
+        // setting stays as it was, and a credential never follows it to another server.
+        let before = get(&mut conn, name).await?;
+        if before.is_some_and(|b| !channels::same_server(&b, &value)) {
+            secrets.delete(secret)?;
+        }
+    }
     put(&mut conn, name, &value).await?;
     drop(conn);
     show(store).await
 }
 
-/// Signs `email` in: the app and the command line act as this user from now on.
-pub async fn set_user(store: &Store, email: &str) -> Result<Settings> {
+/// Signs `email` in (Admins only): the app and the command line act as this user from now on.
+pub async fn set_user(store: &Store, actor: &User, email: &str) -> Result<Settings> {
+    require_admin(actor, "who is signed in")?;
     let mut tx = store.write().await?;
     let user = users::find_by_email(&mut tx, email)
         .await?
@@ -149,4 +214,18 @@ pub async fn set_default_region(store: &Store, code: &str) -> Result<Settings> {
     put(&mut conn, DEFAULT_REGION, &code.trim().to_ascii_uppercase()).await?;
     drop(conn);
     show(store).await
+}
+
+/// This database's own id, made once at random: with a notification's id it names that
+/// notification's message uniquely (its Message-ID), across every Cardfile database.
+pub(crate) async fn instance_id(conn: &mut SqliteConnection) -> Result<String> {
+    sqlx::query(
+        "INSERT INTO settings (key, value) VALUES (?, lower(hex(randomblob(16)))) ON CONFLICT (key) DO NOTHING",
+    )
+    .bind(INSTANCE)
+    .execute(&mut *conn)
+    .await?;
+    get(conn, INSTANCE)
+        .await?
+        .ok_or_else(|| Error::Internal("the database has no instance id".into()))
 }

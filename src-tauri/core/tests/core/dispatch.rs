@@ -2,238 +2,17 @@
 //! a fake Twilio-style gateway (speaking its documented wire shape) receives the SMS.
 //! Also canceling and rescheduling meetings, configurable reminders, retries, and secrets.
 
-use std::collections::{HashMap, VecDeque};
-use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
-
 use cardfile_core::activity::{Booking, Kind, NewActivity};
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN, SMTP_PASSWORD};
 use cardfile_core::settings::Key;
 use cardfile_core::ErrorCode;
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 
 use crate::merge::dump;
+use crate::servers::{
+    at, free_port, hours, meeting, set_up_email, set_up_sms, Gateway, SmtpServer, ACCOUNT,
+    AUTHORIZATION, TOKEN,
+};
 use crate::{fields, Db};
-
-const ACCOUNT: &str = "AC0123456789";
-const TOKEN: &str = "gateway-secret";
-/// "Basic " and base64 of "AC0123456789:gateway-secret": what the gateway must be sent.
-const AUTHORIZATION: &str = "Basic QUMwMTIzNDU2Nzg5OmdhdGV3YXktc2VjcmV0";
-
-fn at(t: chrono::DateTime<chrono::Utc>) -> String {
-    t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)
-}
-
-fn hours(h: i64) -> chrono::DateTime<chrono::Utc> {
-    chrono::Utc::now() + chrono::Duration::hours(h)
-}
-
-fn meeting(pairs: &[(&str, &str)], starts: chrono::DateTime<chrono::Utc>) -> NewActivity {
-    NewActivity {
-        kind: Some(Kind::Meeting),
-        fields: fields(pairs),
-        status: Some("scheduled".into()),
-        starts_at: Some(at(starts)),
-        ends_at: Some(at(starts + chrono::Duration::hours(1))),
-        ..Default::default()
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// A real SMTP server (python3-aiosmtpd) writing what it receives to a Maildir.
-struct SmtpServer {
-    child: std::process::Child,
-    port: u16,
-    maildir: PathBuf,
-}
-
-impl SmtpServer {
-    async fn start(dir: &Path) -> SmtpServer {
-        let port = free_port();
-        let maildir = dir.join("maildir");
-        let mut child = std::process::Command::new("/usr/bin/python3")
-            .args(["-m", "aiosmtpd", "-n", "-l"])
-            .arg(format!("127.0.0.1:{port}"))
-            .args(["-c", "aiosmtpd.handlers.Mailbox"])
-            .arg(&maildir)
-            .spawn()
-            .expect("python3-aiosmtpd is installed (make test installs it)");
-        for _ in 0..100 {
-            if tokio::net::TcpStream::connect(("127.0.0.1", port))
-                .await
-                .is_ok()
-            {
-                return SmtpServer {
-                    child,
-                    port,
-                    maildir,
-                };
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let _ = child.kill();
-        let _ = child.wait();
-        panic!("aiosmtpd did not start on port {port}");
-    }
-
-    /// Every message received: its headers by lowercase name, and its body.
-    fn messages(&self) -> Vec<(HashMap<String, String>, String)> {
-        let Ok(files) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        files
-            .map(|f| {
-                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-                let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-                let headers = head
-                    .lines()
-                    .filter_map(|l| l.split_once(": "))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-                    .collect();
-                (headers, body.to_string())
-            })
-            .collect()
-    }
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// What the gateway received: the path, the Authorization header and the form.
-#[derive(Debug, Clone)]
-struct Received {
-    path: String,
-    authorization: String,
-    form: HashMap<String, String>,
-}
-
-/// A fake Twilio-style SMS gateway: `POST /2010-04-01/Accounts/{sid}/Messages.json` with
-/// basic auth and form fields To, From, Body; 201 and a message resource, unless told to
-/// answer something else next.
-#[derive(Clone)]
-struct Gateway {
-    addr: SocketAddr,
-    received: Arc<Mutex<Vec<Received>>>,
-    answers: Arc<Mutex<VecDeque<(u16, String)>>>,
-}
-
-impl Gateway {
-    async fn start() -> Gateway {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let gateway = Gateway {
-            addr: listener.local_addr().unwrap(),
-            received: Arc::default(),
-            answers: Arc::default(),
-        };
-        let g = gateway.clone();
-        tokio::spawn(async move {
-            while let Ok((socket, _)) = listener.accept().await {
-                tokio::spawn(g.clone().serve(socket));
-            }
-        });
-        gateway
-    }
-
-    fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-
-    fn answer_next(&self, status: u16, body: &str) {
-        self.answers
-            .lock()
-            .unwrap()
-            .push_back((status, body.to_string()));
-    }
-
-    fn received(&self) -> Vec<Received> {
-        self.received.lock().unwrap().clone()
-    }
-
-    async fn serve(self, socket: tokio::net::TcpStream) {
-        let mut reader = BufReader::new(socket);
-        loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
-                return;
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            let mut headers = HashMap::new();
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).await.unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                }
-            }
-            let length: usize = headers
-                .get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).await.unwrap();
-            let form = url::form_urlencoded::parse(&body).into_owned().collect();
-            let authorization = headers.get("authorization").cloned().unwrap_or_default();
-            let known = path == format!("/2010-04-01/Accounts/{ACCOUNT}/Messages.json")
-                && authorization == AUTHORIZATION;
-            self.received.lock().unwrap().push(Received {
-                path,
-                authorization,
-                form,
-            });
-            let next = self.answers.lock().unwrap().pop_front();
-            let (status, reply) = match next {
-                _ if !known => (
-                    401,
-                    r#"{"code": 20003, "message": "Authenticate"}"#.to_string(),
-                ),
-                Some(answer) => answer,
-                None => (201, r#"{"sid": "SM0001", "status": "queued"}"#.to_string()),
-            };
-            let response = format!(
-                "HTTP/1.1 {status} X\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{reply}",
-                reply.len()
-            );
-            reader
-                .get_mut()
-                .write_all(response.as_bytes())
-                .await
-                .unwrap();
-        }
-    }
-}
-
-async fn set_up_sms(db: &Db, gateway: &Gateway, secrets: &MemorySecrets) {
-    let s = &db.session;
-    s.set(Key::SmsGateway, &gateway.url()).await.unwrap();
-    s.set(Key::SmsAccount, ACCOUNT).await.unwrap();
-    s.set(Key::SmsFrom, "+1 201 555 0100").await.unwrap();
-    secrets.set(SMS_TOKEN, TOKEN).unwrap();
-}
-
-async fn set_up_email(db: &Db, port: u16) {
-    let s = &db.session;
-    s.set(Key::Smtp, &format!("smtp://127.0.0.1:{port}"))
-        .await
-        .unwrap();
-    s.set(Key::EmailFrom, "Bookings@Example.com").await.unwrap();
-}
 
 #[tokio::test]
 async fn a_deleted_contacts_reminders_are_delivered_by_smtp_and_the_sms_gateway() {
@@ -317,7 +96,7 @@ async fn a_failed_send_is_retried_with_backoff_recorded_and_given_up_when_refuse
     let gateway = Gateway::start().await;
     let secrets = MemorySecrets::default();
     set_up_sms(&db, &gateway, &secrets).await;
-    s.set(Key::Reminders, "sms 1h").await.unwrap();
+    s.set(&secrets, Key::Reminders, "sms 1h").await.unwrap();
     let starts = hours(10);
     s.record_activity(&meeting(&[("mobile_phone", "+12015550123")], starts))
         .await
@@ -417,9 +196,13 @@ async fn an_unreachable_smtp_server_is_retried_and_unset_channels_wait_saying_wh
         .all(|n| n.attempts == 1 && n.last_error.as_deref().unwrap().starts_with("SMTP")));
 
     // A server with a user needs its password from the keyring.
-    s.set(Key::Smtp, "smtp://bookings@127.0.0.1:1?tls=required")
-        .await
-        .unwrap();
+    s.set(
+        &secrets,
+        Key::Smtp,
+        "smtp://bookings@127.0.0.1:1?tls=required",
+    )
+    .await
+    .unwrap();
     let done = s
         .dispatch(&secrets, Some(&at(starts - chrono::Duration::minutes(5))))
         .await
@@ -598,9 +381,13 @@ async fn a_refused_login_holds_the_channel_instead_of_failing_every_message() {
 async fn reminders_and_follow_ups_follow_the_settings_and_bad_settings_are_refused() {
     let db = Db::new().await;
     let s = &db.session;
-    let shown = s.set(Key::Reminders, "SMS 30m, email 2d").await.unwrap();
+    let none = MemorySecrets::default();
+    let shown = s
+        .set(&none, Key::Reminders, "SMS 30m, email 2d")
+        .await
+        .unwrap();
     assert_eq!(shown.reminders, "sms 30m, email 2d");
-    s.set(Key::FollowUp, "none").await.unwrap();
+    s.set(&none, Key::FollowUp, "none").await.unwrap();
     let starts = hours(72);
     s.record_activity(&meeting(
         &[
@@ -653,7 +440,7 @@ async fn reminders_and_follow_ups_follow_the_settings_and_bad_settings_are_refus
         (Key::SmsFrom, "not a number"),
         (Key::EmailFrom, "nobody"),
     ] {
-        let e = s.set(key, value).await.unwrap_err();
+        let e = s.set(&none, key, value).await.unwrap_err();
         assert_eq!(e.code(), ErrorCode::Invalid, "{key:?} {value}: {e}");
     }
     assert_eq!(dump(&db).await, before, "a refused setting changes nothing");
@@ -667,7 +454,7 @@ async fn passwords_and_tokens_stay_in_the_secret_store_never_the_database() {
     set_up_sms(&db, &gateway, &secrets).await;
     secrets.set(SMTP_PASSWORD, "smtp-hunter2").unwrap();
     db.session
-        .set(Key::Smtp, "smtps://bookings@mail.example.com")
+        .set(&secrets, Key::Smtp, "smtps://bookings@mail.example.com")
         .await
         .unwrap();
     let text = dump(&db).await.join("\n");

@@ -1,6 +1,7 @@
 //! Core's one integration test binary (one link, one mod per area), on real SQLite files.
 
 mod activity;
+mod delivery;
 mod dispatch;
 mod funnel;
 mod import;
@@ -9,9 +10,12 @@ mod merge;
 mod notify;
 mod rules;
 mod search;
+mod servers;
+mod settings;
 mod store;
 
-use cardfile_core::{ContactFields, Session, Store};
+use cardfile_core::secrets::{MemorySecrets, SecretStore};
+use cardfile_core::{ContactFields, Error, Session, Store};
 
 /// A fresh database file in its own temporary folder, and a session on it as the owner.
 pub struct Db {
@@ -43,4 +47,39 @@ pub fn fields(pairs: &[(&str, &str)]) -> ContactFields {
         f.set_text(k, v.to_string());
     }
     f
+}
+
+/// A keyring that cannot be reached for one secret (as under cron, with no session bus,
+/// the OS keyring cannot be reached at all); the others are kept in memory.
+pub struct Unreachable {
+    pub inner: MemorySecrets,
+    pub down: &'static str,
+}
+
+impl Unreachable {
+    fn check(&self, name: &str) -> cardfile_core::Result<()> {
+        if name == self.down {
+            return Err(Error::Internal(
+                "the OS keyring is not available: no session bus".into(),
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl SecretStore for Unreachable {
+    fn get(&self, name: &str) -> cardfile_core::Result<Option<String>> {
+        self.check(name)?;
+        self.inner.get(name)
+    }
+
+    fn set(&self, name: &str, value: &str) -> cardfile_core::Result<()> {
+        self.check(name)?;
+        self.inner.set(name, value)
+    }
+
+    fn delete(&self, name: &str) -> cardfile_core::Result<()> {
+        self.check(name)?;
+        self.inner.delete(name)
+    }
 }
