@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use cardfile_core::activity::{Booking, Kind, NewActivity};
+use cardfile_core::activity::{Kind, NewActivity};
+use cardfile_core::booking::Booking;
 use cardfile_core::export::Format;
 use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate};
+use cardfile_core::preferences;
 use cardfile_core::secrets::SecretStore;
-use cardfile_core::settings;
 use cardfile_core::{
     store, Contact, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store,
 };
@@ -285,18 +286,18 @@ pub enum SettingKey {
     SmsFrom,
 }
 
-impl From<SettingKey> for settings::Key {
+impl From<SettingKey> for preferences::Key {
     fn from(k: SettingKey) -> Self {
         match k {
-            SettingKey::User => settings::Key::User,
-            SettingKey::DefaultRegion => settings::Key::DefaultRegion,
-            SettingKey::Reminders => settings::Key::Reminders,
-            SettingKey::FollowUp => settings::Key::FollowUp,
-            SettingKey::Smtp => settings::Key::Smtp,
-            SettingKey::EmailFrom => settings::Key::EmailFrom,
-            SettingKey::SmsGateway => settings::Key::SmsGateway,
-            SettingKey::SmsAccount => settings::Key::SmsAccount,
-            SettingKey::SmsFrom => settings::Key::SmsFrom,
+            SettingKey::User => preferences::Key::User,
+            SettingKey::DefaultRegion => preferences::Key::DefaultRegion,
+            SettingKey::Reminders => preferences::Key::Reminders,
+            SettingKey::FollowUp => preferences::Key::FollowUp,
+            SettingKey::Smtp => preferences::Key::Smtp,
+            SettingKey::EmailFrom => preferences::Key::EmailFrom,
+            SettingKey::SmsGateway => preferences::Key::SmsGateway,
+            SettingKey::SmsAccount => preferences::Key::SmsAccount,
+            SettingKey::SmsFrom => preferences::Key::SmsFrom,
         }
     }
 }

@@ -1,10 +1,12 @@
 //! The window's IPC: each command is a one-call adapter into core's Session, and errors
 //! cross as `{code, message, field}`. The TypeScript bindings are generated from here.
 
-use cardfile_core::activity::{Activity, Booking, NewActivity, Recorded, ReviewItem};
+use cardfile_core::activity::{Activity, NewActivity, Recorded};
+use cardfile_core::booking::Booking;
 use cardfile_core::history::{HistoryEntry, Undone};
 use cardfile_core::merge::MergePlan;
 use cardfile_core::notify::Notification;
+use cardfile_core::review::ReviewItem;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorCode, ListQuery, Session,
 };

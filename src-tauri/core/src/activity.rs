@@ -5,13 +5,15 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
+use crate::booking::{one_of, Booking};
 use crate::contact::{ContactFields, ContactRow};
-use crate::contacts;
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op};
 use crate::links::{Link, ACTIVITY};
+use crate::notify::Whom;
+use crate::rows;
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{merge, settings};
@@ -76,43 +78,6 @@ pub struct Activity {
     pub with_email: Option<String>,
     pub with_phone: Option<String>,
     pub created_at: String,
-}
-
-fn one_of(field: &'static str, value: &Option<String>, allowed: &[&str]) -> Result<Option<String>> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => {
-            let v = v.to_lowercase();
-            if allowed.contains(&v.as_str()) {
-                Ok(Some(v))
-            } else {
-                Err(Error::invalid(
-                    field,
-                    format!("\"{v}\" is not one of {}", allowed.join(", ")),
-                ))
-            }
-        }
-    }
-}
-
-/// A time as given (RFC 3339, any offset), as stored: UTC, whole seconds.
-pub(crate) fn timestamp(field: &'static str, value: &Option<String>) -> Result<Option<String>> {
-    match value.as_deref().map(str::trim).filter(|v| !v.is_empty()) {
-        None => Ok(None),
-        Some(v) => chrono::DateTime::parse_from_rfc3339(v)
-            .map(|t| {
-                Some(
-                    t.with_timezone(&chrono::Utc)
-                        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                )
-            })
-            .map_err(|_| {
-                Error::invalid(
-                    field,
-                    format!("\"{v}\" is not a time like 2026-12-01T09:30:00Z"),
-                )
-            }),
-    }
 }
 
 /// Records an activity. No match: a new contact owned by the host. One match: attached;
@@ -269,78 +234,6 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     })
 }
 
-/// Who an activity's notifications go to: its contact, or a deleted contact's snapshot.
-#[derive(Debug, Clone)]
-pub struct Whom {
-    pub contact_id: Option<i64>,
-    pub email: Option<String>,
-    pub mobile_phone: Option<String>,
-}
-
-impl Whom {
-    pub fn of(contact: &ContactRow) -> Whom {
-        Whom {
-            contact_id: Some(contact.id),
-            email: contact.email.clone(),
-            mobile_phone: contact.mobile_phone.clone(),
-        }
-    }
-
-    /// The address a notification on `channel` goes to.
-    pub fn address(&self, channel: &str) -> Option<&String> {
-        match channel {
-            "email" => self.email.as_ref(),
-            _ => self.mobile_phone.as_ref(),
-        }
-    }
-}
-
-/// A meeting's booking: its status and times, checked.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
-pub struct Booking {
-    pub status: Option<String>,
-    pub starts_at: Option<String>,
-    pub ends_at: Option<String>,
-}
-
-impl Booking {
-    fn read(
-        status: &Option<String>,
-        starts_at: &Option<String>,
-        ends_at: &Option<String>,
-    ) -> Result<Booking> {
-        let status = one_of(
-            "status",
-            status,
-            &[
-                "scheduled",
-                "rescheduled",
-                "canceled",
-                "completed",
-                "no-show",
-            ],
-        )?;
-        let booking = Booking {
-            status,
-            starts_at: timestamp("starts_at", starts_at)?,
-            ends_at: timestamp("ends_at", ends_at)?,
-        };
-        booking.in_order()?;
-        Ok(booking)
-    }
-
-    /// A meeting cannot end before it starts.
-    fn in_order(&self) -> Result<()> {
-        match (&self.starts_at, &self.ends_at) {
-            (Some(s), Some(e)) if e < s => Err(Error::invalid(
-                "ends_at",
-                "the meeting ends before it starts",
-            )),
-            _ => Ok(()),
-        }
-    }
-}
-
 /// Changes a meeting's booking (canceled, rescheduled, completed...; a time not given stays).
 /// Its pending notifications follow in the same transaction: all are canceled, then what the
 /// new booking needs is scheduled (reminders while ahead, the follow-up once completed).
@@ -411,7 +304,7 @@ pub async fn rebook(store: &Store, user: &User, id: &str, change: &Booking) -> R
     crate::notify::cancel_pending(&mut tx, row.id, &why).await?;
     // Who they go to: the contact as it is now, else (deleted) the activity's snapshot.
     let contact = match row.contact_id {
-        Some(c) => contacts::load_row(&mut tx, c).await?,
+        Some(c) => rows::load_row(&mut tx, c).await?,
         None => None,
     };
     let whom = match &contact {
@@ -453,7 +346,7 @@ async fn update_with(
 pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<Vec<Activity>> {
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
-    let contact_id = contacts::visible_id(&mut conn, &scope, contact).await?;
+    let contact_id = rows::visible_id(&mut conn, &scope, contact).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         id: i64,
@@ -507,80 +400,4 @@ pub async fn list(store: &Store, user: &User, contact: Option<&str>) -> Result<V
             created_at: r.created_at,
         })
         .collect())
-}
-
-/// One item held for review.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct ReviewItem {
-    pub id: String,
-    pub source: String,
-    pub activity_id: Option<String>,
-    pub email_contact_id: Option<String>,
-    pub phone_contact_id: Option<String>,
-    pub reason: String,
-    pub created_at: String,
-}
-
-/// The Review list: identities held for review, not dismissed and not settled since (once a
-/// merge folds one of the two contacts into the other, or one is deleted, the item goes).
-pub async fn conflicts(store: &Store, user: &User) -> Result<Vec<ReviewItem>> {
-    let mut conn = store.pool().acquire().await?;
-    let scope = users::scope(&mut conn, user).await?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        source: String,
-        activity_id: Option<i64>,
-        email_contact_id: Option<i64>,
-        phone_contact_id: Option<i64>,
-        reason: String,
-        created_at: String,
-        email_owner: Option<i64>,
-        phone_owner: Option<i64>,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT r.id, r.source, r.activity_id, r.email_contact_id, r.phone_contact_id, r.reason, r.created_at, \
-         e.owner_id AS email_owner, p.owner_id AS phone_owner FROM review_items r \
-         LEFT JOIN contacts e ON e.id = r.email_contact_id LEFT JOIN contacts p ON p.id = r.phone_contact_id \
-         WHERE r.dismissed_at IS NULL \
-         AND NOT (r.email_contact_id IS NOT NULL AND r.phone_contact_id IS NOT NULL AND (e.id IS NULL OR p.id IS NULL)) \
-         ORDER BY r.id",
-    )
-    .fetch_all(&mut *conn)
-    .await?;
-    let text = |v: Option<i64>| v.map(|v| v.to_string());
-    Ok(rows
-        .into_iter()
-        // Shown to whoever may see either contact involved.
-        .filter(|r| {
-            [r.email_owner, r.phone_owner]
-                .iter()
-                .flatten()
-                .any(|o| scope.allows(*o))
-        })
-        .map(|r| ReviewItem {
-            id: r.id.to_string(),
-            source: r.source,
-            activity_id: text(r.activity_id),
-            email_contact_id: text(r.email_contact_id),
-            phone_contact_id: text(r.phone_contact_id),
-            reason: r.reason,
-            created_at: r.created_at,
-        })
-        .collect())
-}
-
-/// Takes an item off the Review list (the user decided the two contacts are different people).
-pub async fn dismiss_conflict(store: &Store, user: &User, id: &str) -> Result<()> {
-    let visible = conflicts(store, user).await?;
-    let item = visible
-        .iter()
-        .find(|r| r.id == id.trim())
-        .ok_or_else(|| Error::NotFound(format!("no review item with id {}", id.trim())))?;
-    sqlx::query("UPDATE review_items SET dismissed_at = ? WHERE id = ?")
-        .bind(now())
-        .bind(item.id.parse::<i64>().unwrap_or(0))
-        .execute(store.pool())
-        .await?;
-    Ok(())
 }

@@ -3,10 +3,12 @@
 
 use sqlx::SqliteConnection;
 
-use crate::contact::{Contact, ContactFields, ContactRow, FIELDS, ROW_COLUMNS};
+use crate::contact::{Contact, ContactFields, ContactRow, FIELDS};
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::journal::BatchKind;
+use crate::rows::visible_row;
+pub use crate::rows::{load_row, parse_id};
 use crate::search::{self, ContactPage, ListQuery, Scope};
 use crate::settings;
 use crate::store::{now, Store};
@@ -15,50 +17,6 @@ use crate::{identity, merge};
 
 /// Why a save that meets a contact the user may not see is refused (the seed's words).
 pub(crate) const CANNOT_SAVE: &str = "its email or mobile phone belongs to a contact you do not have access to. Ask your administrator to resolve the contact record conflict.";
-
-/// Parses a contact id as the command line and the window pass it.
-pub fn parse_id(id: &str) -> Result<i64> {
-    id.trim()
-        .parse::<i64>()
-        .ok()
-        .filter(|n| *n > 0)
-        .ok_or_else(|| Error::NotFound(format!("no contact with id {}", id.trim())))
-}
-
-pub async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<ContactRow>> {
-    Ok(
-        sqlx::query_as(&format!("SELECT {ROW_COLUMNS} FROM contacts WHERE id = ?"))
-            .bind(id)
-            .fetch_optional(&mut *conn)
-            .await?,
-    )
-}
-
-/// The row of contact `id` if `scope` may see it. A contact the user may not see is
-/// reported exactly like one that does not exist: nothing about it leaks.
-pub(crate) async fn visible_row(
-    conn: &mut SqliteConnection,
-    scope: &Scope,
-    id: i64,
-) -> Result<ContactRow> {
-    match load_row(conn, id).await? {
-        Some(row) if scope.allows(row.owner_id) => Ok(row),
-        _ => Err(Error::NotFound(format!("no contact with id {id}"))),
-    }
-}
-
-/// The id of contact `id` (as the CLI and window pass it) when `scope` may see it; None
-/// when no contact was asked for.
-pub(crate) async fn visible_id(
-    conn: &mut SqliteConnection,
-    scope: &Scope,
-    id: Option<&str>,
-) -> Result<Option<i64>> {
-    match id {
-        Some(id) => Ok(Some(visible_row(conn, scope, parse_id(id)?).await?.id)),
-        None => Ok(None),
-    }
-}
 
 async fn owner_email(conn: &mut SqliteConnection, owner_id: i64) -> Result<String> {
     Ok(sqlx::query_scalar("SELECT email FROM users WHERE id = ?")

@@ -231,7 +231,7 @@ pub async fn dispatch(
 ) -> Result<Dispatched> {
     // Stored times have whole seconds ("...:05Z"): `as_of` must too, or text comparison
     // puts "…:05Z" after "…:05.123Z" and a notification due this second waits.
-    let as_of = match crate::activity::timestamp("as_of", &as_of.map(str::to_string))? {
+    let as_of = match crate::booking::timestamp("as_of", &as_of.map(str::to_string))? {
         Some(t) => t,
         None => plus_minutes(&now(), 0),
     };

@@ -50,7 +50,7 @@ pub enum Error {
     CannotSave(String),
 
     #[error("this email or mobile phone belongs to another contact: saving merges them (confirm with --merge)")]
-    MergeNeeded(Box<crate::merge::MergePlan>),
+    MergeNeeded(Box<crate::plan::MergePlan>),
 
     #[error("{0}")]
     Conflict(String),

@@ -7,12 +7,12 @@ use sqlx::SqliteConnection;
 use std::collections::{HashMap, HashSet};
 
 use crate::contact::{ContactRow, FIELDS};
-use crate::contacts::{self, load_row};
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links::{self, Link, Target, ACTIVITY, NOTIFICATION};
+use crate::rows::{self, load_row};
 use crate::store::{now, Store};
 use crate::users::{self, User};
 
@@ -72,10 +72,10 @@ fn diff(before: Option<&ContactRow>, after: Option<&ContactRow>) -> Vec<FieldCha
 
 /// Every change to contact `id` that `user` may see, oldest first.
 pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<HistoryEntry>> {
-    let id = contacts::parse_id(id)?;
+    let id = rows::parse_id(id)?;
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
-    contacts::visible_row(&mut conn, &scope, id).await?;
+    rows::visible_row(&mut conn, &scope, id).await?;
     #[derive(sqlx::FromRow)]
     struct Row {
         at: String,

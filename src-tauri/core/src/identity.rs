@@ -4,8 +4,8 @@
 use sqlx::SqliteConnection;
 
 use crate::contact::ContactRow;
-use crate::contacts::load_row;
 use crate::error::Result;
+use crate::rows::load_row;
 
 /// The contacts an email and a mobile phone point at.
 #[derive(Debug, Clone, PartialEq)]

@@ -2,6 +2,7 @@
 //! the command line, the tests and the benchmarks use exactly what the window uses.
 
 pub mod activity;
+pub mod booking;
 pub mod channels;
 pub mod contact;
 pub mod contacts;
@@ -18,6 +19,10 @@ pub mod links;
 pub mod merge;
 pub mod notify;
 pub mod phone;
+pub mod plan;
+pub mod preferences;
+pub mod review;
+pub mod rows;
 pub mod search;
 pub mod secrets;
 pub mod session;

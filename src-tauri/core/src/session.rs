@@ -11,7 +11,9 @@ use crate::search::{ContactPage, ListQuery};
 use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::users::{Role, User};
-use crate::{activity, contacts, dispatch, export, history, import, notify, settings, users};
+use crate::{
+    activity, contacts, dispatch, export, history, import, notify, preferences, review, users,
+};
 
 #[derive(Clone, Debug)]
 pub struct Session {
@@ -119,8 +121,8 @@ impl Session {
         notify::list(&self.store, &self.user().await?, contact, all).await
     }
 
-    pub async fn conflicts(&self) -> Result<Vec<activity::ReviewItem>> {
-        activity::conflicts(&self.store, &self.user().await?).await
+    pub async fn conflicts(&self) -> Result<Vec<review::ReviewItem>> {
+        review::conflicts(&self.store, &self.user().await?).await
     }
 
     /// Imports a contact file (see `import::import_file`).
@@ -143,7 +145,7 @@ impl Session {
     }
 
     pub async fn dismiss_conflict(&self, id: &str) -> Result<()> {
-        activity::dismiss_conflict(&self.store, &self.user().await?, id).await
+        review::dismiss_conflict(&self.store, &self.user().await?, id).await
     }
 
     pub async fn add_user(
@@ -156,21 +158,25 @@ impl Session {
         users::add(&self.store, &self.user().await?, email, name, role, team).await
     }
 
-    pub async fn settings(&self) -> Result<settings::Settings> {
-        settings::show(&self.store).await
+    pub async fn settings(&self) -> Result<preferences::Settings> {
+        preferences::show(&self.store).await
     }
 
     /// Changes a setting; `secrets` is where a credential is forgotten when its server changes.
     pub async fn set(
         &self,
         secrets: &dyn SecretStore,
-        key: settings::Key,
+        key: preferences::Key,
         value: &str,
-    ) -> Result<settings::Settings> {
-        settings::set(&self.store, &self.user().await?, secrets, key, value).await
+    ) -> Result<preferences::Settings> {
+        preferences::set(&self.store, &self.user().await?, secrets, key, value).await
     }
 
-    pub async fn rebook(&self, id: &str, change: &activity::Booking) -> Result<activity::Recorded> {
+    pub async fn rebook(
+        &self,
+        id: &str,
+        change: &crate::booking::Booking,
+    ) -> Result<activity::Recorded> {
         activity::rebook(&self.store, &self.user().await?, id, change).await
     }
 
@@ -184,11 +190,11 @@ impl Session {
     }
 
     /// Signs `email` in (Admins only).
-    pub async fn set_user(&self, email: &str) -> Result<settings::Settings> {
-        settings::set_user(&self.store, &self.user().await?, email).await
+    pub async fn set_user(&self, email: &str) -> Result<preferences::Settings> {
+        preferences::set_user(&self.store, &self.user().await?, email).await
     }
 
-    pub async fn set_default_region(&self, code: &str) -> Result<settings::Settings> {
-        settings::set_default_region(&self.store, code).await
+    pub async fn set_default_region(&self, code: &str) -> Result<preferences::Settings> {
+        preferences::set_default_region(&self.store, code).await
     }
 }

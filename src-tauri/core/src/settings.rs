@@ -1,17 +1,10 @@
-//! Settings kept in the database: the signed-in user, the default phone region, which
-//! reminders and follow-ups meetings get, and where notifications are delivered from.
-//! Passwords and tokens are never settings: they live in the OS keyring (`secrets`).
-//! The settings that decide who acts and where a credential is sent are an Admin's.
+//! Settings as the database keeps them: their names, reading and writing one. What each
+//! may hold, and who may change it, is preferences.rs. Passwords and tokens are never
+//! settings: they live in the OS keyring (`secrets`).
 
-use serde::Serialize;
 use sqlx::SqliteConnection;
 
-use crate::channels;
 use crate::error::{Error, Result};
-use crate::secrets::{SecretStore, SMS_TOKEN, SMTP_PASSWORD};
-use crate::store::Store;
-use crate::users::{self, Role, User};
-use crate::{notify, phone};
 
 pub const USER: &str = "user";
 pub const DEFAULT_REGION: &str = "default_region";
@@ -27,61 +20,6 @@ pub const SMS_FROM: &str = "sms_from";
 /// This database's own random id, made on first need (see `instance_id`).
 pub const INSTANCE: &str = "instance";
 
-/// A setting the command line can change (`settings set KEY VALUE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Key {
-    User,
-    DefaultRegion,
-    /// Reminders before a scheduled meeting, e.g. "email 24h, email 1h, sms 1h" ("none": none).
-    Reminders,
-    /// Workflow steps after a completed meeting, e.g. "email 2d".
-    FollowUp,
-    /// The SMTP server as a URL without password: smtp://host:25, smtp://user@host:587?tls=required
-    /// (STARTTLS), smtps://user@host:465 (TLS).
-    Smtp,
-    EmailFrom,
-    /// The SMS gateway's base URL (Twilio-style), its account id and the sending number.
-    SmsGateway,
-    SmsAccount,
-    SmsFrom,
-}
-
-impl Key {
-    /// Settings that change who Cardfile acts as or where a stored password or token is
-    /// sent: roles guard against mistakes on one machine, and these are the mistakes (or
-    /// the way round a role) that would hand a Member the Admin's reach or credentials.
-    pub fn admin_only(self) -> bool {
-        matches!(
-            self,
-            Key::User | Key::Smtp | Key::SmsGateway | Key::SmsAccount
-        )
-    }
-
-    /// The setting as the command line spells it.
-    pub fn label(self) -> &'static str {
-        match self {
-            Key::User => "user",
-            Key::DefaultRegion => "default-region",
-            Key::Reminders => "reminders",
-            Key::FollowUp => "follow-up",
-            Key::Smtp => "smtp",
-            Key::EmailFrom => "email-from",
-            Key::SmsGateway => "sms-gateway",
-            Key::SmsAccount => "sms-account",
-            Key::SmsFrom => "sms-from",
-        }
-    }
-}
-
-fn require_admin(actor: &User, what: &str) -> Result<()> {
-    if actor.role != Role::Admin {
-        return Err(Error::Forbidden(format!(
-            "only an Admin can change {what}: ask your administrator"
-        )));
-    }
-    Ok(())
-}
-
 pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String>> {
     Ok(
         sqlx::query_scalar("SELECT value FROM settings WHERE key = ?")
@@ -91,7 +29,7 @@ pub async fn get(conn: &mut SqliteConnection, key: &str) -> Result<Option<String
     )
 }
 
-pub(crate) async fn put(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
+pub async fn put(conn: &mut SqliteConnection, key: &str, value: &str) -> Result<()> {
     sqlx::query(
         "INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     )
@@ -107,115 +45,6 @@ pub async fn default_region(conn: &mut SqliteConnection) -> Result<String> {
         .await?
         .unwrap_or_else(|| DEFAULT_REGION_VALUE.to_string()))
 }
-
-#[derive(Debug, Clone, Serialize, specta::Type)]
-pub struct Settings {
-    /// The signed-in user's email.
-    pub user: String,
-    pub default_region: String,
-    pub reminders: String,
-    pub follow_up: String,
-    pub smtp: Option<String>,
-    pub email_from: Option<String>,
-    pub sms_gateway: Option<String>,
-    pub sms_account: Option<String>,
-    pub sms_from: Option<String>,
-}
-
-pub async fn show(store: &Store) -> Result<Settings> {
-    let user = users::acting_user(store, None).await?;
-    let mut conn = store.pool().acquire().await?;
-    Ok(Settings {
-        user: user.email,
-        default_region: default_region(&mut conn).await?,
-        reminders: notify::describe(&notify::reminders(&mut conn).await?),
-        follow_up: notify::describe(&notify::follow_up(&mut conn).await?),
-        smtp: get(&mut conn, SMTP).await?,
-        email_from: get(&mut conn, EMAIL_FROM).await?,
-        sms_gateway: get(&mut conn, SMS_GATEWAY).await?,
-        sms_account: get(&mut conn, SMS_ACCOUNT).await?,
-        sms_from: get(&mut conn, SMS_FROM).await?,
-    })
-}
-
-/// Changes one setting as `actor`, each checked by the module whose rule it is. A new
-/// SMTP or gateway server forgets the credential kept for the old one (in `secrets`).
-pub async fn set(
-    store: &Store,
-    actor: &User,
-    secrets: &dyn SecretStore,
-    key: Key,
-    value: &str,
-) -> Result<Settings> {
-    if key.admin_only() {
-        require_admin(actor, &format!("the {} setting", key.label()))?;
-    }
-    let (name, value) = match key {
-        Key::User => return set_user(store, actor, value).await,
-        Key::DefaultRegion => return set_default_region(store, value).await,
-        Key::Reminders => (
-            REMINDERS,
-            notify::describe(&notify::parse_steps("reminders", value)?),
-        ),
-        Key::FollowUp => (
-            FOLLOW_UP,
-            notify::describe(&notify::parse_steps("follow_up", value)?),
-        ),
-        Key::Smtp => (SMTP, channels::check_smtp_url(value)?),
-        Key::EmailFrom => (EMAIL_FROM, channels::check_sender_email(value)?),
-        Key::SmsGateway => (SMS_GATEWAY, channels::check_gateway_url(value)?),
-        Key::SmsAccount => (SMS_ACCOUNT, channels::check_account(value)?),
-        Key::SmsFrom => {
-            let mut conn = store.pool().acquire().await?;
-            let region = default_region(&mut conn).await?;
-            (SMS_FROM, channels::check_sender_phone(value, &region)?)
-        }
-    };
-    let mut conn = store.pool().acquire().await?;
-    let credential = match key {
-        Key::Smtp => Some(SMTP_PASSWORD),
-        Key::SmsGateway => Some(SMS_TOKEN),
-        _ => None,
-    };
-    if let Some(secret) = credential {
-        // Forgotten before the new server is saved: if the keyring cannot forget it, the
-        // setting stays as it was, and a credential never follows it to another server.
-        let before = get(&mut conn, name).await?;
-        if before.is_some_and(|b| !channels::same_server(&b, &value)) {
-            secrets.delete(secret)?;
-        }
-    }
-    put(&mut conn, name, &value).await?;
-    drop(conn);
-    show(store).await
-}
-
-/// Signs `email` in (Admins only): the app and the command line act as this user from now on.
-pub async fn set_user(store: &Store, actor: &User, email: &str) -> Result<Settings> {
-    require_admin(actor, "who is signed in")?;
-    let mut tx = store.write().await?;
-    let user = users::find_by_email(&mut tx, email)
-        .await?
-        .ok_or_else(|| Error::NotFound(format!("no user with email {}", email.trim())))?;
-    put(&mut tx, USER, &user.id.to_string()).await?;
-    tx.commit().await?;
-    show(store).await
-}
-
-/// Sets the region that national phone numbers are read in (ISO 3166 alpha-2, e.g. GB).
-pub async fn set_default_region(store: &Store, code: &str) -> Result<Settings> {
-    if !phone::is_region(code) {
-        return Err(Error::invalid(
-            "default_region",
-            format!("\"{}\" is not a region code like US, GB or DE", code.trim()),
-        ));
-    }
-    let mut conn = store.pool().acquire().await?;
-    put(&mut conn, DEFAULT_REGION, &code.trim().to_ascii_uppercase()).await?;
-    drop(conn);
-    show(store).await
-}
-
 /// This database's own id, made once at random: with a notification's id it names that
 /// notification's message uniquely (its Message-ID), across every Cardfile database.
 pub(crate) async fn instance_id(conn: &mut SqliteConnection) -> Result<String> {

@@ -28,7 +28,7 @@ pub struct Store {
 
 impl Store {
     /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    /// A new database gets its local owner, an Admin, as the signed-in user.
+    /// A new database gets its local owner, an Admin, as the signed-in user (migration 0011).
     pub async fn open(path: &Path) -> Result<Store> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
@@ -63,7 +63,6 @@ impl Store {
             pool,
             path: path.to_path_buf(),
         };
-        crate::users::ensure_local_owner(&store).await?;
         Ok(store)
     }
 

@@ -9,7 +9,8 @@ use crate::search::Scope;
 use crate::store::{now, Store};
 use crate::{contact, settings};
 
-/// The local owner a new database starts with.
+/// The local owner a new database starts with: migration 0011 creates this user, an Admin,
+/// signed in.
 pub const LOCAL_OWNER_EMAIL: &str = "owner@cardfile.local";
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -98,32 +99,6 @@ pub async fn find_by_id(conn: &mut SqliteConnection, id: i64) -> Result<User> {
             .fetch_one(&mut *conn)
             .await?;
     load(conn, row).await
-}
-
-/// A new database's first user: the local owner, an Admin, signed in.
-pub(crate) async fn ensure_local_owner(store: &Store) -> Result<()> {
-    let mut tx = store.write().await?;
-    let any: Option<i64> = sqlx::query_scalar("SELECT id FROM users LIMIT 1")
-        .fetch_optional(&mut *tx)
-        .await?;
-    if any.is_none() {
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO users (email, name, role, created_at) VALUES (?, 'Local owner', 'admin', ?) RETURNING id",
-        )
-        .bind(LOCAL_OWNER_EMAIL)
-        .bind(now())
-        .fetch_one(&mut *tx)
-        .await?;
-        settings::put(&mut tx, settings::USER, &id.to_string()).await?;
-        settings::put(
-            &mut tx,
-            settings::DEFAULT_REGION,
-            settings::DEFAULT_REGION_VALUE,
-        )
-        .await?;
-    }
-    tx.commit().await?;
-    Ok(())
 }
 
 /// The user Cardfile acts as: `as_email` when given (it must exist), else the signed-in user.

@@ -941,7 +941,7 @@ async fn finish(
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
     changed.sort_unstable_by_key(|(id, _)| **id);
     for (id, before) in changed {
-        let after = crate::contacts::load_row(conn, *id)
+        let after = crate::rows::load_row(conn, *id)
             .await?
             .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?;
         funnel.imported_update(conn, before, &after).await?;

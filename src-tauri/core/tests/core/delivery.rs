@@ -7,8 +7,8 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN, SMTP_PASSWORD};
-use cardfile_core::settings::Key;
 use sqlx::Connection;
 
 use crate::servers::{

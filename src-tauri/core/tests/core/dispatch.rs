@@ -2,9 +2,10 @@
 //! a fake Twilio-style gateway (speaking its documented wire shape) receives the SMS.
 //! Also canceling and rescheduling meetings, configurable reminders, retries, and secrets.
 
-use cardfile_core::activity::{Booking, Kind, NewActivity};
+use cardfile_core::activity::{Kind, NewActivity};
+use cardfile_core::booking::Booking;
+use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN, SMTP_PASSWORD};
-use cardfile_core::settings::Key;
 use cardfile_core::ErrorCode;
 
 use crate::merge::dump;

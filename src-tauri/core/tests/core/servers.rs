@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use cardfile_core::activity::{Kind, NewActivity};
+use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN};
-use cardfile_core::settings::Key;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::sync::oneshot;
 

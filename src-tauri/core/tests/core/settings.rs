@@ -2,8 +2,8 @@
 //! only an Admin changes them, an SMTP login needs TLS, and a credential is forgotten when
 //! its server changes (it was given for that server, no other).
 
+use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN, SMTP_PASSWORD};
-use cardfile_core::settings::Key;
 use cardfile_core::{ErrorCode, Role, Session};
 
 use crate::merge::dump;

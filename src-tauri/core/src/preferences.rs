@@ -1,0 +1,180 @@
+//! Changing settings, each checked by the module whose rule it is: the signed-in user, the
+//! default phone region, which reminders and follow-ups meetings get, and where notifications
+//! are delivered from. The settings that decide who acts and where a credential is sent are
+//! an Admin's.
+
+use serde::Serialize;
+
+use crate::channels;
+use crate::error::{Error, Result};
+use crate::secrets::{SecretStore, SMS_TOKEN, SMTP_PASSWORD};
+use crate::settings::{
+    default_region, get, put, DEFAULT_REGION, EMAIL_FROM, FOLLOW_UP, REMINDERS, SMS_ACCOUNT,
+    SMS_FROM, SMS_GATEWAY, SMTP, USER,
+};
+use crate::store::Store;
+use crate::users::{self, Role, User};
+use crate::{notify, phone};
+
+/// A setting the command line can change (`settings set KEY VALUE`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Key {
+    User,
+    DefaultRegion,
+    /// Reminders before a scheduled meeting, e.g. "email 24h, email 1h, sms 1h" ("none": none).
+    Reminders,
+    /// Workflow steps after a completed meeting, e.g. "email 2d".
+    FollowUp,
+    /// The SMTP server as a URL without password: smtp://host:25, smtp://user@host:587?tls=required
+    /// (STARTTLS), smtps://user@host:465 (TLS).
+    Smtp,
+    EmailFrom,
+    /// The SMS gateway's base URL (Twilio-style), its account id and the sending number.
+    SmsGateway,
+    SmsAccount,
+    SmsFrom,
+}
+
+impl Key {
+    /// Settings that change who Cardfile acts as or where a stored password or token is
+    /// sent: roles guard against mistakes on one machine, and these are the mistakes (or
+    /// the way round a role) that would hand a Member the Admin's reach or credentials.
+    pub fn admin_only(self) -> bool {
+        matches!(
+            self,
+            Key::User | Key::Smtp | Key::SmsGateway | Key::SmsAccount
+        )
+    }
+
+    /// The setting as the command line spells it.
+    pub fn label(self) -> &'static str {
+        match self {
+            Key::User => "user",
+            Key::DefaultRegion => "default-region",
+            Key::Reminders => "reminders",
+            Key::FollowUp => "follow-up",
+            Key::Smtp => "smtp",
+            Key::EmailFrom => "email-from",
+            Key::SmsGateway => "sms-gateway",
+            Key::SmsAccount => "sms-account",
+            Key::SmsFrom => "sms-from",
+        }
+    }
+}
+
+fn require_admin(actor: &User, what: &str) -> Result<()> {
+    if actor.role != Role::Admin {
+        return Err(Error::Forbidden(format!(
+            "only an Admin can change {what}: ask your administrator"
+        )));
+    }
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Settings {
+    /// The signed-in user's email.
+    pub user: String,
+    pub default_region: String,
+    pub reminders: String,
+    pub follow_up: String,
+    pub smtp: Option<String>,
+    pub email_from: Option<String>,
+    pub sms_gateway: Option<String>,
+    pub sms_account: Option<String>,
+    pub sms_from: Option<String>,
+}
+
+pub async fn show(store: &Store) -> Result<Settings> {
+    let user = users::acting_user(store, None).await?;
+    let mut conn = store.pool().acquire().await?;
+    Ok(Settings {
+        user: user.email,
+        default_region: default_region(&mut conn).await?,
+        reminders: notify::describe(&notify::reminders(&mut conn).await?),
+        follow_up: notify::describe(&notify::follow_up(&mut conn).await?),
+        smtp: get(&mut conn, SMTP).await?,
+        email_from: get(&mut conn, EMAIL_FROM).await?,
+        sms_gateway: get(&mut conn, SMS_GATEWAY).await?,
+        sms_account: get(&mut conn, SMS_ACCOUNT).await?,
+        sms_from: get(&mut conn, SMS_FROM).await?,
+    })
+}
+
+/// Changes one setting as `actor`, each checked by the module whose rule it is. A new
+/// SMTP or gateway server forgets the credential kept for the old one (in `secrets`).
+pub async fn set(
+    store: &Store,
+    actor: &User,
+    secrets: &dyn SecretStore,
+    key: Key,
+    value: &str,
+) -> Result<Settings> {
+    if key.admin_only() {
+        require_admin(actor, &format!("the {} setting", key.label()))?;
+    }
+    let (name, value) = match key {
+        Key::User => return set_user(store, actor, value).await,
+        Key::DefaultRegion => return set_default_region(store, value).await,
+        Key::Reminders => (
+            REMINDERS,
+            notify::describe(&notify::parse_steps("reminders", value)?),
+        ),
+        Key::FollowUp => (
+            FOLLOW_UP,
+            notify::describe(&notify::parse_steps("follow_up", value)?),
+        ),
+        Key::Smtp => (SMTP, channels::check_smtp_url(value)?),
+        Key::EmailFrom => (EMAIL_FROM, channels::check_sender_email(value)?),
+        Key::SmsGateway => (SMS_GATEWAY, channels::check_gateway_url(value)?),
+        Key::SmsAccount => (SMS_ACCOUNT, channels::check_account(value)?),
+        Key::SmsFrom => {
+            let mut conn = store.pool().acquire().await?;
+            let region = default_region(&mut conn).await?;
+            (SMS_FROM, channels::check_sender_phone(value, &region)?)
+        }
+    };
+    let mut conn = store.pool().acquire().await?;
+    let credential = match key {
+        Key::Smtp => Some(SMTP_PASSWORD),
+        Key::SmsGateway => Some(SMS_TOKEN),
+        _ => None,
+    };
+    if let Some(secret) = credential {
+        // Forgotten before the new server is saved: if the keyring cannot forget it, the
+        // setting stays as it was, and a credential never follows it to another server.
+        let before = get(&mut conn, name).await?;
+        if before.is_some_and(|b| !channels::same_server(&b, &value)) {
+            secrets.delete(secret)?;
+        }
+    }
+    put(&mut conn, name, &value).await?;
+    drop(conn);
+    show(store).await
+}
+
+/// Signs `email` in (Admins only): the app and the command line act as this user from now on.
+pub async fn set_user(store: &Store, actor: &User, email: &str) -> Result<Settings> {
+    require_admin(actor, "who is signed in")?;
+    let mut tx = store.write().await?;
+    let user = users::find_by_email(&mut tx, email)
+        .await?
+        .ok_or_else(|| Error::NotFound(format!("no user with email {}", email.trim())))?;
+    put(&mut tx, USER, &user.id.to_string()).await?;
+    tx.commit().await?;
+    show(store).await
+}
+
+/// Sets the region that national phone numbers are read in (ISO 3166 alpha-2, e.g. GB).
+pub async fn set_default_region(store: &Store, code: &str) -> Result<Settings> {
+    if !phone::is_region(code) {
+        return Err(Error::invalid(
+            "default_region",
+            format!("\"{}\" is not a region code like US, GB or DE", code.trim()),
+        ));
+    }
+    let mut conn = store.pool().acquire().await?;
+    put(&mut conn, DEFAULT_REGION, &code.trim().to_ascii_uppercase()).await?;
+    drop(conn);
+    show(store).await
+}
