@@ -4,11 +4,10 @@
 use cardfile_core::activity::{Activity, NewActivity, Recorded};
 use cardfile_core::booking::Booking;
 use cardfile_core::history::{HistoryEntry, Undone};
-use cardfile_core::merge::MergePlan;
 use cardfile_core::notify::Notification;
 use cardfile_core::review::ReviewItem;
 use cardfile_core::{
-    AppInfo, Contact, ContactFields, ContactPage, Error, ErrorCode, ListQuery, Session,
+    AppInfo, Contact, ContactFields, ContactPage, Error, ErrorBody, ListQuery, Session,
 };
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -21,35 +20,8 @@ use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
 
-/// An error as the UI sees it: it branches on `code` (and `field`), never on `message`.
-#[derive(Debug, Serialize, specta::Type)]
-pub struct IpcError {
-    pub code: ErrorCode,
-    pub message: String,
-    /// The contact field the error concerns, so the form can show it there.
-    pub field: Option<String>,
-    /// With code merge_needed: what confirming the save would merge, for the merge dialog.
-    pub plan: Option<MergePlan>,
-}
-
-impl From<Error> for IpcError {
-    fn from(e: Error) -> Self {
-        IpcError {
-            code: e.code(),
-            field: e.field().map(str::to_string),
-            message: match &e {
-                Error::Invalid { reason, .. } => reason.clone(),
-                _ => e.to_string(),
-            },
-            plan: match e {
-                Error::MergeNeeded(plan) => Some(*plan),
-                _ => None,
-            },
-        }
-    }
-}
-
-type Reply<T> = Result<T, IpcError>;
+/// Errors cross as core's `{code, message, field, plan}` body.
+type Reply<T> = Result<T, ErrorBody>;
 
 #[tauri::command]
 #[specta::specta]

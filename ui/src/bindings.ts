@@ -5,35 +5,35 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 
 /** Commands */
 export const commands = {
-	appInfo: () => typedError<AppInfo, IpcError_Serialize>(__TAURI_INVOKE("app_info")),
-	listContacts: (query: ListQuery) => typedError<ContactPage_Serialize, IpcError_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
-	getContact: (id: string) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("get_contact", { id })),
-	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),
-	editContact: (id: string, fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, IpcError_Serialize>(__TAURI_INVOKE("edit_contact", { id, fields, merge })),
-	deleteContact: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
-	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("contact_history", { id })),
-	undo: () => typedError<Undone, IpcError_Serialize>(__TAURI_INVOKE("undo")),
-	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded_Serialize, IpcError_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
-	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded_Serialize, IpcError_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
-	listActivities: (contact: string | null) => typedError<Activity_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
-	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
-	listConflicts: () => typedError<ReviewItem_Serialize[], IpcError_Serialize>(__TAURI_INVOKE("list_conflicts")),
-	dismissConflict: (id: string) => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
+	appInfo: () => typedError<AppInfo, ErrorBody_Serialize>(__TAURI_INVOKE("app_info")),
+	listContacts: (query: ListQuery) => typedError<ContactPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
+	getContact: (id: string) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("get_contact", { id })),
+	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),
+	editContact: (id: string, fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("edit_contact", { id, fields, merge })),
+	deleteContact: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
+	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("contact_history", { id })),
+	undo: () => typedError<Undone, ErrorBody_Serialize>(__TAURI_INVOKE("undo")),
+	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
+	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
+	listActivities: (contact: string | null) => typedError<Activity_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
+	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
+	listConflicts: () => typedError<ReviewItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_conflicts")),
+	dismissConflict: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
 	/**  "Import CSV": the native open dialog; None when the user canceled it. */
-	chooseImportFile: () => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("choose_import_file")),
+	chooseImportFile: () => typedError<string | null, ErrorBody_Serialize>(__TAURI_INVOKE("choose_import_file")),
 	/**  The dry run: what importing `path` would do, with nothing written. */
-	previewImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, IpcError_Serialize>(__TAURI_INVOKE("preview_import", { path, onDuplicate, overrides })),
+	previewImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("preview_import", { path, onDuplicate, overrides })),
 	/**
 	 *  The import itself: progress arrives as "import-progress" events; Cancel stops it with
 	 *  nothing written.
 	 */
-	runImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, IpcError_Serialize>(__TAURI_INVOKE("run_import", { path, onDuplicate, overrides })),
-	cancelImport: () => typedError<null, IpcError_Serialize>(__TAURI_INVOKE("cancel_import")),
+	runImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("run_import", { path, onDuplicate, overrides })),
+	cancelImport: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**
 	 *  Saves the last import's rejected and conflicting rows as CSV where the user chooses;
 	 *  None when they canceled the dialog.
 	 */
-	saveImportErrors: () => typedError<string | null, IpcError_Serialize>(__TAURI_INVOKE("save_import_errors")),
+	saveImportErrors: () => typedError<string | null, ErrorBody_Serialize>(__TAURI_INVOKE("save_import_errors")),
 };
 
 /* Types */
@@ -249,6 +249,38 @@ export type Contact_Serialize = {
 
 export type Encoding = "utf8" | "utf8-bom" | "utf16-le" | "utf16-be" | "windows1252";
 
+/**
+ *  An error as the window, the command line and the local API show it: callers branch on
+ *  `code` (and `field`), never on `message`.
+ */
+export type ErrorBody = ErrorBody_Serialize | ErrorBody_Deserialize;
+
+/**
+ *  An error as the window, the command line and the local API show it: callers branch on
+ *  `code` (and `field`), never on `message`.
+ */
+export type ErrorBody_Deserialize = {
+	code: ErrorCode,
+	message: string,
+	/**  The contact field the error concerns, so a form can show it there. */
+	field?: string | null,
+	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
+	plan?: MergePlan_Deserialize | null,
+};
+
+/**
+ *  An error as the window, the command line and the local API show it: callers branch on
+ *  `code` (and `field`), never on `message`.
+ */
+export type ErrorBody_Serialize = {
+	code: ErrorCode,
+	message: string,
+	/**  The contact field the error concerns, so a form can show it there. */
+	field: string | null,
+	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
+	plan: MergePlan_Serialize | null,
+};
+
 /**  What went wrong, as the UI and the command line branch on it (never on message text). */
 export type ErrorCode = 
 /**  A value failed validation; `field` says which. */
@@ -340,29 +372,6 @@ export type ImportView = {
 	examples: Problem[],
 	problems: number,
 	dry_run: boolean,
-};
-
-/**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
-export type IpcError = IpcError_Serialize | IpcError_Deserialize;
-
-/**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
-export type IpcError_Deserialize = {
-	code: ErrorCode,
-	message: string,
-	/**  The contact field the error concerns, so the form can show it there. */
-	field?: string | null,
-	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
-	plan?: MergePlan_Deserialize | null,
-};
-
-/**  An error as the UI sees it: it branches on `code` (and `field`), never on `message`. */
-export type IpcError_Serialize = {
-	code: ErrorCode,
-	message: string,
-	/**  The contact field the error concerns, so the form can show it there. */
-	field: string | null,
-	/**  With code merge_needed: what confirming the save would merge, for the merge dialog. */
-	plan: MergePlan_Serialize | null,
 };
 
 export type Kind = "meeting" | "chat" | "form";

@@ -1,4 +1,6 @@
-//! The one error type of core: every refusal names what was wrong, and maps to a stable code.
+//! The one error type of core: every refusal names what was wrong, and maps to a stable code,
+//! and the body it crosses every boundary as (the window's IPC, the command line's JSON, the
+//! local API's replies), with the HTTP status that goes with it.
 
 use serde::Serialize;
 
@@ -105,3 +107,46 @@ impl Error {
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// An error as the window, the command line and the local API show it: callers branch on
+/// `code` (and `field`), never on `message`.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct ErrorBody {
+    pub code: ErrorCode,
+    pub message: String,
+    /// The contact field the error concerns, so a form can show it there.
+    pub field: Option<String>,
+    /// With code merge_needed: what confirming the save would merge, for the merge dialog.
+    pub plan: Option<crate::plan::MergePlan>,
+}
+
+impl From<Error> for ErrorBody {
+    fn from(e: Error) -> Self {
+        ErrorBody {
+            code: e.code(),
+            field: e.field().map(str::to_string),
+            message: match &e {
+                Error::Invalid { reason, .. } => reason.clone(),
+                _ => e.to_string(),
+            },
+            plan: match e {
+                Error::MergeNeeded(plan) => Some(*plan),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl ErrorCode {
+    /// The HTTP status an error with this code is answered with (CLI.md, the local REST API).
+    pub fn http_status(self) -> u16 {
+        match self {
+            ErrorCode::Invalid => 422,
+            ErrorCode::NotFound => 404,
+            ErrorCode::Forbidden | ErrorCode::CannotSave => 403,
+            ErrorCode::Duplicate | ErrorCode::MergeNeeded | ErrorCode::Conflict => 409,
+            ErrorCode::Canceled => 499,
+            ErrorCode::Internal => 500,
+        }
+    }
+}

@@ -32,7 +32,7 @@ pub mod users;
 pub mod vcard;
 
 pub use contact::{Contact, ContactFields};
-pub use error::{Error, ErrorCode, Result};
+pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use search::{ContactPage, ListQuery, SortColumn};
 pub use session::{AppInfo, Session};
 pub use store::Store;

@@ -287,3 +287,19 @@ async fn clearing_both_identifiers_is_refused() {
         Some("a@example.com")
     );
 }
+
+#[test]
+fn every_error_crosses_as_one_body_with_the_http_status_cli_md_gives_its_code() {
+    use cardfile_core::{Error, ErrorBody};
+    let invalid = ErrorBody::from(Error::invalid("email", "it has no @"));
+    assert_eq!(
+        serde_json::to_value(&invalid).unwrap(),
+        serde_json::json!({"code": "invalid", "message": "it has no @", "field": "email", "plan": null})
+    );
+    let status = |e: Error| ErrorBody::from(e).code.http_status();
+    assert_eq!(status(Error::invalid("email", "bad")), 422);
+    assert_eq!(status(Error::CannotSave("no".into())), 403);
+    assert_eq!(status(Error::NotFound("no".into())), 404);
+    assert_eq!(status(Error::Conflict("no".into())), 409);
+    assert_eq!(status(Error::Internal("disk".into())), 500);
+}
