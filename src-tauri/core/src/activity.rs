@@ -6,13 +6,13 @@ use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
 use crate::booking::{one_of, Booking};
-use crate::contact::{ContactFields, ContactRow};
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op};
 use crate::links::{Link, ACTIVITY};
 use crate::notify::Whom;
+use crate::record::{ContactFields, ContactRow};
 use crate::rows;
 use crate::store::{now, Store};
 use crate::users::{self, User};

@@ -10,8 +10,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use sqlx::SqliteConnection;
 
-use crate::contact::normalize_email;
 use crate::error::{Error, Result};
+use crate::record::normalize_email;
 use crate::secrets::{SecretStore, SMS_TOKEN, SMTP_PASSWORD};
 use crate::settings;
 

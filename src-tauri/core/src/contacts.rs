@@ -3,10 +3,10 @@
 
 use sqlx::SqliteConnection;
 
-use crate::contact::{Contact, ContactFields, ContactRow, FIELDS};
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::journal::BatchKind;
+use crate::record::{Contact, ContactFields, ContactRow, FIELDS};
 use crate::rows::visible_row;
 pub use crate::rows::{load_row, parse_id};
 use crate::search::{self, ContactPage, ListQuery, Scope};

@@ -6,8 +6,8 @@ use std::io::Write;
 use futures_core::Stream;
 use futures_util::TryStreamExt;
 
-use crate::contact::{ContactRow, FIELDS};
 use crate::error::{Error, Result};
+use crate::record::{ContactRow, FIELDS};
 use crate::search::Scope;
 use crate::store::Store;
 use crate::users::{self, User};

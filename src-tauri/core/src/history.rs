@@ -6,12 +6,12 @@ use sqlx::SqliteConnection;
 
 use std::collections::{HashMap, HashSet};
 
-use crate::contact::{ContactRow, FIELDS};
 use crate::error::{Error, Result};
 use crate::funnel::{Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links::{self, Link, Target, ACTIVITY, NOTIFICATION};
+use crate::record::{ContactRow, FIELDS};
 use crate::rows::{self, load_row};
 use crate::store::{now, Store};
 use crate::users::{self, User};

@@ -3,8 +3,8 @@
 
 use sqlx::SqliteConnection;
 
-use crate::contact::ContactRow;
 use crate::error::Result;
+use crate::record::ContactRow;
 use crate::rows::load_row;
 
 /// The contacts an email and a mobile phone point at.

@@ -4,7 +4,6 @@
 pub mod activity;
 pub mod booking;
 pub mod channels;
-pub mod contact;
 pub mod contacts;
 pub mod dispatch;
 pub mod error;
@@ -21,6 +20,7 @@ pub mod notify;
 pub mod phone;
 pub mod plan;
 pub mod preferences;
+pub mod record;
 pub mod review;
 pub mod rows;
 pub mod search;
@@ -31,8 +31,8 @@ pub mod store;
 pub mod users;
 pub mod vcard;
 
-pub use contact::{Contact, ContactFields};
 pub use error::{Error, ErrorBody, ErrorCode, Result};
+pub use record::{Contact, ContactFields};
 pub use search::{ContactPage, ListQuery, SortColumn};
 pub use session::{AppInfo, Session};
 pub use store::Store;

@@ -6,9 +6,9 @@
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::contact::ContactRow;
 use crate::error::Result;
 use crate::journal::{self, Op};
+use crate::record::ContactRow;
 
 /// The journal's name for activity rows.
 pub const ACTIVITY: &str = "activity";

@@ -1,8 +1,8 @@
 //! Merge plans (DESIGN.md, Merge): what saving an entry onto an existing contact fills,
 //! replaces and keeps. An empty value in the entry never clears anything.
 
-use crate::contact::{ContactRow, FIELDS};
 pub use crate::plan::{Action, FieldPlan, MergePlan};
+use crate::record::{ContactRow, FIELDS};
 
 /// Plans `entry` onto `survivor`, field by field. Fields blank on both sides are left out.
 pub fn plan(survivor: &ContactRow, entry: &ContactRow, merge_with: Vec<String>) -> MergePlan {

@@ -7,8 +7,8 @@ use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::booking::Booking;
-use crate::contact::ContactRow;
 use crate::error::{Error, Result};
+use crate::record::ContactRow;
 use crate::rows;
 use crate::settings;
 use crate::store::Store;

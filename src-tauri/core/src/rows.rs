@@ -3,8 +3,8 @@
 
 use sqlx::SqliteConnection;
 
-use crate::contact::{ContactRow, ROW_COLUMNS};
 use crate::error::{Error, Result};
+use crate::record::{ContactRow, ROW_COLUMNS};
 use crate::search::Scope;
 
 /// Parses a contact id as the command line and the window pass it.

@@ -17,9 +17,9 @@ use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 use unicode_normalization::UnicodeNormalization;
 
-use crate::contact::{Contact, ContactRow};
 use crate::error::Result;
 use crate::phone;
+use crate::record::{Contact, ContactRow};
 
 /// A prefix with at most this many distinct words is narrow: it can drive a search.
 const NARROW: usize = 8;

@@ -5,8 +5,8 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::contact::{Contact, ContactFields};
 use crate::error::Result;
+use crate::record::{Contact, ContactFields};
 use crate::search::{ContactPage, ListQuery};
 use crate::secrets::SecretStore;
 use crate::store::Store;

@@ -7,7 +7,7 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::search::Scope;
 use crate::store::{now, Store};
-use crate::{contact, settings};
+use crate::{record, settings};
 
 /// The local owner a new database starts with: migration 0011 creates this user, an Admin,
 /// signed in.
@@ -130,7 +130,7 @@ pub async fn add(
     if actor.role != Role::Admin {
         return Err(Error::Forbidden("only an Admin can add users".into()));
     }
-    let email = contact::normalize_email(email)?
+    let email = record::normalize_email(email)?
         .ok_or_else(|| Error::invalid("email", "a user needs an email"))?;
     let name = name.trim();
     if name.is_empty() {

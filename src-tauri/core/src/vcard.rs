@@ -1,7 +1,7 @@
 //! vCard (3.0 and 4.0, RFC 2426 and RFC 6350): reading a .vcf file into import rows, one
 //! per card, and writing contacts as vCard 4.0 for export.
 
-use crate::contact::{ContactRow, FIELDS};
+use crate::record::{ContactRow, FIELDS};
 
 /// True when `text` is a vCard file rather than CSV.
 pub fn is_vcard(text: &str) -> bool {

@@ -6,9 +6,9 @@
 use sqlx::SqliteConnection;
 
 use super::{drop_terms, ffi, Funnel, Kind};
-use crate::contact::{ContactRow, ROW_COLUMNS};
 use crate::error::Result;
 use crate::journal::CONTACT;
+use crate::record::{ContactRow, ROW_COLUMNS};
 use crate::search::{self, Derived};
 
 impl Funnel {

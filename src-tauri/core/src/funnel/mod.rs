@@ -15,10 +15,10 @@ use purge::purge;
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
-use crate::contact::{ContactRow, FIELDS, ROW_COLUMNS};
 use crate::error::{Error, Result};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
+use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
 use crate::search;
 
 /// Who or what made a change, as the feed records it.

@@ -4,8 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::contact::{ContactFields, FIELDS};
 use crate::export::unguard_cell;
+use crate::record::{ContactFields, FIELDS};
 
 /// Each field's header names, best first, compared without case, spaces or punctuation.
 const SYNONYMS: &[(&str, &[&str])] = &[

@@ -16,10 +16,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use serde::{Deserialize, Serialize};
 use sqlx::SqliteConnection;
 
-use crate::contact::{ContactRow, ROW_COLUMNS};
 use crate::error::{Error, Result};
 use crate::funnel::{self, Funnel, Source};
 use crate::journal::BatchKind;
+use crate::record::{ContactRow, ROW_COLUMNS};
 use crate::search::Scope;
 use crate::store::{now, Store};
 use crate::users::{self, User};
@@ -480,7 +480,7 @@ impl Run<'_> {
 /// The customer-given fields of a normalised row, as review items keep them.
 fn fields_json(row: &ContactRow) -> serde_json::Value {
     let mut map = serde_json::Map::new();
-    for field in crate::contact::FIELDS {
+    for field in crate::record::FIELDS {
         if let Some(v) = row.get(field) {
             map.insert(field.to_string(), serde_json::Value::String(v));
         }
@@ -495,7 +495,7 @@ pub fn open(source: &read::Source) -> Result<Opened> {
     let (head, encoding) = read::head(source)?;
     if crate::vcard::is_vcard(&head) {
         // A vCard's cards become rows whose columns are the contact fields themselves.
-        let header: Vec<String> = crate::contact::FIELDS
+        let header: Vec<String> = crate::record::FIELDS
             .iter()
             .map(|f| f.to_string())
             .collect();
@@ -710,7 +710,7 @@ async fn import_on(
         }
         if let Some(f) = field
             .as_deref()
-            .filter(|f| !crate::contact::FIELDS.contains(f))
+            .filter(|f| !crate::record::FIELDS.contains(f))
         {
             return Err(Error::invalid(
                 "mapping",
@@ -946,7 +946,7 @@ async fn finish(
             .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?;
         funnel.imported_update(conn, before, &after).await?;
     }
-    let fields: Vec<&str> = crate::contact::FIELDS
+    let fields: Vec<&str> = crate::record::FIELDS
         .iter()
         .copied()
         .filter(|f| mapping.fields.iter().any(|(m, _)| m == f))

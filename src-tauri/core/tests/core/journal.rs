@@ -1,8 +1,8 @@
 //! The journal: every change is a batch with who, when, and the row before and after.
 
-use cardfile_core::contact::ContactRow;
 use cardfile_core::journal::entries_for;
 use cardfile_core::journal::CONTACT as ENTITY;
+use cardfile_core::record::ContactRow;
 
 use crate::{fields, Db};
 

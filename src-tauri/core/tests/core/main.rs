@@ -41,7 +41,7 @@ pub fn fields(pairs: &[(&str, &str)]) -> ContactFields {
     let mut f = ContactFields::default();
     for (k, v) in pairs {
         assert!(
-            cardfile_core::contact::FIELDS.contains(k),
+            cardfile_core::record::FIELDS.contains(k),
             "unknown field {k}"
         );
         f.set_text(k, v.to_string());

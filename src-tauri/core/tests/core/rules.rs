@@ -1,6 +1,6 @@
 //! Validation and normalisation: what a user types becomes what is stored.
 
-use cardfile_core::contact::normalize_email;
+use cardfile_core::record::normalize_email;
 use cardfile_core::{phone, ErrorCode};
 
 use crate::{fields, Db};

@@ -52,7 +52,7 @@ pub(super) async fn people(s: &Session) -> Vec<Vec<Option<String>>> {
         .into_iter()
         .map(|c| {
             let v = serde_json::to_value(&c).unwrap();
-            cardfile_core::contact::FIELDS
+            cardfile_core::record::FIELDS
                 .iter()
                 .map(|f| match &v[*f] {
                     serde_json::Value::Null => None,

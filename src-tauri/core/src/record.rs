@@ -1,4 +1,4 @@
-//! The contact: its fields as OnceHub defines them, and the rules that turn what a user
+//! A contact's record: its fields as OnceHub defines them, and the rules that turn what a user
 //! typed into what is stored (trimmed, validated, email lowercased, phones in E.164).
 
 use serde::{Deserialize, Serialize};
