@@ -30,6 +30,7 @@ pub mod settings;
 pub mod store;
 pub mod users;
 pub mod vcard;
+pub mod words;
 
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use record::{Contact, ContactFields};

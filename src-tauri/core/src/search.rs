@@ -15,11 +15,10 @@
 
 use serde::{Deserialize, Serialize};
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
-use unicode_normalization::UnicodeNormalization;
 
 use crate::error::Result;
-use crate::phone;
 use crate::record::{Contact, ContactRow};
+use crate::words::{push_terms, query_words};
 
 /// A prefix with at most this many distinct words is narrow: it can drive a search.
 const NARROW: usize = 8;
@@ -85,148 +84,6 @@ pub enum Scope {
     Owners(Vec<i64>),
 }
 
-/// Folds text for matching: decomposed, marks dropped, lowercased ("José" matches "jose").
-pub fn fold(text: &str) -> String {
-    if text.is_ascii() {
-        // Nothing to decompose: the common case, without the cost of normalisation.
-        return text.to_ascii_lowercase();
-    }
-    text.nfd()
-        .filter(|c| !unicode_normalization::char::is_combining_mark(*c))
-        .flat_map(char::to_lowercase)
-        .collect()
-}
-
-/// The words of `text` as the index stores them: folded, split at anything that is not a
-/// letter or digit, and between letters and digits ("smith42" is "smith" and "42").
-pub fn words(text: &str) -> impl Iterator<Item = String> {
-    let folded = fold(text);
-    let mut slices = Vec::new();
-    word_slices(&folded, &mut slices);
-    slices
-        .into_iter()
-        .map(str::to_string)
-        .collect::<Vec<_>>()
-        .into_iter()
-}
-
-/// The words a search query asks for. A query that looks like a phone number
-/// ("+44 7700 900", "(555) 010-99") is one run of digits, as phones are indexed.
-pub fn query_words(query: &str) -> Vec<String> {
-    let q = query.trim();
-    let phone_like = q.chars().any(|c| c.is_ascii_digit())
-        && q.chars()
-            .all(|c| c.is_ascii_digit() || " +-().".contains(c));
-    let mut out: Vec<String> = if phone_like {
-        vec![q.chars().filter(|c| c.is_ascii_digit()).collect()]
-    } else {
-        words(q).collect()
-    };
-    out.sort();
-    out.dedup();
-    // "ann" is implied by "anna": keep only words no other word extends.
-    let all = out.clone();
-    out.retain(|w| !all.iter().any(|o| o != w && o.starts_with(w.as_str())));
-    out
-}
-
-/// Everything about a contact that search and sorting derive from its fields.
-pub struct Derived {
-    pub sort_name: String,
-    /// " term1 term2 ...": the contact's words, each once, in order; a walk tests a word
-    /// prefix with one instr().
-    pub search_text: String,
-}
-
-impl Derived {
-    /// The contact's words, as the index keeps them.
-    pub fn terms(&self) -> Vec<&str> {
-        self.search_text
-            .split(' ')
-            .filter(|t| !t.is_empty())
-            .collect()
-    }
-}
-
-pub fn derive(row: &ContactRow) -> Derived {
-    // The text fields folded into one buffer, their words taken as slices of it: an import
-    // derives a million contacts, and a String per word cost it 0.15 s.
-    let mut folded = String::new();
-    for text in [&row.first_name, &row.last_name, &row.company, &row.email]
-        .into_iter()
-        .flatten()
-    {
-        folded.push_str(&fold(text));
-        folded.push(' ');
-    }
-    let numbers = || [&row.mobile_phone, &row.phone].into_iter().flatten();
-    let nationals: Vec<String> = numbers()
-        .filter_map(|number| phone::national_digits(number))
-        .collect();
-    let mut terms: Vec<&str> = Vec::with_capacity(16);
-    word_slices(&folded, &mut terms);
-    terms.extend(numbers().map(|number| number.trim_start_matches('+')));
-    terms.extend(nationals.iter().map(String::as_str));
-    terms.sort_unstable();
-    terms.dedup();
-    let name = fold(
-        &[&row.last_name, &row.first_name]
-            .into_iter()
-            .flatten()
-            .map(String::as_str)
-            .collect::<Vec<_>>()
-            .join(" "),
-    );
-    let sort_name = if !name.is_empty() {
-        name
-    } else {
-        row.email
-            .clone()
-            .or_else(|| row.mobile_phone.clone())
-            .unwrap_or_default()
-    };
-    let mut search_text = String::with_capacity(terms.iter().map(|t| t.len() + 1).sum());
-    for t in &terms {
-        search_text.push(' ');
-        search_text.push_str(t);
-    }
-    Derived {
-        sort_name,
-        search_text,
-    }
-}
-
-/// The words of folded `text` as slices of it, split as `words` says.
-fn word_slices<'t>(text: &'t str, out: &mut Vec<&'t str>) {
-    let mut start: Option<usize> = None;
-    let mut digits = false;
-    for (at, c) in text.char_indices() {
-        if c.is_alphanumeric() {
-            let is_digit = c.is_ascii_digit();
-            match start {
-                Some(from) if is_digit != digits => {
-                    out.push(&text[from..at]);
-                    start = Some(at);
-                }
-                None => start = Some(at),
-                Some(_) => {}
-            }
-            digits = is_digit;
-        } else if let Some(from) = start.take() {
-            out.push(&text[from..at]);
-        }
-    }
-    if let Some(from) = start {
-        out.push(&text[from..]);
-    }
-}
-
-/// The words of each contact `c` in SQL, as rows `w.value` (non-empty: filter on that): its
-/// search_text read as a JSON array. Words hold only letters and digits, so none needs
-/// escaping in JSON.
-pub(crate) const CONTACT_WORDS_SQL: &str =
-    "json_each('[\"' || replace(substr(c.search_text, 2), ' ', '\",\"') || '\"]') w";
-
 /// The end of the range of terms that start with `prefix`.
 fn prefix_end(prefix: &str) -> String {
     format!("{prefix}\u{10FFFF}")
@@ -287,54 +144,6 @@ fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
             .push_bind(format!(" {w}"))
             .push(") > 0");
     }
-}
-
-/// Adds contact `id`'s words to the index.
-pub(crate) async fn add_terms(
-    conn: &mut SqliteConnection,
-    id: i64,
-    derived: &Derived,
-) -> Result<()> {
-    let terms = derived.terms();
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, sort_name, contact_id) ");
-    qb.push_values(&terms, |mut b, term| {
-        b.push_bind(term)
-            .push_bind(&derived.sort_name)
-            .push_bind(id);
-    });
-    qb.build().execute(&mut *conn).await?;
-    Ok(())
-}
-
-/// Removes contact `id`'s words, as `derived` from its stored row, from the index.
-pub(crate) async fn remove_terms(
-    conn: &mut SqliteConnection,
-    id: i64,
-    derived: &Derived,
-) -> Result<()> {
-    let terms = derived.terms();
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE sort_name = ");
-    qb.push_bind(derived.sort_name.clone())
-        .push(" AND contact_id = ")
-        .push_bind(id);
-    push_terms(&mut qb, &terms);
-    qb.build().execute(&mut *conn).await?;
-    Ok(())
-}
-
-fn push_terms(qb: &mut QueryBuilder<'_, Sqlite>, terms: &[impl AsRef<str>]) {
-    qb.push(" AND term IN (");
-    let mut sep = qb.separated(", ");
-    for t in terms {
-        sep.push_bind(t.as_ref().to_string());
-    }
-    qb.push(")");
 }
 
 /// One page of contacts for `query`, within `scope`.

@@ -86,7 +86,7 @@ pub const DOMAINS: &[&str] = &[
 ];
 
 pub fn ascii(word: &str) -> String {
-    cardfile_core::search::fold(word)
+    cardfile_core::words::fold(word)
         .chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect()

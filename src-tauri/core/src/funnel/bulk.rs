@@ -9,7 +9,7 @@ use super::{drop_terms, ffi, Funnel, Kind};
 use crate::error::Result;
 use crate::journal::CONTACT;
 use crate::record::{ContactRow, ROW_COLUMNS};
-use crate::search::{self, Derived};
+use crate::words::{self, Derived};
 
 impl Funnel {
     /// An import's changes to contacts that existed before it, once its bulk writer wrote
@@ -21,7 +21,7 @@ impl Funnel {
         after: &ContactRow,
     ) -> Result<()> {
         drop_terms(conn, before).await?;
-        search::add_terms(conn, after.id, &search::derive(after)).await?;
+        words::add_terms(conn, after.id, &words::derive(after)).await?;
         self.updated(conn, before, after).await
     }
 
@@ -44,7 +44,7 @@ impl Funnel {
             "INSERT INTO search_terms (term, sort_name, contact_id) \
              SELECT w.value, c.sort_name, c.id FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> '' \
              ORDER BY 1, 2, 3",
-            search::CONTACT_WORDS_SQL
+            words::CONTACT_WORDS_SQL
         ))
         .bind(first)
         .execute(&mut *conn)

@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
 use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
-use crate::search;
+use crate::words;
 
 /// Who or what made a change, as the feed records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
@@ -128,7 +128,7 @@ pub(crate) async fn first_free_id(conn: &mut SqliteConnection) -> Result<i64> {
 /// Writes `row` (inserted with its own id, or updated in place) with its derived search
 /// columns and words.
 async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) -> Result<()> {
-    let derived = search::derive(row);
+    let derived = words::derive(row);
     let sql = if insert {
         format!(
             "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES \
@@ -174,12 +174,12 @@ async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) 
             row.id
         )));
     }
-    search::add_terms(conn, row.id, &derived).await
+    words::add_terms(conn, row.id, &derived).await
 }
 
 /// Removes the search words of `row` as stored.
 async fn drop_terms(conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {
-    search::remove_terms(conn, row.id, &search::derive(row)).await
+    words::remove_terms(conn, row.id, &words::derive(row)).await
 }
 
 async fn delete_row(conn: &mut SqliteConnection, row: &ContactRow) -> Result<()> {

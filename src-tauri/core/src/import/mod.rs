@@ -6,8 +6,11 @@
 
 mod known;
 pub mod mapping;
+mod prepare;
 mod problems;
 pub mod read;
+pub mod records;
+mod run;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -19,13 +22,14 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::funnel::{self, Funnel, Source};
 use crate::journal::BatchKind;
-use crate::record::{ContactRow, ROW_COLUMNS};
-use crate::search::Scope;
+use crate::record::ContactRow;
 use crate::store::{now, Store};
 use crate::users::{self, User};
-use crate::{merge, phone, search, settings};
+use crate::{phone, settings};
 use known::Holders;
+use prepare::{read_file, Batch, Normalise, Spent};
 pub use problems::{Problem, Spool, EXAMPLES};
+use run::Run;
 
 /// What to do with a row whose person already existed before the import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -109,385 +113,6 @@ pub struct Progress {
     pub fraction: f64,
 }
 
-/// Rows handled between progress reports, cancel checks and writes.
-const CHUNK: usize = 2000;
-
-/// A record read and normalised on the import's reading thread: parsing, phone numbers and
-/// search words are the work of an import that is not SQLite's, and run beside it.
-struct Prepared {
-    line: u32,
-    cells: Vec<String>,
-    /// The normalised contact with what search derives from it, or why the row is rejected.
-    outcome: std::result::Result<(ContactRow, search::Derived), String>,
-}
-
-/// What the reading thread sends: the next records, that the file is done, or why it
-/// cannot go on.
-enum Batch {
-    Rows(Vec<Prepared>),
-    Done,
-    Failed(Error),
-}
-
-/// What the import is done with, handed back to the reading thread that made it: freeing
-/// another thread's memory costs allocators more. Measured on a million rows: glibc's
-/// serialises it (6 s more); with mimalloc, the app's allocator, medians of 17.5-19.6 s
-/// with this against 19.0 s without (a noisy machine: about a second).
-#[derive(Default)]
-struct Spent {
-    cells: Vec<Vec<String>>,
-    rows: Vec<(ContactRow, Option<search::Derived>)>,
-}
-
-/// How the reading thread turns records into contacts.
-struct Normalise {
-    mapping: mapping::Mapping,
-    region: String,
-    owner_id: i64,
-    at: String,
-}
-
-/// The reading thread: reads the opened file's records as they come and sends them,
-/// normalised, a chunk at a time, until the file ends or the import stops listening. Only
-/// `Batch::Done` says the file was read to its end.
-fn read_file(
-    source: read::Source,
-    opened: Opened,
-    how: Normalise,
-    out: tokio::sync::mpsc::Sender<Batch>,
-    spent: std::sync::mpsc::Receiver<Spent>,
-) {
-    let records = match rows(&source, &opened) {
-        Ok(records) => records,
-        Err(e) => {
-            let _ = out.blocking_send(Batch::Failed(e));
-            return;
-        }
-    };
-    let mut chunk = Vec::with_capacity(CHUNK);
-    for row in records {
-        let row = match row {
-            Ok(row) => row,
-            Err(e) => {
-                let _ = out.blocking_send(Batch::Failed(e));
-                return;
-            }
-        };
-        let outcome = match row.problem {
-            Some(problem) => Err(problem),
-            None => {
-                let mut entry = ContactRow::blank(how.owner_id, how.at.clone());
-                match entry.apply(&how.mapping.fields_of(&row.cells), &how.region) {
-                    Ok(()) => {
-                        let derived = search::derive(&entry);
-                        Ok((entry, derived))
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
-        };
-        chunk.push(Prepared {
-            line: row.line as u32,
-            cells: row.cells,
-            outcome,
-        });
-        if chunk.len() == CHUNK {
-            let full = std::mem::replace(&mut chunk, Vec::with_capacity(CHUNK));
-            if out.blocking_send(Batch::Rows(full)).is_err() {
-                return;
-            }
-            while let Ok(done) = spent.try_recv() {
-                drop(done);
-            }
-        }
-    }
-    if !chunk.is_empty() && out.blocking_send(Batch::Rows(chunk)).is_err() {
-        return;
-    }
-    let _ = out.blocking_send(Batch::Done);
-}
-
-/// The import's running state: who holds what, counts, problems, and what to write.
-struct Run<'a> {
-    scope: Scope,
-    options: &'a ImportOptions,
-    at: String,
-    /// Ids from here on are this import's new contacts.
-    first_new: i64,
-    next_id: i64,
-    /// Whether keys the import has not seen are looked up in the database (else it had no
-    /// contacts, or all of theirs were loaded at the start).
-    ask_database: bool,
-    /// The holder of every email and mobile phone the import has seen: contacts it wrote,
-    /// and contacts of the database it looked up. Always as the import has left them.
-    emails: Holders,
-    phones: Holders,
-    /// The current chunk's contacts: read from the database or changed by the chunk, with
-    /// their search data (None: derived again when written).
-    rows: HashMap<i64, (ContactRow, Option<search::Derived>)>,
-    /// The email and mobile phone the database holds for those read from it. A chunk's
-    /// contact not in it is new: it is written with a plain insert (an upsert costs SQLite a
-    /// conflict search first).
-    stored: HashMap<i64, (Option<String>, Option<String>)>,
-    /// Contacts that existed before and were changed: their rows as they were.
-    before: HashMap<i64, ContactRow>,
-    /// Ids changed in the current chunk, to write at its end.
-    dirty: Vec<i64>,
-    /// What the current chunk is done with, for the reading thread to free.
-    spent: Spent,
-    summary: Summary,
-    problems: problems::Problems,
-    batch: i64,
-}
-
-impl Run<'_> {
-    fn reject(&mut self, line: u32, values: Vec<String>, reason: String) -> Result<()> {
-        self.summary.rejected += 1;
-        self.problems.push(Problem {
-            line,
-            conflict: false,
-            reason,
-            values,
-        })
-    }
-
-    /// Moves the holders of a contact's email and mobile phone from `old` to `new`.
-    fn hold(&mut self, id: i64, old: Option<&ContactRow>, new: &ContactRow) {
-        let (old_email, old_phone) = old.map_or((None, None), |o| {
-            (o.email.as_deref(), o.mobile_phone.as_deref())
-        });
-        if old_email != new.email.as_deref() {
-            if let Some(k) = old_email {
-                self.emails.release(k, id);
-            }
-            if let Some(k) = &new.email {
-                self.emails.set(k, id);
-            }
-        }
-        if old_phone != new.mobile_phone.as_deref() {
-            if let Some(k) = old_phone {
-                self.phones.release(k, id);
-            }
-            if let Some(k) = &new.mobile_phone {
-                self.phones.set(k, id);
-            }
-        }
-    }
-
-    /// Contacts as the database holds them, into the chunk's rows.
-    async fn load(&mut self, conn: &mut SqliteConnection, ids: Vec<i64>) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
-        let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {ROW_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
-        ))
-        .bind(json)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in rows {
-            self.stored
-                .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
-            self.rows.insert(row.id, (row, None));
-        }
-        Ok(())
-    }
-
-    /// Before a chunk is decided: the database's holders of the keys the import has not
-    /// seen (contacts it has not touched, so the database has them as they are), and the
-    /// rows of every holder the chunk may merge into.
-    async fn look_up(&mut self, conn: &mut SqliteConnection, chunk: &[Prepared]) -> Result<()> {
-        let entries = || {
-            chunk
-                .iter()
-                .filter_map(|p| p.outcome.as_ref().ok())
-                .map(|(e, _)| e)
-        };
-        if self.ask_database {
-            let emails: Vec<&String> = entries()
-                .filter_map(|e| e.email.as_ref())
-                .filter(|k| self.emails.get(k).is_none())
-                .collect();
-            let phones: Vec<&String> = entries()
-                .filter_map(|e| e.mobile_phone.as_ref())
-                .filter(|k| self.phones.get(k).is_none())
-                .collect();
-            if !emails.is_empty() || !phones.is_empty() {
-                // One statement text for every chunk (the keys travel as JSON): sqlx caches
-                // a prepared statement per text.
-                let json = |v: Vec<&String>| {
-                    serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()))
-                };
-                let found: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
-                    "SELECT id, email, mobile_phone FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) \
-                     UNION SELECT id, email, mobile_phone FROM contacts WHERE mobile_phone IN (SELECT value FROM json_each(?2))",
-                )
-                .bind(json(emails)?)
-                .bind(json(phones)?)
-                .fetch_all(&mut *conn)
-                .await?;
-                for (id, email, phone) in found {
-                    if let Some(k) = email {
-                        self.emails.set(&k, id);
-                    }
-                    if let Some(k) = phone {
-                        self.phones.set(&k, id);
-                    }
-                }
-            }
-        }
-        let mut ids: Vec<i64> = entries()
-            .flat_map(|e| {
-                [
-                    e.email.as_deref().and_then(|k| self.emails.get(k)),
-                    e.mobile_phone.as_deref().and_then(|k| self.phones.get(k)),
-                ]
-            })
-            .flatten()
-            .collect();
-        ids.sort_unstable();
-        ids.dedup();
-        self.load(conn, ids).await
-    }
-
-    /// Decides one normalised row (file order).
-    async fn decide(
-        &mut self,
-        conn: &mut SqliteConnection,
-        line: u32,
-        cells: &mut Vec<String>,
-        entry: ContactRow,
-        derived: search::Derived,
-    ) -> Result<()> {
-        let by_email = entry.email.as_deref().and_then(|k| self.emails.get(k));
-        let by_phone = entry
-            .mobile_phone
-            .as_deref()
-            .and_then(|k| self.phones.get(k));
-        let holder = match (by_email, by_phone) {
-            (Some(e), Some(p)) if e != p => {
-                self.summary.conflicts += 1;
-                let reason =
-                    format!("the email belongs to contact {e} and the mobile phone to contact {p}");
-                let given = serde_json::to_string(&fields_json(&entry))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
-                sqlx::query(
-                    "INSERT INTO review_items (source, given, email_contact_id, phone_contact_id, reason, created_at, batch_id) \
-                     VALUES ('import', ?, ?, ?, ?, ?, ?)",
-                )
-                .bind(given)
-                .bind(e)
-                .bind(p)
-                .bind(&reason)
-                .bind(&self.at)
-                .bind(self.batch)
-                .execute(&mut *conn)
-                .await?;
-                self.problems.push(Problem {
-                    line,
-                    conflict: true,
-                    reason: format!("held for review: {reason}"),
-                    values: std::mem::take(cells),
-                })?;
-                return Ok(());
-            }
-            (e, p) => e.or(p),
-        };
-        let Some(id) = holder else {
-            let mut row = entry;
-            row.id = self.next_id;
-            self.next_id += 1;
-            self.summary.created += 1;
-            self.hold(row.id, None, &row);
-            self.dirty.push(row.id);
-            self.rows.insert(row.id, (row, Some(derived)));
-            return Ok(());
-        };
-        if !self.rows.contains_key(&id) {
-            self.load(conn, vec![id]).await?;
-        }
-        let existing = &self
-            .rows
-            .get(&id)
-            .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?
-            .0;
-        let existed_before = id < self.first_new;
-        if !self.scope.allows(existing.owner_id) {
-            return self.reject(
-                line,
-                std::mem::take(cells),
-                "Cannot Save Contact: its email or mobile phone belongs to a contact you may not access".into(),
-            );
-        }
-        if existed_before && self.options.on_duplicate == OnDuplicate::Skip {
-            self.summary.skipped += 1;
-            return Ok(());
-        }
-        let plan = merge::plan(existing, &entry, vec![id.to_string()]);
-        let mut result = merge::apply(existing, &plan);
-        if result == *existing {
-            self.summary.unchanged += 1;
-            return Ok(());
-        }
-        result.updated_at = self.at.clone();
-        self.summary.updated += 1;
-        let existing = existing.clone();
-        self.hold(id, Some(&existing), &result);
-        if existed_before {
-            self.before.entry(id).or_insert(existing);
-        }
-        self.dirty.push(id);
-        self.rows.insert(id, (result, None));
-        Ok(())
-    }
-
-    /// Writes the chunk's new and changed contacts (new contacts' words join the index at
-    /// the end, in its order).
-    async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
-        self.dirty.sort_unstable();
-        self.dirty.dedup();
-        // A stored row whose email or mobile phone moves lets go of them first, so another
-        // row taking them in the same chunk cannot collide with it, whatever the order.
-        for id in &self.dirty {
-            let (row, _) = &self.rows[id];
-            if let Some((email, mobile)) = self.stored.get(id) {
-                if (email, mobile) != (&row.email, &row.mobile_phone) {
-                    funnel::release_for_import(conn, *id).await?;
-                }
-            }
-        }
-        let mut handle = conn.lock_handle().await?;
-        let db = funnel::BulkConnection::new(&mut handle);
-        let mut writer = funnel::Bulk::prepare(&db)?;
-        for id in &self.dirty {
-            let (row, derived) = self
-                .rows
-                .get_mut(id)
-                .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
-            let d = derived.take().unwrap_or_else(|| search::derive(row));
-            writer.write(row, &d, !self.stored.contains_key(id))?;
-        }
-        drop(writer);
-        drop(handle);
-        self.dirty.clear();
-        self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
-        self.stored.clear();
-        Ok(())
-    }
-}
-
-/// The customer-given fields of a normalised row, as review items keep them.
-fn fields_json(row: &ContactRow) -> serde_json::Value {
-    let mut map = serde_json::Map::new();
-    for field in crate::record::FIELDS {
-        if let Some(v) = row.get(field) {
-            map.insert(field.to_string(), serde_json::Value::String(v));
-        }
-    }
-    serde_json::Value::Object(map)
-}
-
 /// Reads the start of `source` far enough to know its encoding, delimiter, header and the
 /// mapping the header suggests; refuses a file that is empty, binary, wrongly encoded or has
 /// no contact header.
@@ -500,7 +125,7 @@ pub fn open(source: &read::Source) -> Result<Opened> {
             .map(|f| f.to_string())
             .collect();
         let mapping = mapping::guess(&header);
-        let layout = read::Layout {
+        let layout = records::Layout {
             encoding,
             delimiter: b',',
             header,
@@ -512,7 +137,7 @@ pub fn open(source: &read::Source) -> Result<Opened> {
             vcard: true,
         });
     }
-    let layout = read::layout(&head, encoding)?;
+    let layout = records::layout(&head, encoding)?;
     let mapping = mapping::guess(&layout.header);
     Ok(Opened {
         layout,
@@ -529,7 +154,7 @@ const MAX_VCARD: u64 = 64 << 20;
 pub fn rows(
     source: &read::Source,
     opened: &Opened,
-) -> Result<Box<dyn Iterator<Item = Result<read::Row>> + Send>> {
+) -> Result<Box<dyn Iterator<Item = Result<records::Row>> + Send>> {
     if opened.vcard {
         // Read whole, up to a bound on the memory it takes.
         let mut text = String::new();
@@ -551,21 +176,21 @@ pub fn rows(
             ));
         }
         Ok(Box::new(crate::vcard::cards(&text).into_iter().map(|c| {
-            Ok(read::Row {
+            Ok(records::Row {
                 line: c.line,
                 cells: c.cells,
                 problem: None,
             })
         })))
     } else {
-        Ok(Box::new(read::rows(source, &opened.layout)?))
+        Ok(Box::new(records::rows(source, &opened.layout)?))
     }
 }
 
 /// A file read for import: its layout and the mapping guessed from its header.
 #[derive(Debug, Clone)]
 pub struct Opened {
-    pub layout: read::Layout,
+    pub layout: records::Layout,
     pub mapping: mapping::Mapping,
     /// A vCard file (else CSV).
     pub vcard: bool,

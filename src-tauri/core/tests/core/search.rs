@@ -1,7 +1,7 @@
 //! Search and paging: word prefixes in names, email, phones and company; every plan
 //! (few matches, many matches, clustered matches) gives the same rows in the same order.
 
-use cardfile_core::search::{query_words, words};
+use cardfile_core::words::{query_words, words};
 use cardfile_core::{Contact, ListQuery, Session, SortColumn};
 
 use crate::{fields, Db};

@@ -3,7 +3,7 @@
 
 use std::path::PathBuf;
 
-use cardfile_core::import::{self, mapping::Mapping, read};
+use cardfile_core::import::{self, mapping::Mapping, read, records};
 use cardfile_core::{ContactFields, ErrorCode};
 
 /// A fixture file, read from disk as an import reads it (a block at a time).
@@ -22,7 +22,7 @@ fn fixture(name: &str) -> read::Source {
 }
 
 /// Every record of an opened source.
-fn rows(source: &read::Source, opened: &import::Opened) -> Vec<read::Row> {
+fn rows(source: &read::Source, opened: &import::Opened) -> Vec<records::Row> {
     import::rows(source, opened)
         .unwrap()
         .map(|r| r.unwrap())
@@ -32,7 +32,7 @@ fn rows(source: &read::Source, opened: &import::Opened) -> Vec<read::Row> {
 /// Every row of a fixture: its line, its fields as the mapping reads them, its problem.
 /// A fixture's layout, guessed mapping, and rows as (line, fields, problem).
 type Read = (
-    read::Layout,
+    records::Layout,
     Mapping,
     Vec<(u64, ContactFields, Option<String>)>,
 );
