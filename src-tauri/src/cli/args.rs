@@ -1,0 +1,374 @@
+//! The command line's words, as CLI.md gives them: commands, their flags and values.
+
+use std::path::PathBuf;
+
+use cardfile_core::preferences;
+use cardfile_core::ContactFields;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "cardfile",
+    version,
+    about = "Cardfile: contacts for sales people. With no command, opens the window."
+)]
+pub struct Cli {
+    /// The database file (else CARDFILE_DB, else $XDG_DATA_HOME/cardfile/cardfile.db).
+    #[arg(long, global = true, env = "CARDFILE_DB", value_name = "PATH")]
+    pub db: Option<PathBuf>,
+    /// Act as this user (else the signed-in user from settings).
+    #[arg(long = "as", global = true, value_name = "EMAIL")]
+    pub as_user: Option<String>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Manage users (Admins only).
+    Users {
+        #[command(subcommand)]
+        command: UsersCommand,
+    },
+    /// Show or change settings.
+    Settings {
+        #[command(subcommand)]
+        command: SettingsCommand,
+    },
+    /// Add a contact.
+    Add {
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// The owner's email (default: the acting user).
+        #[arg(long, value_name = "EMAIL")]
+        owner: Option<String>,
+        /// Confirm merging into the contact that holds this email or mobile phone.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// Show one contact as JSON.
+    Show { id: String },
+    /// Edit a contact; a flag with an empty value clears that field.
+    Edit {
+        id: String,
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// Confirm merging into the contact that holds this email or mobile phone.
+        #[arg(long)]
+        merge: bool,
+    },
+    /// Show who changed a contact, what and when.
+    History {
+        id: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take back your most recent add, edit, merge or import (again: one further back).
+    Undo,
+    /// Record or list meetings, chats and routing-form submissions.
+    Activities {
+        #[command(subcommand)]
+        command: ActivitiesCommand,
+    },
+    /// Meeting reminders and workflow steps.
+    Notifications {
+        #[command(subcommand)]
+        command: NotificationsCommand,
+    },
+    /// Passwords and tokens for sending notifications, kept in the OS keyring.
+    Secrets {
+        #[command(subcommand)]
+        command: SecretsCommand,
+    },
+    /// The Review list: identities held for review.
+    Conflicts {
+        #[command(subcommand)]
+        command: ConflictsCommand,
+    },
+    /// Delete a contact permanently (not undoable).
+    Delete {
+        id: String,
+        /// Confirm the permanent delete.
+        #[arg(long)]
+        yes: bool,
+    },
+    /// List contacts, sorted by last name, first name.
+    List {
+        /// Word prefixes to match in names, email, phones and company.
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long, default_value_t = 100)]
+        limit: u32,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Import contacts from a CSV file (Google, Outlook, HubSpot, Salesforce, LinkedIn,
+    /// Thunderbird, Excel...) or a vCard file: one undoable step.
+    Import {
+        file: PathBuf,
+        /// Count what would happen; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// merge: fill and update the contact a row matches; skip: leave it as it is.
+        #[arg(long, value_enum, default_value_t = OnDuplicateArg::Merge)]
+        on_duplicate: OnDuplicateArg,
+        /// Read national phone numbers in this region (default: the setting).
+        #[arg(long, value_name = "CC")]
+        default_region: Option<String>,
+        /// Write the rejected and conflicting rows, with their reasons, to this CSV file.
+        #[arg(long, value_name = "FILE")]
+        errors: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Export every contact you may see.
+    Export {
+        #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
+        format: ExportFormat,
+        /// Write to this file instead of standard output.
+        #[arg(long, value_name = "FILE")]
+        output: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum UsersCommand {
+    /// Add a user.
+    Add {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_enum)]
+        role: RoleArg,
+        #[arg(long)]
+        team: Option<String>,
+    },
+}
+
+// Parsed once per run: the size of a variant does not matter.
+#[allow(clippy::large_enum_variant)]
+#[derive(Subcommand, Debug)]
+pub enum ActivitiesCommand {
+    /// Record an activity; its contact is found by email, then mobile phone, or created.
+    /// Here --status is the meeting's: scheduled, rescheduled, canceled, completed, no-show.
+    Add {
+        #[arg(long, value_enum)]
+        kind: KindArg,
+        #[command(flatten)]
+        fields: FieldArgs,
+        /// The host's email (default: you).
+        #[arg(long)]
+        host: Option<String>,
+        #[arg(long, value_name = "T")]
+        starts_at: Option<String>,
+        #[arg(long, value_name = "T")]
+        ends_at: Option<String>,
+        #[arg(long, value_parser = ["google", "exchange", "other"])]
+        calendar: Option<String>,
+        /// The calendar's event id: a known event updates that meeting's booking.
+        #[arg(long, value_name = "ID")]
+        event_id: Option<String>,
+    },
+    /// Change a meeting's booking (cancel, reschedule, complete); its reminders follow.
+    Update {
+        id: String,
+        #[arg(long, value_parser = ["scheduled", "rescheduled", "canceled", "completed", "no-show"])]
+        status: Option<String>,
+        #[arg(long, value_name = "T")]
+        starts_at: Option<String>,
+        #[arg(long, value_name = "T")]
+        ends_at: Option<String>,
+    },
+    /// List activities (all, deleted contacts' included), or one contact's.
+    List {
+        #[arg(long)]
+        contact: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum NotificationsCommand {
+    /// List pending notifications, soonest first.
+    List {
+        #[arg(long)]
+        contact: Option<String>,
+        /// Also sent, failed and canceled ones.
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send what is due: email over SMTP, SMS through the gateway; failures are retried later.
+    Dispatch {
+        /// Send what is due at this time (default now).
+        #[arg(long, value_name = "T")]
+        as_of: Option<String>,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SecretsCommand {
+    /// Store a secret in the OS keyring, read from standard input (never from the command line).
+    Set { name: SecretName },
+    /// Remove a secret from the OS keyring.
+    Delete { name: SecretName },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SecretName {
+    SmtpPassword,
+    SmsToken,
+}
+
+impl SecretName {
+    pub(super) fn key(self) -> &'static str {
+        match self {
+            SecretName::SmtpPassword => cardfile_core::secrets::SMTP_PASSWORD,
+            SecretName::SmsToken => cardfile_core::secrets::SMS_TOKEN,
+        }
+    }
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ConflictsCommand {
+    /// List what is held for review.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Take an item off the Review list: the two contacts are different people.
+    Dismiss { id: String },
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum KindArg {
+    Meeting,
+    Chat,
+    Form,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum SettingsCommand {
+    /// Set `user EMAIL` (sign in as), `default-region CC` (for national phone numbers),
+    /// `reminders "email 24h, email 1h, sms 1h"`, `follow-up "email 2d"` (or none), or where
+    /// notifications go out: `smtp URL`, `email-from ADDRESS`, `sms-gateway URL`,
+    /// `sms-account ID`, `sms-from NUMBER`. Only an Admin sets user, smtp, sms-gateway and
+    /// sms-account; a new smtp or sms-gateway host forgets the old one's password or token.
+    Set { key: SettingKey, value: String },
+    /// Show the settings as JSON.
+    Show,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum SettingKey {
+    User,
+    DefaultRegion,
+    Reminders,
+    FollowUp,
+    Smtp,
+    EmailFrom,
+    SmsGateway,
+    SmsAccount,
+    SmsFrom,
+}
+
+impl From<SettingKey> for preferences::Key {
+    fn from(k: SettingKey) -> Self {
+        match k {
+            SettingKey::User => preferences::Key::User,
+            SettingKey::DefaultRegion => preferences::Key::DefaultRegion,
+            SettingKey::Reminders => preferences::Key::Reminders,
+            SettingKey::FollowUp => preferences::Key::FollowUp,
+            SettingKey::Smtp => preferences::Key::Smtp,
+            SettingKey::EmailFrom => preferences::Key::EmailFrom,
+            SettingKey::SmsGateway => preferences::Key::SmsGateway,
+            SettingKey::SmsAccount => preferences::Key::SmsAccount,
+            SettingKey::SmsFrom => preferences::Key::SmsFrom,
+        }
+    }
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum RoleArg {
+    Admin,
+    TeamManager,
+    Member,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum OnDuplicateArg {
+    Merge,
+    Skip,
+}
+
+#[derive(ValueEnum, Clone, Copy, Debug)]
+pub enum ExportFormat {
+    Csv,
+    Json,
+    Vcard,
+}
+
+#[derive(Args, Debug, Default)]
+pub struct FieldArgs {
+    #[arg(long, allow_hyphen_values = true)]
+    first_name: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    last_name: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    salutation: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    email: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    mobile_phone: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    phone: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    company: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    job_title: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    street_address: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    city: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    state: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    post_code: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    country: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    timezone: Option<String>,
+    #[arg(long, allow_hyphen_values = true)]
+    status: Option<String>,
+    #[arg(long, value_name = "true|false")]
+    has_consent: Option<bool>,
+    #[arg(long, allow_hyphen_values = true)]
+    notes: Option<String>,
+}
+
+impl From<FieldArgs> for ContactFields {
+    fn from(a: FieldArgs) -> Self {
+        ContactFields {
+            first_name: a.first_name,
+            last_name: a.last_name,
+            salutation: a.salutation,
+            email: a.email,
+            mobile_phone: a.mobile_phone,
+            phone: a.phone,
+            company: a.company,
+            job_title: a.job_title,
+            street_address: a.street_address,
+            city: a.city,
+            state: a.state,
+            post_code: a.post_code,
+            country: a.country,
+            timezone: a.timezone,
+            status: a.status,
+            has_consent: a.has_consent,
+            notes: a.notes,
+        }
+    }
+}

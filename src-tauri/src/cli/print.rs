@@ -1,0 +1,71 @@
+//! How the command line shows lists: readable tables (history, contacts, any columns).
+
+use cardfile_core::Contact;
+
+pub(super) fn print_history(entries: &[cardfile_core::history::HistoryEntry]) {
+    println!("{:<24}  {:<24}  {:<6}  WHAT", "WHEN", "WHO", "KIND");
+    for e in entries {
+        let changes: Vec<String> = e
+            .changes
+            .iter()
+            .map(|c| {
+                format!(
+                    "{}: {} -> {}",
+                    c.field,
+                    c.before.as_deref().unwrap_or("(blank)"),
+                    c.after.as_deref().unwrap_or("(blank)")
+                )
+            })
+            .collect();
+        println!("{:<24}  {:<24}  {:<6}  {}", e.at, e.user, e.kind, e.summary);
+        for c in changes {
+            println!("{:<60}{c}", "");
+        }
+    }
+}
+
+pub(super) fn print_table(rows: &[Contact]) {
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|c| {
+            let name = [c.first_name.as_deref(), c.last_name.as_deref()]
+                .into_iter()
+                .flatten()
+                .collect::<Vec<_>>()
+                .join(" ");
+            vec![
+                c.id.clone(),
+                name,
+                c.email.clone().unwrap_or_default(),
+                c.mobile_phone.clone().unwrap_or_default(),
+                c.company.clone().unwrap_or_default(),
+            ]
+        })
+        .collect();
+    print_columns(&["ID", "NAME", "EMAIL", "MOBILE PHONE", "COMPANY"], &cells);
+}
+
+/// A readable table: a header and left-aligned columns as wide as their widest cell.
+pub(super) fn print_columns(header: &[&str], rows: &[Vec<String>]) {
+    let mut widths: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
+    for row in rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cols: &[&str]| {
+        let mut s = String::new();
+        for (i, (c, w)) in cols.iter().zip(&widths).enumerate() {
+            if i + 1 == cols.len() {
+                s.push_str(c);
+            } else {
+                s.push_str(&format!("{c:<w$}  ", w = *w));
+            }
+        }
+        println!("{}", s.trim_end());
+    };
+    line(header);
+    for row in rows {
+        line(&row.iter().map(String::as_str).collect::<Vec<_>>());
+    }
+}
