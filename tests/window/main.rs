@@ -1030,14 +1030,15 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
 }
 
 #[tokio::test]
-async fn a_review_item_merges_through_the_merge_dialog_and_canceling_a_meeting_drops_its_reminders()
-{
+async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_drops_its_reminders() {
     let app = App::open(|s| async move {
-        s.add(&person("Ann", "Lee", "ann@acme.com"), None, false)
-            .await
-            .unwrap();
+        let mut ann = person("Ann", "Lee", "ann@acme.com");
+        ann.company = Some("Acme".into());
+        s.add(&ann, None, false).await.unwrap();
         let mut bo = person("Bo", "Lee", "bo@home.com");
         bo.mobile_phone = Some("+12015550123".into());
+        bo.company = Some("Home Co".into());
+        bo.job_title = Some("Buyer".into());
         s.add(&bo, None, false).await.unwrap();
         // A chat whose email names Ann and whose mobile phone names Bo: held for review.
         let given = ContactFields {
@@ -1067,6 +1068,15 @@ async fn a_review_item_merges_through_the_merge_dialog_and_canceling_a_meeting_d
     })
     .await;
     app.wait_rows("two rows", |rows| rows.len() == 2).await;
+    let id_of = |email: &str, contacts: &[cardfile_core::Contact]| {
+        contacts
+            .iter()
+            .find(|c| c.email.as_deref() == Some(email))
+            .map(|c| c.id.clone())
+            .unwrap()
+    };
+    let before = app.contacts().await;
+    let ann_id = id_of("ann@acme.com", &before);
     app.find(
         "the Activities tab",
         By::XPath("//*[@role='tab'][normalize-space()='Activities']"),
@@ -1084,11 +1094,12 @@ async fn a_review_item_merges_through_the_merge_dialog_and_canceling_a_meeting_d
     let dialog = app
         .find("the Merge contacts dialog", By::XPath("//*[@role='dialog' and @aria-labelledby=//*[normalize-space()='Merge contacts']/@id]"))
         .await;
-    app.wait_for("the plan naming both", || async {
+    app.wait_for("the plan naming who is kept", || async {
         let text = dialog.text().await.unwrap_or_default();
-        text.contains("Bo Lee") && text.contains("Mobile phone")
+        text.contains("will be kept") && text.contains("Mobile phone")
     })
     .await;
+    let plan_text = dialog.text().await.unwrap();
     dialog
         .find(By::XPath(".//button[normalize-space()='Merge']"))
         .await
@@ -1108,8 +1119,18 @@ async fn a_review_item_merges_through_the_merge_dialog_and_canceling_a_meeting_d
     .await;
     let contacts = app.contacts().await;
     assert_eq!(contacts.len(), 1, "Bo folded into Ann");
-    assert_eq!(contacts[0].email.as_deref(), Some("ann@acme.com"));
-    assert_eq!(contacts[0].mobile_phone.as_deref(), Some("+12015550123"));
+    let kept = &contacts[0];
+    assert_eq!(kept.id, ann_id, "the email's holder survives, with her id");
+    assert!(
+        plan_text.contains("Ann Lee will be kept; Bo Lee"),
+        "the dialog said so: {plan_text}"
+    );
+    assert_eq!(kept.email.as_deref(), Some("ann@acme.com"));
+    assert_eq!(kept.first_name.as_deref(), Some("Ann"));
+    // Ann's own values stay; Bo's fill only what she lacked.
+    assert_eq!(kept.company.as_deref(), Some("Acme"));
+    assert_eq!(kept.job_title.as_deref(), Some("Buyer"));
+    assert_eq!(kept.mobile_phone.as_deref(), Some("+12015550123"));
     assert!(app.session.conflicts().await.unwrap().is_empty());
 
     // Ann's pane: the meeting and its reminders; canceling it cancels them.
