@@ -284,6 +284,30 @@ impl App {
         Ok(path)
     }
 
+    /// Calls the Rust command `command` straight from the page, as any script in the
+    /// webview could: `Ok(reply)` or `Err(error)` as the command answered.
+    async fn invoke(
+        &self,
+        command: &str,
+        args: serde_json::Value,
+    ) -> Result<serde_json::Value, serde_json::Value> {
+        let ret = self
+            .d()
+            .execute_async(
+                "const done = arguments[arguments.length - 1];
+                 window.__TAURI_INTERNALS__.invoke(arguments[0], arguments[1]).then(
+                   (ok) => done({ ok }), (error) => done({ error }));",
+                vec![json!(command), args],
+            )
+            .await
+            .unwrap();
+        let mut reply = ret.json().clone();
+        match reply.get_mut("error") {
+            Some(e) => Err(e.take()),
+            None => Ok(reply["ok"].take()),
+        }
+    }
+
     async fn count(&self) -> i64 {
         contacts::count(self.session.store()).await.unwrap()
     }
@@ -1379,5 +1403,66 @@ async fn a_dropped_file_previews_maps_imports_with_progress_and_saves_its_error_
         rows.len() == 1 && rows[0].contains("Person12345")
     })
     .await;
+    app.close().await;
+}
+
+#[tokio::test]
+async fn import_reads_only_a_file_the_user_chose_never_a_path_the_page_names() {
+    let app = App::open(|_| async {}).await;
+    let header = "First Name,Last Name,E-mail Address\n";
+    // What the (stand-in) open dialog answers, and a file the user never chose.
+    let chosen = app._dir.path().join("dialog-choice.csv");
+    std::fs::write(&chosen, format!("{header}Ann,Lee,ann@acme.com\n")).unwrap();
+    let other = app._dir.path().join("not chosen.csv");
+    std::fs::write(&other, format!("{header}Bo,Lee,bo@home.com\n")).unwrap();
+
+    // A script in the page naming paths itself (as `path`, the old argument, and as the
+    // handle): refused at once, nothing read; /dev/zero would keep a reader busy forever.
+    for path in [other.to_str().unwrap(), "/dev/zero"] {
+        for command in ["preview_import", "run_import"] {
+            let reply = app
+                .invoke(
+                    command,
+                    json!({ "path": path, "file": path, "onDuplicate": "merge", "overrides": [] }),
+                )
+                .await;
+            let error = reply.expect_err(&format!("{command} refused {path}"));
+            assert_eq!(error["code"], "not_found", "{command} {path}: {error}");
+        }
+    }
+    assert_eq!(app.count().await, 0);
+
+    // Import CSV: the dialog's choice comes back as a handle the page shows by name.
+    app.button("Import CSV").await.click().await.unwrap();
+    let dialog = app
+        .find("the Import contacts dialog", By::XPath("//*[@role='dialog' and @aria-labelledby=//*[normalize-space()='Import contacts']/@id]"))
+        .await;
+    app.wait_for("the dry run of the chosen file", || async {
+        let text = dialog.text().await.unwrap_or_default();
+        text.contains("dialog-choice.csv") && text.contains("Dry run: 1 row")
+    })
+    .await;
+    let page_has_path = app
+        .d()
+        .execute(
+            "return document.documentElement.outerHTML.includes(arguments[0]);",
+            vec![json!(chosen.to_str().unwrap())],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        page_has_path.json(),
+        &json!(false),
+        "the page knows the file's name, not where it is"
+    );
+    app.button("Import").await.click().await.unwrap();
+    app.find(
+        "the import's result",
+        By::Css("section[aria-label='Imported']"),
+    )
+    .await;
+    app.button("Close").await.click().await.unwrap();
+    let emails: Vec<_> = app.contacts().await.into_iter().map(|c| c.email).collect();
+    assert_eq!(emails, [Some("ann@acme.com".to_string())]);
     app.close().await;
 }

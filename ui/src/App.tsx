@@ -2,7 +2,7 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ActivitiesView } from "./ActivitiesView";
-import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./api";
+import { ApiError, api, errorMessage, type Contact, type ImportFile, type SortColumn } from "./api";
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
@@ -63,7 +63,7 @@ export function App() {
   const [view, setView] = useState<View>("contacts");
   const [logOpen, setLogOpen] = useState(false);
   /** The file being imported (chosen in the open dialog or dropped on the window). */
-  const [importing, setImporting] = useState<string | null>(null);
+  const [importing, setImporting] = useState<ImportFile | null>(null);
   const qc = useQueryClient();
   const tabsId = useId();
   const tabId = (v: View) => `${tabsId}tab-${v}`;
@@ -90,20 +90,20 @@ export function App() {
     setView("contacts");
     setPane({ kind: "add" });
   };
-  const startImport = useCallback((path: string) => {
+  const startImport = useCallback((file: ImportFile) => {
     setView("contacts");
-    setImporting((current) => current ?? path);
+    setImporting((current) => current ?? file);
   }, []);
   const chooseImport = () => {
     api
       .chooseImportFile()
-      .then((path) => {
-        if (path) startImport(path);
+      .then((file) => {
+        if (file) startImport(file);
       })
       .catch((e: unknown) => setStatus({ text: errorMessage(e), error: true }));
   };
-  // A file dropped anywhere on the window: Rust sends its path (never its bytes).
-  useTauriEvent<string>("import-file-dropped", startImport);
+  // A file dropped anywhere on the window: Rust keeps its path and sends a handle (never the path or the bytes).
+  useTauriEvent<ImportFile>("import-file-dropped", startImport);
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
   const askDelete = useCallback((contact: Contact) => setToDelete(contact), []);
   const closePane = () => {
@@ -355,7 +355,7 @@ export function App() {
 
       {importing && (
         <ImportDialog
-          path={importing}
+          file={importing}
           onClose={() => setImporting(null)}
           onImported={(v) =>
             setStatus({

@@ -1,4 +1,4 @@
-// Listens to one of the app's events (a dropped file's path, import progress) while a component is mounted.
+// Listens to one of the app's events (a dropped file's handle, import progress) while a component is mounted.
 import { useEffect, useRef } from "react";
 import { listen } from "@tauri-apps/api/event";
 
