@@ -150,9 +150,11 @@ impl From<&Report> for ImportView {
 }
 
 /// The path the user chose in the native file dialog `ask` shows; None when they canceled.
-/// Automated window tests cannot drive native dialogs, so CARDFILE_DIALOG_PATH, when set,
-/// stands for the user's choice and no dialog opens.
+/// Automated window tests cannot drive native dialogs: built with the `test-dialog` feature
+/// (the window tests' builds only), CARDFILE_DIALOG_PATH, when set, stands for the user's
+/// choice and no dialog opens. Release builds have no such stand-in.
 fn chosen(ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>) -> Option<PathBuf> {
+    #[cfg(feature = "test-dialog")]
     if let Some(path) = std::env::var_os("CARDFILE_DIALOG_PATH") {
         return Some(PathBuf::from(path));
     }
