@@ -15,7 +15,7 @@ export function useTauriEvent<T>(name: string, handler: (payload: T) => void): v
         else stop = unlisten;
       },
       () => {
-        // No event channel (the browser dev mock): nothing to listen to.
+        // No event channel (the page outside the Cardfile window): nothing to listen to.
       },
     );
     return () => {
