@@ -230,7 +230,7 @@ async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_dro
     let kept = &contacts[0];
     assert_eq!(kept.id, ann_id, "the email's holder survives, with her id");
     assert!(
-        plan_text.contains("Ann Lee will be kept; Bo Lee"),
+        plan_text.contains("Ann Lee will be kept; Bo Lee will be merged into it."),
         "the dialog said so: {plan_text}"
     );
     assert_eq!(kept.email.as_deref(), Some("ann@acme.com"));

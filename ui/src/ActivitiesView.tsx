@@ -213,6 +213,7 @@ export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
         <MergeDialog
           plan={merging.plan}
           edited={merging.folded}
+          inPane={false}
           pending={merge.isPending}
           error={merge.isError ? errorMessage(merge.error) : null}
           onConfirm={() => merge.mutate(merging)}
