@@ -9,6 +9,7 @@ use cardfile_core::review::ReviewItem;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorBody, ListQuery, Session,
 };
+use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
 
@@ -19,6 +20,8 @@ use cardfile_core::import::{
 use serde::Serialize;
 use tauri::{AppHandle, Emitter, State};
 use tauri_plugin_dialog::DialogExt;
+
+use crate::import_files::{ImportFile, ImportFiles};
 
 /// Errors cross as core's `{code, message, field, plan}` body.
 type Reply<T> = Result<T, ErrorBody>;
@@ -121,28 +124,33 @@ impl From<&Report> for ImportView {
 }
 
 /// The path the user chose in the native file dialog `ask` shows; None when they canceled.
-/// Automated window tests cannot drive native dialogs, so CARDFILE_DIALOG_PATH, when set,
-/// stands for the user's choice and no dialog opens.
-fn chosen(ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>) -> Option<String> {
+/// Automated window tests cannot drive native dialogs: built with the `test-dialog` feature
+/// (the window tests' builds only), CARDFILE_DIALOG_PATH, when set, stands for the user's
+/// choice and no dialog opens. Release builds have no such stand-in.
+fn chosen(ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>) -> Option<PathBuf> {
+    #[cfg(feature = "test-dialog")]
     if let Some(path) = std::env::var_os("CARDFILE_DIALOG_PATH") {
-        return Some(path.to_string_lossy().into_owned());
+        return Some(PathBuf::from(path));
     }
-    ask()
-        .and_then(|p| p.into_path().ok())
-        .map(|p| p.display().to_string())
+    ask().and_then(|p| p.into_path().ok())
 }
 
-/// "Import CSV": the native open dialog; None when the user canceled it.
+/// "Import CSV": the native open dialog; None when the user canceled it. The page gets a
+/// handle for the file, never its path.
 #[tauri::command]
 #[specta::specta]
-async fn choose_import_file(app: AppHandle) -> Reply<Option<String>> {
+async fn choose_import_file(
+    app: AppHandle,
+    files: State<'_, ImportFiles>,
+) -> Reply<Option<ImportFile>> {
     Ok(chosen(|| {
         app.dialog()
             .file()
             .set_title("Import contacts")
             .add_filter("Contact files", &["csv", "txt", "tsv", "vcf"])
             .blocking_pick_file()
-    }))
+    })
+    .map(|path| files.keep(path)))
 }
 
 fn options(
@@ -158,14 +166,15 @@ fn options(
     }
 }
 
-/// The dry run: what importing `path` would do, with nothing written.
+/// The dry run: what importing the chosen `file` (its handle) would do, with nothing written.
 #[tauri::command]
 #[specta::specta]
 async fn preview_import(
     app: AppHandle,
     session: State<'_, Session>,
     imports: State<'_, Imports>,
-    path: String,
+    files: State<'_, ImportFiles>,
+    file: String,
     on_duplicate: OnDuplicate,
     overrides: Vec<(u32, Option<String>)>,
 ) -> Reply<ImportView> {
@@ -173,21 +182,22 @@ async fn preview_import(
         &app,
         &session,
         &imports,
-        path,
+        files.path(&file)?,
         options(on_duplicate, overrides, true),
     )
     .await
 }
 
-/// The import itself: progress arrives as "import-progress" events; Cancel stops it with
-/// nothing written.
+/// The import of the chosen `file` (its handle) itself: progress arrives as
+/// "import-progress" events; Cancel stops it with nothing written.
 #[tauri::command]
 #[specta::specta]
 async fn run_import(
     app: AppHandle,
     session: State<'_, Session>,
     imports: State<'_, Imports>,
-    path: String,
+    files: State<'_, ImportFiles>,
+    file: String,
     on_duplicate: OnDuplicate,
     overrides: Vec<(u32, Option<String>)>,
 ) -> Reply<ImportView> {
@@ -195,7 +205,7 @@ async fn run_import(
         &app,
         &session,
         &imports,
-        path,
+        files.path(&file)?,
         options(on_duplicate, overrides, false),
     )
     .await
@@ -205,13 +215,13 @@ async fn run(
     app: &AppHandle,
     session: &Session,
     imports: &Imports,
-    path: String,
+    path: PathBuf,
     options: ImportOptions,
 ) -> Reply<ImportView> {
     imports.cancel.store(false, Ordering::Relaxed);
     let report = session
         .import_file(
-            std::path::Path::new(&path),
+            &path,
             &options,
             &|p: Progress| {
                 let _ = app.emit("import-progress", p);
@@ -252,8 +262,8 @@ async fn save_import_errors(app: AppHandle, imports: State<'_, Imports>) -> Repl
         .unwrap_or_else(|e| e.into_inner())
         .clone();
     let report = last.ok_or_else(|| Error::NotFound("no import to report on".into()))?;
-    save_error_report(&report, std::path::Path::new(&path))?;
-    Ok(Some(path))
+    save_error_report(&report, &path)?;
+    Ok(Some(path.display().to_string()))
 }
 
 #[tauri::command]
@@ -321,6 +331,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             save_import_errors,
         ])
         .typ::<Progress>()
+        .typ::<ImportFile>()
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ use std::path::PathBuf;
 use cardfile_core::{feed, store, Session, Store};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
+use crate::import_files::ImportFiles;
 use crate::keyring_store::Keyring;
 
 /// The event that tells the page the contacts changed (its payload: the feed's newest seq).
@@ -36,12 +37,15 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
     let result = tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
         .invoke_handler(builder.invoke_handler())
-        // A file dropped anywhere on the window: its path goes to the page, which opens the
-        // import dialog; Rust reads the file, the webview never carries its bytes.
+        // A file dropped anywhere on the window: Rust keeps its path and the page gets a
+        // handle for it (ImportFile), then opens the import dialog; Rust reads the file, the
+        // webview never carries its path or its bytes.
         .on_window_event(|window, event| {
             if let WindowEvent::DragDrop(DragDropEvent::Drop { paths, .. }) = event {
-                if let Some(path) = paths.first() {
-                    let _ = window.emit("import-file-dropped", path.display().to_string());
+                if let (Some(path), Some(files)) =
+                    (paths.first(), window.try_state::<ImportFiles>())
+                {
+                    let _ = window.emit("import-file-dropped", files.keep(path.clone()));
                 }
             }
         })
@@ -62,6 +66,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             ));
             app.manage(session);
             app.manage(crate::ipc::Imports::default());
+            app.manage(ImportFiles::default());
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -132,3 +132,18 @@ fn import_reports_counts_that_add_up_dry_runs_skips_and_writes_the_error_report(
         "cannot read",
     );
 }
+
+/// The window tests' stand-in for the native file dialogs exists only in builds with the
+/// `test-dialog` feature: a build without it (as `make build` makes) never looks it up.
+#[cfg(not(feature = "test-dialog"))]
+#[test]
+fn a_build_without_test_dialog_never_reads_the_dialog_stand_in() {
+    let binary = std::fs::read(env!("CARGO_BIN_EXE_cardfile")).unwrap();
+    let name = b"CARDFILE_DIALOG_PATH";
+    let found = binary
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| **b == name[0])
+        .any(|(i, _)| binary[i..].starts_with(name));
+    assert!(!found, "the binary names CARDFILE_DIALOG_PATH");
+}

@@ -4,7 +4,8 @@ import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, errorMessage, type Activity, type Contact, type ContactFields, type MergePlan, type ReviewItem } from "./api";
 import { MergeDialog } from "./MergeDialog";
 import { BLANK, activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONFLICTS_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, activitiesKey } from "./queryKeys";
+import { CONFLICTS_KEY, activitiesKey } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 type Props = {
   onLog: () => void;
@@ -38,30 +39,36 @@ function ContactCell({ activity, onOpen }: { activity: Activity; onOpen: (id: st
   );
 }
 
-/** Giving the email's contact the other contact's mobile phone is what merging the two means. */
-function phoneOnly(mobile: string | null): ContactFields {
+/**
+ * Merging a review item is an edit of the phone's holder that takes on the email holder's values:
+ * identity then finds the email's holder, which survives (as DESIGN.md's table says) with its own
+ * values kept, the other contact filling only what it lacked, and folding into it. Fields the
+ * email's holder leaves blank are null here: the edit leaves them as the other contact has them.
+ */
+function valuesOf(c: Contact): ContactFields {
   return {
-    first_name: null,
-    last_name: null,
-    salutation: null,
-    email: null,
-    mobile_phone: mobile,
-    phone: null,
-    company: null,
-    job_title: null,
-    street_address: null,
-    city: null,
-    state: null,
-    post_code: null,
-    country: null,
-    timezone: null,
-    status: null,
-    has_consent: null,
-    notes: null,
+    first_name: c.first_name,
+    last_name: c.last_name,
+    salutation: c.salutation,
+    email: c.email,
+    mobile_phone: c.mobile_phone,
+    phone: c.phone,
+    company: c.company,
+    job_title: c.job_title,
+    street_address: c.street_address,
+    city: c.city,
+    state: c.state,
+    post_code: c.post_code,
+    country: c.country,
+    timezone: c.timezone,
+    status: c.status,
+    has_consent: c.has_consent,
+    notes: c.notes,
   };
 }
 
-type ReviewMerge = { survivor: Contact; fields: ContactFields; plan: MergePlan };
+/** `folded` is the phone's holder, edited to take the email holder's values; the plan names the survivor first. */
+type ReviewMerge = { folded: Contact; fields: ContactFields; plan: MergePlan };
 
 export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
   const qc = useQueryClient();
@@ -70,26 +77,22 @@ export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
   const [merging, setMerging] = useState<ReviewMerge | null>(null);
   const [reviewError, setReviewError] = useState<string | null>(null);
 
-  const refresh = () => {
-    for (const key of [CONFLICTS_KEY, ACTIVITIES_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, APP_INFO_KEY]) {
-      void qc.invalidateQueries({ queryKey: key });
-    }
-  };
+  const refresh = () => refreshAfterChange(qc);
 
   // Asks Rust what merging the two would do: saving without confirmation answers with the plan.
   const plan = useMutation({
     mutationFn: async (item: ReviewItem): Promise<ReviewMerge | null> => {
       if (!item.email_contact_id || !item.phone_contact_id) return null;
-      const [survivor, other] = await Promise.all([
+      const [holder, folded] = await Promise.all([
         api.getContact(item.email_contact_id),
         api.getContact(item.phone_contact_id),
       ]);
-      const fields = phoneOnly(other.mobile_phone);
+      const fields = valuesOf(holder);
       try {
-        await api.editContact(survivor.id, fields, false);
+        await api.editContact(folded.id, fields, false);
         return null;
       } catch (e) {
-        if (e instanceof ApiError && e.code === "merge_needed" && e.plan) return { survivor, fields, plan: e.plan };
+        if (e instanceof ApiError && e.code === "merge_needed" && e.plan) return { folded, fields, plan: e.plan };
         throw e;
       }
     },
@@ -101,7 +104,7 @@ export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
     onError: (e) => setReviewError(errorMessage(e)),
   });
   const merge = useMutation({
-    mutationFn: (m: ReviewMerge) => api.editContact(m.survivor.id, m.fields, true),
+    mutationFn: (m: ReviewMerge) => api.editContact(m.folded.id, m.fields, true),
     onSuccess: () => {
       setMerging(null);
       refresh();
@@ -206,7 +209,8 @@ export function ActivitiesView({ onLog, onOpenContact, logButtonRef }: Props) {
       {merging && (
         <MergeDialog
           plan={merging.plan}
-          edited={merging.survivor}
+          edited={merging.folded}
+          inPane={false}
           pending={merge.isPending}
           error={merge.isError ? errorMessage(merge.error) : null}
           onConfirm={() => merge.mutate(merging)}

@@ -2,7 +2,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type Activity } from "./api";
 import { activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
-import { ACTIVITIES_KEY, activitiesKey, notificationsKey } from "./queryKeys";
+import { activitiesKey, notificationsKey } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 /** A meeting still booked and ahead: the one kind whose reminders are still to go. */
 function isUpcoming(a: Activity): boolean {
@@ -18,8 +19,7 @@ export function ActivityTimeline({ contactId }: { contactId: string }) {
   const qc = useQueryClient();
   const cancel = useMutation({
     mutationFn: (id: string) => api.rebookMeeting(id, { status: "canceled", starts_at: null, ends_at: null }),
-    // Under ACTIVITIES_KEY: the timeline, the Activities view and the reminders all refresh.
-    onSettled: () => qc.invalidateQueries({ queryKey: ACTIVITIES_KEY }),
+    onSettled: () => refreshAfterChange(qc),
   });
   const activities = useQuery({
     queryKey: activitiesKey(contactId),

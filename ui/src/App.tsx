@@ -2,15 +2,15 @@
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ActivitiesView } from "./ActivitiesView";
-import { useChangesFromElsewhere } from "./changes";
-import { ApiError, api, errorMessage, type Contact, type SortColumn } from "./api";
+import { refreshAfterChange, useChangesFromElsewhere } from "./changes";
+import { ApiError, api, errorMessage, type Contact, type ImportFile, type SortColumn } from "./api";
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
 import { displayName, formatCount, plural } from "./format";
 import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY, contactKey } from "./queryKeys";
+import { APP_INFO_KEY, contactKey } from "./queryKeys";
 import { useDebouncedValue } from "./useDebouncedValue";
 import { useTauriEvent } from "./useTauriEvent";
 import type { ListParams } from "./useContactPages";
@@ -65,7 +65,7 @@ export function App() {
   const [view, setView] = useState<View>("contacts");
   const [logOpen, setLogOpen] = useState(false);
   /** The file being imported (chosen in the open dialog or dropped on the window). */
-  const [importing, setImporting] = useState<string | null>(null);
+  const [importing, setImporting] = useState<ImportFile | null>(null);
   const qc = useQueryClient();
   const tabsId = useId();
   const tabId = (v: View) => `${tabsId}tab-${v}`;
@@ -92,20 +92,20 @@ export function App() {
     setView("contacts");
     setPane({ kind: "add" });
   };
-  const startImport = useCallback((path: string) => {
+  const startImport = useCallback((file: ImportFile) => {
     setView("contacts");
-    setImporting((current) => current ?? path);
+    setImporting((current) => current ?? file);
   }, []);
   const chooseImport = () => {
     api
       .chooseImportFile()
-      .then((path) => {
-        if (path) startImport(path);
+      .then((file) => {
+        if (file) startImport(file);
       })
       .catch((e: unknown) => setStatus({ text: errorMessage(e), error: true }));
   };
-  // A file dropped anywhere on the window: Rust sends its path (never its bytes).
-  useTauriEvent<string>("import-file-dropped", startImport);
+  // A file dropped anywhere on the window: Rust keeps its path and sends a handle (never the path or the bytes).
+  useTauriEvent<ImportFile>("import-file-dropped", startImport);
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
   const askDelete = useCallback((contact: Contact) => setToDelete(contact), []);
   const closePane = () => {
@@ -121,7 +121,7 @@ export function App() {
       },
       (e: unknown) => {
         if (e instanceof ApiError && e.code === "not_found") {
-          void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
+          refreshAfterChange(qc);
           setStatus({ text: "This contact no longer exists", error: true });
         } else {
           setStatus({ text: sentence(errorMessage(e)), error: true });
@@ -144,11 +144,7 @@ export function App() {
   const undo = useMutation({
     mutationFn: api.undo,
     onSuccess: (undone) => {
-      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
-      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
-      void qc.invalidateQueries({ queryKey: CONTACT_KEY });
-      void qc.invalidateQueries({ queryKey: HISTORY_KEY });
-      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
+      refreshAfterChange(qc);
       setStatus({ text: `Undid: ${undone.summary}` });
       // Undoing an add takes the contact away: a pane still editing it would save into nothing.
       const open = keys.current.pane;
@@ -357,7 +353,7 @@ export function App() {
 
       {importing && (
         <ImportDialog
-          path={importing}
+          file={importing}
           onClose={() => setImporting(null)}
           onImported={(v) =>
             setStatus({

@@ -4,7 +4,7 @@ import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type Contact } from "./api";
 import { displayName } from "./format";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 type Props = {
   contact: Contact;
@@ -26,10 +26,8 @@ export function DeleteDialog({ contact, onCancel, onDeleted }: Props) {
   const remove = useMutation({
     mutationFn: () => api.deleteContact(contact.id),
     onSuccess: () => {
-      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
-      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
       // Its activities stay for reporting, now marked as with a deleted contact.
-      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
+      refreshAfterChange(qc);
       onDeleted(contact);
     },
     onError: (e) => setError(errorMessage(e)),

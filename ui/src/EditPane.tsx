@@ -7,7 +7,7 @@ import { FIELD_LABELS, displayName, longDateTime, shortDateTime } from "./format
 import { ActivityTimeline } from "./ActivityTimeline";
 import { HistorySection } from "./HistorySection";
 import { MergeDialog } from "./MergeDialog";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONTACTS_KEY, CONTACT_KEY, historyKey } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 export type PaneMode = { kind: "add" } | { kind: "edit"; contact: Contact };
 
@@ -134,13 +134,8 @@ export function EditPane({ mode, onSaved, onCancel, onModalChange }: Props) {
     mutationFn: ({ fields, merge }: SaveRequest) =>
       mode.kind === "add" ? api.addContact(fields, merge) : api.editContact(mode.contact.id, fields, merge),
     onSuccess: (contact, { merge }) => {
-      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
-      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
-      void qc.invalidateQueries({ queryKey: CONTACT_KEY });
       // A save changes who activities are with; a merge moves them to the survivor.
-      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
-      void qc.invalidateQueries({ queryKey: historyKey(contact.id) });
-      if (mode.kind === "edit") void qc.invalidateQueries({ queryKey: historyKey(mode.contact.id) });
+      refreshAfterChange(qc);
       if (merge) closeMerge();
       onSaved(contact, merge ? "merged" : "saved");
     },

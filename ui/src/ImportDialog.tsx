@@ -1,14 +1,15 @@
 // The import dialog: the dry run's counts and examples, the column mapping (changeable), the duplicate policy, then the import with its progress bar, Cancel, and the error report.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, errorMessage, type ImportProgress, type ImportView, type OnDuplicate } from "./api";
+import { api, errorMessage, type ImportFile, type ImportProgress, type ImportView, type OnDuplicate } from "./api";
 import { FIELD_LABELS, fieldLabel, formatCount, plural } from "./format";
 import { modalKeyDown } from "./modal";
 import { useTauriEvent } from "./useTauriEvent";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONFLICTS_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 type Props = {
-  path: string;
+  /** The file chosen or dropped; Rust keeps its path, the page has its name and handle. */
+  file: ImportFile;
   onClose: () => void;
   /** The import committed: the status line says what it did. */
   onImported: (view: ImportView) => void;
@@ -40,17 +41,13 @@ const ENCODING_LABELS: Record<ImportView["encoding"], string> = {
   windows1252: "Windows-1252",
 };
 
-function fileName(path: string): string {
-  return path.split(/[\\/]/).pop() || path;
-}
-
 function seconds(s: number): string {
   if (!Number.isFinite(s)) return "—";
   if (s < 60) return `${Math.max(0, Math.round(s))} s`;
   return `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
 
-export function ImportDialog({ path, onClose, onImported }: Props) {
+export function ImportDialog({ file, onClose, onImported }: Props) {
   const id = useId();
   const titleId = `${id}title`;
   const dialogRef = useRef<HTMLDivElement>(null);
@@ -63,20 +60,18 @@ export function ImportDialog({ path, onClose, onImported }: Props) {
 
   const overrideList = Object.entries(overrides).map(([col, field]) => [Number(col), field] as [number, string | null]);
   const preview = useQuery({
-    queryKey: ["import-preview", path, onDuplicate, overrideList],
-    queryFn: () => api.previewImport(path, onDuplicate, overrideList),
+    queryKey: ["import-preview", file.handle, onDuplicate, overrideList],
+    queryFn: () => api.previewImport(file, onDuplicate, overrideList),
     staleTime: Infinity,
     gcTime: 0,
     retry: false,
   });
 
   const commit = useMutation({
-    mutationFn: () => api.runImport(path, onDuplicate, overrideList),
+    mutationFn: () => api.runImport(file, onDuplicate, overrideList),
     onMutate: () => setProgress({ at: { rows: 0, fraction: 0 }, started: performance.now() }),
     onSuccess: (view) => {
-      for (const key of [CONTACTS_KEY, APP_INFO_KEY, CONTACT_KEY, HISTORY_KEY, CONFLICTS_KEY, ACTIVITIES_KEY]) {
-        void qc.invalidateQueries({ queryKey: key });
-      }
+      refreshAfterChange(qc);
       onImported(view);
     },
   });
@@ -121,8 +116,8 @@ export function ImportDialog({ path, onClose, onImported }: Props) {
         onKeyDown={onKeyDown}
       >
         <h2 id={titleId}>Import contacts</h2>
-        <p className="muted import-file" title={path}>
-          {fileName(path)}
+        <p className="muted import-file">
+          {file.name}
           {view &&
             ` · ${ENCODING_LABELS[view.encoding]} · ${
               view.delimiter === "" ? "vCard" : `delimiter ${view.delimiter === "\t" ? "tab" : `“${view.delimiter}”`}`

@@ -4,7 +4,7 @@ import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent,
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { ApiError, api, errorMessage, type ActivityKind, type ContactFields, type NewActivity, type Recorded } from "./api";
 import { ACTIVITY_KIND_LABELS, MEETING_STATUS_LABELS, displayName } from "./format";
-import { ACTIVITIES_KEY, APP_INFO_KEY, CONFLICTS_KEY, CONTACTS_KEY, CONTACT_KEY, HISTORY_KEY } from "./queryKeys";
+import { refreshAfterChange } from "./changes";
 
 const KINDS = Object.keys(ACTIVITY_KIND_LABELS) as ActivityKind[];
 const CALENDARS = [
@@ -102,12 +102,7 @@ export function LogActivityDialog({ onCancel, onLogged }: Props) {
   const record = useMutation({
     mutationFn: (activity: NewActivity) => api.recordActivity(activity),
     onSuccess: (recorded, activity) => {
-      void qc.invalidateQueries({ queryKey: ACTIVITIES_KEY });
-      void qc.invalidateQueries({ queryKey: CONFLICTS_KEY });
-      void qc.invalidateQueries({ queryKey: CONTACTS_KEY });
-      void qc.invalidateQueries({ queryKey: CONTACT_KEY });
-      void qc.invalidateQueries({ queryKey: HISTORY_KEY });
-      void qc.invalidateQueries({ queryKey: APP_INFO_KEY });
+      refreshAfterChange(qc);
       onLogged(recorded, activity);
     },
     onError: (e) => {

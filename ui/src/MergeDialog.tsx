@@ -17,6 +17,8 @@ type Props = {
   plan: MergePlan;
   /** The contact the pane edits (it folds into the survivor); null when adding. */
   edited: Contact | null;
+  /** The edited contact is the one open in the pane (named "this contact"); false from the Review list. */
+  inPane?: boolean;
   /** The confirming save is on its way. */
   pending: boolean;
   /** Why the confirming save failed, when it failed in a way the dialog can show. */
@@ -43,7 +45,7 @@ function PlanRow({ row }: { row: FieldPlan }) {
   );
 }
 
-export function MergeDialog({ plan, edited, pending, error, onConfirm, onCancel }: Props) {
+export function MergeDialog({ plan, edited, inPane = true, pending, error, onConfirm, onCancel }: Props) {
   const id = useId();
   const titleId = `${id}title`;
   const textId = `${id}text`;
@@ -71,7 +73,7 @@ export function MergeDialog({ plan, edited, pending, error, onConfirm, onCancel 
   const nameOf = (p: Involved) => (p.contact ? displayName(p.contact) : p.failed ? "another contact" : "…");
 
   const [survivor, ...folded] = involved;
-  const foldedNames = folded.map((p) => (p.contact && p.id === edited?.id ? `${nameOf(p)} (this contact)` : nameOf(p)));
+  const foldedNames = folded.map((p) => (inPane && p.contact && p.id === edited?.id ? `${nameOf(p)} (this contact)` : nameOf(p)));
   if (!edited) foldedNames.push("your new entry");
   const keptText = survivor
     ? `${nameOf(survivor)} will be kept; ${listText(foldedNames)} will be merged into it.`

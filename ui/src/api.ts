@@ -37,6 +37,8 @@ export type Booking = Parameters<typeof commands.rebookMeeting>[1];
 /** An identity held for review: its email named one contact and its mobile phone another. */
 export type ReviewItem = Ok<Reply<typeof commands.listConflicts>>[number];
 
+/** A file the user chose or dropped: its name, and the handle that stands for it (the page never holds its path). */
+export type ImportFile = NonNullable<Ok<Reply<typeof commands.chooseImportFile>>>;
 /** What the import dialog shows: counts, columns and their fields, the first problems. */
 export type ImportView = Ok<Reply<typeof commands.previewImport>>;
 export type OnDuplicate = Parameters<typeof commands.previewImport>[1];
@@ -134,13 +136,13 @@ export const api = {
     await unwrap(commands.dismissConflict(id));
   },
   /** The native open dialog; null when the user canceled it. */
-  chooseImportFile: (): Promise<string | null> => unwrap(commands.chooseImportFile()),
-  /** The dry run: counts and mapping with nothing written. */
-  previewImport: (path: string, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
-    unwrap(commands.previewImport(path, onDuplicate, overrides)),
+  chooseImportFile: (): Promise<ImportFile | null> => unwrap(commands.chooseImportFile()),
+  /** The dry run of the chosen file (by its handle): counts and mapping with nothing written. */
+  previewImport: (file: ImportFile, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
+    unwrap(commands.previewImport(file.handle, onDuplicate, overrides)),
   /** The import; progress comes as "import-progress" events. */
-  runImport: (path: string, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
-    unwrap(commands.runImport(path, onDuplicate, overrides)),
+  runImport: (file: ImportFile, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
+    unwrap(commands.runImport(file.handle, onDuplicate, overrides)),
   cancelImport: async (): Promise<void> => {
     await unwrap(commands.cancelImport());
   },

@@ -19,15 +19,18 @@ export const commands = {
 	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_conflicts")),
 	dismissConflict: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
-	/**  "Import CSV": the native open dialog; None when the user canceled it. */
-	chooseImportFile: () => typedError<string | null, ErrorBody_Serialize>(__TAURI_INVOKE("choose_import_file")),
-	/**  The dry run: what importing `path` would do, with nothing written. */
-	previewImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("preview_import", { path, onDuplicate, overrides })),
 	/**
-	 *  The import itself: progress arrives as "import-progress" events; Cancel stops it with
-	 *  nothing written.
+	 *  "Import CSV": the native open dialog; None when the user canceled it. The page gets a
+	 *  handle for the file, never its path.
 	 */
-	runImport: (path: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("run_import", { path, onDuplicate, overrides })),
+	chooseImportFile: () => typedError<ImportFile | null, ErrorBody_Serialize>(__TAURI_INVOKE("choose_import_file")),
+	/**  The dry run: what importing the chosen `file` (its handle) would do, with nothing written. */
+	previewImport: (file: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("preview_import", { file, onDuplicate, overrides })),
+	/**
+	 *  The import of the chosen `file` (its handle) itself: progress arrives as
+	 *  "import-progress" events; Cancel stops it with nothing written.
+	 */
+	runImport: (file: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("run_import", { file, onDuplicate, overrides })),
 	cancelImport: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**
 	 *  Saves the last import's rejected and conflicting rows as CSV where the user chooses;
@@ -360,6 +363,14 @@ export type HistoryEntry_Serialize = {
 	kind: string,
 	summary: string,
 	changes: FieldChange_Serialize[],
+};
+
+/**  A file the user chose, as the webview knows it. */
+export type ImportFile = {
+	/**  Stands for the file in `preview_import` and `run_import`; means nothing else. */
+	handle: string,
+	/**  The file's name without its folder, for the import dialog to show. */
+	name: string,
 };
 
 /**  What the import dialog shows: the counts, the mapping as columns, the first problems. */

@@ -20,19 +20,22 @@ const queryClient = new QueryClient({
   },
 });
 
-async function start() {
-  // `npm run dev` in a plain browser has no Rust behind it: serve made-up contacts instead.
-  if (import.meta.env.DEV && !("__TAURI_INTERNALS__" in window)) {
-    const { installDevMock } = await import("./devMock");
-    installDevMock();
-  }
-  createRoot(document.getElementById("root")!).render(
+// Every rule lives in Rust: outside the Cardfile window (a plain browser on Vite's dev server)
+// there is nothing to ask, so the page says where to open it instead of imitating the core.
+const root = createRoot(document.getElementById("root")!);
+if ("__TAURI_INTERNALS__" in window) {
+  root.render(
     <StrictMode>
       <QueryClientProvider client={queryClient}>
         <App />
       </QueryClientProvider>
     </StrictMode>,
   );
+} else {
+  root.render(
+    <p className="outside-window">
+      Cardfile&rsquo;s page runs inside its window: with <code>npm --prefix ui run dev</code> running, start{" "}
+      <code>cargo run -p cardfile --no-default-features</code> (hot reload against the real core).
+    </p>,
+  );
 }
-
-void start();

@@ -1,4 +1,4 @@
-// The TanStack Query keys shared by the components that read data and those that change it.
+// The TanStack Query keys shared by the components that read data; what a change refreshes is changes.ts's (one place).
 
 /** Every page of the contact list lives under this key: invalidate it after any change to contacts. */
 export const CONTACTS_KEY = ["contacts"] as const;

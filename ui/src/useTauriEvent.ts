@@ -1,4 +1,4 @@
-// Listens to one of the app's events (a dropped file's path, import progress) while a component is mounted.
+// Listens to one of the app's events (a dropped file's handle, import progress) while a component is mounted.
 import { useEffect, useRef } from "react";
 import { listen } from "@tauri-apps/api/event";
 
@@ -15,7 +15,7 @@ export function useTauriEvent<T>(name: string, handler: (payload: T) => void): v
         else stop = unlisten;
       },
       () => {
-        // No event channel (the browser dev mock): nothing to listen to.
+        // No event channel (the page outside the Cardfile window): nothing to listen to.
       },
     );
     return () => {
