@@ -16,14 +16,21 @@ NODE_MIN := 20.19.0
 RUST_MIN := 1.88.0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run test build bench deps apt toolchains ui-deps ui bindings lint tauri-driver clean
+.PHONY: run demo test build bench deps apt toolchains ui-deps ui bindings lint tauri-driver clean
 
 run: deps ui
 	cargo run -p cardfile
 
+# The window on a throwaway database in a temporary folder, already holding the sample
+# contacts (`cardfile sample`); the folder is removed when the window closes.
+demo: deps ui
+	@tmp=$$(mktemp -d); trap 'rm -rf "$$tmp"' EXIT; \
+	cargo run -q -p cardfile -- --db "$$tmp/demo.db" sample; \
+	cargo run -q -p cardfile -- --db "$$tmp/demo.db"
+
 build: deps ui
 	cargo build --release -p cardfile
-	@echo "built target/release/cardfile"
+	@echo "built $${CARGO_TARGET_DIR:-target}/release/cardfile"
 
 bench: deps ui
 	cargo bench -p cardfile-core --bench foundation
@@ -57,9 +64,17 @@ toolchains:
 ui-deps:
 	@if [ ! -d ui/node_modules ] || [ ui/package-lock.json -nt ui/node_modules/.package-lock.json ]; then npm --prefix ui ci --no-audit --no-fund; fi
 
-# The UI is type-checked and built before any cargo step: the app embeds ui/dist.
-ui: ui-deps
+# The UI is type-checked and built before any cargo step: the app embeds ui/dist. It is
+# rebuilt only when something it is built from is newer than ui/dist/index.html; otherwise
+# ui/dist is left alone, so cargo sees nothing new and does not recompile the app.
+UI_INPUTS := $(shell find ui/src -type f) ui/index.html ui/package.json ui/package-lock.json \
+	ui/tsconfig.json ui/vite.config.ts
+
+ui: ui/dist/index.html
+
+ui/dist/index.html: $(UI_INPUTS) | ui-deps
 	npm --prefix ui run build
+	@touch $@
 
 # Regenerates ui/src/bindings.ts from the Rust commands; fails when the committed file was stale.
 bindings:

@@ -11,6 +11,7 @@ fn main() {
             "delete_contact",
             "contact_history",
             "undo",
+            "load_sample",
             "record_activity",
             "rebook_meeting",
             "list_activities",

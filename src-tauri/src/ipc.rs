@@ -6,6 +6,7 @@ use cardfile_core::booking::Booking;
 use cardfile_core::history::{HistoryEntry, Undone};
 use cardfile_core::notify::Notification;
 use cardfile_core::review::ReviewItem;
+use cardfile_core::sample::Loaded;
 use cardfile_core::{
     AppInfo, Contact, ContactFields, ContactPage, Error, ErrorBody, ListQuery, Session,
 };
@@ -75,6 +76,12 @@ async fn contact_history(session: State<'_, Session>, id: String) -> Reply<Vec<H
 #[specta::specta]
 async fn undo(session: State<'_, Session>) -> Reply<Undone> {
     Ok(session.undo().await?)
+}
+
+#[tauri::command]
+#[specta::specta]
+async fn load_sample(session: State<'_, Session>) -> Reply<Loaded> {
+    Ok(session.load_sample().await?)
 }
 
 #[tauri::command]
@@ -318,6 +325,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             delete_contact,
             contact_history,
             undo,
+            load_sample,
             record_activity,
             rebook_meeting,
             list_activities,

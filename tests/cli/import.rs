@@ -1,5 +1,5 @@
 //! Secrets kept in the OS keyring, and importing a file: counts, dry runs, skips and the
-//! error report.
+//! error report; the sample contacts.
 
 use std::process::Command;
 
@@ -146,4 +146,21 @@ fn a_build_without_test_dialog_never_reads_the_dialog_stand_in() {
         .filter(|(_, b)| **b == name[0])
         .any(|(i, _)| binary[i..].starts_with(name));
     assert!(!found, "the binary names CARDFILE_DIALOG_PATH");
+}
+
+#[test]
+fn sample_loads_fifty_people_a_review_item_and_meetings_that_one_undo_takes_back() {
+    let cli = Cli::new();
+    let loaded = cli.json(&["sample"]);
+    assert_eq!(loaded["summary"]["created"], 50, "{loaded}");
+    assert_eq!(loaded["summary"]["conflicts"], 1, "{loaded}");
+    assert_eq!(loaded["summary"]["rejected"], 0, "{loaded}");
+    assert_eq!(loaded["meetings"], 5, "{loaded}");
+    assert_eq!(cli.json(&["list", "--json"]).as_array().unwrap().len(), 50);
+    assert_eq!(cli.json(&["conflicts", "list", "--json"]).as_array().unwrap().len(), 1);
+    let undone = cli.json(&["undo"]);
+    assert_eq!(undone["kind"], "import", "{undone}");
+    assert!(cli.json(&["list", "--json"]).as_array().unwrap().is_empty());
+    assert!(cli.json(&["conflicts", "list", "--json"]).as_array().unwrap().is_empty());
+    assert!(cli.json(&["activities", "list", "--json"]).as_array().unwrap().is_empty());
 }

@@ -16,6 +16,7 @@ use thirtyfour::prelude::*;
 
 mod activities;
 mod contacts_page;
+mod first_run;
 mod import;
 mod merge;
 

@@ -7,6 +7,7 @@ import { ApiError, api, errorMessage, type Contact, type ImportFile, type SortCo
 import { ContactsTable, type ListState } from "./ContactsTable";
 import { DeleteDialog } from "./DeleteDialog";
 import { EditPane, type PaneMode } from "./EditPane";
+import { FirstRun } from "./FirstRun";
 import { displayName, formatCount, plural } from "./format";
 import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
@@ -161,6 +162,18 @@ export function App() {
       setStatus({ text, error: true });
     },
   });
+  // The first run's sample: one import (and a few meetings), which Undo takes back in one step.
+  const sample = useMutation({
+    mutationFn: api.loadSample,
+    onSuccess: (loaded) => {
+      refreshAfterChange(qc);
+      setStatus({
+        text: `Loaded ${plural(loaded.summary.created, "sample contact", "sample contacts")}, ${plural(loaded.meetings, "meeting", "meetings")} and ${plural(loaded.summary.conflicts, "possible duplicate", "possible duplicates")} to review: Undo takes them away`,
+      });
+    },
+    onError: (e) => setStatus({ text: sentence(errorMessage(e)), error: true }),
+  });
+
   const runUndo = () => {
     if (!undo.isPending) undo.mutate();
   };
@@ -319,6 +332,16 @@ export function App() {
                 onAdd={openAdd}
                 onListState={setListState}
                 gridRef={gridRef}
+                firstRun={
+                  appInfo.data?.contact_count === 0 ? (
+                    <FirstRun
+                      onImport={chooseImport}
+                      onAdd={openAdd}
+                      onSample={() => sample.mutate()}
+                      loading={sample.isPending}
+                    />
+                  ) : undefined
+                }
               />
             ) : (
               <ActivitiesView onLog={() => setLogOpen(true)} onOpenContact={openContact} logButtonRef={logButtonRef} />

@@ -9,6 +9,7 @@ import {
   useState,
   type KeyboardEvent,
   type MouseEvent,
+  type ReactNode,
   type RefObject,
 } from "react";
 import { flushSync } from "react-dom";
@@ -66,13 +67,15 @@ type Props = {
   onDelete: (contact: Contact) => void;
   onAdd: () => void;
   onListState: (state: ListState) => void;
+  /** Shown instead of the plain empty state when the database itself is empty (the first run). */
+  firstRun?: ReactNode;
   /** The focusable grid element, so the app can give focus back to it. */
   gridRef: RefObject<HTMLDivElement | null>;
 };
 
 type OpenMenu = { index: number; contact: Contact; anchor: HTMLElement };
 
-export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, gridRef }: Props) {
+export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, gridRef, firstRun }: Props) {
   const idPrefix = useId();
   const rowId = (index: number) => `${idPrefix}row-${index}`;
 
@@ -408,7 +411,8 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
         </div>
       </div>
 
-      {empty && (
+      {empty && params.search === "" && firstRun}
+      {empty && !(params.search === "" && firstRun) && (
         <div className="empty-state">
           {params.search === "" ? (
             <>

@@ -24,6 +24,8 @@ export type MergeAction = FieldPlan["action"];
 export type HistoryEntry = Ok<Reply<typeof commands.contactHistory>>[number];
 export type FieldChange = HistoryEntry["changes"][number];
 export type Undone = Ok<Reply<typeof commands.undo>>;
+/** What loading the sample contacts did: the import's counts and the meetings recorded. */
+export type SampleLoaded = Ok<Reply<typeof commands.loadSample>>;
 /** An activity to record: what the customer gave (at least email or mobile phone) and, for meetings, the booking. */
 export type NewActivity = Parameters<typeof commands.recordActivity>[0];
 export type ActivityKind = NonNullable<NewActivity["kind"]>;
@@ -125,6 +127,7 @@ export const api = {
   /** Oldest first. */
   contactHistory: (id: string): Promise<HistoryEntry[]> => unwrap(commands.contactHistory(id)),
   undo: (): Promise<Undone> => unwrap(commands.undo()),
+  loadSample: (): Promise<SampleLoaded> => unwrap(commands.loadSample()),
   /** Finds the contact by email, then mobile phone; creates it (owned by the host) if new. */
   recordActivity: (activity: NewActivity): Promise<Recorded> => unwrap(commands.recordActivity(activity)),
   /** Newest first; null lists every activity. */

@@ -222,7 +222,11 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         if e.entity == ACTIVITY {
             // A merge moved this activity: move it back, if nothing moved it since.
             let Some(before) = image::<Link>(&e.before)? else {
-                // The activity the batch recorded stays: only what it did to contacts goes.
+                if kind == "import" {
+                    // Meetings an import brought (the sample's) go with its contacts.
+                    take_back_activity(&mut tx, funnel.batch(), e.entity_id).await?;
+                }
+                // Else the activity the batch recorded stays: only what it did to contacts goes.
                 continue;
             };
             let now = links::link(&mut tx, e.entity_id).await?;
@@ -296,6 +300,18 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         .await?;
     tx.commit().await?;
     Ok(Undone { kind, summary })
+}
+
+/// Removes an activity an import recorded (with anything that points at it), journaling it.
+async fn take_back_activity(conn: &mut SqliteConnection, batch: i64, id: i64) -> Result<()> {
+    let link = links::link(&mut *conn, id).await?;
+    for sql in [
+        "DELETE FROM review_items WHERE activity_id = ?",
+        "DELETE FROM activities WHERE id = ?",
+    ] {
+        sqlx::query(sql).bind(id).execute(&mut *conn).await?;
+    }
+    journal::record(conn, batch, ACTIVITY, id, Op::Delete, link.as_ref(), None).await
 }
 
 /// An imported contact's row as the import wrote it (it was journaled without an image):

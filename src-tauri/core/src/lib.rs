@@ -23,6 +23,7 @@ pub mod preferences;
 pub mod record;
 pub mod review;
 pub mod rows;
+pub mod sample;
 pub mod search;
 pub mod secrets;
 pub mod session;

@@ -12,7 +12,8 @@ use crate::secrets::SecretStore;
 use crate::store::Store;
 use crate::users::{Role, User};
 use crate::{
-    activity, contacts, dispatch, export, history, import, notify, preferences, review, users,
+    activity, contacts, dispatch, export, history, import, notify, preferences, review, sample,
+    users,
 };
 
 #[derive(Clone, Debug)]
@@ -142,6 +143,11 @@ impl Session {
             cancel,
         )
         .await
+    }
+
+    /// Loads the sample contacts (`sample::load`): one step for Undo.
+    pub async fn load_sample(&self) -> Result<sample::Loaded> {
+        sample::load(&self.store, &self.user().await?).await
     }
 
     pub async fn dismiss_conflict(&self, id: &str) -> Result<()> {

@@ -65,6 +65,9 @@ pub enum Command {
     },
     /// Take back your most recent add, edit, merge or import (again: one further back).
     Undo,
+    /// Load the sample contacts (about fifty made-up people, a few past meetings and one
+    /// row for the Review list) as one import: one undoable step.
+    Sample,
     /// Record or list meetings, chats and routing-form submissions.
     Activities {
         #[command(subcommand)]

@@ -130,6 +130,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             }
         }
         Command::Undo => print_json(&session.undo().await?),
+        Command::Sample => print_json(&session.load_sample().await?),
         Command::Activities {
             command:
                 ActivitiesCommand::Add {

@@ -9,6 +9,7 @@ mod journal;
 mod merge;
 mod notify;
 mod rules;
+mod sample;
 mod search;
 mod servers;
 mod settings;
