@@ -67,7 +67,7 @@ ui-deps:
 # The UI is type-checked and built before any cargo step: the app embeds ui/dist. It is
 # rebuilt only when something it is built from is newer than ui/dist/index.html; otherwise
 # ui/dist is left alone, so cargo sees nothing new and does not recompile the app.
-UI_INPUTS := $(shell find ui/src -type f) ui/index.html ui/package.json ui/package-lock.json \
+UI_INPUTS := $(shell find ui/src) ui/index.html ui/package.json ui/package-lock.json \
 	ui/tsconfig.json ui/vite.config.ts
 
 ui: ui/dist/index.html

@@ -157,10 +157,24 @@ fn sample_loads_fifty_people_a_review_item_and_meetings_that_one_undo_takes_back
     assert_eq!(loaded["summary"]["rejected"], 0, "{loaded}");
     assert_eq!(loaded["meetings"], 5, "{loaded}");
     assert_eq!(cli.json(&["list", "--json"]).as_array().unwrap().len(), 50);
-    assert_eq!(cli.json(&["conflicts", "list", "--json"]).as_array().unwrap().len(), 1);
+    assert_eq!(
+        cli.json(&["conflicts", "list", "--json"])
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
     let undone = cli.json(&["undo"]);
     assert_eq!(undone["kind"], "import", "{undone}");
     assert!(cli.json(&["list", "--json"]).as_array().unwrap().is_empty());
-    assert!(cli.json(&["conflicts", "list", "--json"]).as_array().unwrap().is_empty());
-    assert!(cli.json(&["activities", "list", "--json"]).as_array().unwrap().is_empty());
+    assert!(cli
+        .json(&["conflicts", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert!(cli
+        .json(&["activities", "list", "--json"])
+        .as_array()
+        .unwrap()
+        .is_empty());
 }

@@ -42,7 +42,10 @@ async fn a_new_database_shows_the_first_run_page_and_the_sample_fills_it_until_u
         .unwrap();
     count_reads(&app, "50 contacts").await;
     app.wait_rows("the sample's rows", |rows| {
-        rows.len() >= 10 && rows.iter().any(|r| r.contains("ann.lee@brightwater.example"))
+        rows.len() >= 10
+            && rows
+                .iter()
+                .any(|r| r.contains("ann.lee@brightwater.example"))
     })
     .await;
     assert!(app

@@ -13,6 +13,7 @@ export const commands = {
 	deleteContact: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("delete_contact", { id })),
 	contactHistory: (id: string) => typedError<HistoryEntry_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("contact_history", { id })),
 	undo: () => typedError<Undone, ErrorBody_Serialize>(__TAURI_INVOKE("undo")),
+	loadSample: () => typedError<Loaded, ErrorBody_Serialize>(__TAURI_INVOKE("load_sample")),
 	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
 	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
 	listActivities: (contact: string | null) => typedError<Activity_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
@@ -395,6 +396,14 @@ export type ListQuery = {
 	descending: boolean,
 	offset: number,
 	limit: number,
+};
+
+/**  What loading the sample did. */
+export type Loaded = {
+	/**  The import's summary: the contacts created and the row held for review. */
+	summary: Summary,
+	/**  Meetings recorded with sample contacts. */
+	meetings: number,
 };
 
 /**  What a merge will do (CLI.md: exit 3 prints this). */

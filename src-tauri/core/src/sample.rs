@@ -122,9 +122,24 @@ const DUPLICATE: Person = [
 const MEETINGS: [(&str, i64, &str, &str); 5] = [
     ("ann.lee@brightwater.example", 9, "completed", "google"),
     ("h.schmidt@kuehnwerk.example", 6, "completed", "exchange"),
-    ("camille.dubois@lumiere-conseil.example", 4, "no-show", "google"),
-    ("oliver.bennett@harbourline.example", 3, "completed", "exchange"),
-    ("yuki.tanaka@sakura-robotics.example", 2, "canceled", "google"),
+    (
+        "camille.dubois@lumiere-conseil.example",
+        4,
+        "no-show",
+        "google",
+    ),
+    (
+        "oliver.bennett@harbourline.example",
+        3,
+        "completed",
+        "exchange",
+    ),
+    (
+        "yuki.tanaka@sakura-robotics.example",
+        2,
+        "canceled",
+        "google",
+    ),
 ];
 
 /// The sample as a CSV file's text: a header, the people, and the pending duplicate last.
@@ -245,10 +260,8 @@ impl TempDir {
             .duration_since(std::time::UNIX_EPOCH)
             .map(|d| d.as_nanos())
             .unwrap_or_default();
-        let dir = std::env::temp_dir().join(format!(
-            "cardfile-sample-{}-{nanos}",
-            std::process::id()
-        ));
+        let dir =
+            std::env::temp_dir().join(format!("cardfile-sample-{}-{nanos}", std::process::id()));
         std::fs::create_dir_all(&dir)
             .map_err(|e| Error::Internal(format!("cannot make a folder for the sample: {e}")))?;
         Ok(TempDir(dir))

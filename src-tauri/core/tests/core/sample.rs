@@ -54,7 +54,11 @@ async fn one_undo_takes_back_the_whole_sample() {
     db.session.load_sample().await.unwrap();
     let undone = db.session.undo().await.unwrap();
     assert_eq!(undone.kind, "import");
-    assert!(undone.summary.contains("sample contacts"), "{}", undone.summary);
+    assert!(
+        undone.summary.contains("sample contacts"),
+        "{}",
+        undone.summary
+    );
     assert_eq!(contacts::count(db.store()).await.unwrap(), 0);
     assert!(db.session.conflicts().await.unwrap().is_empty());
     assert!(db.session.activities(None).await.unwrap().is_empty());
