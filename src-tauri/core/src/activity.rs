@@ -175,39 +175,29 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     let visible = scope.allows(contact.owner_id);
     let shown = if visible { &contact } else { &entry };
     let given = serde_json::to_string(&new.fields).map_err(|e| Error::Internal(e.to_string()))?;
-    let id: i64 = sqlx::query_scalar(
-        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, given, \
-         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-    )
-    .bind(kind.as_str())
-    .bind(contact.id)
-    .bind(host.id)
-    .bind(&booking.status)
-    .bind(&booking.starts_at)
-    .bind(&booking.ends_at)
-    .bind(&calendar)
-    .bind(&event_id)
-    .bind(&given)
-    .bind(shown.display_name())
-    .bind(entry.email.as_ref().or(shown.email.as_ref()))
-    .bind(entry.mobile_phone.as_ref().or(shown.mobile_phone.as_ref()))
-    .bind(&at)
-    .fetch_one(&mut *tx)
-    .await?;
-    crate::notify::schedule(&mut tx, id, &Whom::of(&contact), &booking, &at, &[]).await?;
-    let link = Link {
-        contact_id: Some(contact.id),
-    };
-    journal::record(
+    let id = insert(
         &mut tx,
         funnel.batch(),
-        ACTIVITY,
-        id,
-        Op::Insert,
-        None,
-        Some(&link),
+        &Row {
+            kind,
+            contact_id: contact.id,
+            host_id: host.id,
+            booking: &booking,
+            calendar: calendar.as_deref(),
+            event_id: event_id.as_deref(),
+            given: &given,
+            with_name: shown.display_name(),
+            with_email: entry.email.as_ref().or(shown.email.as_ref()).cloned(),
+            with_phone: entry
+                .mobile_phone
+                .as_ref()
+                .or(shown.mobile_phone.as_ref())
+                .cloned(),
+            at: &at,
+        },
     )
     .await?;
+    crate::notify::schedule(&mut tx, id, &Whom::of(&contact), &booking, &at, &[]).await?;
     if let Match::Split { by_email, by_phone } = &found {
         sqlx::query(
             "INSERT INTO review_items (source, activity_id, given, email_contact_id, phone_contact_id, reason, created_at) \
@@ -232,6 +222,52 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
         contact_id: visible.then(|| contact.id.to_string()),
         created_contact: created,
     })
+}
+
+/// An activity's row as it is stored: who it was with (the contact, and the snapshot that
+/// outlives it) and, for a meeting, its booking.
+pub(crate) struct Row<'a> {
+    pub kind: Kind,
+    pub contact_id: i64,
+    pub host_id: i64,
+    pub booking: &'a Booking,
+    pub calendar: Option<&'a str>,
+    pub event_id: Option<&'a str>,
+    /// What the customer gave, as JSON contact fields.
+    pub given: &'a str,
+    pub with_name: String,
+    pub with_email: Option<String>,
+    pub with_phone: Option<String>,
+    pub at: &'a str,
+}
+
+/// Writes an activity's row, journaled in `batch` (its link to its contact, which merges
+/// move and undo reads). The one place an activity is written.
+pub(crate) async fn insert(conn: &mut SqliteConnection, batch: i64, row: &Row<'_>) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, given, \
+         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+    )
+    .bind(row.kind.as_str())
+    .bind(row.contact_id)
+    .bind(row.host_id)
+    .bind(&row.booking.status)
+    .bind(&row.booking.starts_at)
+    .bind(&row.booking.ends_at)
+    .bind(row.calendar)
+    .bind(row.event_id)
+    .bind(row.given)
+    .bind(&row.with_name)
+    .bind(&row.with_email)
+    .bind(&row.with_phone)
+    .bind(row.at)
+    .fetch_one(&mut *conn)
+    .await?;
+    let link = Link {
+        contact_id: Some(row.contact_id),
+    };
+    journal::record(conn, batch, ACTIVITY, id, Op::Insert, None, Some(&link)).await?;
+    Ok(id)
 }
 
 /// Changes a meeting's booking (canceled, rescheduled, completed...; a time not given stays).

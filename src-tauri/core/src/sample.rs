@@ -9,10 +9,10 @@ use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
 
+use crate::activity;
+use crate::booking::Booking;
 use crate::error::{Error, Result};
 use crate::import::{self, ImportOptions, Summary};
-use crate::journal::{self, Op};
-use crate::links::{Link, ACTIVITY};
 use crate::store::Store;
 use crate::users::User;
 
@@ -223,28 +223,29 @@ async fn record_meetings(store: &Store, user: &User) -> Result<u32> {
             .collect::<Vec<_>>()
             .join(" ");
         let given = serde_json::json!({ "email": email }).to_string();
-        let id: i64 = sqlx::query_scalar(
-            "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, \
-             given, with_name, with_email, with_phone, created_at) \
-             VALUES ('meeting', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-        )
-        .bind(who.id)
-        .bind(user.id)
-        .bind(status)
-        .bind(starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .bind(ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true))
-        .bind(calendar)
-        .bind(given)
-        .bind(name)
-        .bind(email)
-        .bind(who.mobile_phone)
-        .bind(crate::store::now())
-        .fetch_one(&mut *tx)
-        .await?;
-        let link = Link {
-            contact_id: Some(who.id),
+        let booking = Booking {
+            status: Some(status.to_string()),
+            starts_at: Some(starts.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
+            ends_at: Some(ends.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
         };
-        journal::record(&mut tx, batch, ACTIVITY, id, Op::Insert, None, Some(&link)).await?;
+        activity::insert(
+            &mut tx,
+            batch,
+            &activity::Row {
+                kind: activity::Kind::Meeting,
+                contact_id: who.id,
+                host_id: user.id,
+                booking: &booking,
+                calendar: Some(calendar),
+                event_id: None,
+                given: &given,
+                with_name: name,
+                with_email: Some(email.to_string()),
+                with_phone: who.mobile_phone,
+                at: &crate::store::now(),
+            },
+        )
+        .await?;
         recorded += 1;
     }
     tx.commit().await?;
