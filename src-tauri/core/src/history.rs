@@ -7,7 +7,7 @@ use sqlx::SqliteConnection;
 use std::collections::{HashMap, HashSet};
 
 use crate::error::{Error, Result};
-use crate::funnel::{Funnel, Source};
+use crate::funnel::{self, Funnel, Source};
 use crate::identity::{self, Match};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links::{self, Link, Target, ACTIVITY, NOTIFICATION};
@@ -189,7 +189,7 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             return Err(refuse(format!("contact {} has changed since", e.entity_id)));
         }
         if let Some(now) = current {
-            funnel.release(&mut tx, &now).await?;
+            funnel::release(&mut tx, now.id).await?;
             released.insert(now.id, now);
         }
     }
@@ -199,24 +199,13 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
             // An edit or merge retargeted this notification: point it back.
             let before: Target = image(&e.before)?.ok_or_else(unreadable)?;
             let now = links::target(&mut tx, e.entity_id).await?;
-            if now != image(&e.after)? {
+            if !link_back(&mut tx, funnel.batch(), e, now, &before).await? {
                 return Err(refuse(format!(
                     "notification {} has changed since",
                     e.entity_id
                 )));
             }
             links::set_target(&mut tx, e.entity_id, &before).await?;
-            let (b, a) = (now.as_ref(), Some(&before));
-            journal::record(
-                &mut tx,
-                funnel.batch(),
-                NOTIFICATION,
-                e.entity_id,
-                Op::Update,
-                b,
-                a,
-            )
-            .await?;
             continue;
         }
         if e.entity == ACTIVITY {
@@ -230,24 +219,13 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
                 continue;
             };
             let now = links::link(&mut tx, e.entity_id).await?;
-            if now != image(&e.after)? {
+            if !link_back(&mut tx, funnel.batch(), e, now, &before).await? {
                 return Err(refuse(format!(
                     "activity {} has changed since",
                     e.entity_id
                 )));
             }
             links::set_link(&mut tx, e.entity_id, &before).await?;
-            let (b, a) = (now.as_ref(), Some(&before));
-            journal::record(
-                &mut tx,
-                funnel.batch(),
-                ACTIVITY,
-                e.entity_id,
-                Op::Update,
-                b,
-                a,
-            )
-            .await?;
             continue;
         }
         let imported = e.op == "insert" && e.after.is_none();
@@ -259,25 +237,20 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         } else {
             image(&e.after)?
         };
-        let was_released = released.remove(&e.entity_id);
-        let current = match &was_released {
-            Some(row) => Some(row.clone()),
+        // A released contact is what it was before its release (its email and mobile phone
+        // only let go of in the table).
+        let current = match released.remove(&e.entity_id) {
+            Some(row) => Some(row),
             None => load_row(&mut tx, e.entity_id).await?,
         };
         if current != after {
             return Err(refuse(format!("contact {} has changed since", e.entity_id)));
         }
         match (image::<ContactRow>(&e.before)?, e.op.as_str(), current) {
-            (Some(before), "update", Some(now)) if was_released.is_some() => {
-                funnel.rewrite_released(&mut tx, &now, &before).await?
-            }
             (Some(before), "update", Some(now)) => funnel.update(&mut tx, &now, &before).await?,
             (Some(before), "delete", None) => {
                 taken_since(&mut tx, &before).await.map_err(&refuse)?;
                 funnel.create(&mut tx, &before).await?;
-            }
-            (None, "insert", Some(now)) if was_released.is_some() => {
-                funnel.take_back_released(&mut tx, &now).await?
             }
             (None, "insert", Some(now)) => funnel.take_back(&mut tx, &now).await?,
             _ => return Err(unreadable()),
@@ -312,6 +285,35 @@ async fn take_back_activity(conn: &mut SqliteConnection, batch: i64, id: i64) ->
         sqlx::query(sql).bind(id).execute(&mut *conn).await?;
     }
     journal::record(conn, batch, ACTIVITY, id, Op::Delete, link.as_ref(), None).await
+}
+
+/// Undo of an entry that moved a link (an activity's contact, a notification's target):
+/// whether the link is still as the entry left it (`now`), and if so the move back to
+/// `before` is journaled in the undo's batch (the caller then makes it).
+async fn link_back<T>(
+    conn: &mut SqliteConnection,
+    batch: i64,
+    e: &JournalRow,
+    now: Option<T>,
+    before: &T,
+) -> Result<bool>
+where
+    T: serde::Serialize + serde::de::DeserializeOwned + PartialEq,
+{
+    if now != image(&e.after)? {
+        return Ok(false);
+    }
+    journal::record(
+        conn,
+        batch,
+        &e.entity,
+        e.entity_id,
+        Op::Update,
+        now.as_ref(),
+        Some(before),
+    )
+    .await?;
+    Ok(true)
 }
 
 /// An imported contact's row as the import wrote it (it was journaled without an image):

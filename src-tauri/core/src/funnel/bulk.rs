@@ -187,14 +187,3 @@ impl<'h> Bulk<'h> {
         }
     }
 }
-
-/// A stored contact whose email or mobile phone an import moves lets go of them first, so
-/// another row taking them in the same chunk cannot collide with it, whatever the order.
-pub(crate) async fn release_for_import(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-        .bind(format!("moving:{id}"))
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
-    Ok(())
-}

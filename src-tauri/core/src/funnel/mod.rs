@@ -9,10 +9,9 @@ mod bulk;
 mod ffi;
 mod purge;
 
-pub(crate) use bulk::{release_for_import, Bulk, BulkConnection};
+pub(crate) use bulk::{Bulk, BulkConnection};
 use purge::purge;
 
-use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::error::{Error, Result};
@@ -22,8 +21,7 @@ use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
 use crate::words;
 
 /// Who or what made a change, as the feed records it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
-#[serde(rename_all = "snake_case")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Source {
     Manual,
     Import,
@@ -254,6 +252,29 @@ impl Funnel {
         Ok(())
     }
 
+    /// Journals a contact's change (an insert, an update or its row going) and appends its
+    /// feed entry with the changed fields' values: the record every write leaves.
+    async fn recorded(
+        &self,
+        conn: &mut SqliteConnection,
+        before: Option<&ContactRow>,
+        after: Option<&ContactRow>,
+        kind: Kind,
+        merged_into: Option<i64>,
+    ) -> Result<()> {
+        let (id, op) = match (before, after) {
+            (_, Some(row)) if before.is_none() => (row.id, Op::Insert),
+            (_, Some(row)) => (row.id, Op::Update),
+            (Some(row), None) => (row.id, Op::Delete),
+            (None, None) => return Err(Error::Internal("a change to no contact".into())),
+        };
+        journal::record(conn, self.batch, CONTACT, id, op, before, after).await?;
+        let fields = changed_fields(before, after);
+        let (b, a) = (values(before, &fields), values(after, &fields));
+        self.feed(conn, id, None, kind, merged_into, &fields, b, a)
+            .await
+    }
+
     /// A new contact. It gets the next id, unless it brings its own (undo puts a contact
     /// back exactly, id included). Returns the row as stored.
     pub(crate) async fn create(
@@ -266,19 +287,7 @@ impl Funnel {
             row.id = next_id(conn).await?;
         }
         write_row(conn, &row, true).await?;
-        journal::record(
-            conn,
-            self.batch,
-            CONTACT,
-            row.id,
-            Op::Insert,
-            None,
-            Some(&row),
-        )
-        .await?;
-        let fields = changed_fields(None, Some(&row));
-        let after = values(Some(&row), &fields);
-        self.feed(conn, row.id, None, Kind::Create, None, &fields, None, after)
+        self.recorded(conn, None, Some(&row), Kind::Create, None)
             .await?;
         Ok(row)
     }
@@ -296,28 +305,20 @@ impl Funnel {
         self.updated(conn, before, after).await
     }
 
-    /// What follows a contact's change once its row is written: journal, notifications, feed.
+    /// What follows a contact's change once its row is written: journal, feed and, when the
+    /// email or mobile phone moved, its pending notifications.
     async fn updated(
         &self,
         conn: &mut SqliteConnection,
         before: &ContactRow,
         after: &ContactRow,
     ) -> Result<()> {
-        journal::record(
-            conn,
-            self.batch,
-            CONTACT,
-            after.id,
-            Op::Update,
-            Some(before),
-            Some(after),
-        )
-        .await?;
-        links::retarget(conn, self.batch, before.id, after).await?;
-        let fields = changed_fields(Some(before), Some(after));
-        let (b, a) = (values(Some(before), &fields), values(Some(after), &fields));
-        self.feed(conn, after.id, None, Kind::Update, None, &fields, b, a)
-            .await
+        self.recorded(conn, Some(before), Some(after), Kind::Update, None)
+            .await?;
+        if (&before.email, &before.mobile_phone) != (&after.email, &after.mobile_phone) {
+            links::retarget(conn, self.batch, before.id, after).await?;
+        }
+        Ok(())
     }
 
     /// A merge folds `gone` into `into` (the survivor as the merge leaves it): its
@@ -331,29 +332,8 @@ impl Funnel {
         links::move_activities(conn, self.batch, gone.id, into.id).await?;
         links::retarget(conn, self.batch, gone.id, into).await?;
         delete_row(conn, gone).await?;
-        journal::record(
-            conn,
-            self.batch,
-            CONTACT,
-            gone.id,
-            Op::Delete,
-            Some(gone),
-            None,
-        )
-        .await?;
-        let fields = changed_fields(Some(gone), None);
-        let before = values(Some(gone), &fields);
-        self.feed(
-            conn,
-            gone.id,
-            None,
-            Kind::Merge,
-            Some(into.id),
-            &fields,
-            before,
-            None,
-        )
-        .await
+        self.recorded(conn, Some(gone), None, Kind::Merge, Some(into.id))
+            .await
     }
 
     /// A permanent delete (the seed's): the row goes; its activities keep their snapshot and
@@ -375,91 +355,20 @@ impl Funnel {
         row: &ContactRow,
     ) -> Result<()> {
         delete_row(conn, row).await?;
-        journal::record(
-            conn,
-            self.batch,
-            CONTACT,
-            row.id,
-            Op::Delete,
-            Some(row),
-            None,
-        )
+        self.recorded(conn, Some(row), None, Kind::Delete, None)
+            .await
+    }
+}
+
+/// A stored contact lets go of its email and mobile phone in the table (the row is rewritten
+/// or taken back later in the same transaction), so that restoring or moving several
+/// contacts' identifiers, in any order, cannot collide on the UNIQUE indexes: undo does this
+/// first, and an import for a contact whose email or mobile phone it moves.
+pub(crate) async fn release(conn: &mut SqliteConnection, id: i64) -> Result<()> {
+    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
+        .bind(format!("releasing:{id}"))
+        .bind(id)
+        .execute(&mut *conn)
         .await?;
-        let fields = changed_fields(Some(row), None);
-        let before = values(Some(row), &fields);
-        self.feed(
-            conn,
-            row.id,
-            None,
-            Kind::Delete,
-            None,
-            &fields,
-            before,
-            None,
-        )
-        .await
-    }
-
-    /// Undo's first step for a contact it will rewrite: its email and mobile phone are let
-    /// go of (the row is rewritten in full later in the same transaction), so restoring
-    /// several contacts in any order cannot collide.
-    pub(crate) async fn release(
-        &self,
-        conn: &mut SqliteConnection,
-        row: &ContactRow,
-    ) -> Result<()> {
-        drop_terms(conn, row).await?;
-        sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-            .bind(format!("releasing:{}", row.id))
-            .bind(row.id)
-            .execute(&mut *conn)
-            .await?;
-        Ok(())
-    }
-
-    /// Undo's rewrite of a released contact (`release`) from `before` to `after`.
-    pub(crate) async fn rewrite_released(
-        &self,
-        conn: &mut SqliteConnection,
-        before: &ContactRow,
-        after: &ContactRow,
-    ) -> Result<()> {
-        write_row(conn, after, false).await?;
-        self.updated(conn, before, after).await
-    }
-
-    /// Undo of a released contact's create (`release`).
-    pub(crate) async fn take_back_released(
-        &self,
-        conn: &mut SqliteConnection,
-        row: &ContactRow,
-    ) -> Result<()> {
-        sqlx::query("DELETE FROM contacts WHERE id = ?")
-            .bind(row.id)
-            .execute(&mut *conn)
-            .await?;
-        journal::record(
-            conn,
-            self.batch,
-            CONTACT,
-            row.id,
-            Op::Delete,
-            Some(row),
-            None,
-        )
-        .await?;
-        let fields = changed_fields(Some(row), None);
-        let before = values(Some(row), &fields);
-        self.feed(
-            conn,
-            row.id,
-            None,
-            Kind::Delete,
-            None,
-            &fields,
-            before,
-            None,
-        )
-        .await
-    }
+    Ok(())
 }

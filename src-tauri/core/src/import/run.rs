@@ -268,7 +268,7 @@ impl Run<'_> {
             let (row, _) = &self.rows[id];
             if let Some((email, mobile)) = self.stored.get(id) {
                 if (email, mobile) != (&row.email, &row.mobile_phone) {
-                    funnel::release_for_import(conn, *id).await?;
+                    funnel::release(conn, *id).await?;
                 }
             }
         }
