@@ -4,7 +4,6 @@
 //! arrive through the ordinary import of a generated CSV, so they are one step for Undo;
 //! the meetings are journaled in that same batch, so Undo takes them away too.
 
-use std::path::PathBuf;
 use std::sync::atomic::AtomicBool;
 
 use serde::Serialize;
@@ -162,8 +161,10 @@ pub fn csv() -> Result<String> {
 /// meetings, journaled in the import's batch so one Undo takes everything back. The meetings
 /// are in the past and plan no reminders or follow-ups: the people are made up.
 pub async fn load(store: &Store, user: &User) -> Result<Loaded> {
-    let dir = TempDir::new()?;
-    let path = dir.0.join(FILE_NAME);
+    // A folder of its own, removed when the load is done: the file's name is the batch's.
+    let dir = tempfile::tempdir()
+        .map_err(|e| Error::Internal(format!("cannot make a folder for the sample: {e}")))?;
+    let path = dir.path().join(FILE_NAME);
     std::fs::write(&path, csv()?)
         .map_err(|e| Error::Internal(format!("cannot write the sample file: {e}")))?;
     let report = import::import_file(
@@ -250,27 +251,4 @@ async fn record_meetings(store: &Store, user: &User) -> Result<u32> {
     }
     tx.commit().await?;
     Ok(recorded)
-}
-
-/// A folder of its own for the sample file, removed when the load is done.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new() -> Result<TempDir> {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        let dir =
-            std::env::temp_dir().join(format!("cardfile-sample-{}-{nanos}", std::process::id()));
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| Error::Internal(format!("cannot make a folder for the sample: {e}")))?;
-        Ok(TempDir(dir))
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }

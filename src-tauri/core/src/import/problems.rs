@@ -3,8 +3,6 @@
 //! rows in a temporary file, which `write_error_report` puts under the file's own header.
 
 use std::io::{BufWriter, Write};
-use std::path::PathBuf;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 
 use serde::Serialize;
@@ -29,13 +27,7 @@ pub struct Problem {
 /// The error report's rows on disk, removed when the last report naming them goes.
 #[derive(Debug)]
 pub struct Spool {
-    path: PathBuf,
-}
-
-impl Drop for Spool {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
-    }
+    path: tempfile::TempPath,
 }
 
 impl Spool {
@@ -61,13 +53,12 @@ impl Problems {
     /// first few.
     pub fn push(&mut self, problem: Problem) -> Result<()> {
         if self.out.is_none() {
-            static NEXT: AtomicU64 = AtomicU64::new(0);
-            let path = std::env::temp_dir().join(format!(
-                "cardfile-import-errors-{}-{}.csv",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            ));
-            let file = std::fs::File::create(&path).map_err(cannot_write)?;
+            let (file, path) = tempfile::Builder::new()
+                .prefix("cardfile-import-errors-")
+                .suffix(".csv")
+                .tempfile()
+                .map_err(cannot_write)?
+                .into_parts();
             let spool = Arc::new(Spool { path });
             self.out = Some((csv::Writer::from_writer(BufWriter::new(file)), spool));
         }
