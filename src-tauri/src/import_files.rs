@@ -3,9 +3,10 @@
 //! ever have Rust read a file the user picked, and only a regular file.
 
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Mutex;
 
+use cardfile_core::import::read::regular_file;
 use cardfile_core::Error;
 use serde::Serialize;
 
@@ -54,31 +55,6 @@ impl ImportFiles {
         regular_file(&path)?;
         Ok(path)
     }
-}
-
-/// Refuses what is not a regular file (after symlinks): reading a folder fails, and a pipe
-/// or a device such as /dev/zero can keep the reader waiting or reading forever. The check
-/// comes just before the importer opens the file.
-fn regular_file(path: &Path) -> Result<(), Error> {
-    let shown = path.display();
-    let meta = std::fs::metadata(path).map_err(|e| {
-        Error::invalid(
-            "file",
-            format!("{shown} cannot be read ({e}): choose the file again"),
-        )
-    })?;
-    if meta.is_file() {
-        return Ok(());
-    }
-    let what = if meta.is_dir() {
-        "a folder"
-    } else {
-        "not a regular file (a device or a pipe)"
-    };
-    Err(Error::invalid(
-        "file",
-        format!("{shown} is {what}: choose a contact file (CSV or vCard) to import"),
-    ))
 }
 
 #[cfg(test)]

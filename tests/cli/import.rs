@@ -178,3 +178,12 @@ fn sample_loads_fifty_people_a_review_item_and_meetings_that_one_undo_takes_back
         .unwrap()
         .is_empty());
 }
+
+#[test]
+fn import_refuses_a_device_or_a_folder_instead_of_reading_it_forever() {
+    let cli = Cli::new();
+    add_ann(&cli);
+    cli.refused(&["import", "/dev/zero"], 1, "not a regular file");
+    let folder = cli._dir.path().to_str().unwrap().to_string();
+    cli.refused(&["import", &folder], 1, "is a folder");
+}

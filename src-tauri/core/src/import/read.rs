@@ -3,7 +3,7 @@
 //! Windows-1252), decoded to UTF-8 as it is read. records.rs makes records of the text.
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use crate::error::{Error, Result};
@@ -49,6 +49,7 @@ impl Source {
     fn open(&self) -> Result<Box<dyn Read + Send>> {
         match self {
             Source::File(path) => {
+                regular_file(path)?;
                 let file = std::fs::File::open(path)
                     .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display())))?;
                 Ok(Box::new(std::io::BufReader::with_capacity(1 << 16, file)))
@@ -71,6 +72,26 @@ impl Source {
         let lines = sample.iter().filter(|&&b| b == b'\n').count().max(1) as u64;
         Ok((len * lines / sample.len().max(1) as u64).max(1))
     }
+}
+
+/// Refuses what is not a regular file (after symlinks), before it is opened: reading a
+/// folder fails, and a pipe or a device such as /dev/zero can keep a reader waiting or
+/// reading forever. Every way in (the window's chosen files, the command line) meets it.
+pub fn regular_file(path: &Path) -> Result<()> {
+    let shown = path.display();
+    let meta =
+        std::fs::metadata(path).map_err(|e| unreadable(format!("cannot read {shown}: {e}")))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    let what = if meta.is_dir() {
+        "a folder"
+    } else {
+        "not a regular file (a device or a pipe)"
+    };
+    Err(unreadable(format!(
+        "{shown} is {what}: choose a contact file (CSV or vCard) to import"
+    )))
 }
 
 /// Reads into `buf` until it is full or the source ends; how much was read.
