@@ -176,25 +176,19 @@ pub async fn load(store: &Store, user: &User) -> Result<Loaded> {
         &AtomicBool::new(false),
     )
     .await?;
-    let meetings = record_meetings(store, user).await?;
+    let meetings = match report.batch {
+        Some(batch) => record_meetings(store, user, batch).await?,
+        None => 0,
+    };
     Ok(Loaded {
         summary: report.summary,
         meetings,
     })
 }
 
-async fn record_meetings(store: &Store, user: &User) -> Result<u32> {
+/// The sample's meetings, journaled in the import's `batch`.
+async fn record_meetings(store: &Store, user: &User, batch: i64) -> Result<u32> {
     let mut tx = store.write().await?;
-    let batch: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM batches WHERE user_id = ? AND kind = 'import' AND undone_at IS NULL \
-         AND undoes IS NULL ORDER BY id DESC LIMIT 1",
-    )
-    .bind(user.id)
-    .fetch_optional(&mut *tx)
-    .await?;
-    let Some(batch) = batch else {
-        return Ok(0);
-    };
     let now = chrono::Utc::now();
     let mut recorded = 0;
     for (email, days_ago, status, calendar) in MEETINGS {

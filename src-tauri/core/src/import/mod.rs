@@ -85,6 +85,9 @@ pub struct Report {
     #[serde(skip)]
     pub spool: Option<std::sync::Arc<Spool>>,
     pub dry_run: bool,
+    /// The journal batch the import committed as (None when it kept nothing).
+    #[serde(skip)]
+    pub batch: Option<i64>,
 }
 
 impl Report {
@@ -524,7 +527,7 @@ async fn import_on(
         .execute(&mut *tx)
         .await?;
     let (problems, problem_count, spool) = run.problems.finish()?;
-    let report = Report {
+    let mut report = Report {
         summary: run.summary,
         encoding: opened.layout.encoding,
         delimiter: if opened.vcard {
@@ -539,6 +542,7 @@ async fn import_on(
         problem_count,
         spool,
         dry_run: options.dry_run,
+        batch: None,
     };
     if options.dry_run
         || report.summary.created + report.summary.updated + report.summary.conflicts == 0
@@ -547,6 +551,7 @@ async fn import_on(
         tx.rollback().await?;
     } else {
         tx.commit().await?;
+        report.batch = Some(batch);
     }
     Ok(report)
 }
