@@ -28,11 +28,29 @@ pub struct Target {
     pub recipient: String,
 }
 
-/// The address of `contact` a notification on `channel` goes to.
-pub fn address<'a>(contact: &'a ContactRow, channel: &str) -> Option<&'a String> {
-    match channel {
-        "email" => contact.email.as_ref(),
-        _ => contact.mobile_phone.as_ref(),
+/// Who an activity's notifications go to: its contact, or a deleted contact's snapshot.
+#[derive(Debug, Clone)]
+pub struct Whom {
+    pub contact_id: Option<i64>,
+    pub email: Option<String>,
+    pub mobile_phone: Option<String>,
+}
+
+impl Whom {
+    pub fn of(contact: &ContactRow) -> Whom {
+        Whom {
+            contact_id: Some(contact.id),
+            email: contact.email.clone(),
+            mobile_phone: contact.mobile_phone.clone(),
+        }
+    }
+
+    /// The address a notification on `channel` goes to.
+    pub fn address(&self, channel: &str) -> Option<&String> {
+        match channel {
+            "email" => self.email.as_ref(),
+            _ => self.mobile_phone.as_ref(),
+        }
     }
 }
 
@@ -90,7 +108,8 @@ pub(crate) async fn retarget(
     .await?;
     for (id, channel, recipient) in pending {
         // A cleared address leaves the notification where it was going.
-        let new = address(to, &channel)
+        let new = Whom::of(to)
+            .address(&channel)
             .cloned()
             .unwrap_or_else(|| recipient.clone());
         let before = Target {

@@ -8,37 +8,11 @@ use sqlx::SqliteConnection;
 
 use crate::booking::Booking;
 use crate::error::{Error, Result};
-use crate::record::ContactRow;
+use crate::links::Whom;
 use crate::rows;
 use crate::settings;
 use crate::store::Store;
 use crate::users::{self, User};
-
-/// Who an activity's notifications go to: its contact, or a deleted contact's snapshot.
-#[derive(Debug, Clone)]
-pub struct Whom {
-    pub contact_id: Option<i64>,
-    pub email: Option<String>,
-    pub mobile_phone: Option<String>,
-}
-
-impl Whom {
-    pub fn of(contact: &ContactRow) -> Whom {
-        Whom {
-            contact_id: Some(contact.id),
-            email: contact.email.clone(),
-            mobile_phone: contact.mobile_phone.clone(),
-        }
-    }
-
-    /// The address a notification on `channel` goes to.
-    pub fn address(&self, channel: &str) -> Option<&String> {
-        match channel {
-            "email" => self.email.as_ref(),
-            _ => self.mobile_phone.as_ref(),
-        }
-    }
-}
 
 /// The reminders a new database gives scheduled meetings (`settings set reminders`).
 pub const DEFAULT_REMINDERS: &str = "email 24h, email 1h, sms 1h";
