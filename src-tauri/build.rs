@@ -23,6 +23,17 @@ fn main() {
             "run_import",
             "cancel_import",
             "save_import_errors",
+            "cloud_status",
+            "cloud_connect",
+            "cloud_cancel",
+            "cloud_disconnect",
+            "cloud_estimate",
+            "sync_state",
+            "sync_now",
+            "list_outbox",
+            "retry_outbox",
+            "cancel_outbox",
+            "share_local_contacts",
         ]),
     ))
     .expect("tauri-build");

@@ -164,12 +164,14 @@ fn options(
     on_duplicate: OnDuplicate,
     overrides: Vec<(u32, Option<String>)>,
     dry_run: bool,
+    keep_local: bool,
 ) -> ImportOptions {
     ImportOptions {
         on_duplicate,
         default_region: None,
         dry_run,
         overrides,
+        keep_local,
     }
 }
 
@@ -190,15 +192,17 @@ async fn preview_import(
         &session,
         &imports,
         files.path(&file)?,
-        options(on_duplicate, overrides, true),
+        options(on_duplicate, overrides, true, false),
     )
     .await
 }
 
 /// The import of the chosen `file` (its handle) itself: progress arrives as
-/// "import-progress" events; Cancel stops it with nothing written.
+/// "import-progress" events; Cancel stops it with nothing written. `keep_local`: with a
+/// cloud account, the new contacts stay on this computer until shared.
 #[tauri::command]
 #[specta::specta]
+#[allow(clippy::too_many_arguments)]
 async fn run_import(
     app: AppHandle,
     session: State<'_, Session>,
@@ -207,13 +211,14 @@ async fn run_import(
     file: String,
     on_duplicate: OnDuplicate,
     overrides: Vec<(u32, Option<String>)>,
+    keep_local: bool,
 ) -> Reply<ImportView> {
     run(
         &app,
         &session,
         &imports,
         files.path(&file)?,
-        options(on_duplicate, overrides, false),
+        options(on_duplicate, overrides, false, keep_local),
     )
     .await
 }
@@ -337,9 +342,22 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             run_import,
             cancel_import,
             save_import_errors,
+            crate::cloud::cloud_status,
+            crate::cloud::cloud_connect,
+            crate::cloud::cloud_cancel,
+            crate::cloud::cloud_disconnect,
+            crate::cloud::cloud_estimate,
+            crate::cloud::sync_state,
+            crate::cloud::sync_now,
+            crate::cloud::list_outbox,
+            crate::cloud::retry_outbox,
+            crate::cloud::cancel_outbox,
+            crate::cloud::share_local_contacts,
         ])
         .typ::<Progress>()
         .typ::<ImportFile>()
+        .typ::<cardfile_core::sync::SyncProgress>()
+        .typ::<crate::cloud::SyncState>()
 }
 
 #[cfg(test)]

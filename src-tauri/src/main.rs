@@ -7,6 +7,7 @@
 )]
 
 mod cli;
+mod cloud;
 mod import_files;
 mod ipc;
 mod keyring_store;

@@ -1,12 +1,13 @@
 //! Opens the Cardfile window: state built once in setup() and managed, no globals; while
 //! it is open, due notifications are dispatched in the background and every committed
-//! change to contacts is announced to the page.
+//! change to contacts is announced to the page, and the cloud is synced (cloud.rs).
 
 use std::path::PathBuf;
 
 use cardfile_core::{feed, store, Session, Store};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
+use crate::cloud::Syncing;
 use crate::import_files::ImportFiles;
 use crate::keyring_store::Keyring;
 
@@ -59,11 +60,23 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             // line, later the local API and the sync worker), reaches the page within a
             // second: it refreshes what it shows (ui/src/changes.ts).
             let handle = app.handle().clone();
+            let syncing = std::sync::Arc::new(Syncing::default());
+            let nudge = syncing.clone();
             tauri::async_runtime::spawn(feed::watch(
                 session.store().clone(),
                 CHANGES_EVERY,
-                move |seq| handle.emit(CHANGED, seq).is_ok(),
+                move |seq| {
+                    // A change, local or pulled, may have queued remote work.
+                    nudge.nudge();
+                    handle.emit(CHANGED, seq).is_ok()
+                },
             ));
+            tauri::async_runtime::spawn(crate::cloud::worker(
+                app.handle().clone(),
+                session.clone(),
+                syncing.clone(),
+            ));
+            app.manage(syncing);
             app.manage(session);
             app.manage(crate::ipc::Imports::default());
             app.manage(ImportFiles::default());

@@ -29,15 +29,36 @@ export const commands = {
 	previewImport: (file: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("preview_import", { file, onDuplicate, overrides })),
 	/**
 	 *  The import of the chosen `file` (its handle) itself: progress arrives as
-	 *  "import-progress" events; Cancel stops it with nothing written.
+	 *  "import-progress" events; Cancel stops it with nothing written. `keep_local`: with a
+	 *  cloud account, the new contacts stay on this computer until shared.
 	 */
-	runImport: (file: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[]) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("run_import", { file, onDuplicate, overrides })),
+	runImport: (file: string, onDuplicate: OnDuplicate, overrides: ([number, string | null])[], keepLocal: boolean) => typedError<ImportView, ErrorBody_Serialize>(__TAURI_INVOKE("run_import", { file, onDuplicate, overrides, keepLocal })),
 	cancelImport: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_import")),
 	/**
 	 *  Saves the last import's rejected and conflicting rows as CSV where the user chooses;
 	 *  None when they canceled the dialog.
 	 */
 	saveImportErrors: () => typedError<string | null, ErrorBody_Serialize>(__TAURI_INVOKE("save_import_errors")),
+	cloudStatus: () => typedError<CloudStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_status")),
+	/**
+	 *  Connects with the key typed into Settings' password field; progress arrives as
+	 *  `cloud-progress` events, and `cloud_cancel` stops the first pull.
+	 */
+	cloudConnect: (url: string | null, key: string) => typedError<CloudStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_connect", { url, key })),
+	cloudCancel: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_cancel")),
+	cloudDisconnect: () => typedError<CloudStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_disconnect")),
+	/**
+	 *  How long `count` new contacts take to reach the cloud at its limits (the import
+	 *  dialog's estimate), in seconds; None without a connected account.
+	 */
+	cloudEstimate: (count: number) => typedError<number | null, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_estimate", { count })),
+	syncState: () => typedError<SyncState_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("sync_state")),
+	/**  "Sync now": the worker runs at once (well, after the usual few seconds' grace). */
+	syncNow: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("sync_now")),
+	listOutbox: (all: boolean) => typedError<OutboxItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_outbox", { all })),
+	retryOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("retry_outbox", { id })),
+	cancelOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_outbox", { id })),
+	shareLocalContacts: () => typedError<number, ErrorBody_Serialize>(__TAURI_INVOKE("share_local_contacts")),
 };
 
 /* Types */
@@ -111,6 +132,46 @@ export type Booking_Serialize = {
 	status: string | null,
 	starts_at: string | null,
 	ends_at: string | null,
+};
+
+/**
+ *  The cloud account as `cloud status` and the window's Settings show it. The key itself
+ *  never leaves the keyring: `configured` says whether it is there.
+ */
+export type CloudStatus = CloudStatus_Serialize | CloudStatus_Deserialize;
+
+/**
+ *  The cloud account as `cloud status` and the window's Settings show it. The key itself
+ *  never leaves the keyring: `configured` says whether it is there.
+ */
+export type CloudStatus_Deserialize = {
+	configured: boolean,
+	url?: string | null,
+	account?: string | null,
+	last_pull?: string | null,
+	pending: number,
+	failed: number,
+	/**  Contacts kept on this computer only (an import's choice), not pushed until shared. */
+	local_only: number,
+	/**  How long the pending items take to reach the cloud at its rate limits, in seconds. */
+	drain_seconds: number,
+};
+
+/**
+ *  The cloud account as `cloud status` and the window's Settings show it. The key itself
+ *  never leaves the keyring: `configured` says whether it is there.
+ */
+export type CloudStatus_Serialize = {
+	configured: boolean,
+	url: string | null,
+	account: string | null,
+	last_pull: string | null,
+	pending: number,
+	failed: number,
+	/**  Contacts kept on this computer only (an import's choice), not pushed until shared. */
+	local_only: number,
+	/**  How long the pending items take to reach the cloud at its rate limits, in seconds. */
+	drain_seconds: number,
 };
 
 /**  One column of the file as the import dialog shows it. */
@@ -309,14 +370,26 @@ export type ErrorCode =
 /**  A failure that is not the user's input (disk, database). */
 "internal";
 
+/**
+ *  One field's value before and after a change: in a contact's history, and in an outbox
+ *  item (what the cloud holds, what will be sent).
+ */
 export type FieldChange = FieldChange_Serialize | FieldChange_Deserialize;
 
+/**
+ *  One field's value before and after a change: in a contact's history, and in an outbox
+ *  item (what the cloud holds, what will be sent).
+ */
 export type FieldChange_Deserialize = {
 	field: string,
 	before?: string | null,
 	after?: string | null,
 };
 
+/**
+ *  One field's value before and after a change: in a contact's history, and in an outbox
+ *  item (what the cloud holds, what will be sent).
+ */
 export type FieldChange_Serialize = {
 	field: string,
 	before: string | null,
@@ -493,6 +566,43 @@ export type OnDuplicate =
 /**  The seed's merge rules (choosing merge is the confirmation): fill and replace. */
 "merge" | "skip";
 
+/**  An outbox item as `outbox list` and the window's Outbox view show it. */
+export type OutboxItem = OutboxItem_Serialize | OutboxItem_Deserialize;
+
+/**  An outbox item as `outbox list` and the window's Outbox view show it. */
+export type OutboxItem_Deserialize = {
+	id: string,
+	target: string,
+	/**  The local contact id. */
+	contact: string,
+	contact_name: string,
+	operation: string,
+	/**  The fields it will send (or sent), before and after. */
+	fields: FieldChange_Deserialize[],
+	attempts: number,
+	last_error?: string | null,
+	/**  RFC 3339. */
+	next_at?: string | null,
+	status: string,
+};
+
+/**  An outbox item as `outbox list` and the window's Outbox view show it. */
+export type OutboxItem_Serialize = {
+	id: string,
+	target: string,
+	/**  The local contact id. */
+	contact: string,
+	contact_name: string,
+	operation: string,
+	/**  The fields it will send (or sent), before and after. */
+	fields: FieldChange_Serialize[],
+	attempts: number,
+	last_error: string | null,
+	/**  RFC 3339. */
+	next_at: string | null,
+	status: string,
+};
+
 /**  A row that was not applied: rejected (with its reason) or held as a conflict. */
 export type Problem = {
 	/**  The file line the record starts on. */
@@ -569,6 +679,50 @@ export type Summary = {
 	skipped: number,
 	rejected: number,
 	conflicts: number,
+};
+
+/**  The stages of a sync, for a progress bar: what it is doing and how many it has done. */
+export type SyncProgress = {
+	stage: string,
+	done: number,
+};
+
+/**  What the window shows of the sync: running, online, the last run's summary or error. */
+export type SyncState = SyncState_Serialize | SyncState_Deserialize;
+
+/**  What the window shows of the sync: running, online, the last run's summary or error. */
+export type SyncState_Deserialize = {
+	running: boolean,
+	/**  False once a run found the cloud unreachable, true again when one reaches it. */
+	online: boolean,
+	last?: SyncSummary | null,
+	/**  Why the last run stopped (a refused key, a keyring that cannot be reached). */
+	error?: string | null,
+	pending: number,
+	failed: number,
+};
+
+/**  What the window shows of the sync: running, online, the last run's summary or error. */
+export type SyncState_Serialize = {
+	running: boolean,
+	/**  False once a run found the cloud unreachable, true again when one reaches it. */
+	online: boolean,
+	last: SyncSummary | null,
+	/**  Why the last run stopped (a refused key, a keyring that cannot be reached). */
+	error: string | null,
+	pending: number,
+	failed: number,
+};
+
+/**  What one sync run did (`sync --json` prints it). */
+export type SyncSummary = {
+	pushed: number,
+	pulled: number,
+	activities: number,
+	failed: number,
+	pending: number,
+	/**  The cloud could not be reached (or was limiting): work waits for the next run. */
+	offline: boolean,
 };
 
 /**  What undo took back. */

@@ -85,6 +85,26 @@ pub struct Activity {
 /// customer just gave them). Email and phone pointing at two contacts: attached to the
 /// email's, phones left alone, and held for review. Neither identifier: refused.
 pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Recorded> {
+    record_from(store, user, new, None).await
+}
+
+/// Where an activity pulled from the cloud came from: its booking's (or conversation's) id,
+/// which finds it again, the contact the cloud linked it to, and its calendar's id.
+pub(crate) struct FromCloud<'a> {
+    pub remote_id: &'a str,
+    pub contact_id: Option<i64>,
+    pub calendar_id: Option<&'a str>,
+}
+
+/// `record`, for a typed activity (`None`) or one pulled from the cloud: seen again, a
+/// cloud booking rebooks its activity; its contact changes are the cloud's (never pushed
+/// back to it).
+pub(crate) async fn record_from(
+    store: &Store,
+    user: &User,
+    new: &NewActivity,
+    cloud: Option<&FromCloud<'_>>,
+) -> Result<Recorded> {
     let kind = new
         .kind
         .ok_or_else(|| Error::invalid("kind", "an activity needs a kind: meeting, chat or form"))?;
@@ -102,6 +122,16 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
             "event_id",
             "an event id belongs to a meeting in a calendar: give --calendar too",
         ));
+    }
+    if let Some(from) = cloud {
+        let known: Option<i64> =
+            sqlx::query_scalar("SELECT id FROM activities WHERE remote_id = ?")
+                .bind(from.remote_id)
+                .fetch_optional(store.pool())
+                .await?;
+        if let Some(id) = known {
+            return rebook(store, user, &id.to_string(), &booking).await;
+        }
     }
     if let Some(event) = &event_id {
         let known: Option<i64> =
@@ -137,20 +167,34 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
     let region = settings::default_region(&mut tx).await?;
     let mut entry = ContactRow::blank(host.id, at.clone());
     entry.apply(&new.fields, &region)?;
-    let found = identity::resolve(
-        &mut tx,
-        entry.email.as_deref(),
-        entry.mobile_phone.as_deref(),
-        None,
-    )
-    .await?;
+    // A cloud booking's contact is the one the cloud linked it to, when it is here.
+    let linked = match cloud.and_then(|c| c.contact_id) {
+        Some(id) => rows::load_row(&mut tx, id).await?,
+        None => None,
+    };
+    let found = match linked {
+        Some(row) => Match::One(Box::new(row)),
+        None => {
+            identity::resolve(
+                &mut tx,
+                entry.email.as_deref(),
+                entry.mobile_phone.as_deref(),
+                None,
+            )
+            .await?
+        }
+    };
     let funnel = Funnel::begin(
         &mut tx,
         user.id,
         BatchKind::Activity,
         &at,
         &format!("Recorded a {}", kind.as_str()),
-        Source::Activity,
+        if cloud.is_some() {
+            Source::Cloud
+        } else {
+            Source::Activity
+        },
     )
     .await?;
     let (contact, created) = match &found {
@@ -185,6 +229,8 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
             booking: &booking,
             calendar: calendar.as_deref(),
             event_id: event_id.as_deref(),
+            remote_id: cloud.map(|c| c.remote_id),
+            calendar_id: cloud.and_then(|c| c.calendar_id),
             given: &given,
             with_name: shown.display_name(),
             with_email: entry.email.as_ref().or(shown.email.as_ref()).cloned(),
@@ -233,6 +279,9 @@ pub(crate) struct Row<'a> {
     pub booking: &'a Booking,
     pub calendar: Option<&'a str>,
     pub event_id: Option<&'a str>,
+    /// The cloud booking's or conversation's id, and the calendar's id of its event.
+    pub remote_id: Option<&'a str>,
+    pub calendar_id: Option<&'a str>,
     /// What the customer gave, as JSON contact fields.
     pub given: &'a str,
     pub with_name: String,
@@ -245,8 +294,9 @@ pub(crate) struct Row<'a> {
 /// move and undo reads). The one place an activity is written.
 pub(crate) async fn insert(conn: &mut SqliteConnection, batch: i64, row: &Row<'_>) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, given, \
-         with_name, with_email, with_phone, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+        "INSERT INTO activities (kind, contact_id, host_id, status, starts_at, ends_at, calendar, event_id, \
+         remote_id, calendar_id, given, with_name, with_email, with_phone, created_at) \
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
     )
     .bind(row.kind.as_str())
     .bind(row.contact_id)
@@ -256,6 +306,8 @@ pub(crate) async fn insert(conn: &mut SqliteConnection, batch: i64, row: &Row<'_
     .bind(&row.booking.ends_at)
     .bind(row.calendar)
     .bind(row.event_id)
+    .bind(row.remote_id)
+    .bind(row.calendar_id)
     .bind(row.given)
     .bind(&row.with_name)
     .bind(&row.with_email)

@@ -16,12 +16,7 @@ use crate::rows::{self, load_row};
 use crate::store::{now, Store};
 use crate::users::{self, User};
 
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct FieldChange {
-    pub field: String,
-    pub before: Option<String>,
-    pub after: Option<String>,
-}
+pub use crate::record::FieldChange;
 
 /// One change to a contact, as the history view and `cardfile history` show it.
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]

@@ -14,7 +14,7 @@ use crate::settings::{
 };
 use crate::store::Store;
 use crate::users::{self, Role, User};
-use crate::{notify, phone};
+use crate::{notify, phone, settings};
 
 /// A setting the command line can change (`settings set KEY VALUE`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -33,6 +33,13 @@ pub enum Key {
     SmsGateway,
     SmsAccount,
     SmsFrom,
+    /// The cloud's rate limits (default 5 a second, 200 in five minutes, as documented), the
+    /// network timeout and the backoff after a failure (first wait and cap), in milliseconds.
+    CloudPerSecond,
+    CloudPerFiveMinutes,
+    CloudTimeoutMs,
+    CloudBackoffMs,
+    CloudBackoffCapMs,
 }
 
 impl Key {
@@ -42,7 +49,12 @@ impl Key {
     pub fn admin_only(self) -> bool {
         matches!(
             self,
-            Key::User | Key::Smtp | Key::SmsGateway | Key::SmsAccount
+            Key::User
+                | Key::Smtp
+                | Key::SmsGateway
+                | Key::SmsAccount
+                | Key::CloudPerSecond
+                | Key::CloudPerFiveMinutes
         )
     }
 
@@ -58,7 +70,23 @@ impl Key {
             Key::SmsGateway => "sms-gateway",
             Key::SmsAccount => "sms-account",
             Key::SmsFrom => "sms-from",
+            Key::CloudPerSecond => "cloud-per-second",
+            Key::CloudPerFiveMinutes => "cloud-per-five-minutes",
+            Key::CloudTimeoutMs => "cloud-timeout-ms",
+            Key::CloudBackoffMs => "cloud-backoff-ms",
+            Key::CloudBackoffCapMs => "cloud-backoff-cap-ms",
         }
+    }
+}
+
+/// A whole number from 1 to `max`, as text.
+fn whole(key: Key, value: &str, max: u64) -> Result<String> {
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=max).contains(&n) => Ok(n.to_string()),
+        _ => Err(Error::invalid(
+            "value",
+            format!("{} takes a whole number from 1 to {max}", key.label()),
+        )),
     }
 }
 
@@ -133,6 +161,17 @@ pub async fn set(
             let region = default_region(&mut conn).await?;
             (SMS_FROM, channels::check_sender_phone(value, &region)?)
         }
+        Key::CloudPerSecond => (settings::CLOUD_PER_SECOND, whole(key, value, 1_000)?),
+        Key::CloudPerFiveMinutes => (
+            settings::CLOUD_PER_FIVE_MINUTES,
+            whole(key, value, 1_000_000)?,
+        ),
+        Key::CloudTimeoutMs => (settings::CLOUD_TIMEOUT_MS, whole(key, value, 600_000)?),
+        Key::CloudBackoffMs => (settings::CLOUD_BACKOFF_MS, whole(key, value, 600_000)?),
+        Key::CloudBackoffCapMs => (
+            settings::CLOUD_BACKOFF_CAP_MS,
+            whole(key, value, 3_600_000)?,
+        ),
     };
     let mut conn = store.pool().acquire().await?;
     let credential = match key {

@@ -133,6 +133,15 @@ impl ContactFields {
     }
 }
 
+/// One field's value before and after a change: in a contact's history, and in an outbox
+/// item (what the cloud holds, what will be sent).
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+pub struct FieldChange {
+    pub field: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
 /// The stored columns of a contact row, in `ContactRow`'s order.
 pub(crate) const ROW_COLUMNS: &str =
     "id, first_name, last_name, salutation, email, mobile_phone, phone, \

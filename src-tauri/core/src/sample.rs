@@ -233,6 +233,8 @@ async fn record_meetings(store: &Store, user: &User, batch: i64) -> Result<u32> 
                 booking: &booking,
                 calendar: Some(calendar),
                 event_id: None,
+                remote_id: None,
+                calendar_id: None,
                 given: &given,
                 with_name: name,
                 with_email: Some(email.to_string()),

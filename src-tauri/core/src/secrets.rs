@@ -11,6 +11,9 @@ pub const SMTP_PASSWORD: &str = "smtp-password";
 /// The SMS gateway's auth token (for the `sms_account` setting's account).
 pub const SMS_TOKEN: &str = "sms-token";
 
+/// The OnceHub account's API key (for the `cloud_url` setting's account).
+pub const ONCEHUB_KEY: &str = "oncehub-api-key";
+
 pub trait SecretStore: Send + Sync {
     fn get(&self, name: &str) -> Result<Option<String>>;
     fn set(&self, name: &str, value: &str) -> Result<()>;

@@ -17,6 +17,23 @@ pub const EMAIL_FROM: &str = "email_from";
 pub const SMS_GATEWAY: &str = "sms_gateway";
 pub const SMS_ACCOUNT: &str = "sms_account";
 pub const SMS_FROM: &str = "sms_from";
+/// The cloud account's API base URL: set while an account is connected (its key is in the
+/// keyring); the outbox fills while it is set.
+pub const CLOUD_URL: &str = "cloud_url";
+/// The email `GET /test` named for the account's key.
+pub const CLOUD_ACCOUNT: &str = "cloud_account";
+/// Pull watermarks (the newest last_updated_time seen) and the reconcile cursor.
+pub const CLOUD_CONTACTS_PULLED: &str = "cloud_contacts_pulled";
+pub const CLOUD_BOOKINGS_PULLED: &str = "cloud_bookings_pulled";
+pub const CLOUD_LAST_PULL: &str = "cloud_last_pull";
+pub const CLOUD_RECONCILE: &str = "cloud_reconcile";
+/// The rate limits (requests per second, per five minutes) and the network timeout.
+pub const CLOUD_PER_SECOND: &str = "cloud_per_second";
+pub const CLOUD_PER_FIVE_MINUTES: &str = "cloud_per_five_minutes";
+pub const CLOUD_TIMEOUT_MS: &str = "cloud_timeout_ms";
+/// The backoff after a failure worth retrying: its first wait and its cap.
+pub const CLOUD_BACKOFF_MS: &str = "cloud_backoff_ms";
+pub const CLOUD_BACKOFF_CAP_MS: &str = "cloud_backoff_cap_ms";
 /// This database's own random id, made on first need (see `instance_id`).
 pub const INSTANCE: &str = "instance";
 

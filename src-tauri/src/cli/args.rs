@@ -121,8 +121,31 @@ pub enum Command {
         /// Write the rejected and conflicting rows, with their reasons, to this CSV file.
         #[arg(long, value_name = "FILE")]
         errors: Option<PathBuf>,
+        /// With a cloud account connected: keep this import's new contacts on this
+        /// computer only (not pushed until `outbox share`).
+        #[arg(long)]
+        keep_local: bool,
         #[arg(long)]
         json: bool,
+    },
+    /// The OnceHub cloud account.
+    Cloud {
+        #[command(subcommand)]
+        command: CloudCommand,
+    },
+    /// Deliver the outbox, then pull what changed in the cloud.
+    Sync {
+        /// Stop when nothing is due (else keep running, as the window does).
+        #[arg(long)]
+        once: bool,
+        /// The summary as one line of JSON, the last line of standard output.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remote work waiting, failed ("Needs attention"), sent or canceled.
+    Outbox {
+        #[command(subcommand)]
+        command: OutboxCommand,
     },
     /// Export every contact you may see.
     Export {
@@ -132,6 +155,40 @@ pub enum Command {
         #[arg(long, value_name = "FILE")]
         output: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum CloudCommand {
+    /// Connect the account: its API key is read from standard input, never an argument.
+    Connect {
+        /// The API's base URL (default https://api.oncehub.com/v2).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Whether an account is connected, and what waits.
+    Status {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget the key; the outbox keeps its items, paused.
+    Disconnect,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum OutboxCommand {
+    /// Pending and failed items (--all: sent and canceled too).
+    List {
+        #[arg(long)]
+        all: bool,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Send a failed item again.
+    Retry { id: String },
+    /// Do not send an item.
+    Cancel { id: String },
+    /// Queue the contacts of imports kept on this computer for the cloud.
+    Share,
 }
 
 #[derive(Subcommand, Debug)]
@@ -260,6 +317,8 @@ pub enum SettingsCommand {
     /// notifications go out: `smtp URL`, `email-from ADDRESS`, `sms-gateway URL`,
     /// `sms-account ID`, `sms-from NUMBER`. Only an Admin sets user, smtp, sms-gateway and
     /// sms-account; a new smtp or sms-gateway host forgets the old one's password or token.
+    /// The cloud: `cloud-per-second N`, `cloud-per-five-minutes N` (its rate limits, Admin
+    /// only), `cloud-timeout-ms`, `cloud-backoff-ms`, `cloud-backoff-cap-ms`.
     Set { key: SettingKey, value: String },
     /// Show the settings as JSON.
     Show,
@@ -276,6 +335,11 @@ pub enum SettingKey {
     SmsGateway,
     SmsAccount,
     SmsFrom,
+    CloudPerSecond,
+    CloudPerFiveMinutes,
+    CloudTimeoutMs,
+    CloudBackoffMs,
+    CloudBackoffCapMs,
 }
 
 impl From<SettingKey> for preferences::Key {
@@ -290,6 +354,11 @@ impl From<SettingKey> for preferences::Key {
             SettingKey::SmsGateway => preferences::Key::SmsGateway,
             SettingKey::SmsAccount => preferences::Key::SmsAccount,
             SettingKey::SmsFrom => preferences::Key::SmsFrom,
+            SettingKey::CloudPerSecond => preferences::Key::CloudPerSecond,
+            SettingKey::CloudPerFiveMinutes => preferences::Key::CloudPerFiveMinutes,
+            SettingKey::CloudTimeoutMs => preferences::Key::CloudTimeoutMs,
+            SettingKey::CloudBackoffMs => preferences::Key::CloudBackoffMs,
+            SettingKey::CloudBackoffCapMs => preferences::Key::CloudBackoffCapMs,
         }
     }
 }

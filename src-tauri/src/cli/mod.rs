@@ -2,6 +2,7 @@
 //! and maps the outcome to the documented exit codes.
 
 mod args;
+mod cloud;
 mod print;
 
 use std::io::Write;
@@ -186,9 +187,11 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
             on_duplicate,
             default_region,
             errors,
+            keep_local,
             json,
         } => {
             let options = ImportOptions {
+                keep_local,
                 on_duplicate: match on_duplicate {
                     OnDuplicateArg::Merge => OnDuplicate::Merge,
                     OnDuplicateArg::Skip => OnDuplicate::Skip,
@@ -226,6 +229,9 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 Ok(())
             }
         }
+        Command::Cloud { command } => cloud::cloud(session, command).await,
+        Command::Sync { once, json } => cloud::sync(session, once, json).await,
+        Command::Outbox { command } => cloud::outbox(session, command).await,
         Command::Secrets { command } => {
             let done = match command {
                 SecretsCommand::Set { name } => {

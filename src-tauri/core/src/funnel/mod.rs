@@ -17,6 +17,7 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
+use crate::outbox;
 use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
 use crate::words;
 
@@ -71,6 +72,10 @@ pub(crate) struct Funnel {
     user_id: i64,
     source: Source,
     at: String,
+    /// A cloud account is connected: each entry also feeds the outbox.
+    outbox: bool,
+    /// An import kept on this computer only: its new contacts are not pushed.
+    keep_local: bool,
 }
 
 /// The fields whose values differ between two images of a contact (the edited fields and
@@ -200,19 +205,29 @@ impl Funnel {
         source: Source,
     ) -> Result<Funnel> {
         let batch = journal::begin(conn, user_id, kind, at, summary).await?;
+        // What came from the cloud goes to the integrations, never back to the cloud.
+        let outbox = source != Source::Cloud && outbox::active(conn).await?;
         Ok(Funnel {
             batch,
             user_id,
             source,
             at: at.to_string(),
+            outbox,
+            keep_local: false,
         })
+    }
+
+    /// Marks this batch's new contacts as kept on this computer only (an import's choice).
+    pub(crate) fn keep_local(&mut self) {
+        self.keep_local = true;
     }
 
     pub(crate) fn batch(&self) -> i64 {
         self.batch
     }
 
-    /// Appends one entry to the change feed, with its values beside it.
+    /// Appends one entry to the change feed, with its values beside it, and queues what it
+    /// asks of the cloud (in the same transaction: a change and its outbox item are one).
     #[allow(clippy::too_many_arguments)]
     async fn feed(
         &self,
@@ -248,6 +263,17 @@ impl Funnel {
                 .bind(after)
                 .execute(&mut *conn)
                 .await?;
+        }
+        if self.outbox {
+            let change = outbox::Change {
+                contact_id,
+                last_id,
+                kind: kind.as_str(),
+                fields,
+                keep_local: self.keep_local,
+                at: &self.at,
+            };
+            outbox::enqueue(conn, &change).await?;
         }
         Ok(())
     }

@@ -52,6 +52,10 @@ pub struct ImportOptions {
     /// the mapping saved for this header (else the one guessed from it). An import that
     /// commits with changes saves the result, offered again for files with the same header.
     pub overrides: Vec<(u32, Option<String>)>,
+    /// Keep this import's new contacts on this computer only: with a cloud account
+    /// connected they are not pushed until the user shares them (`outbox::share_local`).
+    #[serde(default)]
+    pub keep_local: bool,
 }
 
 /// CLI.md's import summary: every row lands in exactly one of the six counts.
@@ -364,7 +368,7 @@ async fn import_on(
         || path.display().to_string(),
         |n| n.to_string_lossy().into_owned(),
     );
-    let funnel = Funnel::begin(
+    let mut funnel = Funnel::begin(
         &mut tx,
         user.id,
         BatchKind::Import,
@@ -373,6 +377,9 @@ async fn import_on(
         Source::Import,
     )
     .await?;
+    if options.keep_local {
+        funnel.keep_local();
+    }
     let batch = funnel.batch();
     let first_new = funnel::first_free_id(&mut tx).await?;
     // The contact counter's trigger costs more than the insert it counts: it is suspended

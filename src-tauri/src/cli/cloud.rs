@@ -1,0 +1,168 @@
+//! The command line's cloud commands (CLI.md, "The cloud, the outbox and the local API"):
+//! `cloud connect|status|disconnect`, `sync` and `outbox list|retry|cancel|share`, each one
+//! call of core's sync and outbox, with the key read from standard input only.
+
+use std::io::Read;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use cardfile_core::sync::{self, SyncProgress};
+use cardfile_core::{outbox, Session};
+
+use super::{print_json, CloudCommand, Failure, OutboxCommand};
+use crate::keyring_store::Keyring;
+
+/// How often a running `sync` looks for due work, and how often it pulls.
+const LOOK_EVERY: Duration = Duration::from_secs(5);
+const PULL_EVERY: Duration = Duration::from_secs(180);
+
+fn progress_to_stderr(p: SyncProgress) {
+    eprintln!("{}: {}", p.stage, p.done);
+}
+
+pub(super) async fn cloud(session: &Session, command: CloudCommand) -> Result<(), Failure> {
+    let store = session.store();
+    let status = match command {
+        CloudCommand::Connect { url } => {
+            let mut key = String::new();
+            std::io::stdin().read_to_string(&mut key).map_err(|e| {
+                Failure::Usage(format!("cannot read the API key from standard input: {e}"))
+            })?;
+            if key.trim().is_empty() {
+                return Err(Failure::Usage(
+                    "give the API key on standard input: echo \"$KEY\" | cardfile cloud connect"
+                        .into(),
+                ));
+            }
+            let user = session.user().await?;
+            let never = AtomicBool::new(false);
+            sync::connect(
+                store,
+                &Keyring,
+                &user,
+                url.as_deref(),
+                &key,
+                &never,
+                &progress_to_stderr,
+            )
+            .await?
+        }
+        CloudCommand::Status { json } => {
+            let status = sync::status(store, &Keyring).await?;
+            if !json {
+                println!(
+                    "configured: {}\nurl: {}\naccount: {}\nlast pull: {}\npending: {}\nfailed: {}",
+                    status.configured,
+                    status.url.as_deref().unwrap_or("-"),
+                    status.account.as_deref().unwrap_or("-"),
+                    status.last_pull.as_deref().unwrap_or("-"),
+                    status.pending,
+                    status.failed
+                );
+                return Ok(());
+            }
+            status
+        }
+        CloudCommand::Disconnect => {
+            let user = session.user().await?;
+            sync::disconnect(store, &Keyring, &user).await?
+        }
+    };
+    print_json(&status)
+}
+
+pub(super) async fn sync(session: &Session, once: bool, json: bool) -> Result<(), Failure> {
+    let store = session.store();
+    let user = session.user().await?;
+    let never = AtomicBool::new(false);
+    let mut last_pull = std::time::Instant::now();
+    let mut summary = sync::run(store, &Keyring, &user, &never, &progress_to_stderr).await?;
+    if !once {
+        loop {
+            eprintln!(
+                "sync: {} pushed, {} pulled, {} pending, {} failed",
+                summary.pushed, summary.pulled, summary.pending, summary.failed
+            );
+            tokio::time::sleep(LOOK_EVERY).await;
+            let due = sync::next_due(store)
+                .await?
+                .is_some_and(|at| at <= cardfile_core::store::now());
+            if due || last_pull.elapsed() >= PULL_EVERY {
+                last_pull = std::time::Instant::now();
+                summary = sync::run(store, &Keyring, &user, &never, &progress_to_stderr).await?;
+            }
+        }
+    }
+    if json {
+        print_json(&summary)
+    } else {
+        println!(
+            "pushed {}, pulled {}, activities {}, failed {}, pending {}{}",
+            summary.pushed,
+            summary.pulled,
+            summary.activities,
+            summary.failed,
+            summary.pending,
+            if summary.offline {
+                " (the cloud could not be reached: work waits)"
+            } else {
+                ""
+            }
+        );
+        Ok(())
+    }
+}
+
+pub(super) async fn outbox(session: &Session, command: OutboxCommand) -> Result<(), Failure> {
+    let store = session.store();
+    match command {
+        OutboxCommand::List { all, json } => {
+            let items = outbox::list(store, all).await?;
+            if json {
+                return print_json(&items);
+            }
+            for item in items {
+                let fields: Vec<String> = item
+                    .fields
+                    .iter()
+                    .map(|f| {
+                        format!(
+                            "{}: {} -> {}",
+                            f.field,
+                            f.before.as_deref().unwrap_or("(none)"),
+                            f.after.as_deref().unwrap_or("(cleared)")
+                        )
+                    })
+                    .collect();
+                println!(
+                    "{}\t{}\tcontact {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
+                    item.id,
+                    item.target,
+                    item.contact,
+                    item.operation,
+                    fields.join("; "),
+                    item.attempts,
+                    item.last_error.as_deref().unwrap_or("-"),
+                    item.next_at.as_deref().unwrap_or("-"),
+                    item.status
+                );
+            }
+            Ok(())
+        }
+        OutboxCommand::Retry { id } => {
+            outbox::retry(store, &id).await?;
+            println!("retrying {}", id.trim());
+            Ok(())
+        }
+        OutboxCommand::Cancel { id } => {
+            outbox::cancel(store, &id).await?;
+            println!("canceled {}", id.trim());
+            Ok(())
+        }
+        OutboxCommand::Share => {
+            let queued = outbox::share_local(store).await?;
+            println!("{queued} contacts queued for the cloud");
+            Ok(())
+        }
+    }
+}
