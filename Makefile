@@ -13,7 +13,7 @@ APT_PACKAGES := build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev 
 	xvfb xauth webkit2gtk-driver sqlite3 python3-aiosmtpd libdbus-1-dev dbus gnome-keyring libsecret-tools \
 	xdotool python3-gi gir1.2-gtk-3.0
 NODE_MIN := 20.19.0
-RUST_MIN := 1.88.0
+RUST_MIN := 1.89.0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
 .PHONY: run demo test build bench deps apt toolchains ui-deps ui bindings lint tauri-driver clean

@@ -1,4 +1,4 @@
-// The main window: header (view tabs, count, search, Undo, Add), the grid or the Activities view, the edit pane, the dialogs and the status line.
+// The main window: header (view tabs, count, search, Undo, Add), the grid or the Activities, Outbox or Settings view, the edit pane, the dialogs and the status line with the sync indicator.
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ActivitiesView } from "./ActivitiesView";
@@ -11,7 +11,10 @@ import { FirstRun } from "./FirstRun";
 import { displayName, formatCount, plural } from "./format";
 import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
+import { OutboxView } from "./OutboxView";
 import { APP_INFO_KEY, contactKey } from "./queryKeys";
+import { SettingsView } from "./SettingsView";
+import { SyncIndicator } from "./SyncIndicator";
 import { useDebouncedValue } from "./useDebouncedValue";
 import { useTauriEvent } from "./useTauriEvent";
 import type { ListParams } from "./useContactPages";
@@ -33,10 +36,12 @@ function isTextEntry(target: EventTarget | null): boolean {
 }
 
 /** Which page fills the space beside the pane. */
-type View = "contacts" | "activities";
+type View = "contacts" | "activities" | "outbox" | "settings";
 const VIEWS: { view: View; label: string }[] = [
   { view: "contacts", label: "Contacts" },
   { view: "activities", label: "Activities" },
+  { view: "outbox", label: "Outbox" },
+  { view: "settings", label: "Settings" },
 ];
 
 /** A line in the status bar; a fresh object each time, so the same text again restarts its timer. */
@@ -62,6 +67,8 @@ export function App() {
   const [toDelete, setToDelete] = useState<Contact | null>(null);
   // The pane's merge prompt is open: like the delete dialog, it makes the rest of the window inert.
   const [paneModal, setPaneModal] = useState(false);
+  // So does a view's own confirmation (Settings' Disconnect).
+  const [viewModal, setViewModal] = useState(false);
   const [status, setStatus] = useState<Status | null>(null);
   const [view, setView] = useState<View>("contacts");
   const [logOpen, setLogOpen] = useState(false);
@@ -180,14 +187,14 @@ export function App() {
 
   // Window-wide keys: Escape closes the innermost thing open (the menu and dialogs handle their own
   // first), Ctrl+K or "/" goes to the search box, Ctrl+Z (Cmd+Z) undoes outside text fields.
-  const keys = useRef({ pane, toDelete, paneModal, logOpen, closePane, cancelDelete, runUndo });
-  keys.current = { pane, toDelete, paneModal, logOpen, closePane, cancelDelete, runUndo };
+  const keys = useRef({ pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo });
+  keys.current = { pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo };
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
       const k = keys.current;
-      // The merge prompt and the Log activity form handle their own keys; nothing behind them may react.
-      if (k.paneModal || k.logOpen) return;
+      // The merge prompt, the Log activity form and a view's confirmation handle their own keys; nothing behind them may react.
+      if (k.paneModal || k.viewModal || k.logOpen) return;
       if (e.key === "Escape") {
         if (k.toDelete) k.cancelDelete();
         else if (k.pane) k.closePane();
@@ -251,7 +258,7 @@ export function App() {
 
   return (
     <>
-      <div className="app" inert={toDelete !== null || paneModal || logOpen || importing !== null}>
+      <div className="app" inert={toDelete !== null || paneModal || viewModal || logOpen || importing !== null}>
         <header className="toolbar">
           <h1>Contacts</h1>
           <div role="tablist" aria-label="View" className="view-tabs">
@@ -343,8 +350,12 @@ export function App() {
                   ) : undefined
                 }
               />
-            ) : (
+            ) : view === "activities" ? (
               <ActivitiesView onLog={() => setLogOpen(true)} onOpenContact={openContact} logButtonRef={logButtonRef} />
+            ) : view === "outbox" ? (
+              <OutboxView onOpenSettings={() => setView("settings")} />
+            ) : (
+              <SettingsView onModalChange={setViewModal} />
             )}
           </div>
           {pane && (
@@ -365,12 +376,15 @@ export function App() {
           <div role="status" aria-live="polite" className={`status-message${status?.error ? " error" : ""}`}>
             {status?.text}
           </div>
-          {user && (
-            <div className="status-user" title={`Database: ${user.db_path}`}>
-              Signed in as {user.user_name || user.user_email}
-              {user.user_name && user.user_email ? <span className="muted"> · {user.user_email}</span> : null}
-            </div>
-          )}
+          <div className="status-right">
+            <SyncIndicator onOpen={() => setView("outbox")} />
+            {user && (
+              <div className="status-user" title={`Database: ${user.db_path}`}>
+                Signed in as {user.user_name || user.user_email}
+                {user.user_name && user.user_email ? <span className="muted"> · {user.user_email}</span> : null}
+              </div>
+            )}
+          </div>
         </footer>
       </div>
 

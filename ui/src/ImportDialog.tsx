@@ -1,11 +1,12 @@
-// The import dialog: the dry run's counts and examples, the column mapping (changeable), the duplicate policy, then the import with its progress bar, Cancel, and the error report.
+// The import dialog: the dry run's counts and examples, how long its new contacts take to reach the cloud (or keeping them on this computer), the column mapping (changeable), the duplicate policy, then the import with its progress bar, Cancel, and the error report.
 import { useEffect, useId, useRef, useState, type KeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type ImportFile, type ImportProgress, type ImportView, type OnDuplicate } from "./api";
-import { FIELD_LABELS, fieldLabel, formatCount, plural } from "./format";
+import { FIELD_LABELS, aboutDuration, fieldLabel, formatCount, plural } from "./format";
 import { modalKeyDown } from "./modal";
 import { useTauriEvent } from "./useTauriEvent";
 import { refreshAfterChange } from "./changes";
+import { cloudEstimateKey } from "./queryKeys";
 
 type Props = {
   /** The file chosen or dropped; Rust keeps its path, the page has its name and handle. */
@@ -57,6 +58,8 @@ export function ImportDialog({ file, onClose, onImported }: Props) {
   const [overrides, setOverrides] = useState<Overrides>({});
   const [progress, setProgress] = useState<{ at: ImportProgress; started: number } | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
+  /** With a cloud account: the new contacts stay on this computer until shared from the Outbox. */
+  const [keepLocal, setKeepLocal] = useState(false);
 
   const overrideList = Object.entries(overrides).map(([col, field]) => [Number(col), field] as [number, string | null]);
   const preview = useQuery({
@@ -68,7 +71,7 @@ export function ImportDialog({ file, onClose, onImported }: Props) {
   });
 
   const commit = useMutation({
-    mutationFn: () => api.runImport(file, onDuplicate, overrideList),
+    mutationFn: () => api.runImport(file, onDuplicate, overrideList, keepLocal),
     onMutate: () => setProgress({ at: { rows: 0, fraction: 0 }, started: performance.now() }),
     onSuccess: (view) => {
       refreshAfterChange(qc);
@@ -100,6 +103,15 @@ export function ImportDialog({ file, onClose, onImported }: Props) {
 
   const view = done ?? preview.data ?? null;
   const summary = view?.summary;
+  // How long the dry run's new contacts take to reach the cloud; null (nothing shown) without a cloud account.
+  const toCreate = preview.data?.summary.created ?? 0;
+  const estimate = useQuery({
+    queryKey: cloudEstimateKey(toCreate),
+    queryFn: () => api.cloudEstimate(toCreate),
+    enabled: toCreate > 0,
+    retry: false,
+  });
+  const cloudSeconds = !done && toCreate > 0 && typeof estimate.data === "number" ? estimate.data : null;
   const elapsed = progress ? (performance.now() - progress.started) / 1000 : 0;
   const rate = progress && elapsed > 0 ? progress.at.rows / elapsed : 0;
   const fraction = progress ? Math.min(1, progress.at.fraction ?? 0) : 0;
@@ -151,6 +163,19 @@ export function ImportDialog({ file, onClose, onImported }: Props) {
               ))}
             </dl>
           </section>
+        )}
+
+        {cloudSeconds !== null && (
+          <div className="import-cloud">
+            <p>
+              Sending {toCreate === 1 ? "this new contact" : `these ${formatCount(toCreate)} new contacts`} to OnceHub takes{" "}
+              {aboutDuration(cloudSeconds)} at its rate limit (200 requests per 5 minutes).
+            </p>
+            <label>
+              <input type="checkbox" checked={keepLocal} disabled={running} onChange={(e) => setKeepLocal(e.target.checked)} />
+              Keep this import on this computer only
+            </label>
+          </div>
         )}
 
         {running && progress && (

@@ -47,6 +47,15 @@ export type OnDuplicate = Parameters<typeof commands.previewImport>[1];
 /** An "import-progress" event's payload. */
 export type ImportProgress = import("./bindings").Progress;
 
+/** The cloud account as Settings shows it (never the key: `configured` says whether the keyring holds one). */
+export type CloudStatus = Ok<Reply<typeof commands.cloudStatus>>;
+/** A "cloud-progress" event's payload: the connect's stage ("users", "contacts", "bookings") and how many it has done. */
+export type SyncProgress = import("./bindings").SyncProgress;
+/** The background sync as the status bar shows it; a "sync-state" event carries the same whenever it changes. */
+export type SyncState = Ok<Reply<typeof commands.syncState>>;
+/** One change waiting for (or sent to, or canceled before) the cloud. */
+export type OutboxItem = Ok<Reply<typeof commands.listOutbox>>[number];
+
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
@@ -143,9 +152,13 @@ export const api = {
   /** The dry run of the chosen file (by its handle): counts and mapping with nothing written. */
   previewImport: (file: ImportFile, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
     unwrap(commands.previewImport(file.handle, onDuplicate, overrides)),
-  /** The import; progress comes as "import-progress" events. */
-  runImport: (file: ImportFile, onDuplicate: OnDuplicate, overrides: [number, string | null][]): Promise<ImportView> =>
-    unwrap(commands.runImport(file.handle, onDuplicate, overrides)),
+  /** The import; progress comes as "import-progress" events. keepLocal: with a cloud account, its new contacts stay on this computer until shared. */
+  runImport: (
+    file: ImportFile,
+    onDuplicate: OnDuplicate,
+    overrides: [number, string | null][],
+    keepLocal: boolean,
+  ): Promise<ImportView> => unwrap(commands.runImport(file.handle, onDuplicate, overrides, keepLocal)),
   cancelImport: async (): Promise<void> => {
     await unwrap(commands.cancelImport());
   },
@@ -153,6 +166,35 @@ export const api = {
   saveImportErrors: (): Promise<string | null> => unwrap(commands.saveImportErrors()),
   /** Cancel, reschedule or complete a meeting; its pending reminders are replanned to match. */
   rebookMeeting: (id: string, change: Booking): Promise<Recorded> => unwrap(commands.rebookMeeting(id, change)),
+
+  cloudStatus: (): Promise<CloudStatus> => unwrap(commands.cloudStatus()),
+  /**
+   * Checks the key, keeps it in the keyring and runs the first pull ("cloud-progress" events; cloudCancel stops it).
+   * The key goes straight to Rust: callers pass it from the password field, never from state or a cache.
+   */
+  cloudConnect: (url: string | null, key: string): Promise<CloudStatus> => unwrap(commands.cloudConnect(url, key)),
+  cloudCancel: async (): Promise<void> => {
+    await unwrap(commands.cloudCancel());
+  },
+  /** Forgets the key; the outbox keeps its items, paused, until the next connect. */
+  cloudDisconnect: (): Promise<CloudStatus> => unwrap(commands.cloudDisconnect()),
+  /** Seconds for `count` new contacts to reach the cloud at its rate limit; null without a cloud account. */
+  cloudEstimate: (count: number): Promise<number | null> => unwrap(commands.cloudEstimate(count)),
+  syncState: (): Promise<SyncState> => unwrap(commands.syncState()),
+  /** Asks the background worker to sync (it does so within a few seconds). */
+  syncNow: async (): Promise<void> => {
+    await unwrap(commands.syncNow());
+  },
+  /** Pending and failed items; with all=true the sent and canceled ones too. */
+  listOutbox: (all: boolean): Promise<OutboxItem[]> => unwrap(commands.listOutbox(all)),
+  retryOutbox: async (id: string): Promise<void> => {
+    await unwrap(commands.retryOutbox(id));
+  },
+  cancelOutbox: async (id: string): Promise<void> => {
+    await unwrap(commands.cancelOutbox(id));
+  },
+  /** Queues the contacts kept on this computer for the cloud; answers how many. */
+  shareLocalContacts: (): Promise<number> => unwrap(commands.shareLocalContacts()),
 };
 
 /** The message to show for any thrown value. */

@@ -126,3 +126,18 @@ export function meetingStatusLabel(status: string | null | undefined): string {
   if (!status) return BLANK;
   return MEETING_STATUS_LABELS[status] ?? fieldLabel(status);
 }
+
+/** A rough wait, as the Outbox and the import dialog give it: "under a minute", "about 5 minutes", "about 21 hours", "about 3 days". */
+export function aboutDuration(seconds: number): string {
+  if (!Number.isFinite(seconds) || seconds < 60) return "under a minute";
+  const minutes = Math.round(seconds / 60);
+  if (minutes < 60) return `about ${plural(minutes, "minute", "minutes")}`;
+  const hours = Math.round(seconds / 3600);
+  if (hours < 48) return `about ${plural(hours, "hour", "hours")}`;
+  return `about ${plural(Math.round(seconds / 86_400), "day", "days")}`;
+}
+
+/** Where a change goes, as Rust names it ("oncehub"), and how the UI names it. */
+export function targetLabel(target: string): string {
+  return target === "oncehub" ? "OnceHub" : fieldLabel(target);
+}

@@ -23,3 +23,15 @@ export const notificationsKey = (contact: string) => [...ACTIVITIES_KEY, "notifi
 
 /** Identities held for review (email and mobile phone named different contacts): invalidate after logging. */
 export const CONFLICTS_KEY = ["conflicts"] as const;
+
+/** The cloud account and what waits for it: its status (counts, drain time) and the import dialog's estimates. Invalidate after any change to contacts and after each sync. */
+export const CLOUD_KEY = ["cloud"] as const;
+export const CLOUD_STATUS_KEY = [...CLOUD_KEY, "status"] as const;
+export const cloudEstimateKey = (count: number) => [...CLOUD_KEY, "estimate", count] as const;
+
+/** The outbox, as the Outbox view lists it (waiting only, or everything): invalidate after any change to contacts and after each sync. */
+export const OUTBOX_KEY = ["outbox"] as const;
+export const outboxKey = (all: boolean) => [...OUTBOX_KEY, all ? "all" : "waiting"] as const;
+
+/** The background sync's state: fetched once, then set from each "sync-state" event (changes.ts). */
+export const SYNC_STATE_KEY = ["sync-state"] as const;

@@ -15,10 +15,12 @@ use crate::store::Store;
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Failure {
     /// Worth trying again later: 5xx, 429, a timeout, a cut or refused connection. Offline
-    /// is one of these, never an error.
+    /// is one of these, never an error. `everything`: the cloud cannot be reached or is
+    /// limiting, so nothing else goes now either.
     Later {
         reason: String,
         retry_after: Option<Duration>,
+        everything: bool,
     },
     /// 401 or 403: the key was refused (or the plan has no API access).
     Key(String),
@@ -35,6 +37,17 @@ pub(crate) enum Failure {
 }
 
 impl Failure {
+    /// Whether nothing else should be sent now (offline, or the rate limit answered).
+    pub(crate) fn stops_the_round(&self) -> bool {
+        matches!(
+            self,
+            Failure::Later {
+                everything: true,
+                ..
+            }
+        )
+    }
+
     pub(crate) fn describe(&self) -> String {
         match self {
             Failure::Later { reason, .. } => reason.clone(),
@@ -168,6 +181,7 @@ impl Client {
                 return Ok(Err(Failure::Later {
                     reason: format!("the cloud answered {status} without a JSON body"),
                     retry_after: None,
+                    everything: false,
                 }));
             }
             return Ok(Ok(json));
@@ -192,10 +206,12 @@ impl Client {
             429 => Failure::Later {
                 reason: "OnceHub's rate limit (429)".into(),
                 retry_after,
+                everything: true,
             },
             s if s >= 500 || s == 408 => Failure::Later {
                 reason: format!("the cloud failed ({s}: {message})"),
                 retry_after,
+                everything: false,
             },
             s => Failure::Refused {
                 status: s,
@@ -266,15 +282,16 @@ pub(crate) fn id_of(item: &Value) -> Option<String> {
 /// A request that never got an answer: the network, not the cloud. Never the key (reqwest
 /// names the URL, never the headers).
 fn network(e: &reqwest::Error) -> Failure {
-    let what = if e.is_timeout() {
-        "the cloud did not answer in time"
+    let (what, everything) = if e.is_timeout() {
+        ("the cloud did not answer in time", false)
     } else if e.is_connect() {
-        "offline: the cloud cannot be reached"
+        ("offline: the cloud cannot be reached", true)
     } else {
-        "the connection was cut"
+        ("the connection was cut", false)
     };
     Failure::Later {
         reason: what.to_string(),
         retry_after: None,
+        everything,
     }
 }

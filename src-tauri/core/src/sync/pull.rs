@@ -107,7 +107,7 @@ impl Cloud<'_> {
     }
 
     /// Takes one pulled contact; true when it changed something here.
-    async fn take_contact(&self, item: &Value) -> Result<bool> {
+    pub(super) async fn take_contact(&self, item: &Value) -> Result<bool> {
         let Some(remote_id) = id_of(item) else {
             return Ok(false);
         };
@@ -425,9 +425,15 @@ impl Cloud<'_> {
     }
 
     /// Reads up to five pages of the whole list; a pass that ends deletes here what it did
-    /// not see (linked before the pass began). False when the cloud could not be reached.
+    /// not see (linked before the pass began: a link made during it counts as seen). False
+    /// when the cloud could not be reached.
     async fn reconcile(&self, summary: &mut SyncSummary) -> Result<bool> {
-        let (pass, mut after) = self.reconcile_state().await?;
+        let (mut pass, mut after) = self.reconcile_state().await?;
+        if after.is_none() {
+            // A pass starts: links made from now on count as seen by it.
+            pass += 1;
+            self.save_reconcile(pass, None).await?;
+        }
         for _ in 0..RECONCILE_PAGES {
             let mut query = vec![("limit", "100".to_string())];
             if let Some(a) = &after {
@@ -456,7 +462,7 @@ impl Cloud<'_> {
                     self.deleted_remotely(contact_id).await?;
                     summary.pulled += 1;
                 }
-                return self.save_reconcile(pass + 1, None).await.map(|()| true);
+                return self.save_reconcile(pass, None).await.map(|()| true);
             }
         }
         self.save_reconcile(pass, after).await.map(|()| true)

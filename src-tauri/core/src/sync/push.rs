@@ -68,8 +68,12 @@ impl Cloud<'_> {
                 Err(Failure::Key(message)) => return Err(Error::Forbidden(message)),
                 Err(later @ Failure::Later { .. }) => {
                     self.back_off(&item, &later).await?;
-                    summary.offline = true;
-                    return Ok(());
+                    // Offline or rate-limited: the rest waits too. A 5xx, a timeout or a cut
+                    // reply is this item's: the others go on.
+                    if later.stops_the_round() {
+                        summary.offline = true;
+                        return Ok(());
+                    }
                 }
                 Err(refused) => self.fail(item.id, &refused.describe(), None).await?,
             }
@@ -209,8 +213,10 @@ impl Cloud<'_> {
             .await?
         {
             Ok(updated) => {
-                self.link(item.contact_id, &updated).await?;
+                // The reply is the contact as the cloud now holds it: what else changed
+                // there meanwhile is taken as a pull would (and the shadow follows).
                 self.done(item.id, "sent", &rest).await?;
+                self.take_contact(&updated).await?;
                 summary.pushed += 1;
                 Ok(Ok(()))
             }
@@ -354,6 +360,7 @@ impl Cloud<'_> {
             Failure::Later {
                 reason,
                 retry_after,
+                ..
             } => (reason.clone(), *retry_after),
             other => (other.describe(), None),
         };

@@ -8,12 +8,15 @@ mod import;
 mod journal;
 mod merge;
 mod notify;
+#[path = "../../../../tests/support/oncehub/mod.rs"]
+mod oncehub;
 mod rules;
 mod sample;
 mod search;
 mod servers;
 mod settings;
 mod store;
+mod sync;
 
 use cardfile_core::secrets::{MemorySecrets, SecretStore};
 use cardfile_core::{ContactFields, Error, Session, Store};
