@@ -7,10 +7,13 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod activities;
+mod cloud;
 mod contacts;
 mod credentials;
 mod import;
 mod merging;
+#[path = "../support/oncehub/mod.rs"]
+mod oncehub;
 
 struct Cli {
     _dir: tempfile::TempDir,
