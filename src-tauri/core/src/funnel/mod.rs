@@ -264,7 +264,9 @@ impl Funnel {
                 .execute(&mut *conn)
                 .await?;
         }
-        if self.outbox {
+        // An import kept on this computer marks its new contacts even before any account is
+        // connected: the first connect does not queue them.
+        if self.outbox || (self.keep_local && kind == Kind::Create) {
             let change = outbox::Change {
                 contact_id,
                 last_id,

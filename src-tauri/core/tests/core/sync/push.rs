@@ -363,3 +363,88 @@ fn fifty_thousand_contacts_take_about_21_hours_at_the_documented_limit() {
     assert_eq!(seconds, 75_000);
     assert!((20.0..22.0).contains(&(seconds as f64 / 3600.0)));
 }
+
+#[tokio::test]
+async fn undo_sends_its_compensating_changes() {
+    let c = Cloudy::new().await;
+    c.connect().await;
+    let u = c
+        .add(&[
+            ("first_name", "Uma"),
+            ("last_name", "Undo"),
+            ("email", "uma@example.com"),
+        ])
+        .await;
+    c.drain().await;
+    c.edit(&u.id, &[("company", "Mistake Inc")]).await;
+    c.drain().await;
+    let id = field(&c.fake.contact_by_email("uma@example.com").unwrap(), "id").unwrap();
+    assert_eq!(
+        field(&c.fake.contact(&id).unwrap(), "company").as_deref(),
+        Some("Mistake Inc")
+    );
+    c.db.session.undo().await.unwrap();
+    c.drain().await;
+    assert_eq!(
+        field(&c.fake.contact(&id).unwrap(), "company"),
+        None,
+        "the undo went as a PATCH clearing it"
+    );
+    // An add undone before it reached the cloud sends nothing.
+    c.fake.go_offline().await;
+    c.add(&[
+        ("first_name", "Oops"),
+        ("last_name", "Added"),
+        ("email", "oops@example.com"),
+    ])
+    .await;
+    c.db.session.undo().await.unwrap();
+    c.fake.come_back().await;
+    c.drain().await;
+    assert_eq!(c.fake.creates_for("oops@example.com"), 0);
+}
+
+#[tokio::test]
+async fn an_import_kept_on_this_computer_is_not_pushed_until_shared() {
+    let c = Cloudy::new().await;
+    let dir = tempfile::tempdir().unwrap();
+    let csv = dir.path().join("local.csv");
+    std::fs::write(
+        &csv,
+        "First Name,Last Name,Email\nLo,Cal,lo@example.com\nHo,Me,ho@example.com\n",
+    )
+    .unwrap();
+    let never = std::sync::atomic::AtomicBool::new(false);
+    let options = cardfile_core::import::ImportOptions {
+        keep_local: true,
+        ..Default::default()
+    };
+    c.db.session
+        .import_file(&csv, &options, &|_| {}, &never)
+        .await
+        .unwrap();
+    c.add(&[
+        ("first_name", "Sh"),
+        ("last_name", "Ared"),
+        ("email", "shared@example.com"),
+    ])
+    .await;
+    let status = c.connect().await;
+    assert_eq!(status.local_only, 2);
+    c.drain().await;
+    assert_eq!(c.fake.creates_for("shared@example.com"), 1);
+    assert_eq!(
+        c.fake.creates_for("lo@example.com"),
+        0,
+        "kept on this computer"
+    );
+    assert_eq!(
+        cardfile_core::outbox::share_local(c.db.store())
+            .await
+            .unwrap(),
+        2
+    );
+    c.drain().await;
+    assert_eq!(c.fake.creates_for("lo@example.com"), 1);
+    assert_eq!(c.fake.contacts().len(), 3);
+}
