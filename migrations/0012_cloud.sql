@@ -30,6 +30,9 @@ CREATE TABLE outbox (
     fields      TEXT NOT NULL DEFAULT '[]',
     status      TEXT NOT NULL CHECK (status IN ('pending', 'failed', 'sent', 'canceled')),
     attempts    INTEGER NOT NULL DEFAULT 0,
+    -- Grows each time a change joins the item: a delivery that read an older version
+    -- leaves the item pending, so a change made while it was on the wire is not lost.
+    version     INTEGER NOT NULL DEFAULT 0,
     last_error  TEXT,
     next_at     TEXT NOT NULL,
     created_at  TEXT NOT NULL,

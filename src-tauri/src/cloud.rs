@@ -5,7 +5,7 @@
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cardfile_core::outbox::{self, OutboxItem};
 use cardfile_core::sync::{self, CloudStatus, SyncProgress, SyncSummary};
@@ -42,6 +42,8 @@ pub struct SyncState {
 /// The worker's handle: wake it, cancel a connect, read its state.
 pub struct Syncing {
     wake: tokio::sync::Notify,
+    /// "Sync now": the next run pulls too.
+    full: AtomicBool,
     cancel: AtomicBool,
     state: Mutex<SyncState>,
 }
@@ -50,6 +52,7 @@ impl Default for Syncing {
     fn default() -> Self {
         Syncing {
             wake: tokio::sync::Notify::new(),
+            full: AtomicBool::new(false),
             cancel: AtomicBool::new(false),
             state: Mutex::new(SyncState {
                 online: true,
@@ -72,13 +75,13 @@ impl Syncing {
 
 fn quiet(_: SyncProgress) {}
 
-/// One sync run, its outcome published to the page.
-async fn run_once(app: &AppHandle, session: &Session, syncing: &Syncing) {
+/// One sync run (`pull`: a full one, else delivery only), its outcome published to the page.
+async fn run_once(app: &AppHandle, session: &Session, syncing: &Syncing, pull: bool) {
     syncing.state().running = true;
     let _ = app.emit(SYNC_STATE, syncing.state().clone());
     let never = AtomicBool::new(false);
     let outcome = match session.user().await {
-        Ok(user) => sync::run(session.store(), &Keyring, &user, &never, &quiet).await,
+        Ok(user) => sync::run(session.store(), &Keyring, &user, pull, &never, &quiet).await,
         Err(e) => Err(e),
     };
     let counts = sync::status(session.store(), &Keyring).await.ok();
@@ -101,24 +104,37 @@ async fn run_once(app: &AppHandle, session: &Session, syncing: &Syncing) {
     let _ = app.emit(SYNC_STATE, state.clone());
 }
 
-/// While the window is open: a run at start, a few seconds after each local change, when
-/// the next outbox item falls due, and every few minutes for pulls.
+/// How long until the next outbox item falls due (None: nothing waits).
+async fn until_due(session: &Session) -> Option<Duration> {
+    let at = sync::next_due(session.store()).await.ok().flatten()?;
+    let at = chrono::DateTime::parse_from_rfc3339(&at).ok()?;
+    Some(
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// While the window is open: a full run at start and every few minutes (pulls cost
+/// requests of the same budget), and delivery a few seconds after each local change and
+/// when the next outbox item falls due. "Sync now" asks for a full run.
 pub async fn worker(app: AppHandle, session: Session, syncing: Arc<Syncing>) {
+    let mut last_pull: Option<Instant> = None;
     loop {
-        run_once(&app, &session, &syncing).await;
-        let due = sync::next_due(session.store()).await.ok().flatten();
-        let until_due = due
-            .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
-            .map(|at| {
-                (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-                    .to_std()
-                    .unwrap_or(Duration::ZERO)
-            })
-            .unwrap_or(PULL_EVERY)
-            .clamp(Duration::from_secs(1), PULL_EVERY);
+        let pull = syncing.full.swap(false, Ordering::Relaxed)
+            || last_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY);
+        run_once(&app, &session, &syncing, pull).await;
+        if pull {
+            last_pull = Some(Instant::now());
+        }
+        let until_pull = PULL_EVERY.saturating_sub(last_pull.map_or(PULL_EVERY, |t| t.elapsed()));
+        let wait = until_due(&session)
+            .await
+            .map_or(until_pull, |due| due.min(until_pull))
+            .max(Duration::from_secs(1));
         tokio::select! {
             () = syncing.wake.notified() => tokio::time::sleep(AFTER_CHANGE).await,
-            () = tokio::time::sleep(until_due) => {}
+            () = tokio::time::sleep(wait) => {}
         }
     }
 }
@@ -156,6 +172,8 @@ pub async fn cloud_connect(
         &report,
     )
     .await?;
+    // Bookings and the first deliveries follow at once.
+    syncing.full.store(true, Ordering::Relaxed);
     syncing.nudge();
     Ok(status)
 }
@@ -180,10 +198,11 @@ pub async fn sync_state(syncing: State<'_, Arc<Syncing>>) -> Reply<SyncState> {
     Ok(syncing.state().clone())
 }
 
-/// "Sync now": the worker runs at once (well, after the usual few seconds' grace).
+/// "Sync now": the worker delivers and pulls, after the usual few seconds' grace.
 #[tauri::command]
 #[specta::specta]
 pub async fn sync_now(syncing: State<'_, Arc<Syncing>>) -> Reply<()> {
+    syncing.full.store(true, Ordering::Relaxed);
     syncing.nudge();
     Ok(())
 }

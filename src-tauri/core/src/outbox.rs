@@ -126,13 +126,15 @@ async fn set_pending(
     fields: &str,
     at: &str,
 ) -> Result<()> {
-    sqlx::query("UPDATE outbox SET op = ?, fields = ?, updated_at = ? WHERE id = ?")
-        .bind(op)
-        .bind(fields)
-        .bind(at)
-        .bind(id)
-        .execute(&mut *conn)
-        .await?;
+    sqlx::query(
+        "UPDATE outbox SET op = ?, fields = ?, updated_at = ?, version = version + 1 WHERE id = ?",
+    )
+    .bind(op)
+    .bind(fields)
+    .bind(at)
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
     Ok(())
 }
 
@@ -186,7 +188,9 @@ pub(crate) async fn enqueue(conn: &mut SqliteConnection, change: &Change<'_>) ->
                 (Some(p), _) if p.op == "update" => {
                     set_pending(conn, p.id, "update", &union(&p.fields, &fields), change.at).await
                 }
-                (Some(_), _) => Ok(()),
+                // A create sends the values it finds when it goes; one already on the wire
+                // must go again.
+                (Some(p), _) => set_pending(conn, p.id, &p.op, &p.fields, change.at).await,
                 (None, Some(_)) => insert(conn, id, "update", &to_json(&fields), change.at).await,
                 (None, None) => {
                     // Not in the cloud yet: a create that failed (a name missing, say) is

@@ -76,7 +76,7 @@ pub(super) async fn sync(session: &Session, once: bool, json: bool) -> Result<()
     let user = session.user().await?;
     let never = AtomicBool::new(false);
     let mut last_pull = std::time::Instant::now();
-    let mut summary = sync::run(store, &Keyring, &user, &never, &progress_to_stderr).await?;
+    let mut summary = sync::run(store, &Keyring, &user, true, &never, &progress_to_stderr).await?;
     if !once {
         loop {
             eprintln!(
@@ -87,9 +87,13 @@ pub(super) async fn sync(session: &Session, once: bool, json: bool) -> Result<()
             let due = sync::next_due(store)
                 .await?
                 .is_some_and(|at| at <= cardfile_core::store::now());
-            if due || last_pull.elapsed() >= PULL_EVERY {
-                last_pull = std::time::Instant::now();
-                summary = sync::run(store, &Keyring, &user, &never, &progress_to_stderr).await?;
+            let pull = last_pull.elapsed() >= PULL_EVERY;
+            if due || pull {
+                if pull {
+                    last_pull = std::time::Instant::now();
+                }
+                summary =
+                    sync::run(store, &Keyring, &user, pull, &never, &progress_to_stderr).await?;
             }
         }
     }

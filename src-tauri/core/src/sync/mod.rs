@@ -299,13 +299,14 @@ pub async fn disconnect(
     status(store, secrets).await
 }
 
-/// One sync run: delivers what is due, then pulls users, contacts (and remote deletions)
-/// and bookings. Refused with `Conflict` while another sync holds the lock. Without a
-/// connected account there is nothing to do (the integrations come later).
+/// One sync run: delivers what is due, then (with `pull`) pulls users, contacts (and remote
+/// deletions) and bookings. Refused with `Conflict` while another sync holds the lock.
+/// Without a connected account there is nothing to do (the integrations come later).
 pub async fn run(
     store: &Store,
     secrets: &dyn SecretStore,
     user: &User,
+    pull: bool,
     cancel: &AtomicBool,
     progress: &(dyn Fn(SyncProgress) + Send + Sync),
 ) -> Result<SyncSummary> {
@@ -319,7 +320,7 @@ pub async fn run(
     if let Some((url, key)) = key(store, secrets).await? {
         let cloud = Cloud::open(store, &url, &key, user, cancel, progress).await?;
         cloud.push(&mut summary).await?;
-        if !summary.offline && !cloud.canceled() {
+        if pull && !summary.offline && !cloud.canceled() {
             cloud.pull(&mut summary).await?;
         }
     }
@@ -336,7 +337,15 @@ pub async fn run_quietly(
     secrets: &dyn SecretStore,
     user: &User,
 ) -> Result<SyncSummary> {
-    run(store, secrets, user, &AtomicBool::new(false), &no_progress).await
+    run(
+        store,
+        secrets,
+        user,
+        true,
+        &AtomicBool::new(false),
+        &no_progress,
+    )
+    .await
 }
 
 /// When the next outbox item is due (RFC 3339), if one waits.

@@ -24,6 +24,7 @@ struct Item {
     op: String,
     fields: String,
     attempts: i64,
+    version: i64,
 }
 
 /// What OnceHub's PATCH cannot change, and what to do instead.
@@ -54,7 +55,7 @@ impl Cloud<'_> {
                 return Ok(());
             }
             let item: Option<Item> = sqlx::query_as(
-                "SELECT id, contact_id, op, fields, attempts FROM outbox \
+                "SELECT id, contact_id, op, fields, attempts, version FROM outbox \
                  WHERE target = ? AND status = 'pending' AND next_at <= ? \
                  ORDER BY op = 'delete' DESC, id LIMIT 1",
             )
@@ -75,7 +76,7 @@ impl Cloud<'_> {
                         return Ok(());
                     }
                 }
-                Err(refused) => self.fail(item.id, &refused.describe(), None).await?,
+                Err(refused) => self.fail(&item, &refused.describe(), None).await?,
             }
         }
     }
@@ -100,12 +101,12 @@ impl Cloud<'_> {
         let mut conn = self.store.pool().acquire().await?;
         let Some(row) = rows::load_row(&mut conn, item.contact_id).await? else {
             drop(conn);
-            return self.done(item.id, "sent", &[]).await.map(Ok);
+            return self.done(item, "sent", &[]).await.map(Ok);
         };
         if row.first_name.is_none() || row.last_name.is_none() {
             drop(conn);
             self.fail(
-                item.id,
+                item,
                 "OnceHub needs a first and a last name to create a contact. Add the missing \
                  name to this contact: saving it queues the create again.",
                 Some(&diff("create", &[], Some(&row), &Value::Null)),
@@ -128,7 +129,7 @@ impl Cloud<'_> {
         {
             Ok(created) => {
                 self.link(item.contact_id, &created).await?;
-                self.done(item.id, "sent", &sent).await?;
+                self.done(item, "sent", &sent).await?;
                 summary.pushed += 1;
                 Ok(Ok(()))
             }
@@ -180,7 +181,7 @@ impl Cloud<'_> {
         let link = outbox::link(&mut conn, item.contact_id).await?;
         drop(conn);
         let (Some(row), Some(link)) = (row, link) else {
-            return self.done(item.id, "sent", &[]).await.map(Ok);
+            return self.done(item, "sent", &[]).await.map(Ok);
         };
         let Some(remote_id) = link.remote_id else {
             sqlx::query("UPDATE outbox SET op = 'create', fields = '[]' WHERE id = ?")
@@ -198,7 +199,7 @@ impl Cloud<'_> {
             self.needs_attention(item.contact_id, change).await?;
         }
         if rest.is_empty() {
-            return self.done(item.id, "sent", &[]).await.map(Ok);
+            return self.done(item, "sent", &[]).await.map(Ok);
         }
         let path = format!("/contacts/{remote_id}");
         match self
@@ -215,7 +216,7 @@ impl Cloud<'_> {
             Ok(updated) => {
                 // The reply is the contact as the cloud now holds it: what else changed
                 // there meanwhile is taken as a pull would (and the shadow follows).
-                self.done(item.id, "sent", &rest).await?;
+                self.done(item, "sent", &rest).await?;
                 self.take_contact(&updated).await?;
                 summary.pushed += 1;
                 Ok(Ok(()))
@@ -223,7 +224,7 @@ impl Cloud<'_> {
             // The cloud deleted it: a remote deletion, handled as the reconcile would.
             Err(Failure::NotFound) => {
                 self.deleted_remotely(item.contact_id).await?;
-                self.done(item.id, "canceled", &rest).await?;
+                self.done(item, "canceled", &rest).await?;
                 Ok(Ok(()))
             }
             Err(f) => Ok(Err(f)),
@@ -239,7 +240,7 @@ impl Cloud<'_> {
         let link = outbox::link(&mut conn, item.contact_id).await?;
         drop(conn);
         let Some(remote_id) = link.and_then(|l| l.remote_id) else {
-            return self.done(item.id, "sent", &[]).await.map(Ok);
+            return self.done(item, "sent", &[]).await.map(Ok);
         };
         match self
             .client
@@ -258,7 +259,7 @@ impl Cloud<'_> {
                     .bind(item.contact_id)
                     .execute(self.store.pool())
                     .await?;
-                self.done(item.id, "sent", &[]).await?;
+                self.done(item, "sent", &[]).await?;
                 summary.pushed += 1;
                 Ok(Ok(()))
             }
@@ -326,29 +327,52 @@ impl Cloud<'_> {
         Ok(())
     }
 
-    async fn done(&self, id: i64, status: &str, sent: &[FieldChange]) -> Result<()> {
-        sqlx::query(
+    /// The item is done (`sent`, or `canceled` when the cloud had deleted the contact),
+    /// unless a change joined it while it was on the wire: then it stays pending, due now,
+    /// and goes again with the contact's values (a create that went, as an update).
+    async fn done(&self, item: &Item, status: &str, sent: &[FieldChange]) -> Result<()> {
+        let at = now();
+        let finished = sqlx::query(
             "UPDATE outbox SET status = ?, sent = ?, attempts = attempts + 1, last_error = NULL, \
-             updated_at = ? WHERE id = ?",
+             updated_at = ? WHERE id = ? AND version = ?",
         )
         .bind(status)
         .bind(sent_record(sent))
-        .bind(now())
-        .bind(id)
+        .bind(&at)
+        .bind(item.id)
+        .bind(item.version)
         .execute(self.store.pool())
         .await?;
+        if finished.rows_affected() == 0 {
+            let all: Vec<&str> = outbox::synced_fields().collect();
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_at = ?1, updated_at = ?1, \
+                 op = CASE WHEN op = 'create' AND ?2 = 'sent' THEN 'update' ELSE op END, \
+                 fields = CASE WHEN op = 'create' AND ?2 = 'sent' THEN ?3 ELSE fields END WHERE id = ?4",
+            )
+            .bind(&at)
+            .bind(status)
+            .bind(Value::from(all).to_string())
+            .bind(item.id)
+            .execute(self.store.pool())
+            .await?;
+        }
         Ok(())
     }
 
-    async fn fail(&self, id: i64, reason: &str, would: Option<&[FieldChange]>) -> Result<()> {
+    /// Refused for good, unless a change joined the item meanwhile (it may be the remedy):
+    /// then it stays pending.
+    async fn fail(&self, item: &Item, reason: &str, would: Option<&[FieldChange]>) -> Result<()> {
         sqlx::query(
-            "UPDATE outbox SET status = 'failed', last_error = ?, attempts = attempts + 1, \
-             sent = coalesce(?, sent), updated_at = ? WHERE id = ?",
+            "UPDATE outbox SET status = CASE WHEN version = ? THEN 'failed' ELSE status END, \
+             last_error = ?, attempts = attempts + 1, sent = coalesce(?, sent), updated_at = ? \
+             WHERE id = ?",
         )
+        .bind(item.version)
         .bind(reason)
         .bind(would.map(sent_record))
         .bind(now())
-        .bind(id)
+        .bind(item.id)
         .execute(self.store.pool())
         .await?;
         Ok(())

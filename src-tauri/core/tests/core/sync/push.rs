@@ -448,3 +448,33 @@ async fn an_import_kept_on_this_computer_is_not_pushed_until_shared() {
     assert_eq!(c.fake.creates_for("lo@example.com"), 1);
     assert_eq!(c.fake.contacts().len(), 3);
 }
+
+#[tokio::test]
+async fn a_change_made_while_its_contact_is_on_the_wire_is_sent_after_it() {
+    let c = Cloudy::new().await;
+    c.connect().await;
+    let a = c
+        .add(&[
+            ("first_name", "Wi"),
+            ("last_name", "Re"),
+            ("email", "wire@example.com"),
+        ])
+        .await;
+    c.drain().await;
+    c.edit(&a.id, &[("company", "First")]).await;
+    // The PATCH takes 400 ms to answer; the user edits again meanwhile.
+    c.fake.set_timeout_delay(Duration::from_millis(400));
+    c.fake.queue_fault(Fault::Timeout, 1);
+    let (_, _) = tokio::join!(c.sync(), async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        c.edit(&a.id, &[("city", "Meanwhile")]).await
+    });
+    c.drain().await;
+    let cloud = c.fake.contact_by_email("wire@example.com").unwrap();
+    assert_eq!(field(&cloud, "company").as_deref(), Some("First"));
+    assert_eq!(
+        field(&cloud, "city").as_deref(),
+        Some("Meanwhile"),
+        "not lost"
+    );
+}
