@@ -6,7 +6,7 @@
 use serde_json::Value;
 
 use super::client::{id_of, Failure};
-use super::pull::since;
+use super::pull::{changed_since, newer};
 use super::{Cloud, SyncSummary};
 use crate::activity::{self, FromCloud, Kind, NewActivity};
 use crate::error::{Error, ErrorCode, Result};
@@ -99,32 +99,24 @@ impl Cloud<'_> {
             if self.canceled() {
                 return Ok(());
             }
-            let mut query = vec![
-                ("limit", "100".to_string()),
-                ("expand", "data.conversation".to_string()),
-            ];
-            if let Some(since) = watermark.as_deref().and_then(since) {
-                query.push(("last_updated_time.gt", since));
-            }
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = match self.client.page(self.store, "/bookings", &query).await? {
+            let mut filters = changed_since(watermark.as_deref());
+            filters.push(("expand", "data.conversation".to_string()));
+            let page = match self
+                .client
+                .page(self.store, "/bookings", &filters, after.as_deref())
+                .await?
+            {
                 Ok(p) => p,
                 Err(Failure::Key(message)) => return Err(Error::Forbidden(message)),
                 Err(_) => return Ok(()),
             };
             for booking in &page.data {
                 summary.activities += self.take_booking(booking).await?;
-                if let Some(t) = text(booking, "last_updated_time") {
-                    if newest.as_deref().is_none_or(|n| t.as_str() > n) {
-                        newest = Some(t);
-                    }
-                }
+                newer(&mut newest, booking);
             }
             self.report("bookings", summary.activities);
-            after = page.data.last().and_then(id_of);
-            if !page.has_more || after.is_none() {
+            after = page.next();
+            if after.is_none() {
                 break;
             }
         }

@@ -75,6 +75,17 @@ pub(crate) struct Page {
     pub has_more: bool,
 }
 
+impl Page {
+    /// Where the next page starts: None when this was the last.
+    pub(crate) fn next(&self) -> Option<String> {
+        if self.has_more {
+            self.data.last().and_then(id_of)
+        } else {
+            None
+        }
+    }
+}
+
 pub(crate) struct Client {
     http: reqwest::Client,
     base: String,
@@ -221,16 +232,22 @@ impl Client {
         }))
     }
 
-    /// One page of a list endpoint.
+    /// One page of a list (100 items, the most the API gives), after the item `after`.
     pub(crate) async fn page(
         &self,
         store: &Store,
         path: &str,
-        query: &[(&str, String)],
+        filters: &[(&str, String)],
+        after: Option<&str>,
     ) -> Result<std::result::Result<Page, Failure>> {
+        let mut query = vec![("limit", "100".to_string())];
+        query.extend(filters.iter().cloned());
+        if let Some(a) = after {
+            query.push(("after", a.to_string()));
+        }
         Ok(
             match self
-                .call(store, reqwest::Method::GET, path, query, None)
+                .call(store, reqwest::Method::GET, path, &query, None)
                 .await?
             {
                 Ok(json) => Ok(Page {
@@ -257,17 +274,13 @@ impl Client {
         let mut items = Vec::new();
         let mut after: Option<String> = None;
         loop {
-            let mut query = vec![("limit", "100".to_string())];
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = match self.page(store, path, &query).await? {
+            let page = match self.page(store, path, &[], after.as_deref()).await? {
                 Ok(p) => p,
                 Err(f) => return Ok(Err(f)),
             };
-            after = page.data.last().and_then(id_of);
+            after = page.next();
             items.extend(page.data);
-            if !page.has_more || after.is_none() {
+            if after.is_none() {
                 return Ok(Ok(items));
             }
         }

@@ -30,8 +30,26 @@ fn time(item: &Value, key: &str) -> Option<String> {
     item.get(key).and_then(Value::as_str).map(str::to_string)
 }
 
+/// The filter of a pull: changed since the watermark, less the overlap (none the first time).
+pub(super) fn changed_since(watermark: Option<&str>) -> Vec<(&'static str, String)> {
+    watermark
+        .and_then(since)
+        .map(|t| ("last_updated_time.gt", t))
+        .into_iter()
+        .collect()
+}
+
+/// Keeps the newest `last_updated_time` a pull has seen: its next watermark.
+pub(super) fn newer(newest: &mut Option<String>, item: &Value) {
+    if let Some(t) = time(item, "last_updated_time") {
+        if newest.as_deref().is_none_or(|n| t.as_str() > n) {
+            *newest = Some(t);
+        }
+    }
+}
+
 /// `watermark` less the overlap, as the filter takes it.
-pub(super) fn since(watermark: &str) -> Option<String> {
+fn since(watermark: &str) -> Option<String> {
     let t = chrono::DateTime::parse_from_rfc3339(watermark).ok()?;
     Some(
         (t - chrono::Duration::seconds(OVERLAP_SECONDS))
@@ -71,14 +89,12 @@ impl Cloud<'_> {
             if self.canceled() {
                 return Ok(false);
             }
-            let mut query = vec![("limit", "100".to_string())];
-            if let Some(since) = watermark.as_deref().and_then(since) {
-                query.push(("last_updated_time.gt", since));
-            }
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = match self.client.page(self.store, "/contacts", &query).await? {
+            let filters = changed_since(watermark.as_deref());
+            let page = match self
+                .client
+                .page(self.store, "/contacts", &filters, after.as_deref())
+                .await?
+            {
                 Ok(p) => p,
                 Err(f) => return key_error(f).map(|()| false),
             };
@@ -86,16 +102,12 @@ impl Cloud<'_> {
                 if self.take_contact(item).await? {
                     summary.pulled += 1;
                 }
-                if let Some(t) = time(item, "last_updated_time") {
-                    if newest.as_deref().is_none_or(|n| t.as_str() > n) {
-                        newest = Some(t);
-                    }
-                }
+                newer(&mut newest, item);
             }
             seen += page.data.len() as u32;
             self.report("contacts", seen);
-            after = page.data.last().and_then(id_of);
-            if !page.has_more || after.is_none() {
+            after = page.next();
+            if after.is_none() {
                 break;
             }
         }
@@ -339,10 +351,10 @@ impl Cloud<'_> {
         &self,
         email: &str,
     ) -> Result<std::result::Result<Option<Value>, Failure>> {
-        let query = [("email", email.to_string()), ("limit", "1".to_string())];
+        let query = [("email", email.to_string())];
         Ok(self
             .client
-            .page(self.store, "/contacts", &query)
+            .page(self.store, "/contacts", &query, None)
             .await?
             .map(|p| p.data.into_iter().next()))
     }
@@ -355,11 +367,11 @@ impl Cloud<'_> {
     ) -> Result<std::result::Result<Option<Value>, Failure>> {
         let mut after: Option<String> = None;
         loop {
-            let mut query = vec![("limit", "100".to_string())];
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = match self.client.page(self.store, "/contacts", &query).await? {
+            let page = match self
+                .client
+                .page(self.store, "/contacts", &[], after.as_deref())
+                .await?
+            {
                 Ok(p) => p,
                 Err(f) => return Ok(Err(f)),
             };
@@ -370,8 +382,8 @@ impl Cloud<'_> {
             {
                 return Ok(Ok(Some(found.clone())));
             }
-            after = page.data.last().and_then(id_of);
-            if !page.has_more || after.is_none() {
+            after = page.next();
+            if after.is_none() {
                 return Ok(Ok(None));
             }
         }
@@ -435,11 +447,11 @@ impl Cloud<'_> {
             self.save_reconcile(pass, None).await?;
         }
         for _ in 0..RECONCILE_PAGES {
-            let mut query = vec![("limit", "100".to_string())];
-            if let Some(a) = &after {
-                query.push(("after", a.clone()));
-            }
-            let page = match self.client.page(self.store, "/contacts", &query).await? {
+            let page = match self
+                .client
+                .page(self.store, "/contacts", &[], after.as_deref())
+                .await?
+            {
                 Ok(p) => p,
                 Err(f) => return key_error(f).map(|()| false),
             };
@@ -450,8 +462,8 @@ impl Cloud<'_> {
                     .execute(self.store.pool())
                     .await?;
             }
-            after = page.data.last().and_then(id_of);
-            if !page.has_more || after.is_none() {
+            after = page.next();
+            if after.is_none() {
                 let gone: Vec<i64> = sqlx::query_scalar(
                     "SELECT contact_id FROM remote_contacts WHERE remote_id IS NOT NULL AND seen_pass < ?",
                 )
