@@ -53,7 +53,7 @@ export const commands = {
 	 */
 	cloudEstimate: (count: number) => typedError<number | null, ErrorBody_Serialize>(__TAURI_INVOKE("cloud_estimate", { count })),
 	syncState: () => typedError<SyncState_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("sync_state")),
-	/**  "Sync now": the worker runs at once (well, after the usual few seconds' grace). */
+	/**  "Sync now": the worker delivers and pulls, after the usual few seconds' grace. */
 	syncNow: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("sync_now")),
 	listOutbox: (all: boolean) => typedError<OutboxItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_outbox", { all })),
 	retryOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("retry_outbox", { id })),
