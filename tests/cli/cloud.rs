@@ -3,117 +3,61 @@
 //! the key from stdin only, `sync --once --json`, the outbox, a sync without a session bus,
 //! and twenty syncs killed with -9 that still leave the cloud equal to this computer.
 
-use std::path::PathBuf;
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 use serde_json::Value;
 
+use crate::desktop::Desktop;
 use crate::oncehub::FakeOnceHub;
 use crate::Cli;
 
 const KEY: &str = "sk-cli-PLANTED-77b2e0c1";
 
-/// A session bus with an unlocked keyring that lives as long as the test.
-struct Desktop {
-    child: Child,
-    /// The session's own process: when it ends, dbus-run-session closes the bus.
-    sleeper: String,
-    address: String,
-    home: PathBuf,
-    run: PathBuf,
+/// The command line in the desktop session `desk` (its keyring reachable).
+fn in_session(desk: &Desktop, cli: &Cli, args: &[&str]) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_cardfile"));
+    c.arg("--db")
+        .arg(&cli.db)
+        .args(args)
+        .env_remove("CARDFILE_DB");
+    for (key, value) in desk.env() {
+        c.env(key, value);
+    }
+    c
 }
 
-impl Desktop {
-    fn start(cli: &Cli) -> Desktop {
-        use std::io::BufRead;
-        let dir = cli._dir.path();
-        let (home, run) = (dir.join("home"), dir.join("run"));
-        std::fs::create_dir_all(&home).unwrap();
-        std::fs::create_dir_all(&run).unwrap();
-        let mut child = Command::new("dbus-run-session")
-            .args([
-                "--",
-                "sh",
-                "-c",
-                "printf %s unlock | gnome-keyring-daemon --unlock --components=secrets >/dev/null \
-                 && echo \"$$ $DBUS_SESSION_BUS_ADDRESS\" && exec sleep 3600",
-            ])
-            .env("HOME", &home)
-            .env("XDG_RUNTIME_DIR", &run)
-            .env_remove("DBUS_SESSION_BUS_ADDRESS")
-            .stdout(Stdio::piped())
-            .spawn()
-            .expect("dbus-run-session");
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let (sleeper, address) = line
-            .trim()
-            .split_once(' ')
-            .expect("a pid and a bus address");
-        assert!(address.contains("unix:"), "no session bus: {line:?}");
-        Desktop {
-            child,
-            sleeper: sleeper.to_string(),
-            address: address.to_string(),
-            home,
-            run,
-        }
-    }
-
-    fn command(&self, cli: &Cli, args: &[&str]) -> Command {
-        let mut c = Command::new(env!("CARGO_BIN_EXE_cardfile"));
-        c.arg("--db")
-            .arg(&cli.db)
-            .args(args)
-            .env("HOME", &self.home)
-            .env("XDG_RUNTIME_DIR", &self.run)
-            .env("DBUS_SESSION_BUS_ADDRESS", &self.address)
-            .env_remove("CARDFILE_DB");
-        c
-    }
-
-    fn run(&self, cli: &Cli, args: &[&str], stdin: &str) -> Output {
-        use std::io::Write;
-        let mut child = self
-            .command(cli, args)
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(stdin.as_bytes())
-            .unwrap();
-        child.wait_with_output().unwrap()
-    }
-
-    fn ok(&self, cli: &Cli, args: &[&str], stdin: &str) -> String {
-        let out = self.run(cli, args, stdin);
-        let (stdout, stderr) = (
-            String::from_utf8_lossy(&out.stdout).to_string(),
-            String::from_utf8_lossy(&out.stderr).to_string(),
-        );
-        assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-        assert!(
-            !stdout.contains(KEY) && !stderr.contains(KEY),
-            "{args:?} printed the key"
-        );
-        stdout
-    }
+/// Runs `args` in the session with `stdin` as its input.
+fn run_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = in_session(desk, cli, args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
 }
 
-impl Drop for Desktop {
-    fn drop(&mut self) {
-        // The session's process ends: dbus-run-session closes its bus and returns.
-        let _ = Command::new("kill").arg(&self.sleeper).status();
-        let _ = self.child.wait();
-    }
+/// Runs `args` in the session; it must succeed and never print the key.
+fn ok_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> String {
+    let out = run_in(desk, cli, args, stdin);
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout).to_string(),
+        String::from_utf8_lossy(&out.stderr).to_string(),
+    );
+    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
+    assert!(
+        !stdout.contains(KEY) && !stderr.contains(KEY),
+        "{args:?} printed the key"
+    );
+    stdout
 }
 
 fn runtime() -> tokio::runtime::Runtime {
@@ -134,9 +78,13 @@ fn connected(cli: &Cli, desk: &Desktop, fake: &FakeOnceHub, per_second: &str) {
     ] {
         cli.ok(&["settings", "set", key, value]);
     }
-    let status: Value =
-        serde_json::from_str(&desk.ok(cli, &["cloud", "connect", "--url", &fake.url()], KEY))
-            .unwrap();
+    let status: Value = serde_json::from_str(&ok_in(
+        desk,
+        cli,
+        &["cloud", "connect", "--url", &fake.url()],
+        KEY,
+    ))
+    .unwrap();
     assert_eq!(status["configured"], true);
 }
 
@@ -149,8 +97,9 @@ fn cloud_connect_reads_the_key_from_stdin_and_keeps_it_in_the_os_keyring_only() 
     // Before any connect: not configured, and the keyring is not even asked.
     let before = cli.json(&["cloud", "status", "--json"]);
     assert_eq!(before["configured"], false);
-    let desk = Desktop::start(&cli);
-    let wrong = desk.run(
+    let desk = Desktop::start();
+    let wrong = run_in(
+        &desk,
         &cli,
         &["cloud", "connect", "--url", &fake.url()],
         "sk-wrong\n",
@@ -171,7 +120,7 @@ fn cloud_connect_reads_the_key_from_stdin_and_keeps_it_in_the_os_keyring_only() 
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&stored.stdout), KEY);
     let status: Value =
-        serde_json::from_str(&desk.ok(&cli, &["cloud", "status", "--json"], "")).unwrap();
+        serde_json::from_str(&ok_in(&desk, &cli, &["cloud", "status", "--json"], "")).unwrap();
     assert_eq!(status["configured"], true);
     assert_eq!(status["account"], "admin@example.com");
     assert_eq!(status["url"], fake.url());
@@ -184,7 +133,7 @@ fn cloud_connect_reads_the_key_from_stdin_and_keeps_it_in_the_os_keyring_only() 
         "--email",
         "sam@example.com",
     ]);
-    let out = desk.ok(&cli, &["sync", "--once", "--json"], "");
+    let out = ok_in(&desk, &cli, &["sync", "--once", "--json"], "");
     let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(
         (summary["pushed"].as_u64(), summary["pending"].as_u64()),
@@ -206,7 +155,8 @@ fn cloud_connect_reads_the_key_from_stdin_and_keeps_it_in_the_os_keyring_only() 
             );
         }
     }
-    let gone: Value = serde_json::from_str(&desk.ok(&cli, &["cloud", "disconnect"], "")).unwrap();
+    let gone: Value =
+        serde_json::from_str(&ok_in(&desk, &cli, &["cloud", "disconnect"], "")).unwrap();
     assert_eq!(gone["configured"], false);
 }
 
@@ -245,7 +195,7 @@ fn sync_without_a_session_bus_exits_1_and_says_how_to_run_it() {
     let rt = runtime();
     let fake = rt.block_on(FakeOnceHub::start(KEY));
     fake.set_limits(1000, 100_000);
-    let desk = Desktop::start(&cli);
+    let desk = Desktop::start();
     connected(&cli, &desk, &fake, "1000");
     let out = Command::new(env!("CARGO_BIN_EXE_cardfile"))
         .arg("--db")
@@ -264,10 +214,10 @@ fn outbox_items_that_need_attention_can_be_retried_and_canceled() {
     let rt = runtime();
     let fake = rt.block_on(FakeOnceHub::start(KEY));
     fake.set_limits(1000, 100_000);
-    let desk = Desktop::start(&cli);
+    let desk = Desktop::start();
     connected(&cli, &desk, &fake, "1000");
     cli.ok(&["add", "--first-name", "Only", "--email", "only@example.com"]);
-    let out = desk.ok(&cli, &["sync", "--once", "--json"], "");
+    let out = ok_in(&desk, &cli, &["sync", "--once", "--json"], "");
     let summary: Value = serde_json::from_str(out.lines().last().unwrap()).unwrap();
     assert_eq!(summary["failed"], 1);
     let items: Value = serde_json::from_str(&cli.ok(&["outbox", "list", "--json"])).unwrap();
@@ -296,7 +246,7 @@ fn syncs_killed_with_sigkill_twenty_times_leave_the_cloud_equal_and_nothing_crea
     let rt = runtime();
     let fake = rt.block_on(FakeOnceHub::start(KEY));
     fake.set_limits(60, 100_000);
-    let desk = Desktop::start(&cli);
+    let desk = Desktop::start();
     connected(&cli, &desk, &fake, "60");
     let csv = cli._dir.path().join("people.csv");
     let mut text = String::from("First Name,Last Name,Email,Company\n");
@@ -316,8 +266,7 @@ fn syncs_killed_with_sigkill_twenty_times_leave_the_cloud_equal_and_nothing_crea
                 &format!("Round {round}"),
             ]);
         }
-        let mut child = desk
-            .command(&cli, &["sync", "--once"])
+        let mut child = in_session(&desk, &cli, &["sync", "--once"])
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -334,7 +283,7 @@ fn syncs_killed_with_sigkill_twenty_times_leave_the_cloud_equal_and_nothing_crea
         );
     }
     for _ in 0..3 {
-        desk.ok(&cli, &["sync", "--once"], "");
+        ok_in(&desk, &cli, &["sync", "--once"], "");
     }
     let local: Value =
         serde_json::from_str(&cli.ok(&["list", "--limit", "1000", "--json"])).unwrap();

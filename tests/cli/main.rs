@@ -10,6 +10,8 @@ mod activities;
 mod cloud;
 mod contacts;
 mod credentials;
+#[path = "../support/desktop.rs"]
+mod desktop;
 mod import;
 mod merging;
 #[path = "../support/oncehub/mod.rs"]

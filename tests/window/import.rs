@@ -244,7 +244,7 @@ async fn import_reads_only_a_file_the_user_chose_never_a_path_the_page_names() {
             let reply = app
                 .invoke(
                     command,
-                    json!({ "path": path, "file": path, "onDuplicate": "merge", "overrides": [] }),
+                    json!({ "path": path, "file": path, "onDuplicate": "merge", "overrides": [], "keepLocal": false }),
                 )
                 .await;
             let error = reply.expect_err(&format!("{command} refused {path}"));

@@ -15,10 +15,15 @@ use serde_json::json;
 use thirtyfour::prelude::*;
 
 mod activities;
+mod cloud;
 mod contacts_page;
+#[path = "../support/desktop.rs"]
+mod desktop;
 mod first_run;
 mod import;
 mod merge;
+#[path = "../support/oncehub/mod.rs"]
+mod oncehub;
 
 /// tauri-driver, stopped with SIGTERM so it also stops WebKitWebDriver and the app.
 struct Driver(Child);
@@ -67,14 +72,31 @@ impl App {
         F: FnOnce(Session) -> Fut,
         Fut: std::future::Future<Output = ()>,
     {
-        // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let dir = tempfile::tempdir().unwrap();
-        let db = dir.path().join("window.db");
-        let store = Store::open(&db).await.unwrap();
+        let store = Store::open(&dir.path().join("window.db")).await.unwrap();
         let session = Session::new(store, None).await.unwrap();
         seed(session.clone()).await;
+        App::start(dir, session, &[]).await
+    }
 
+    /// Opens the app on the database `dir/window.db`, already prepared by the test (with the
+    /// command line, say), with `env` added to the app's environment.
+    async fn launch(dir: tempfile::TempDir, env: &[(&str, &std::ffi::OsStr)]) -> App {
+        let store = Store::open(&dir.path().join("window.db")).await.unwrap();
+        let session = Session::new(store, None).await.unwrap();
+        App::start(dir, session, env).await
+    }
+
+    /// tauri-driver's `tauri:options` take only the application and its arguments, no
+    /// environment: `env` is set on tauri-driver, whose WebKitWebDriver starts the app with it.
+    async fn start(
+        dir: tempfile::TempDir,
+        session: Session,
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> App {
+        // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let db = dir.path().join("window.db");
         let port = free_port();
         let native_port = free_port();
         let child = Command::new(tauri_driver_path())
@@ -87,6 +109,7 @@ impl App {
             .env("CARDFILE_DB", &db)
             // What the native open and save dialogs return (WebDriver cannot drive them).
             .env("CARDFILE_DIALOG_PATH", dir.path().join("dialog-choice.csv"))
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::inherit())
             .spawn()
@@ -146,7 +169,16 @@ impl App {
     }
 
     /// Waits (up to 10 s) for `what` to become true.
-    async fn wait_for<F, Fut>(&self, what: &str, mut check: F)
+    async fn wait_for<F, Fut>(&self, what: &str, check: F)
+    where
+        F: FnMut() -> Fut,
+        Fut: std::future::Future<Output = bool>,
+    {
+        self.wait_up_to(Duration::from_secs(10), what, check).await;
+    }
+
+    /// Waits (up to `limit`) for `what` to become true: for what a background worker does.
+    async fn wait_up_to<F, Fut>(&self, limit: Duration, what: &str, mut check: F)
     where
         F: FnMut() -> Fut,
         Fut: std::future::Future<Output = bool>,
@@ -156,7 +188,7 @@ impl App {
             if check().await {
                 return;
             }
-            if started.elapsed() > Duration::from_secs(10) {
+            if started.elapsed() > limit {
                 let _ = self
                     .screenshot(&format!("failed-{}", what.replace([' ', '/', '"'], "-")))
                     .await;

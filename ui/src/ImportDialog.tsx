@@ -169,7 +169,7 @@ export function ImportDialog({ file, onClose, onImported }: Props) {
           <div className="import-cloud">
             <p>
               Sending {toCreate === 1 ? "this new contact" : `these ${formatCount(toCreate)} new contacts`} to OnceHub takes{" "}
-              {aboutDuration(cloudSeconds)} at its rate limit (200 requests per 5 minutes).
+              {aboutDuration(cloudSeconds)} at its rate limit.
             </p>
             <label>
               <input type="checkbox" checked={keepLocal} disabled={running} onChange={(e) => setKeepLocal(e.target.checked)} />

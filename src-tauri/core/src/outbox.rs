@@ -464,7 +464,7 @@ pub async fn retry(store: &Store, id: &str) -> Result<()> {
         }
         None => {
             sqlx::query(
-                "UPDATE outbox SET status = 'pending', attempts = 0, next_at = ?1, updated_at = ?1 WHERE id = ?2",
+                "UPDATE outbox SET status = 'pending', next_at = ?1, updated_at = ?1 WHERE id = ?2",
             )
             .bind(&at)
             .bind(id)

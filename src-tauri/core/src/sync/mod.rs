@@ -176,7 +176,7 @@ pub async fn status(store: &Store, secrets: &dyn SecretStore) -> Result<CloudSta
             .fetch_one(&mut *conn)
             .await?;
     drop(conn);
-    let per_five = per_five_minutes(store).await?;
+    let drain = drain_time(store, pending).await?;
     Ok(CloudStatus {
         configured,
         account: setting(store, settings::CLOUD_ACCOUNT).await?,
@@ -185,18 +185,20 @@ pub async fn status(store: &Store, secrets: &dyn SecretStore) -> Result<CloudSta
         pending: pending as u32,
         failed: failed as u32,
         local_only: local_only as u32,
-        drain_seconds: drain_seconds(pending, per_five) as u32,
+        drain_seconds: drain,
     })
 }
 
-async fn per_five_minutes(store: &Store) -> Result<u64> {
-    Ok(number(
+/// How long `count` calls take at the limits the settings give, in seconds.
+async fn drain_time(store: &Store, count: u64) -> Result<u32> {
+    let per_second = number(store, settings::CLOUD_PER_SECOND, PER_SECOND as u64).await?;
+    let per_five = number(
         store,
         settings::CLOUD_PER_FIVE_MINUTES,
         PER_FIVE_MINUTES as u64,
     )
-    .await?
-    .max(1))
+    .await?;
+    Ok(drain_seconds(count, per_second, per_five).min(u32::MAX as u64) as u32)
 }
 
 /// How long `count` new contacts take to reach the cloud at its limits, in seconds: the
@@ -205,15 +207,19 @@ pub async fn estimate(store: &Store, count: u32) -> Result<Option<u32>> {
     if setting(store, settings::CLOUD_URL).await?.is_none() {
         return Ok(None);
     }
-    Ok(Some(
-        drain_seconds(count as u64, per_five_minutes(store).await?) as u32,
-    ))
+    Ok(Some(drain_time(store, count as u64).await?))
 }
 
-/// How long `count` remote calls take at `per_five_minutes`: the figure the import dialog and
-/// the Outbox view give (50,000 at 200 per five minutes: about 21 hours).
-pub fn drain_seconds(count: u64, per_five_minutes: u64) -> u64 {
-    count.div_ceil(per_five_minutes.max(1)) * 300
+/// How long `count` remote calls take at the limits, in seconds: the figure the import
+/// dialog and the Outbox view give. Each five minutes' worth goes at `per_second`, then waits
+/// for the window to move (50,000 at 5 a second and 200 in five minutes: about 21 hours).
+pub fn drain_seconds(count: u64, per_second: u64, per_five_minutes: u64) -> u64 {
+    if count == 0 {
+        return 0;
+    }
+    let windows = (count - 1) / per_five_minutes.max(1);
+    let last = (count - 1) % per_five_minutes.max(1) + 1;
+    windows * 300 + last.div_ceil(per_second.max(1))
 }
 
 fn no_progress(_: SyncProgress) {}

@@ -359,9 +359,12 @@ async fn the_documented_limits_are_never_exceeded() {
 
 #[test]
 fn fifty_thousand_contacts_take_about_21_hours_at_the_documented_limit() {
-    let seconds = sync::drain_seconds(50_000, 200);
-    assert_eq!(seconds, 75_000);
+    let seconds = sync::drain_seconds(50_000, 5, 200);
+    assert_eq!(seconds, 249 * 300 + 40);
     assert!((20.0..22.0).contains(&(seconds as f64 / 3600.0)));
+    assert_eq!(sync::drain_seconds(1, 5, 200), 1, "one item goes at once");
+    assert_eq!(sync::drain_seconds(200, 5, 200), 40);
+    assert_eq!(sync::drain_seconds(201, 5, 200), 301);
 }
 
 #[tokio::test]
