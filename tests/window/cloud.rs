@@ -4,7 +4,7 @@
 //! in the page, the Outbox fills and drains, the status bar says Offline while the cloud is
 //! away, and a failed item is retried and then fixed.
 
-use std::ffi::{OsStr, OsString};
+use std::ffi::OsStr;
 
 use super::*;
 use crate::desktop::Desktop;
