@@ -61,13 +61,15 @@ async fn refuse_taken(conn: &mut SqliteConnection, scope: &Scope, row: &ContactR
 }
 
 /// Adds a contact owned by `owner` (default: the acting user); a taken email or mobile
-/// phone merges into its holder when `merge` confirms it (else Error::MergeNeeded).
+/// phone merges into its holder when `merge` confirms it (else Error::MergeNeeded). `source`
+/// is what the change feed records it as (the window's and the command line's are Manual).
 pub async fn add(
     store: &Store,
     user: &User,
     fields: &ContactFields,
     owner: Option<&str>,
     merge: bool,
+    source: Source,
 ) -> Result<Contact> {
     let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
@@ -89,7 +91,7 @@ pub async fn add(
     let region = settings::default_region(&mut tx).await?;
     let mut row = ContactRow::blank(owner_id, now());
     row.apply(fields, &region)?;
-    let saved = save(&mut tx, user, &scope, None, row, merge, Source::Manual).await?;
+    let saved = save(&mut tx, user, &scope, None, row, merge, source).await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
@@ -104,6 +106,7 @@ pub async fn edit(
     id: &str,
     fields: &ContactFields,
     merge: bool,
+    source: Source,
 ) -> Result<Contact> {
     let id = parse_id(id)?;
     let mut tx = store.write().await?;
@@ -116,16 +119,7 @@ pub async fn edit(
         return to_contact(&mut tx, row).await;
     }
     row.updated_at = now();
-    let saved = save(
-        &mut tx,
-        user,
-        &scope,
-        Some(&before),
-        row,
-        merge,
-        Source::Manual,
-    )
-    .await?;
+    let saved = save(&mut tx, user, &scope, Some(&before), row, merge, source).await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
     Ok(contact)
@@ -232,7 +226,7 @@ pub async fn get(store: &Store, user: &User, id: &str) -> Result<Contact> {
 }
 
 /// Deletes contact `id` permanently: no undo; the journal keeps a tombstone only.
-pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
+pub async fn delete(store: &Store, user: &User, id: &str, source: Source) -> Result<()> {
     let id = parse_id(id)?;
     let mut tx = store.write().await?;
     let scope = users::scope(&mut tx, user).await?;
@@ -243,7 +237,7 @@ pub async fn delete(store: &Store, user: &User, id: &str) -> Result<()> {
         BatchKind::Delete,
         &now(),
         &format!("Deleted contact {id}"),
-        Source::Manual,
+        source,
     )
     .await?;
     funnel.delete(&mut tx, &row).await?;
@@ -262,6 +256,38 @@ pub async fn list(store: &Store, user: &User, query: &ListQuery) -> Result<Conta
     let mut conn = store.pool().acquire().await?;
     let scope = users::scope(&mut conn, user).await?;
     search::page(&mut conn, &scope, query).await
+}
+
+/// The most contacts one page of `list_after` holds.
+pub const MAX_PAGE: u32 = 1_000;
+
+/// One page of the contacts `user` may see that match `search`, in id order after contact
+/// `after` (the last id of the previous page; None or 0 from the start): the local API's cursor,
+/// which stays put however the contacts around it change.
+pub async fn list_after(
+    store: &Store,
+    user: &User,
+    search: &str,
+    after: Option<&str>,
+    limit: u32,
+) -> Result<ContactPage> {
+    if !(1..=MAX_PAGE).contains(&limit) {
+        return Err(Error::invalid(
+            "limit",
+            format!("a page holds 1 to {MAX_PAGE} contacts"),
+        ));
+    }
+    let after = match after.map(str::trim).filter(|a| !a.is_empty()) {
+        None => 0,
+        Some(a) => a
+            .parse::<i64>()
+            .ok()
+            .filter(|n| *n >= 0)
+            .ok_or_else(|| Error::invalid("after", format!("\"{a}\" is not a contact id")))?,
+    };
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    search::page_after(&mut conn, &scope, search, after, limit).await
 }
 
 /// How many contacts the database holds.

@@ -459,6 +459,72 @@ async fn gathered_page(
     })
 }
 
+/// One page of the contacts matching `search` within `scope`, in id order after contact
+/// `after` (0: from the start): the local API's cursor. As `page` does, it walks contacts in
+/// order testing each (within a budget) when matches are dense, else gathers the matches of
+/// the query word with the fewest distinct words.
+pub async fn page_after(
+    conn: &mut SqliteConnection,
+    scope: &Scope,
+    search: &str,
+    after: i64,
+    limit: u32,
+) -> Result<ContactPage> {
+    let limit = i64::from(limit.clamp(1, 1_000));
+    let words = query_words(search);
+    // Walk the ids in order, testing each contact's words: with no words, the whole plan.
+    let mut qb = QueryBuilder::new(
+        "SELECT w.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE c.id > ",
+    );
+    qb.push_bind(after);
+    push_scope(&mut qb, scope);
+    qb.push(" ORDER BY c.id");
+    if !words.is_empty() {
+        qb.push(" LIMIT ")
+            .push_bind(WALK_BUDGET.max((limit + 1) * WALK_PER_ROW));
+    }
+    qb.push(") AS w WHERE 1");
+    for w in &words {
+        qb.push(" AND instr(w.search_text, ")
+            .push_bind(format!(" {w}"))
+            .push(") > 0");
+    }
+    qb.push(" LIMIT ").push_bind(limit + 1);
+    let mut ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+    if !words.is_empty() && (ids.len() as i64) <= limit {
+        // The budget ran out before the page filled: gather through the narrowest word.
+        let mut narrowest = (usize::MAX, 0);
+        for (i, w) in words.iter().enumerate() {
+            let n = prefix_terms(conn, w, NARROW + 1).await?.len();
+            if n < narrowest.0 {
+                narrowest = (n, i);
+            }
+        }
+        let first = &words[narrowest.1];
+        let mut qb = QueryBuilder::new(
+            "WITH m(id) AS MATERIALIZED (SELECT DISTINCT contact_id FROM search_terms WHERE term >= ",
+        );
+        qb.push_bind(first.clone())
+            .push(" AND term < ")
+            .push_bind(prefix_end(first))
+            .push(" AND contact_id > ")
+            .push_bind(after)
+            .push(") SELECT c.id FROM m CROSS JOIN contacts c ON c.id = m.id WHERE 1");
+        push_scope(&mut qb, scope);
+        let others: Vec<String> = words.iter().filter(|w| *w != first).cloned().collect();
+        push_words(&mut qb, &others);
+        qb.push(" ORDER BY c.id LIMIT ").push_bind(limit + 1);
+        ids = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+    }
+    let has_more = ids.len() as i64 > limit;
+    ids.truncate(limit as usize);
+    Ok(ContactPage {
+        rows: fetch_ids(conn, &ids, "c.id ASC").await?,
+        total: None,
+        has_more,
+    })
+}
+
 async fn fetch_ids(conn: &mut SqliteConnection, ids: &[i64], order: &str) -> Result<Vec<Contact>> {
     if ids.is_empty() {
         return Ok(Vec::new());

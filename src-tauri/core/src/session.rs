@@ -1,11 +1,13 @@
-//! A session: the open database and who Cardfile acts as. The window's commands and the
-//! command line each make one call on it, so neither holds any logic of its own.
+//! A session: the open database and who Cardfile acts as. The window's commands, the
+//! command line and the local API's handlers each make one call on it, so none of them holds
+//! any logic of its own.
 
 use std::io::Write;
 
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::funnel::Source;
 use crate::record::{Contact, ContactFields};
 use crate::search::{ContactPage, ListQuery};
 use crate::secrets::SecretStore;
@@ -21,6 +23,8 @@ pub struct Session {
     store: Store,
     /// `--as EMAIL`; None acts as the signed-in user from settings.
     as_user: Option<String>,
+    /// What the change feed records this session's contact changes as.
+    source: Source,
 }
 
 /// What the window's status line shows.
@@ -35,9 +39,23 @@ pub struct AppInfo {
 impl Session {
     /// A session acting as `as_user` (an unknown user is refused here, before any work).
     pub async fn new(store: Store, as_user: Option<String>) -> Result<Session> {
-        let session = Session { store, as_user };
+        let session = Session {
+            store,
+            as_user,
+            source: Source::Manual,
+        };
         session.user().await?;
         Ok(session)
+    }
+
+    /// A session of the local API, acting as the user whose token a request gave (`email`,
+    /// just read from the users table): its contact changes are the API's in the change feed.
+    pub fn api(store: Store, email: String) -> Session {
+        Session {
+            store,
+            as_user: Some(email),
+            source: Source::Api,
+        }
     }
 
     pub fn store(&self) -> &Store {
@@ -63,6 +81,16 @@ impl Session {
         contacts::list(&self.store, &self.user().await?, query).await
     }
 
+    /// A page of `list_after`: matching `search`, in id order after contact `after`.
+    pub async fn list_after(
+        &self,
+        search: &str,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<ContactPage> {
+        contacts::list_after(&self.store, &self.user().await?, search, after, limit).await
+    }
+
     pub async fn get(&self, id: &str) -> Result<Contact> {
         contacts::get(&self.store, &self.user().await?, id).await
     }
@@ -74,12 +102,14 @@ impl Session {
         owner: Option<&str>,
         merge: bool,
     ) -> Result<Contact> {
-        contacts::add(&self.store, &self.user().await?, fields, owner, merge).await
+        let user = self.user().await?;
+        contacts::add(&self.store, &user, fields, owner, merge, self.source).await
     }
 
     /// Edits a contact; `merge` confirms merging when it takes another's email or phone.
     pub async fn edit(&self, id: &str, fields: &ContactFields, merge: bool) -> Result<Contact> {
-        contacts::edit(&self.store, &self.user().await?, id, fields, merge).await
+        let user = self.user().await?;
+        contacts::edit(&self.store, &user, id, fields, merge, self.source).await
     }
 
     pub async fn history(&self, id: &str) -> Result<Vec<history::HistoryEntry>> {
@@ -91,7 +121,7 @@ impl Session {
     }
 
     pub async fn delete(&self, id: &str) -> Result<()> {
-        contacts::delete(&self.store, &self.user().await?, id).await
+        contacts::delete(&self.store, &self.user().await?, id, self.source).await
     }
 
     pub async fn export(&self, format: export::Format, out: &mut dyn Write) -> Result<u64> {
