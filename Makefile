@@ -16,7 +16,7 @@ NODE_MIN := 20.19.0
 RUST_MIN := 1.89.0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run demo test build bench deps apt toolchains ui-deps ui bindings lint tauri-driver clean
+.PHONY: run demo test build bench deps apt toolchains ui-deps ui bindings openapi lint tauri-driver clean
 
 run: deps ui
 	cargo run -p cardfile
@@ -38,7 +38,7 @@ bench: deps ui
 
 # Everything CI runs (.ci/run calls this). The window tests need the app built with
 # `test-dialog` (their stand-in for the native file dialogs), which no release build has.
-test: deps ui bindings lint tauri-driver
+test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
 	cargo test -p cardfile --bin cardfile --test cli
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
@@ -81,6 +81,13 @@ bindings:
 	cargo test -p cardfile --bin cardfile typescript_bindings
 	git diff --exit-code -- ui/src/bindings.ts || { echo "ui/src/bindings.ts was stale: commit the regenerated file"; exit 1; }
 	npm --prefix ui run typecheck
+
+# Regenerates docs/openapi.json (the local API's document) from the handlers' Rust types;
+# fails when the committed file was stale.
+openapi:
+	cargo test -p cardfile-core --lib openapi_document
+	git ls-files --error-unmatch docs/openapi.json >/dev/null 2>&1 || { echo "docs/openapi.json is not committed"; exit 1; }
+	git diff --exit-code -- docs/openapi.json || { echo "docs/openapi.json was stale: commit the regenerated file"; exit 1; }
 
 lint:
 	cargo fmt --all --check

@@ -71,6 +71,7 @@ const ERROR_CODES: Record<ErrorCode, true> = {
   conflict: true,
   canceled: true,
   internal: true,
+  unauthorized: true,
 };
 
 function isErrorCode(code: unknown): code is ErrorCode {

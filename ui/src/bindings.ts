@@ -183,18 +183,18 @@ export type Column = {
 	sample: string,
 };
 
-/**  A contact as the window, the command line and exports see it. */
+/**  A contact as the window, the command line, exports and the local API see it. */
 export type Contact = Contact_Serialize | Contact_Deserialize;
 
 /**
  *  What an add or an edit supplies. `None` leaves a field as it is (blank on add);
- *  on an edit, an empty string clears the field.
+ *  on an edit, an empty string clears the field. A field it does not know is refused by name.
  */
 export type ContactFields = ContactFields_Serialize | ContactFields_Deserialize;
 
 /**
  *  What an add or an edit supplies. `None` leaves a field as it is (blank on add);
- *  on an edit, an empty string clears the field.
+ *  on an edit, an empty string clears the field. A field it does not know is refused by name.
  */
 export type ContactFields_Deserialize = {
 	first_name?: string | null,
@@ -218,7 +218,7 @@ export type ContactFields_Deserialize = {
 
 /**
  *  What an add or an edit supplies. `None` leaves a field as it is (blank on add);
- *  on an edit, an empty string clears the field.
+ *  on an edit, an empty string clears the field. A field it does not know is refused by name.
  */
 export type ContactFields_Serialize = {
 	first_name: string | null,
@@ -258,7 +258,7 @@ export type ContactPage_Serialize = {
 	has_more: boolean,
 };
 
-/**  A contact as the window, the command line and exports see it. */
+/**  A contact as the window, the command line, exports and the local API see it. */
 export type Contact_Deserialize = {
 	id: string,
 	first_name?: string | null,
@@ -285,7 +285,7 @@ export type Contact_Deserialize = {
 	last_interacted_at?: string | null,
 };
 
-/**  A contact as the window, the command line and exports see it. */
+/**  A contact as the window, the command line, exports and the local API see it. */
 export type Contact_Serialize = {
 	id: string,
 	first_name: string | null,
@@ -368,7 +368,9 @@ export type ErrorCode =
 /**  The user canceled a long operation; nothing was changed. */
 "canceled" | 
 /**  A failure that is not the user's input (disk, database). */
-"internal";
+"internal" | 
+/**  The local API's caller gave no bearer token, or one that is not a user's. */
+"unauthorized";
 
 /**
  *  One field's value before and after a change: in a contact's history, and in an outbox
@@ -414,10 +416,10 @@ export type FieldPlan_Serialize = {
 	action: Action,
 };
 
-/**  One change to a contact, as the history view and `cardfile history` show it. */
+/**  One change to a contact, as the history view, `cardfile history` and the local API show it. */
 export type HistoryEntry = HistoryEntry_Serialize | HistoryEntry_Deserialize;
 
-/**  One change to a contact, as the history view and `cardfile history` show it. */
+/**  One change to a contact, as the history view, `cardfile history` and the local API show it. */
 export type HistoryEntry_Deserialize = {
 	at: string,
 	/**  The email of the user who made the change. */
@@ -428,7 +430,7 @@ export type HistoryEntry_Deserialize = {
 	changes: FieldChange_Deserialize[],
 };
 
-/**  One change to a contact, as the history view and `cardfile history` show it. */
+/**  One change to a contact, as the history view, `cardfile history` and the local API show it. */
 export type HistoryEntry_Serialize = {
 	at: string,
 	/**  The email of the user who made the change. */
@@ -496,10 +498,16 @@ export type MergePlan_Serialize = {
 	fields: FieldPlan_Serialize[],
 };
 
-/**  An activity to record: what the customer gave, and for meetings the booking. */
+/**
+ *  An activity to record: what the customer gave, and for meetings the booking. A field it
+ *  does not know is refused by name.
+ */
 export type NewActivity = NewActivity_Serialize | NewActivity_Deserialize;
 
-/**  An activity to record: what the customer gave, and for meetings the booking. */
+/**
+ *  An activity to record: what the customer gave, and for meetings the booking. A field it
+ *  does not know is refused by name.
+ */
 export type NewActivity_Deserialize = {
 	kind?: Kind | null,
 	fields: ContactFields_Deserialize,
@@ -513,7 +521,10 @@ export type NewActivity_Deserialize = {
 	event_id?: string | null,
 };
 
-/**  An activity to record: what the customer gave, and for meetings the booking. */
+/**
+ *  An activity to record: what the customer gave, and for meetings the booking. A field it
+ *  does not know is refused by name.
+ */
 export type NewActivity_Serialize = {
 	kind: Kind | null,
 	fields: ContactFields_Serialize,

@@ -18,7 +18,9 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{merge, settings};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Kind {
     Meeting,
@@ -36,8 +38,10 @@ impl Kind {
     }
 }
 
-/// An activity to record: what the customer gave, and for meetings the booking.
-#[derive(Debug, Clone, Default, Deserialize, specta::Type)]
+/// An activity to record: what the customer gave, and for meetings the booking. A field it
+/// does not know is refused by name.
+#[derive(Debug, Clone, Default, Deserialize, specta::Type, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct NewActivity {
     pub kind: Option<Kind>,
     pub fields: ContactFields,
@@ -52,7 +56,7 @@ pub struct NewActivity {
 }
 
 /// What recording did (CLI.md: `activities add` prints this).
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type, utoipa::ToSchema)]
 pub struct Recorded {
     pub id: String,
     pub kind: Kind,

@@ -5,7 +5,7 @@
 use serde::Serialize;
 
 /// What went wrong, as the UI and the command line branch on it (never on message text).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, specta::Type, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ErrorCode {
     /// A value failed validation; `field` says which.
@@ -27,6 +27,8 @@ pub enum ErrorCode {
     Canceled,
     /// A failure that is not the user's input (disk, database).
     Internal,
+    /// The local API's caller gave no bearer token, or one that is not a user's.
+    Unauthorized,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -71,6 +73,9 @@ pub enum Error {
 
     #[error("{0}")]
     Internal(String),
+
+    #[error("{0}")]
+    Unauthorized(String),
 }
 
 impl Error {
@@ -94,6 +99,7 @@ impl Error {
             Error::Database(_) | Error::Migrate(_) | Error::Io(_) | Error::Internal(_) => {
                 ErrorCode::Internal
             }
+            Error::Unauthorized(_) => ErrorCode::Unauthorized,
         }
     }
 
@@ -110,7 +116,7 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 /// An error as the window, the command line and the local API show it: callers branch on
 /// `code` (and `field`), never on `message`.
-#[derive(Debug, Clone, Serialize, specta::Type)]
+#[derive(Debug, Clone, Serialize, specta::Type, utoipa::ToSchema)]
 pub struct ErrorBody {
     pub code: ErrorCode,
     pub message: String,
@@ -147,6 +153,7 @@ impl ErrorCode {
             ErrorCode::Duplicate | ErrorCode::MergeNeeded | ErrorCode::Conflict => 409,
             ErrorCode::Canceled => 499,
             ErrorCode::Internal => 500,
+            ErrorCode::Unauthorized => 401,
         }
     }
 }

@@ -18,8 +18,8 @@ use crate::users::{self, User};
 
 pub use crate::record::FieldChange;
 
-/// One change to a contact, as the history view and `cardfile history` show it.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+/// One change to a contact, as the history view, `cardfile history` and the local API show it.
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type, utoipa::ToSchema)]
 pub struct HistoryEntry {
     pub at: String,
     /// The email of the user who made the change.

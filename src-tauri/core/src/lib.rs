@@ -2,6 +2,7 @@
 //! the command line, the tests and the benchmarks use exactly what the window uses.
 
 pub mod activity;
+pub mod api;
 pub mod booking;
 pub mod channels;
 pub mod contacts;

@@ -3,7 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type, utoipa::ToSchema,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Action {
     /// Blank before; the entry's value fills it.
@@ -14,7 +16,7 @@ pub enum Action {
     Keep,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, utoipa::ToSchema)]
 pub struct FieldPlan {
     pub field: String,
     pub current: Option<String>,
@@ -24,7 +26,7 @@ pub struct FieldPlan {
 }
 
 /// What a merge will do (CLI.md: exit 3 prints this).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, utoipa::ToSchema)]
 pub struct MergePlan {
     /// The contacts involved, the survivor first.
     pub merge_with: Vec<String>,

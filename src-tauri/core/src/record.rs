@@ -17,8 +17,8 @@ pub const STATUSES: [&str; 4] = [
 const MAX_TEXT: usize = 1_000;
 const MAX_NOTES: usize = 20_000;
 
-/// A contact as the window, the command line and exports see it.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type)]
+/// A contact as the window, the command line, exports and the local API see it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, specta::Type, utoipa::ToSchema)]
 pub struct Contact {
     pub id: String,
     pub first_name: Option<String>,
@@ -76,8 +76,11 @@ pub fn display_name(
 }
 
 /// What an add or an edit supplies. `None` leaves a field as it is (blank on add);
-/// on an edit, an empty string clears the field.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type)]
+/// on an edit, an empty string clears the field. A field it does not know is refused by name.
+#[derive(
+    Debug, Clone, Default, PartialEq, Serialize, Deserialize, specta::Type, utoipa::ToSchema,
+)]
+#[serde(deny_unknown_fields)]
 pub struct ContactFields {
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -135,7 +138,7 @@ impl ContactFields {
 
 /// One field's value before and after a change: in a contact's history, and in an outbox
 /// item (what the cloud holds, what will be sent).
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
+#[derive(Debug, Clone, PartialEq, Serialize, specta::Type, utoipa::ToSchema)]
 pub struct FieldChange {
     pub field: String,
     pub before: Option<String>,
