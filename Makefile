@@ -40,7 +40,7 @@ bench: deps ui
 # `test-dialog` (their stand-in for the native file dialogs), which no release build has.
 test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
-	cargo test -p cardfile --bin cardfile --test cli
+	cargo test -p cardfile --bin cardfile --test cli --test api
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
 
 deps: apt toolchains ui-deps

@@ -147,6 +147,17 @@ pub enum Command {
         #[command(subcommand)]
         command: OutboxCommand,
     },
+    /// Run the local REST API on 127.0.0.1 only: prints its URL, then answers until SIGTERM
+    /// or Ctrl-C. Each request acts as the user its bearer token names.
+    Serve {
+        #[arg(long, default_value_t = cardfile_core::api::DEFAULT_PORT)]
+        port: u16,
+    },
+    /// The local REST API's bearer tokens.
+    Api {
+        #[command(subcommand)]
+        command: ApiCommand,
+    },
     /// Export every contact you may see.
     Export {
         #[arg(long, value_enum, default_value_t = ExportFormat::Csv)]
@@ -172,6 +183,16 @@ pub enum CloudCommand {
     },
     /// Forget the key; the outbox keeps its items, paused.
     Disconnect,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ApiCommand {
+    /// {"token": "..."}: your bearer token, made on first use and kept in the OS keyring.
+    Token {
+        /// Replace it: the old token stops working.
+        #[arg(long)]
+        rotate: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -1,6 +1,7 @@
 //! The command line of CLI.md: parses, makes one call on core's Session, prints the result,
 //! and maps the outcome to the documented exit codes.
 
+mod api;
 mod args;
 mod cloud;
 mod print;
@@ -232,6 +233,10 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Cloud { command } => cloud::cloud(session, command).await,
         Command::Sync { once, json } => cloud::sync(session, once, json).await,
         Command::Outbox { command } => cloud::outbox(session, command).await,
+        Command::Serve { port } => api::serve(session, port).await,
+        Command::Api {
+            command: ApiCommand::Token { rotate },
+        } => api::token(session, rotate).await,
         Command::Secrets { command } => {
             let done = match command {
                 SecretsCommand::Set { name } => {
