@@ -35,6 +35,7 @@ build: deps ui
 bench: deps ui
 	cargo bench -p cardfile-core --bench foundation
 	cargo bench -p cardfile-core --bench import
+	cargo bench -p cardfile-core --bench api
 
 # Everything CI runs (.ci/run calls this). The window tests need the app built with
 # `test-dialog` (their stand-in for the native file dialogs), which no release build has.
