@@ -11,7 +11,7 @@ export PATH := $(CARGO_BIN):$(PATH)
 APT_PACKAGES := build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev libxdo-dev \
 	libssl-dev libayatana-appindicator3-dev librsvg2-dev \
 	xvfb xauth webkit2gtk-driver sqlite3 python3-aiosmtpd libdbus-1-dev dbus gnome-keyring libsecret-tools \
-	xdotool python3-gi gir1.2-gtk-3.0
+	xdotool python3-gi gir1.2-gtk-3.0 python3-venv
 NODE_MIN := 20.19.0
 RUST_MIN := 1.89.0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
@@ -42,6 +42,7 @@ bench: deps ui
 test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
 	cargo test -p cardfile --bin cardfile --test cli --test api
+	bash tests/schemathesis/run.sh
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
 
 deps: apt toolchains ui-deps
