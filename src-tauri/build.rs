@@ -34,6 +34,10 @@ fn main() {
             "retry_outbox",
             "cancel_outbox",
             "share_local_contacts",
+            "local_api_status",
+            "local_api_start",
+            "local_api_stop",
+            "api_token",
         ]),
     ))
     .expect("tauri-build");

@@ -353,6 +353,10 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             crate::cloud::retry_outbox,
             crate::cloud::cancel_outbox,
             crate::cloud::share_local_contacts,
+            crate::local_api::local_api_status,
+            crate::local_api::local_api_start,
+            crate::local_api::local_api_stop,
+            crate::local_api::api_token,
         ])
         .typ::<Progress>()
         .typ::<ImportFile>()

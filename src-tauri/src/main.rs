@@ -11,6 +11,7 @@ mod cloud;
 mod import_files;
 mod ipc;
 mod keyring_store;
+mod local_api;
 mod window;
 
 use clap::Parser;

@@ -57,7 +57,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             })?;
             tauri::async_runtime::spawn(dispatch_while_open(session.clone()));
             // Every committed change to contacts, whoever made it (this window, the command
-            // line, later the local API and the sync worker), reaches the page within a
+            // line, the local API and the sync worker), reaches the page within a
             // second: it refreshes what it shows (ui/src/changes.ts).
             let handle = app.handle().clone();
             let syncing = std::sync::Arc::new(Syncing::default());
@@ -80,6 +80,8 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             app.manage(session);
             app.manage(crate::ipc::Imports::default());
             app.manage(ImportFiles::default());
+            // The local API: off until switched on in Settings.
+            app.manage(crate::local_api::LocalApi::default());
             Ok(())
         })
         .run(tauri::generate_context!());

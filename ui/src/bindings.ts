@@ -59,6 +59,24 @@ export const commands = {
 	retryOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("retry_outbox", { id })),
 	cancelOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_outbox", { id })),
 	shareLocalContacts: () => typedError<number, ErrorBody_Serialize>(__TAURI_INVOKE("share_local_contacts")),
+	/**  Whether the local API runs, its URL, and its port (the one it would use when off). */
+	localApiStatus: () => typedError<LocalApiStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("local_api_status")),
+	/**
+	 *  Switches the local API on at 127.0.0.1:`port` (None: the remembered port, else 7788),
+	 *  remembering the port once it listens. Refused, with nothing running, when the port is
+	 *  taken or the keyring cannot be reached. Already on: its status, unchanged.
+	 */
+	localApiStart: (port: number | null) => typedError<LocalApiStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("local_api_start", { port })),
+	/**
+	 *  Switches the local API off: it stops listening at once, and the requests under way get a
+	 *  few seconds to finish.
+	 */
+	localApiStop: () => typedError<LocalApiStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("local_api_stop")),
+	/**
+	 *  The acting user's bearer token for the local API, from the OS keyring (made there on
+	 *  first use); `rotate` replaces it, and programs using the old one are refused.
+	 */
+	apiToken: (rotate: boolean) => typedError<string, ErrorBody_Serialize>(__TAURI_INVOKE("api_token", { rotate })),
 };
 
 /* Types */
@@ -479,6 +497,27 @@ export type Loaded = {
 	summary: Summary,
 	/**  Meetings recorded with sample contacts. */
 	meetings: number,
+};
+
+/**  What Settings shows of the local API. */
+export type LocalApiStatus = LocalApiStatus_Serialize | LocalApiStatus_Deserialize;
+
+/**  What Settings shows of the local API. */
+export type LocalApiStatus_Deserialize = {
+	running: boolean,
+	/**  What clients call, e.g. `http://127.0.0.1:7788`, while it runs. */
+	url?: string | null,
+	/**  The port it listens on, or would listen on when switched on. */
+	port: number,
+};
+
+/**  What Settings shows of the local API. */
+export type LocalApiStatus_Serialize = {
+	running: boolean,
+	/**  What clients call, e.g. `http://127.0.0.1:7788`, while it runs. */
+	url: string | null,
+	/**  The port it listens on, or would listen on when switched on. */
+	port: number,
 };
 
 /**  What a merge will do (CLI.md: exit 3 prints this). */

@@ -34,6 +34,8 @@ pub const CLOUD_TIMEOUT_MS: &str = "cloud_timeout_ms";
 /// The backoff after a failure worth retrying: its first wait and its cap.
 pub const CLOUD_BACKOFF_MS: &str = "cloud_backoff_ms";
 pub const CLOUD_BACKOFF_CAP_MS: &str = "cloud_backoff_cap_ms";
+/// The port the window's local API listens on (Settings → Local API), once the user chose one.
+pub const API_PORT: &str = "api_port";
 /// This database's own random id, made on first need (see `instance_id`).
 pub const INSTANCE: &str = "instance";
 
