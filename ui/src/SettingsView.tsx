@@ -1,12 +1,12 @@
-// The Settings view: for now its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect); later sections join it here.
+// The Settings view: its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
 import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
 import { createPortal, flushSync } from "react-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { api, errorMessage, type CloudStatus, type SyncProgress } from "./api";
+import { api, errorMessage, type CloudStatus, type LocalApiStatus, type SyncProgress } from "./api";
 import { refreshAfterChange, refreshCloud } from "./changes";
 import { formatCount, longDateTime, shortDateTime } from "./format";
 import { modalKeyDown } from "./modal";
-import { CLOUD_STATUS_KEY, SYNC_STATE_KEY } from "./queryKeys";
+import { API_TOKEN_KEY, CLOUD_STATUS_KEY, LOCAL_API_KEY, SYNC_STATE_KEY } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
 
 type Props = {
@@ -326,10 +326,283 @@ function CloudAccountSection({ onModalChange }: Props) {
   );
 }
 
+/** A port as typed: a whole number from 1 to 65535, else null. */
+function parsePort(text: string): number | null {
+  const t = text.trim();
+  if (!/^\d{1,5}$/.test(t)) return null;
+  const n = Number(t);
+  return n >= 1 && n <= 65535 ? n : null;
+}
+
+function RotateDialog({ onCancel, onDone }: { onCancel: () => void; onDone: () => void }) {
+  const qc = useQueryClient();
+  const id = useId();
+  const dialogRef = useRef<HTMLDivElement>(null);
+  const cancelRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    cancelRef.current?.focus();
+  }, []);
+
+  const rotate = useMutation({
+    mutationFn: () => api.apiToken(true),
+    onSuccess: (token) => {
+      qc.setQueryData(API_TOKEN_KEY, token);
+      onDone();
+    },
+  });
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, onCancel);
+
+  return createPortal(
+    <div className="backdrop">
+      <div
+        ref={dialogRef}
+        role="dialog"
+        aria-modal="true"
+        aria-labelledby={`${id}title`}
+        aria-describedby={`${id}text`}
+        className="dialog"
+        onKeyDown={onKeyDown}
+      >
+        <h2 id={`${id}title`}>Rotate the token?</h2>
+        <div id={`${id}text`}>
+          <p>Cardfile makes a new token for you and forgets the old one.</p>
+          <p>Programs using the old token stop working until you give them the new one.</p>
+        </div>
+        {rotate.isError && (
+          <p role="alert" className="form-error">
+            {errorMessage(rotate.error)}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="button danger"
+            aria-disabled={rotate.isPending || undefined}
+            onClick={() => {
+              if (!rotate.isPending) rotate.mutate();
+            }}
+          >
+            Rotate token
+          </button>
+        </div>
+      </div>
+    </div>,
+    document.body,
+  );
+}
+
+/** What the running API shows: its URL and the token (shown by design: programs need it), Copy and Rotate token. */
+function RunningApi({ status, onModalChange }: { status: LocalApiStatus } & Props) {
+  const id = useId();
+  // Read from the keyring while shown; dropped from the cache once the section goes.
+  const token = useQuery({ queryKey: API_TOKEN_KEY, queryFn: () => api.apiToken(false), staleTime: Infinity, gcTime: 0 });
+  const tokenRef = useRef<HTMLInputElement>(null);
+  const rotateRef = useRef<HTMLButtonElement>(null);
+  const [copied, setCopied] = useState<"copied" | "selected" | null>(null);
+  const [rotating, setRotating] = useState(false);
+  const [rotated, setRotated] = useState(false);
+
+  const modalChange = useRef(onModalChange);
+  modalChange.current = onModalChange;
+  useEffect(() => () => modalChange.current(false), []);
+
+  const copy = async () => {
+    const value = token.data;
+    if (!value) return;
+    setRotated(false);
+    try {
+      if (!navigator.clipboard?.writeText) throw new Error("no clipboard");
+      await navigator.clipboard.writeText(value);
+      setCopied("copied");
+    } catch {
+      // No clipboard for the page: the token is selected for the keyboard's copy.
+      tokenRef.current?.focus();
+      tokenRef.current?.select();
+      setCopied("selected");
+    }
+  };
+
+  const openRotate = () => {
+    setRotating(true);
+    onModalChange(true);
+  };
+  const closeRotate = (done: boolean) => {
+    flushSync(() => {
+      setRotating(false);
+      onModalChange(false);
+    });
+    if (done) {
+      setCopied(null);
+      setRotated(true);
+    }
+    rotateRef.current?.focus();
+  };
+
+  return (
+    <div className="api-running">
+      <div className="field">
+        <label htmlFor={`${id}url`}>URL</label>
+        <input id={`${id}url`} type="text" readOnly spellCheck={false} value={status.url ?? ""} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}token`}>Token</label>
+        <input
+          ref={tokenRef}
+          id={`${id}token`}
+          type="text"
+          readOnly
+          autoComplete="off"
+          spellCheck={false}
+          className="api-token"
+          aria-describedby={`${id}tokenhint`}
+          value={token.data ?? ""}
+          placeholder={token.isPending ? "Reading the keyring…" : undefined}
+        />
+        <p id={`${id}tokenhint`} className="field-hint muted">
+          Programs send it in the header Authorization: Bearer TOKEN. It acts as you, with your role.
+        </p>
+      </div>
+      {token.isError && (
+        <p role="alert" className="form-error">
+          {errorMessage(token.error)}
+        </p>
+      )}
+      <div className="settings-actions">
+        <button type="button" className="button" disabled={!token.data} onClick={() => void copy()}>
+          Copy
+        </button>
+        <button ref={rotateRef} type="button" className="button" disabled={!token.data} onClick={openRotate}>
+          Rotate token
+        </button>
+      </div>
+      <p role="status" className="muted api-copied">
+        {copied === "copied"
+          ? "Token copied."
+          : copied === "selected"
+            ? "The token is selected: copy it with Ctrl+C (⌘C on a Mac)."
+            : rotated
+              ? "Token rotated: the old one no longer works."
+              : ""}
+      </p>
+      {rotating && <RotateDialog onCancel={() => closeRotate(false)} onDone={() => closeRotate(true)} />}
+    </div>
+  );
+}
+
+function LocalApiSection({ onModalChange }: Props) {
+  const qc = useQueryClient();
+  const id = useId();
+  const titleId = `${id}title`;
+  const status = useQuery({ queryKey: LOCAL_API_KEY, queryFn: api.localApiStatus, staleTime: 0 });
+  /** What the user typed in Port; null until they type, so the remembered port shows. */
+  const [port, setPort] = useState<string | null>(null);
+  const [portInvalid, setPortInvalid] = useState(false);
+  const portRef = useRef<HTMLInputElement>(null);
+
+  const toggle = useMutation({
+    mutationFn: (on: { port: number } | null) => (on ? api.localApiStart(on.port) : api.localApiStop()),
+    onSuccess: (next) => {
+      qc.setQueryData(LOCAL_API_KEY, next);
+      setPort(null);
+    },
+  });
+
+  const data = status.data;
+  const running = data?.running ?? false;
+  const shownPort = port ?? (data ? String(data.port) : "");
+
+  const onSwitch = (on: boolean) => {
+    if (toggle.isPending) return;
+    if (!on) {
+      toggle.mutate(null);
+      return;
+    }
+    const chosen = parsePort(shownPort);
+    if (chosen === null) {
+      setPortInvalid(true);
+      portRef.current?.focus();
+      return;
+    }
+    setPortInvalid(false);
+    toggle.mutate({ port: chosen });
+  };
+
+  return (
+    <section className="settings-section" aria-labelledby={titleId}>
+      <h2 id={titleId}>Local API</h2>
+      <p className="muted">
+        Lets other programs on this computer add, read, update and delete contacts over HTTP, on 127.0.0.1 only. It is off
+        each time Cardfile starts.
+      </p>
+      {status.isError ? (
+        <p role="alert" className="form-error">
+          {errorMessage(status.error)}
+        </p>
+      ) : !data ? (
+        <p className="muted">Loading…</p>
+      ) : (
+        <>
+          <div className="api-switch">
+            <input
+              id={`${id}switch`}
+              type="checkbox"
+              role="switch"
+              checked={running}
+              disabled={toggle.isPending}
+              aria-describedby={toggle.isError ? `${id}switcherror` : undefined}
+              onChange={(e) => onSwitch(e.target.checked)}
+            />
+            <label htmlFor={`${id}switch`}>Run the local API</label>
+            {toggle.isError && (
+              <p id={`${id}switcherror`} role="alert" className="field-error">
+                {errorMessage(toggle.error)}
+              </p>
+            )}
+          </div>
+          <div className="field api-port">
+            <label htmlFor={`${id}port`}>Port</label>
+            <input
+              ref={portRef}
+              id={`${id}port`}
+              type="text"
+              inputMode="numeric"
+              autoComplete="off"
+              spellCheck={false}
+              readOnly={running || toggle.isPending}
+              aria-invalid={portInvalid || undefined}
+              aria-describedby={portInvalid ? `${id}porterror` : `${id}porthint`}
+              value={shownPort}
+              onChange={(e) => {
+                setPort(e.target.value);
+                if (portInvalid) setPortInvalid(false);
+              }}
+            />
+            {portInvalid ? (
+              <p id={`${id}porterror`} role="alert" className="field-error">
+                Enter a port from 1 to 65535.
+              </p>
+            ) : (
+              <p id={`${id}porthint`} className="field-hint muted">
+                {running ? "Switch the API off to change it." : "Change it if another program uses this port."}
+              </p>
+            )}
+          </div>
+          {running && <RunningApi status={data} onModalChange={onModalChange} />}
+        </>
+      )}
+    </section>
+  );
+}
+
 export function SettingsView({ onModalChange }: Props) {
   return (
     <div className="settings">
       <CloudAccountSection onModalChange={onModalChange} />
+      <LocalApiSection onModalChange={onModalChange} />
     </div>
   );
 }

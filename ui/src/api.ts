@@ -56,6 +56,9 @@ export type SyncState = Ok<Reply<typeof commands.syncState>>;
 /** One change waiting for (or sent to, or canceled before) the cloud. */
 export type OutboxItem = Ok<Reply<typeof commands.listOutbox>>[number];
 
+/** The local REST API as Settings shows it: running or not, its URL while it runs, and its port (the one it would use when off). */
+export type LocalApiStatus = Ok<Reply<typeof commands.localApiStatus>>;
+
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
@@ -196,6 +199,14 @@ export const api = {
   },
   /** Queues the contacts kept on this computer for the cloud; answers how many. */
   shareLocalContacts: (): Promise<number> => unwrap(commands.shareLocalContacts()),
+
+  localApiStatus: (): Promise<LocalApiStatus> => unwrap(commands.localApiStatus()),
+  /** Starts the local API on 127.0.0.1:port (null: the remembered port, else 7788); throws when the port is taken or the keyring cannot be reached. */
+  localApiStart: (port: number | null): Promise<LocalApiStatus> => unwrap(commands.localApiStart(port)),
+  /** Stops it: it stops listening at once. */
+  localApiStop: (): Promise<LocalApiStatus> => unwrap(commands.localApiStop()),
+  /** The signed-in user's bearer token for the local API (made on first use); rotate=true replaces it, and the old one stops working. */
+  apiToken: (rotate: boolean): Promise<string> => unwrap(commands.apiToken(rotate)),
 };
 
 /** The message to show for any thrown value. */

@@ -35,3 +35,8 @@ export const outboxKey = (all: boolean) => [...OUTBOX_KEY, all ? "all" : "waitin
 
 /** The background sync's state: fetched once, then set from each "sync-state" event (changes.ts). */
 export const SYNC_STATE_KEY = ["sync-state"] as const;
+
+/** The local REST API's state (Settings → Local API): set from what start and stop answer. */
+export const LOCAL_API_KEY = ["local-api"] as const;
+/** The signed-in user's token for it, read from the keyring while the section shows it. */
+export const API_TOKEN_KEY = ["api-token"] as const;
