@@ -12,22 +12,6 @@ use crate::oncehub::FakeOnceHub;
 
 const KEY: &str = "sk-window-PLANTED-5c9e41d7";
 
-/// `cardfile --db DB ARGS`, which must succeed.
-fn cli(db: &Path, args: &[&str]) {
-    let out = Command::new(env!("CARGO_BIN_EXE_cardfile"))
-        .arg("--db")
-        .arg(db)
-        .args(args)
-        .env_remove("CARDFILE_DB")
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{args:?}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-}
-
 /// One row of the Outbox table, by column header (cells as rendered), with its item id and
 /// status as the row's data attributes carry them.
 #[derive(Debug, serde::Deserialize)]
@@ -84,23 +68,6 @@ async fn sync_text(app: &App) -> String {
         Some(e) => e.text().await.unwrap_or_default(),
         None => String::new(),
     }
-}
-
-/// Picks a view's tab and waits for it to be selected.
-async fn tab(app: &App, name: &str) {
-    let by = By::XPath(format!("//*[@role='tab'][normalize-space()='{name}']"));
-    app.find(&format!("the {name} tab"), by.clone())
-        .await
-        .click()
-        .await
-        .unwrap();
-    app.wait_for(&format!("the {name} tab selected"), || async {
-        match app.find_now(by.clone()).await {
-            Some(t) => t.attr("aria-selected").await.ok().flatten().as_deref() == Some("true"),
-            None => false,
-        }
-    })
-    .await;
 }
 
 /// Edits one field of the contact named `name` in the edit pane, on the Contacts view.

@@ -352,6 +352,39 @@ impl App {
     }
 }
 
+/// `cardfile --db DB ARGS`, which must succeed.
+fn cli(db: &Path, args: &[&str]) {
+    let out = Command::new(env!("CARGO_BIN_EXE_cardfile"))
+        .arg("--db")
+        .arg(db)
+        .args(args)
+        .env_remove("CARDFILE_DB")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// Picks a view's tab and waits for it to be selected.
+async fn tab(app: &App, name: &str) {
+    let by = By::XPath(format!("//*[@role='tab'][normalize-space()='{name}']"));
+    app.find(&format!("the {name} tab"), by.clone())
+        .await
+        .click()
+        .await
+        .unwrap();
+    app.wait_for(&format!("the {name} tab selected"), || async {
+        match app.find_now(by.clone()).await {
+            Some(t) => t.attr("aria-selected").await.ok().flatten().as_deref() == Some("true"),
+            None => false,
+        }
+    })
+    .await;
+}
+
 fn person(first: &str, last: &str, email: &str) -> ContactFields {
     ContactFields {
         first_name: Some(first.into()),
