@@ -21,6 +21,7 @@ mod contacts_page;
 mod desktop;
 mod first_run;
 mod import;
+mod local_api;
 mod merge;
 #[path = "../support/oncehub/mod.rs"]
 mod oncehub;
