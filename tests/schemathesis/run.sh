@@ -43,7 +43,7 @@ dbus-run-session -- bash -euo pipefail -c '
     "$ST" run "http://127.0.0.1:$PORT/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-        --max-examples "$EXAMPLES" --seed 1 --generation-deterministic \
+        --max-examples "$EXAMPLES" --seed 1 --generation-deterministic --generation-database none \
         --no-color
 '
 
