@@ -442,7 +442,7 @@ export type HistoryEntry_Deserialize = {
 	at: string,
 	/**  The email of the user who made the change. */
 	user: string,
-	/**  add, edit, merge, import, delete, activity or undo. */
+	/**  add, edit, merge, import, delete, activity, users (a removal's reassignment) or undo. */
 	kind: string,
 	summary: string,
 	changes: FieldChange_Deserialize[],
@@ -453,7 +453,7 @@ export type HistoryEntry_Serialize = {
 	at: string,
 	/**  The email of the user who made the change. */
 	user: string,
-	/**  add, edit, merge, import, delete, activity or undo. */
+	/**  add, edit, merge, import, delete, activity, users (a removal's reassignment) or undo. */
 	kind: string,
 	summary: string,
 	changes: FieldChange_Serialize[],

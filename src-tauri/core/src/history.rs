@@ -24,7 +24,7 @@ pub struct HistoryEntry {
     pub at: String,
     /// The email of the user who made the change.
     pub user: String,
-    /// add, edit, merge, import, delete, activity or undo.
+    /// add, edit, merge, import, delete, activity, users (a removal's reassignment) or undo.
     pub kind: String,
     pub summary: String,
     pub changes: Vec<FieldChange>,
@@ -102,8 +102,20 @@ pub async fn history(store: &Store, user: &User, id: &str) -> Result<Vec<History
         } else {
             image(&r.after)?
         };
+        let before: Option<ContactRow> = image(&r.before)?;
+        let mut changes = diff(before.as_ref(), after.as_ref());
+        // A reassignment (a user's removal) changes the owner, shown by email.
+        if let (Some(b), Some(a)) = (&before, &after) {
+            if b.owner_id != a.owner_id {
+                changes.push(FieldChange {
+                    field: "owner".into(),
+                    before: Some(users::find_by_id(&mut conn, b.owner_id).await?.email),
+                    after: Some(users::find_by_id(&mut conn, a.owner_id).await?.email),
+                });
+            }
+        }
         out.push(HistoryEntry {
-            changes: diff(image(&r.before)?.as_ref(), after.as_ref()),
+            changes,
             at: r.at.clone(),
             user: r.email.clone(),
             kind: r.kind.clone(),

@@ -17,6 +17,8 @@ pub enum BatchKind {
     Import,
     Delete,
     Activity,
+    /// A user's removal: their contacts reassigned (not undoable, like a delete).
+    Users,
 }
 
 /// The journal's name for contact rows.
@@ -31,6 +33,7 @@ impl BatchKind {
             BatchKind::Import => "import",
             BatchKind::Delete => "delete",
             BatchKind::Activity => "activity",
+            BatchKind::Users => "users",
         }
     }
 
@@ -43,6 +46,7 @@ impl BatchKind {
             BatchKind::Import,
             BatchKind::Delete,
             BatchKind::Activity,
+            BatchKind::Users,
         ]
         .into_iter()
         .find(|k| k.as_str() == kind)

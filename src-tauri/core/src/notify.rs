@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::links::Whom;
 use crate::rows;
 use crate::settings;
-use crate::store::Store;
+use crate::store::{now, Store};
 use crate::users::{self, User};
 
 /// The reminders a new database gives scheduled meetings (`settings set reminders`).
@@ -241,48 +241,32 @@ pub(crate) async fn cancel_pending(
     .rows_affected())
 }
 
-/// Pending notifications (with `all`: also sent, failed and canceled), of one contact or
-/// of every activity the user may see, soonest first.
-pub async fn list(
-    store: &Store,
-    user: &User,
-    contact: Option<&str>,
-    all: bool,
-) -> Result<Vec<Notification>> {
-    let mut conn = store.pool().acquire().await?;
-    let scope = users::scope(&mut conn, user).await?;
-    let contact_id = rows::visible_id(&mut conn, &scope, contact).await?;
-    #[derive(sqlx::FromRow)]
-    struct Row {
-        id: i64,
-        activity_id: i64,
-        contact_id: Option<i64>,
-        kind: String,
-        channel: String,
-        recipient: String,
-        purpose: String,
-        send_at: String,
-        status: String,
-        attempts: i64,
-        last_error: Option<String>,
-        sent_at: Option<String>,
-        owner_id: Option<i64>,
-        host_id: i64,
-    }
-    let rows: Vec<Row> = sqlx::query_as(
-        "SELECT n.id, n.activity_id, n.contact_id, n.kind, n.channel, n.recipient, n.purpose, n.send_at, n.status, \
-         n.attempts, n.last_error, n.sent_at, c.owner_id, a.host_id FROM notifications n \
-         JOIN activities a ON a.id = n.activity_id LEFT JOIN contacts c ON c.id = n.contact_id \
-         WHERE (?1 IS NULL OR n.contact_id = ?1) AND (?2 OR n.status = 'pending') ORDER BY n.send_at, n.id",
-    )
-    .bind(contact_id)
-    .bind(all)
-    .fetch_all(&mut *conn)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
-        .map(|r| Notification {
+/// A notification as stored, with who may see it: its contact's owner and its activity's host.
+#[derive(sqlx::FromRow)]
+struct Row {
+    id: i64,
+    activity_id: i64,
+    contact_id: Option<i64>,
+    kind: String,
+    channel: String,
+    recipient: String,
+    purpose: String,
+    send_at: String,
+    status: String,
+    attempts: i64,
+    last_error: Option<String>,
+    sent_at: Option<String>,
+    owner_id: Option<i64>,
+    host_id: i64,
+}
+
+const SELECT: &str = "SELECT n.id, n.activity_id, n.contact_id, n.kind, n.channel, n.recipient, n.purpose, n.send_at, n.status, \
+     n.attempts, n.last_error, n.sent_at, c.owner_id, a.host_id FROM notifications n \
+     JOIN activities a ON a.id = n.activity_id LEFT JOIN contacts c ON c.id = n.contact_id";
+
+impl From<Row> for Notification {
+    fn from(r: Row) -> Self {
+        Notification {
             id: r.id.to_string(),
             activity_id: r.activity_id.to_string(),
             contact_id: r.contact_id.map(|c| c.to_string()),
@@ -295,6 +279,126 @@ pub async fn list(
             attempts: r.attempts as u32,
             last_error: r.last_error,
             sent_at: r.sent_at,
-        })
+        }
+    }
+}
+
+/// Pending notifications (with `all`: also sent, failed and canceled), of one contact or
+/// of every activity the user may see, soonest first.
+pub async fn list(
+    store: &Store,
+    user: &User,
+    contact: Option<&str>,
+    all: bool,
+) -> Result<Vec<Notification>> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    let contact_id = rows::visible_id(&mut conn, &scope, contact).await?;
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE (?1 IS NULL OR n.contact_id = ?1) AND (?2 OR n.status = 'pending') \
+         ORDER BY n.send_at, n.id"
+    ))
+    .bind(contact_id)
+    .bind(all)
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
+        .map(Notification::from)
         .collect())
+}
+
+/// Notification `id` when `user` may see it (its activity's rules); one they may not is
+/// reported exactly like one that does not exist.
+async fn visible(conn: &mut SqliteConnection, user: &User, id: &str) -> Result<Row> {
+    let missing = || Error::NotFound(format!("no notification with id {}", id.trim()));
+    let n: i64 = id.trim().parse().map_err(|_| missing())?;
+    let scope = users::scope(conn, user).await?;
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE n.id = ?"))
+        .bind(n)
+        .fetch_optional(&mut *conn)
+        .await?;
+    row.filter(|r| scope.allows_activity(r.owner_id, r.host_id))
+        .ok_or_else(missing)
+}
+
+/// Sends a failed notification again: it is pending and due now, with a fresh round of
+/// attempts (the user fixed the cause, or wants one more try). A reminder whose meeting has
+/// started or is no longer booked would never go out, so it is refused.
+pub async fn retry(store: &Store, user: &User, id: &str) -> Result<Notification> {
+    let mut tx = store.write().await?;
+    let row = visible(&mut tx, user, id).await?;
+    if row.status != "failed" {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "notification {} is {}: only a failed one can be retried",
+                row.id, row.status
+            ),
+        ));
+    }
+    let now_secs = minutes(&now(), 0).unwrap_or_else(now);
+    if row.kind == "reminder" {
+        let (status, starts_at): (Option<String>, Option<String>) =
+            sqlx::query_as("SELECT status, starts_at FROM activities WHERE id = ?")
+                .bind(row.activity_id)
+                .fetch_one(&mut *tx)
+                .await?;
+        let booked = matches!(status.as_deref(), Some("scheduled" | "rescheduled"));
+        if !booked || starts_at.is_none_or(|s| s <= now_secs) {
+            return Err(Error::invalid(
+                "id",
+                format!(
+                    "notification {} reminds of a meeting that has started or is no longer booked: it would not be sent",
+                    row.id
+                ),
+            ));
+        }
+    }
+    sqlx::query(
+        "UPDATE notifications SET status = 'pending', attempts = 0, next_try_at = NULL, \
+         leased_until = NULL, send_at = min(send_at, ?) WHERE id = ?",
+    )
+    .bind(&now_secs)
+    .bind(row.id)
+    .execute(&mut *tx)
+    .await?;
+    let row = visible(&mut tx, user, &row.id.to_string()).await?;
+    tx.commit().await?;
+    Ok(row.into())
+}
+
+/// Cancels a pending notification: it is never sent. One a dispatcher is sending right now
+/// is refused (it may be out already).
+pub async fn cancel(store: &Store, user: &User, id: &str) -> Result<Notification> {
+    let mut tx = store.write().await?;
+    let row = visible(&mut tx, user, id).await?;
+    if row.status != "pending" {
+        return Err(Error::invalid(
+            "id",
+            format!(
+                "notification {} is {}: only a pending one can be canceled",
+                row.id, row.status
+            ),
+        ));
+    }
+    let canceled = sqlx::query(
+        "UPDATE notifications SET status = 'canceled', last_error = ?, next_try_at = NULL \
+         WHERE id = ? AND status = 'pending' AND (leased_until IS NULL OR leased_until <= ?)",
+    )
+    .bind(format!("canceled by {}", user.email))
+    .bind(row.id)
+    .bind(now())
+    .execute(&mut *tx)
+    .await?;
+    if canceled.rows_affected() == 0 {
+        return Err(Error::Conflict(format!(
+            "notification {} is being sent right now",
+            row.id
+        )));
+    }
+    let row = visible(&mut tx, user, &row.id.to_string()).await?;
+    tx.commit().await?;
+    Ok(row.into())
 }

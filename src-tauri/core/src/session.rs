@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::users::{Role, User};
 use crate::{
     activity, contacts, dispatch, export, history, import, notify, preferences, review, sample,
-    users,
+    user_removal, users,
 };
 
 #[derive(Clone, Debug)]
@@ -192,6 +192,36 @@ impl Session {
         team: Option<&str>,
     ) -> Result<User> {
         users::add(&self.store, &self.user().await?, email, name, role, team).await
+    }
+
+    /// Every user (not removed), by email: any user may read the list.
+    pub async fn users(&self) -> Result<Vec<User>> {
+        self.user().await?;
+        users::list(&self.store).await
+    }
+
+    /// Changes a user's role and teams (Admins only).
+    pub async fn update_user(&self, email: &str, change: &users::UserChange) -> Result<User> {
+        users::set(&self.store, &self.user().await?, email, change).await
+    }
+
+    /// Removes a user, their contacts going to `reassign_to` first (Admins only).
+    pub async fn remove_user(
+        &self,
+        email: &str,
+        reassign_to: &str,
+    ) -> Result<user_removal::Removed> {
+        user_removal::remove(&self.store, &self.user().await?, email, reassign_to).await
+    }
+
+    /// Sends a failed notification again now.
+    pub async fn retry_notification(&self, id: &str) -> Result<notify::Notification> {
+        notify::retry(&self.store, &self.user().await?, id).await
+    }
+
+    /// Cancels a pending notification: it is never sent.
+    pub async fn cancel_notification(&self, id: &str) -> Result<notify::Notification> {
+        notify::cancel(&self.store, &self.user().await?, id).await
     }
 
     pub async fn settings(&self) -> Result<preferences::Settings> {

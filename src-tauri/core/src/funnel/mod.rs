@@ -78,17 +78,27 @@ pub(crate) struct Funnel {
     keep_local: bool,
 }
 
-/// The fields whose values differ between two images of a contact (the edited fields and
-/// last_interacted_at, which activities set).
+/// A field's value in the feed: the edited fields, last_interacted_at (which activities set)
+/// and owner_id (which a user's removal reassigns).
+fn feed_value(row: &ContactRow, field: &str) -> serde_json::Value {
+    match field {
+        "last_interacted_at" => row.last_interacted_at.clone().into(),
+        "owner_id" => row.owner_id.into(),
+        _ => row.get(field).into(),
+    }
+}
+
+/// The fields whose values differ between two images of a contact (a new contact's are those
+/// with a value; its owner is not a change).
 fn changed_fields(before: Option<&ContactRow>, after: Option<&ContactRow>) -> Vec<&'static str> {
-    let get = |row: Option<&ContactRow>, f: &str| match f {
-        "last_interacted_at" => row.and_then(|r| r.last_interacted_at.clone()),
-        _ => row.and_then(|r| r.get(f)),
-    };
+    let get =
+        |row: Option<&ContactRow>, f: &str| row.map(|r| feed_value(r, f)).filter(|v| !v.is_null());
+    let both = before.is_some() && after.is_some();
     FIELDS
         .iter()
         .copied()
         .chain(["last_interacted_at"])
+        .chain(both.then_some("owner_id"))
         .filter(|f| get(before, f) != get(after, f))
         .collect()
 }
@@ -98,13 +108,7 @@ fn values(row: Option<&ContactRow>, fields: &[&str]) -> Option<String> {
     let row = row?;
     let map: serde_json::Map<String, serde_json::Value> = fields
         .iter()
-        .map(|f| {
-            let v = match *f {
-                "last_interacted_at" => row.last_interacted_at.clone(),
-                _ => row.get(f),
-            };
-            (f.to_string(), v.map_or(serde_json::Value::Null, Into::into))
-        })
+        .map(|f| (f.to_string(), feed_value(row, f)))
         .collect();
     Some(serde_json::Value::Object(map).to_string())
 }

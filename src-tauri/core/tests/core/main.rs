@@ -17,6 +17,7 @@ mod servers;
 mod settings;
 mod store;
 mod sync;
+mod users;
 
 use cardfile_core::secrets::{MemorySecrets, SecretStore};
 use cardfile_core::{ContactFields, Error, Session, Store};
