@@ -14,8 +14,10 @@ mod credentials;
 mod desktop;
 mod import;
 mod merging;
+mod notifications;
 #[path = "../support/oncehub/mod.rs"]
 mod oncehub;
+mod users;
 
 struct Cli {
     _dir: tempfile::TempDir,

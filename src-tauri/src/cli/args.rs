@@ -225,6 +225,36 @@ pub enum UsersCommand {
         #[arg(long)]
         team: Option<String>,
     },
+    /// List users: email, name, role, teams.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Change a user's role or teams.
+    #[command(group(
+        clap::ArgGroup::new("change")
+            .required(true)
+            .multiple(true)
+            .args(["role", "add_team", "remove_team"])
+    ))]
+    Set {
+        email: String,
+        #[arg(long, value_enum)]
+        role: Option<RoleArg>,
+        /// Put the user in this team (created when new); may be repeated.
+        #[arg(long, value_name = "T")]
+        add_team: Vec<String>,
+        /// Take the user out of this team; may be repeated.
+        #[arg(long, value_name = "T")]
+        remove_team: Vec<String>,
+    },
+    /// Remove a user; their contacts go to another user first.
+    Remove {
+        email: String,
+        /// Who takes over their contacts and upcoming meetings.
+        #[arg(long, value_name = "EMAIL")]
+        reassign_to: String,
+    },
 }
 
 // Parsed once per run: the size of a variant does not matter.
@@ -288,6 +318,10 @@ pub enum NotificationsCommand {
         #[arg(long, value_name = "T")]
         as_of: Option<String>,
     },
+    /// Send a failed notification again now.
+    Retry { id: String },
+    /// Cancel a pending notification: it is never sent.
+    Cancel { id: String },
 }
 
 #[derive(Subcommand, Debug)]
@@ -389,6 +423,16 @@ pub enum RoleArg {
     Admin,
     TeamManager,
     Member,
+}
+
+impl From<RoleArg> for cardfile_core::Role {
+    fn from(r: RoleArg) -> Self {
+        match r {
+            RoleArg::Admin => cardfile_core::Role::Admin,
+            RoleArg::TeamManager => cardfile_core::Role::TeamManager,
+            RoleArg::Member => cardfile_core::Role::Member,
+        }
+    }
 }
 
 #[derive(ValueEnum, Clone, Copy, Debug)]

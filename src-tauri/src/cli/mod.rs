@@ -14,8 +14,9 @@ use cardfile_core::booking::Booking;
 use cardfile_core::export::Format;
 use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate};
 use cardfile_core::secrets::SecretStore;
+use cardfile_core::users::UserChange;
 use cardfile_core::{
-    store, ContactFields, Error, ErrorCode, ListQuery, Role, Session, SortColumn, Store,
+    store, ContactFields, Error, ErrorCode, ListQuery, Session, SortColumn, Store,
 };
 
 use crate::keyring_store::Keyring;
@@ -85,28 +86,70 @@ fn print_json(value: &impl serde::Serialize) -> Result<(), Failure> {
     Ok(())
 }
 
+/// `users add|list|set|remove` (CLI.md): one JSON object each, or the list.
+async fn users(session: &Session, command: UsersCommand) -> Result<(), Failure> {
+    match command {
+        UsersCommand::Add {
+            email,
+            name,
+            role,
+            team,
+        } => print_json(
+            &session
+                .add_user(&email, &name, role.into(), team.as_deref())
+                .await?,
+        ),
+        UsersCommand::List { json } => {
+            let list = session.users().await?;
+            if json {
+                // CLI.md: [{"email", "name", "role", "teams"}], role spelled as the flag.
+                let shown: Vec<serde_json::Value> = list
+                    .iter()
+                    .map(|u| {
+                        serde_json::json!({
+                            "email": u.email, "name": u.name, "role": u.role, "teams": u.teams,
+                        })
+                    })
+                    .collect();
+                return print_json(&shown);
+            }
+            let rows: Vec<Vec<String>> = list
+                .iter()
+                .map(|u| {
+                    let role = serde_json::to_value(u.role).unwrap_or_default();
+                    vec![
+                        u.email.clone(),
+                        u.name.clone(),
+                        role.as_str().unwrap_or_default().to_string(),
+                        u.teams.join(", "),
+                    ]
+                })
+                .collect();
+            print_columns(&["EMAIL", "NAME", "ROLE", "TEAMS"], &rows);
+            Ok(())
+        }
+        UsersCommand::Set {
+            email,
+            role,
+            add_team,
+            remove_team,
+        } => {
+            let change = UserChange {
+                role: role.map(Into::into),
+                add_teams: add_team,
+                remove_teams: remove_team,
+            };
+            print_json(&session.update_user(&email, &change).await?)
+        }
+        UsersCommand::Remove { email, reassign_to } => {
+            print_json(&session.remove_user(&email, &reassign_to).await?)
+        }
+    }
+}
+
 async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
     match command {
-        Command::Users {
-            command:
-                UsersCommand::Add {
-                    email,
-                    name,
-                    role,
-                    team,
-                },
-        } => {
-            let role = match role {
-                RoleArg::Admin => Role::Admin,
-                RoleArg::TeamManager => Role::TeamManager,
-                RoleArg::Member => Role::Member,
-            };
-            print_json(
-                &session
-                    .add_user(&email, &name, role, team.as_deref())
-                    .await?,
-            )
-        }
+        Command::Users { command } => users(session, command).await,
         Command::Settings { command } => match command {
             SettingsCommand::Show => print_json(&session.settings().await?),
             SettingsCommand::Set { key, value } => {
@@ -182,6 +225,12 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Notifications {
             command: NotificationsCommand::Dispatch { as_of },
         } => print_json(&session.dispatch(&Keyring, as_of.as_deref()).await?),
+        Command::Notifications {
+            command: NotificationsCommand::Retry { id },
+        } => print_json(&session.retry_notification(&id).await?),
+        Command::Notifications {
+            command: NotificationsCommand::Cancel { id },
+        } => print_json(&session.cancel_notification(&id).await?),
         Command::Import {
             file,
             dry_run,
