@@ -290,3 +290,29 @@ fn serve_refuses_to_start_without_a_keyring_to_check_tokens_in() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stderr.contains("keyring"), "{stderr}");
 }
+
+#[tokio::test]
+async fn a_removed_users_token_is_no_longer_a_users() {
+    let s = Served::start();
+    s.add_user("gone@example.com", "member");
+    let token = s.token_of(Some("gone@example.com"));
+    let (status, _) = s
+        .call_as(Some(&token), Method::GET, "/v1/contacts", None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    s.ok(&[
+        "users",
+        "remove",
+        "gone@example.com",
+        "--reassign-to",
+        "owner@cardfile.local",
+    ]);
+    // The server trusts what it read from the keyring for a second.
+    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    assert_error(
+        &s.call_as(Some(&token), Method::GET, "/v1/contacts", None)
+            .await,
+        401,
+        "unauthorized",
+    );
+}

@@ -26,7 +26,7 @@ mkdir -p "$work/home" "$work/run"
 chmod 700 "$work/run"
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 
-export HOME="$work/home" XDG_RUNTIME_DIR="$work/run" BIN="$(realpath "$bin")" DB="$work/api.db" PORT="$port" \
+export WORK="$work" HOME="$work/home" XDG_RUNTIME_DIR="$work/run" BIN="$(realpath "$bin")" DB="$work/api.db" PORT="$port" \
     ST="$(realpath "$venv")/bin/schemathesis" EXAMPLES
 unset DBUS_SESSION_BUS_ADDRESS
 dbus-run-session -- bash -euo pipefail -c '
@@ -40,10 +40,12 @@ dbus-run-session -- bash -euo pipefail -c '
         (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null && break
         sleep 0.1
     done
+    # Schemathesis keeps its notes (.schemathesis/) where it runs: the throwaway folder.
+    cd "$WORK"
     "$ST" run "http://127.0.0.1:$PORT/openapi.json" \
         --header "Authorization: Bearer $token" \
         --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance,response_headers_conformance \
-        --max-examples "$EXAMPLES" --seed 1 --generation-deterministic --generation-database none \
+        --max-examples "$EXAMPLES" --seed 1 --generation-deterministic \
         --no-color
 '
 

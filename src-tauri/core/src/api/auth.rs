@@ -123,10 +123,11 @@ impl Tokens {
         if let Some(found) = self.lookup(id, given, arrived) {
             return found.ok_or_else(wrong);
         }
-        let email: Option<String> = sqlx::query_scalar("SELECT email FROM users WHERE id = ?")
-            .bind(id)
-            .fetch_optional(store.pool())
-            .await?;
+        let email: Option<String> =
+            sqlx::query_scalar("SELECT email FROM users WHERE id = ? AND removed_at IS NULL")
+                .bind(id)
+                .fetch_optional(store.pool())
+                .await?;
         let Some(email) = email else {
             return Err(wrong());
         };
