@@ -1,13 +1,13 @@
 // The Settings view: its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
-import { useEffect, useId, useRef, useState, type FormEvent, type KeyboardEvent } from "react";
-import { createPortal, flushSync } from "react-dom";
+import { useEffect, useId, useRef, useState, type FormEvent } from "react";
+import { flushSync } from "react-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type CloudStatus, type LocalApiStatus, type SyncProgress } from "./api";
 import { refreshAfterChange, refreshCloud } from "./changes";
 import { formatCount, longDateTime, shortDateTime } from "./format";
-import { modalKeyDown } from "./modal";
 import { API_TOKEN_KEY, CLOUD_STATUS_KEY, LOCAL_API_KEY, SYNC_STATE_KEY } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
+import { ConfirmDialog } from "./ConfirmDialog";
 
 type Props = {
   /** The Disconnect confirmation opened or closed: the rest of the window must be inert while it is open. */
@@ -66,14 +66,6 @@ function AccountState({ status }: { status: CloudStatus }) {
 
 function DisconnectDialog({ onCancel, onDone }: { onCancel: () => void; onDone: () => void }) {
   const qc = useQueryClient();
-  const id = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    cancelRef.current?.focus();
-  }, []);
-
   const disconnect = useMutation({
     mutationFn: api.cloudDisconnect,
     onSuccess: (status) => {
@@ -82,47 +74,18 @@ function DisconnectDialog({ onCancel, onDone }: { onCancel: () => void; onDone: 
       onDone();
     },
   });
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, onCancel);
-
-  return createPortal(
-    <div className="backdrop">
-      <div
-        ref={dialogRef}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}title`}
-        aria-describedby={`${id}text`}
-        className="dialog"
-        onKeyDown={onKeyDown}
-      >
-        <h2 id={`${id}title`}>Disconnect the cloud account?</h2>
-        <div id={`${id}text`}>
-          <p>Cardfile forgets the API key: nothing more is sent to the cloud or pulled from it.</p>
-          <p>Changes waiting to be sent stay in the Outbox, paused, until you connect again.</p>
-        </div>
-        {disconnect.isError && (
-          <p role="alert" className="form-error">
-            {errorMessage(disconnect.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button danger"
-            aria-disabled={disconnect.isPending || undefined}
-            onClick={() => {
-              if (!disconnect.isPending) disconnect.mutate();
-            }}
-          >
-            Disconnect
-          </button>
-        </div>
-      </div>
-    </div>,
-    document.body,
+  return (
+    <ConfirmDialog
+      title="Disconnect the cloud account?"
+      confirm="Disconnect"
+      pending={disconnect.isPending}
+      error={disconnect.isError ? disconnect.error : null}
+      onConfirm={() => disconnect.mutate()}
+      onCancel={onCancel}
+    >
+      <p>Cardfile forgets the API key: nothing more is sent to the cloud or pulled from it.</p>
+      <p>Changes waiting to be sent stay in the Outbox, paused, until you connect again.</p>
+    </ConfirmDialog>
   );
 }
 
@@ -336,14 +299,6 @@ function parsePort(text: string): number | null {
 
 function RotateDialog({ onCancel, onDone }: { onCancel: () => void; onDone: () => void }) {
   const qc = useQueryClient();
-  const id = useId();
-  const dialogRef = useRef<HTMLDivElement>(null);
-  const cancelRef = useRef<HTMLButtonElement>(null);
-
-  useEffect(() => {
-    cancelRef.current?.focus();
-  }, []);
-
   const rotate = useMutation({
     mutationFn: () => api.apiToken(true),
     onSuccess: (token) => {
@@ -351,47 +306,18 @@ function RotateDialog({ onCancel, onDone }: { onCancel: () => void; onDone: () =
       onDone();
     },
   });
-  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => modalKeyDown(e, dialogRef.current, onCancel);
-
-  return createPortal(
-    <div className="backdrop">
-      <div
-        ref={dialogRef}
-        role="dialog"
-        aria-modal="true"
-        aria-labelledby={`${id}title`}
-        aria-describedby={`${id}text`}
-        className="dialog"
-        onKeyDown={onKeyDown}
-      >
-        <h2 id={`${id}title`}>Rotate the token?</h2>
-        <div id={`${id}text`}>
-          <p>Cardfile makes a new token for you and forgets the old one.</p>
-          <p>Programs using the old token stop working until you give them the new one.</p>
-        </div>
-        {rotate.isError && (
-          <p role="alert" className="form-error">
-            {errorMessage(rotate.error)}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button ref={cancelRef} type="button" className="button" onClick={onCancel}>
-            Cancel
-          </button>
-          <button
-            type="button"
-            className="button danger"
-            aria-disabled={rotate.isPending || undefined}
-            onClick={() => {
-              if (!rotate.isPending) rotate.mutate();
-            }}
-          >
-            Rotate token
-          </button>
-        </div>
-      </div>
-    </div>,
-    document.body,
+  return (
+    <ConfirmDialog
+      title="Rotate the token?"
+      confirm="Rotate token"
+      pending={rotate.isPending}
+      error={rotate.isError ? rotate.error : null}
+      onConfirm={() => rotate.mutate()}
+      onCancel={onCancel}
+    >
+      <p>Cardfile makes a new token for you and forgets the old one.</p>
+      <p>Programs using the old token stop working until you give them the new one.</p>
+    </ConfirmDialog>
   );
 }
 
