@@ -23,8 +23,6 @@ const SYNC_STATE: &str = "sync-state";
 const CLOUD_PROGRESS: &str = "cloud-progress";
 /// A local change is sent this long after it (more changes in the meantime join it).
 const AFTER_CHANGE: Duration = Duration::from_secs(3);
-/// How often the cloud is pulled while nothing else happens.
-const PULL_EVERY: Duration = Duration::from_secs(180);
 
 /// What the window shows of the sync: running, online, the last run's summary or error.
 #[derive(Debug, Clone, Default, Serialize, specta::Type)]
@@ -104,34 +102,20 @@ async fn run_once(app: &AppHandle, session: &Session, syncing: &Syncing, pull: b
     let _ = app.emit(SYNC_STATE, state.clone());
 }
 
-/// How long until the next outbox item falls due (None: nothing waits).
-async fn until_due(session: &Session) -> Option<Duration> {
-    let at = sync::next_due(session.store()).await.ok().flatten()?;
-    let at = chrono::DateTime::parse_from_rfc3339(&at).ok()?;
-    Some(
-        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-            .to_std()
-            .unwrap_or(Duration::ZERO),
-    )
-}
-
 /// While the window is open: a full run at start and every few minutes (pulls cost
 /// requests of the same budget), and delivery a few seconds after each local change and
 /// when the next outbox item falls due. "Sync now" asks for a full run.
 pub async fn worker(app: AppHandle, session: Session, syncing: Arc<Syncing>) {
     let mut last_pull: Option<Instant> = None;
     loop {
-        let pull = syncing.full.swap(false, Ordering::Relaxed)
-            || last_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY);
+        let pull = syncing.full.swap(false, Ordering::Relaxed) || sync::pull_due(last_pull);
         run_once(&app, &session, &syncing, pull).await;
         if pull {
             last_pull = Some(Instant::now());
         }
-        let until_pull = PULL_EVERY.saturating_sub(last_pull.map_or(PULL_EVERY, |t| t.elapsed()));
-        let wait = until_due(&session)
+        let wait = sync::next_wait(session.store(), last_pull)
             .await
-            .map_or(until_pull, |due| due.min(until_pull))
-            .max(Duration::from_secs(1));
+            .unwrap_or(sync::PULL_EVERY);
         tokio::select! {
             () = syncing.wake.notified() => tokio::time::sleep(AFTER_CHANGE).await,
             () = tokio::time::sleep(wait) => {}

@@ -4,17 +4,12 @@
 
 use std::io::Read;
 use std::sync::atomic::AtomicBool;
-use std::time::Duration;
 
 use cardfile_core::sync::{self, SyncProgress};
 use cardfile_core::{outbox, Session};
 
 use super::{print_json, CloudCommand, Failure, OutboxCommand};
 use crate::keyring_store::Keyring;
-
-/// How often a running `sync` looks for due work, and how often it pulls.
-const LOOK_EVERY: Duration = Duration::from_secs(5);
-const PULL_EVERY: Duration = Duration::from_secs(180);
 
 fn progress_to_stderr(p: SyncProgress) {
     eprintln!("{}: {}", p.stage, p.done);
@@ -75,26 +70,21 @@ pub(super) async fn sync(session: &Session, once: bool, json: bool) -> Result<()
     let store = session.store();
     let user = session.user().await?;
     let never = AtomicBool::new(false);
-    let mut last_pull = std::time::Instant::now();
     let mut summary = sync::run(store, &Keyring, &user, true, &never, &progress_to_stderr).await?;
+    let mut last_pull = std::time::Instant::now();
+    // Without --once it keeps running, as the window does, until it is stopped.
     if !once {
         loop {
             eprintln!(
                 "sync: {} pushed, {} pulled, {} pending, {} failed",
                 summary.pushed, summary.pulled, summary.pending, summary.failed
             );
-            tokio::time::sleep(LOOK_EVERY).await;
-            let due = sync::next_due(store)
-                .await?
-                .is_some_and(|at| at <= cardfile_core::store::now());
-            let pull = last_pull.elapsed() >= PULL_EVERY;
-            if due || pull {
-                if pull {
-                    last_pull = std::time::Instant::now();
-                }
-                summary =
-                    sync::run(store, &Keyring, &user, pull, &never, &progress_to_stderr).await?;
+            tokio::time::sleep(sync::next_wait(store, Some(last_pull)).await?).await;
+            let pull = sync::pull_due(Some(last_pull));
+            if pull {
+                last_pull = std::time::Instant::now();
             }
+            summary = sync::run(store, &Keyring, &user, pull, &never, &progress_to_stderr).await?;
         }
     }
     if json {

@@ -17,7 +17,7 @@ pub use limiter::{PER_FIVE_MINUTES, PER_SECOND};
 pub use lock::SyncLock;
 
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde::Serialize;
 use serde_json::Value;
@@ -354,12 +354,32 @@ pub async fn run_quietly(
     .await
 }
 
-/// When the next outbox item is due (RFC 3339), if one waits.
-pub async fn next_due(store: &Store) -> Result<Option<String>> {
-    Ok(sqlx::query_scalar(
+/// How often a sync that keeps running (the window's, `cardfile sync`) pulls.
+pub const PULL_EVERY: Duration = Duration::from_secs(180);
+
+/// Whether a sync that keeps running pulls this time: none yet, or the last `PULL_EVERY` ago.
+pub fn pull_due(last_pull: Option<Instant>) -> bool {
+    last_pull.is_none_or(|t| t.elapsed() >= PULL_EVERY)
+}
+
+/// How long a sync that keeps running (the window's, `cardfile sync`) sleeps before its
+/// next run: until the next outbox item falls due or the next pull, at least a second. One
+/// rule for both.
+pub async fn next_wait(store: &Store, last_pull: Option<Instant>) -> Result<Duration> {
+    let until_pull = last_pull.map_or(Duration::ZERO, |t| PULL_EVERY.saturating_sub(t.elapsed()));
+    let due: Option<String> = sqlx::query_scalar(
         "SELECT min(next_at) FROM outbox WHERE target = ? AND status = 'pending'",
     )
     .bind(outbox::CLOUD)
     .fetch_one(store.pool())
-    .await?)
+    .await?;
+    let until_due = due
+        .and_then(|at| chrono::DateTime::parse_from_rfc3339(&at).ok())
+        .map(|at| {
+            (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+                .to_std()
+                .unwrap_or(Duration::ZERO)
+        });
+    let wait = until_due.map_or(until_pull, |d| d.min(until_pull));
+    Ok(wait.max(Duration::from_secs(1)))
 }
