@@ -42,4 +42,5 @@ pub use record::{Contact, ContactFields};
 pub use search::{ContactPage, ListQuery, SortColumn};
 pub use session::{AppInfo, Session};
 pub use store::Store;
+pub use sync::integrations;
 pub use users::{Role, User};

@@ -76,6 +76,8 @@ pub(crate) struct Funnel {
     outbox: bool,
     /// An import kept on this computer only: its new contacts are not pushed.
     keep_local: bool,
+    /// The connected integrations (CRMs, calendars, Zapier): each entry may feed them too.
+    targets: Vec<outbox::Target>,
 }
 
 /// A field's value in the feed: the edited fields, last_interacted_at (which activities set)
@@ -211,6 +213,7 @@ impl Funnel {
         let batch = journal::begin(conn, user_id, kind, at, summary).await?;
         // What came from the cloud goes to the integrations, never back to the cloud.
         let outbox = source != Source::Cloud && outbox::active(conn).await?;
+        let targets = outbox::targets(conn).await?;
         Ok(Funnel {
             batch,
             user_id,
@@ -218,6 +221,7 @@ impl Funnel {
             at: at.to_string(),
             outbox,
             keep_local: false,
+            targets,
         })
     }
 
@@ -231,7 +235,8 @@ impl Funnel {
     }
 
     /// Appends one entry to the change feed, with its values beside it, and queues what it
-    /// asks of the cloud (in the same transaction: a change and its outbox item are one).
+    /// asks of the cloud and the integrations (in the same transaction: a change and its
+    /// outbox items are one).
     #[allow(clippy::too_many_arguments)]
     async fn feed(
         &self,
@@ -263,23 +268,27 @@ impl Funnel {
         if before.is_some() || after.is_some() {
             sqlx::query("INSERT INTO change_values (seq, before, after) VALUES (?, ?, ?)")
                 .bind(seq)
-                .bind(before)
+                .bind(&before)
                 .bind(after)
                 .execute(&mut *conn)
                 .await?;
         }
         // An import kept on this computer marks its new contacts even before any account is
         // connected: the first connect does not queue them.
+        let change = outbox::Change {
+            contact_id,
+            last_id,
+            kind: kind.as_str(),
+            fields,
+            keep_local: self.keep_local,
+            before: before.as_deref(),
+            at: &self.at,
+        };
         if self.outbox || (self.keep_local && kind == Kind::Create) {
-            let change = outbox::Change {
-                contact_id,
-                last_id,
-                kind: kind.as_str(),
-                fields,
-                keep_local: self.keep_local,
-                at: &self.at,
-            };
             outbox::enqueue(conn, &change).await?;
+        }
+        if !self.targets.is_empty() {
+            outbox::enqueue_integrations(conn, &self.targets, &change).await?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use crate::error::Result;
 
 /// A deleted person's data goes from everywhere Cardfile copied it: earlier journal images
 /// (theirs and those of contacts merged into them), the summaries of batches that changed
-/// them, Review items about them, and the feed's values. Activities keep their snapshot (the
+/// them, Review items about them, the feed's values and what the integrations kept. Activities keep their snapshot (the
 /// seed keeps them for reporting) and notifications their recipient (reminders are still
 /// sent). The database runs with `secure_delete`, so the bytes go from the file too.
 pub(super) async fn purge(conn: &mut SqliteConnection, id: i64) -> Result<()> {
@@ -31,6 +31,10 @@ pub(super) async fn purge(conn: &mut SqliteConnection, id: i64) -> Result<()> {
          OR phone_contact_id IN (SELECT id FROM temp.purged_ids)",
         "DELETE FROM change_values WHERE seq IN (SELECT seq FROM changes \
          WHERE contact_id IN (SELECT id FROM temp.purged_ids))",
+        // What the integrations held of them: their last results, the values their
+        // (now canceled) items were found by.
+        "DELETE FROM integration_results WHERE contact_id IN (SELECT id FROM temp.purged_ids)",
+        "UPDATE outbox SET before = NULL WHERE contact_id IN (SELECT id FROM temp.purged_ids)",
         "DELETE FROM temp.purged_ids",
     ] {
         let query = sqlx::query(sql);

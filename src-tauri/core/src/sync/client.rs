@@ -28,8 +28,12 @@ pub(crate) enum Failure {
     NotFound,
     /// 409: the contact already exists (`param` names email or mobile_phone).
     Exists { param: Option<String> },
-    /// Any other 4xx: refused for good, with OnceHub's message and the field it names.
+    /// 410: the remote removed what was addressed (a deleted Zapier hook).
+    Gone(String),
+    /// Any other 4xx: refused for good, with the remote's message and the field it names.
     Refused {
+        /// Who refused it: OnceHub, HubSpot, ...
+        who: &'static str,
         status: u16,
         message: String,
         param: Option<String>,
@@ -57,13 +61,15 @@ impl Failure {
                 "the cloud already has a contact with this {}",
                 param.as_deref().unwrap_or("email or mobile phone")
             ),
+            Failure::Gone(m) => m.clone(),
             Failure::Refused {
+                who,
                 status,
                 message,
                 param,
             } => match param {
-                Some(p) => format!("OnceHub refused it ({status}, {p}): {message}"),
-                None => format!("OnceHub refused it ({status}): {message}"),
+                Some(p) => format!("{who} refused it ({status}, {p}): {message}"),
+                None => format!("{who} refused it ({status}): {message}"),
             },
         }
     }
@@ -173,18 +179,13 @@ impl Client {
         }
         let reply = match request.send().await {
             Ok(r) => r,
-            Err(e) => return Ok(Err(network(&e))),
+            Err(e) => return Ok(Err(network(&e, "the cloud"))),
         };
         let status = reply.status();
-        let retry_after = reply
-            .headers()
-            .get("retry-after")
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .map(Duration::from_secs);
+        let retry_after = retry_after(&reply);
         let text = match reply.text().await {
             Ok(t) => t,
-            Err(e) => return Ok(Err(network(&e))),
+            Err(e) => return Ok(Err(network(&e, "the cloud"))),
         };
         let json: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
         if status.is_success() {
@@ -207,28 +208,11 @@ impl Client {
             .and_then(Value::as_str)
             .map(str::to_string);
         Ok(Err(match status.as_u16() {
-            401 | 403 => Failure::Key(format!(
-                "OnceHub refused the API key ({}: {message}); connect again with a valid key \
-                 (Settings, Cloud account, or `cardfile cloud connect`)",
-                status.as_u16()
+            s @ (401 | 403) => Failure::Key(format!(
+                "OnceHub refused the API key ({s}: {message}); connect again with a valid key \
+                 (Settings, Cloud account, or `cardfile cloud connect`)"
             )),
-            404 => Failure::NotFound,
-            409 => Failure::Exists { param },
-            429 => Failure::Later {
-                reason: "OnceHub's rate limit (429)".into(),
-                retry_after,
-                everything: true,
-            },
-            s if s >= 500 || s == 408 => Failure::Later {
-                reason: format!("the cloud failed ({s}: {message})"),
-                retry_after,
-                everything: false,
-            },
-            s => Failure::Refused {
-                status: s,
-                message,
-                param,
-            },
+            s => sort(s, retry_after, message, param, "OnceHub"),
         }))
     }
 
@@ -292,18 +276,63 @@ pub(crate) fn id_of(item: &Value) -> Option<String> {
     item.get("id").and_then(Value::as_str).map(str::to_string)
 }
 
-/// A request that never got an answer: the network, not the cloud. Never the key (reqwest
+/// A reply's `Retry-After`, in seconds.
+pub(crate) fn retry_after(reply: &reqwest::Response) -> Option<Duration> {
+    reply
+        .headers()
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_secs)
+}
+
+/// What an error status from `who` (OnceHub, HubSpot, ...) means for the outbox: one rule
+/// for every remote. 401 and 403 are the credentials'; the caller words what to do.
+pub(crate) fn sort(
+    status: u16,
+    retry_after: Option<Duration>,
+    message: String,
+    param: Option<String>,
+    who: &'static str,
+) -> Failure {
+    match status {
+        401 | 403 => Failure::Key(format!(
+            "{who} refused the credentials ({status}: {message})"
+        )),
+        404 => Failure::NotFound,
+        409 => Failure::Exists { param },
+        410 => Failure::Gone(format!("{who} says it is gone (410: {message})")),
+        429 => Failure::Later {
+            reason: format!("{who}'s rate limit (429)"),
+            retry_after,
+            everything: true,
+        },
+        s if s >= 500 || s == 408 => Failure::Later {
+            reason: format!("{who} failed ({s}: {message})"),
+            retry_after,
+            everything: false,
+        },
+        s => Failure::Refused {
+            who,
+            status: s,
+            message,
+            param,
+        },
+    }
+}
+
+/// A request that never got an answer: the network, not `who`. Never the key (reqwest
 /// names the URL, never the headers).
-fn network(e: &reqwest::Error) -> Failure {
+pub(crate) fn network(e: &reqwest::Error, who: &str) -> Failure {
     let (what, everything) = if e.is_timeout() {
-        ("the cloud did not answer in time", false)
+        (format!("{who} did not answer in time"), false)
     } else if e.is_connect() {
-        ("offline: the cloud cannot be reached", true)
+        (format!("offline: {who} cannot be reached"), true)
     } else {
-        ("the connection was cut", false)
+        ("the connection was cut".to_string(), false)
     };
     Failure::Later {
-        reason: what.to_string(),
+        reason: what,
         retry_after: None,
         everything,
     }

@@ -52,6 +52,16 @@ impl Limiter {
         })
     }
 
+    /// An integration's limiter: at most `per_second` (their longer budgets are far above
+    /// what a person's edits make).
+    pub(crate) fn integration(target: &'static str, per_second: u32) -> Limiter {
+        Limiter {
+            target,
+            per_second,
+            per_five_minutes: per_second * 300,
+        }
+    }
+
     /// Waits until one more send fits both windows, then logs it (one transaction: two
     /// processes cannot both take the last place).
     pub(crate) async fn acquire(&self, store: &Store) -> Result<()> {

@@ -1,11 +1,13 @@
 //! Sync with the OnceHub cloud (API v2): connecting an account (its key checked with
 //! `GET /test` and kept in the OS keyring only), delivering the outbox, and pulling users,
-//! contacts and bookings. One sync at a time per database: a lock the operating system
+//! contacts and bookings; then the integrations' items (`integrations`). One sync at a time
+//! per database: a lock the operating system
 //! drops with its process (`lock`), so a killed sync holds nothing.
 
 mod bookings;
 mod client;
 mod fields;
+pub mod integrations;
 mod limiter;
 mod lock;
 mod people;
@@ -95,6 +97,17 @@ async fn number(store: &Store, key: &str, default: u64) -> Result<u64> {
         .unwrap_or(default))
 }
 
+/// The network timeout and the backoff after a failure worth retrying, as the settings give
+/// them: the cloud's and every integration's.
+async fn timing(store: &Store) -> Result<(Duration, Backoff)> {
+    let timeout = Duration::from_millis(number(store, settings::CLOUD_TIMEOUT_MS, 20_000).await?);
+    let backoff = Backoff {
+        base: Duration::from_millis(number(store, settings::CLOUD_BACKOFF_MS, 1_000).await?),
+        cap: Duration::from_millis(number(store, settings::CLOUD_BACKOFF_CAP_MS, 60_000).await?),
+    };
+    Ok((timeout, backoff))
+}
+
 /// The settings that pause the cloud: a disconnect forgets the key and sets it.
 const PAUSED: &str = "cloud_paused";
 
@@ -107,14 +120,7 @@ impl<'a> Cloud<'a> {
         cancel: &'a AtomicBool,
         progress: &'a (dyn Fn(SyncProgress) + Send + Sync),
     ) -> Result<Cloud<'a>> {
-        let timeout =
-            Duration::from_millis(number(store, settings::CLOUD_TIMEOUT_MS, 20_000).await?);
-        let backoff = Backoff {
-            base: Duration::from_millis(number(store, settings::CLOUD_BACKOFF_MS, 1_000).await?),
-            cap: Duration::from_millis(
-                number(store, settings::CLOUD_BACKOFF_CAP_MS, 60_000).await?,
-            ),
-        };
+        let (timeout, backoff) = timing(store).await?;
         let mut conn = store.pool().acquire().await?;
         let region = settings::default_region(&mut conn).await?;
         drop(conn);
@@ -305,9 +311,11 @@ pub async fn disconnect(
     status(store, secrets).await
 }
 
-/// One sync run: delivers what is due, then (with `pull`) pulls users, contacts (and remote
-/// deletions) and bookings. Refused with `Conflict` while another sync holds the lock.
-/// Without a connected account there is nothing to do (the integrations come later).
+/// One sync run: delivers what is due to the cloud, then (with `pull`) pulls users, contacts
+/// (and remote deletions) and bookings, then delivers to the integrations (a pulled change
+/// goes to them too). Refused with `Conflict` while another sync holds the lock. Without a
+/// cloud account the integrations are delivered all the same; a cloud whose key is missing
+/// or refused does not hold them up, and its error is returned after them.
 pub async fn run(
     store: &Store,
     secrets: &dyn SecretStore,
@@ -323,18 +331,35 @@ pub async fn run(
         ));
     };
     let mut summary = SyncSummary::default();
-    if let Some((url, key)) = key(store, secrets).await? {
-        let cloud = Cloud::open(store, &url, &key, user, cancel, progress).await?;
-        cloud.push(&mut summary).await?;
-        if pull && !summary.offline && !cloud.canceled() {
-            cloud.pull(&mut summary).await?;
-        }
-    }
+    let cloud = with_cloud(store, secrets, user, pull, cancel, progress, &mut summary).await;
+    let (timeout, backoff) = timing(store).await?;
+    integrations::deliver(store, secrets, timeout, backoff, cancel, &mut summary).await?;
+    cloud?;
     let mut conn = store.pool().acquire().await?;
     let (pending, failed) = outbox::counts(&mut conn).await?;
     summary.pending = pending as u32;
     summary.failed = failed as u32;
     Ok(summary)
+}
+
+/// The cloud's part of a run.
+async fn with_cloud(
+    store: &Store,
+    secrets: &dyn SecretStore,
+    user: &User,
+    pull: bool,
+    cancel: &AtomicBool,
+    progress: &(dyn Fn(SyncProgress) + Send + Sync),
+    summary: &mut SyncSummary,
+) -> Result<()> {
+    if let Some((url, key)) = key(store, secrets).await? {
+        let cloud = Cloud::open(store, &url, &key, user, cancel, progress).await?;
+        cloud.push(summary).await?;
+        if pull && !summary.offline && !cloud.canceled() {
+            cloud.pull(summary).await?;
+        }
+    }
+    Ok(())
 }
 
 /// `run` without a progress bar or a Cancel: the command line's and the tests'.
@@ -367,8 +392,10 @@ pub fn pull_due(last_pull: Option<Instant>) -> bool {
 /// rule for both.
 pub async fn next_wait(store: &Store, last_pull: Option<Instant>) -> Result<Duration> {
     let until_pull = last_pull.map_or(Duration::ZERO, |t| PULL_EVERY.saturating_sub(t.elapsed()));
+    // The cloud's items, and those of the integrations that are delivering.
     let due: Option<String> = sqlx::query_scalar(
-        "SELECT min(next_at) FROM outbox WHERE target = ? AND status = 'pending'",
+        "SELECT min(next_at) FROM outbox WHERE status = 'pending' AND (target = ? OR target IN \
+         (SELECT name FROM integrations WHERE state = 'connected'))",
     )
     .bind(outbox::CLOUD)
     .fetch_one(store.pool())

@@ -520,6 +520,7 @@ async fn queue_update(
         kind: "update",
         fields,
         keep_local: false,
+        before: None,
         at: &now(),
     };
     outbox::enqueue(conn, &change).await

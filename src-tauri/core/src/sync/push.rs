@@ -158,6 +158,7 @@ impl Cloud<'_> {
                         Ok(Ok(()))
                     }
                     Ok(None) => Ok(Err(Failure::Refused {
+                        who: "OnceHub",
                         status: 409,
                         message: "the cloud says a contact with this email or mobile phone \
                                   exists but does not list it; check the contact in OnceHub"

@@ -2,6 +2,12 @@
 //! of the change itself (the funnel calls `enqueue` for every feed entry). One pending item
 //! per contact and target, which later changes coalesce into; what it sends is read from the
 //! contact at send time, so several edits go as one call with the net change. sync/ delivers.
+//! The integrations (CRMs, calendars, Zapier) are more targets, queued by `targets`.
+
+mod targets;
+
+pub(crate) use targets::{enqueue_integrations, targets, Target};
+pub use targets::{wanted, CALENDARS, IDENTITY};
 
 use serde::Serialize;
 use sqlx::SqliteConnection;
@@ -42,6 +48,8 @@ pub(crate) struct Change<'a> {
     pub fields: &'a [&'a str],
     /// The import was kept on this computer only: its new contacts are not pushed.
     pub keep_local: bool,
+    /// The changed fields' values before the change (a JSON object), as the feed has them.
+    pub before: Option<&'a str>,
     pub at: &'a str,
 }
 
@@ -68,11 +76,15 @@ pub(crate) async fn link(conn: &mut SqliteConnection, contact_id: i64) -> Result
     .await?)
 }
 
-async fn pending(conn: &mut SqliteConnection, contact_id: i64) -> Result<Option<Pending>> {
+async fn pending(
+    conn: &mut SqliteConnection,
+    target: &str,
+    contact_id: i64,
+) -> Result<Option<Pending>> {
     Ok(sqlx::query_as(
         "SELECT id, op, fields FROM outbox WHERE target = ? AND contact_id = ? AND status = 'pending'",
     )
-    .bind(CLOUD)
+    .bind(target)
     .bind(contact_id)
     .fetch_optional(&mut *conn)
     .await?)
@@ -82,7 +94,7 @@ pub(crate) fn names(json: &str) -> Vec<String> {
     serde_json::from_str(json).unwrap_or_default()
 }
 
-fn union(json: &str, more: &[&str]) -> String {
+pub(crate) fn union(json: &str, more: &[&str]) -> String {
     let mut all = names(json);
     for f in more {
         if !all.iter().any(|a| a == f) {
@@ -150,7 +162,7 @@ pub(crate) async fn enqueue(conn: &mut SqliteConnection, change: &Change<'_>) ->
         return enqueue_range(conn, change, last).await;
     }
     let link = link(conn, id).await?;
-    let open = pending(conn, id).await?;
+    let open = pending(conn, CLOUD, id).await?;
     let all = to_json(&synced_fields().collect::<Vec<_>>());
     match change.kind {
         "create" => {
@@ -232,7 +244,7 @@ pub(crate) async fn enqueue(conn: &mut SqliteConnection, change: &Change<'_>) ->
             .execute(&mut *conn)
             .await?;
             match link.and_then(|l| l.remote_id) {
-                Some(_) => match pending(conn, id).await? {
+                Some(_) => match pending(conn, CLOUD, id).await? {
                     Some(p) => set_pending(conn, p.id, "delete", "[]", change.at).await,
                     None => insert(conn, id, "delete", "[]", change.at).await,
                 },
@@ -269,7 +281,7 @@ async fn enqueue_range(conn: &mut SqliteConnection, change: &Change<'_>, last: i
             format!("INSERT INTO outbox (target, contact_id, op, status, next_at, created_at, updated_at) \
                      SELECT ?3, contact_id, 'delete', 'pending', ?4, ?4, ?4 FROM remote_contacts \
                      WHERE remote_id IS NOT NULL AND {gone} AND contact_id NOT IN \
-                     (SELECT contact_id FROM outbox WHERE status = 'pending')"),
+                     (SELECT contact_id FROM outbox WHERE target = ?3 AND status = 'pending')"),
             format!("DELETE FROM remote_contacts WHERE remote_id IS NULL AND {gone}"),
         ],
         other => return Err(Error::Internal(format!("a range change of kind {other}"))),
@@ -366,15 +378,17 @@ struct Stored {
     last_error: Option<String>,
     next_at: String,
     sent: Option<String>,
+    before: Option<String>,
 }
 
 /// The outbox: pending and failed items (`all`: sent and canceled too), oldest first.
 pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
     let mut conn = store.pool().acquire().await?;
     let stored: Vec<Stored> = sqlx::query_as(if all {
-        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent FROM outbox ORDER BY id"
+        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent, before \
+         FROM outbox ORDER BY id"
     } else {
-        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent FROM outbox \
+        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent, before FROM outbox \
          WHERE status IN ('pending', 'failed') ORDER BY id"
     })
     .fetch_all(&mut *conn)
@@ -382,9 +396,14 @@ pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
     let mut items = Vec::with_capacity(stored.len());
     for s in stored {
         let row = rows::load_row(&mut conn, s.contact_id).await?;
-        let shadow: serde_json::Value = match link(&mut conn, s.contact_id).await? {
-            Some(l) => serde_json::from_str(&l.shadow).unwrap_or_default(),
-            None => serde_json::Value::Null,
+        // What the remote holds: the cloud's shadow, or an integration item's before.
+        let shadow: serde_json::Value = if s.target != CLOUD {
+            before_of(s.before.as_deref(), row.as_ref())
+        } else {
+            match link(&mut conn, s.contact_id).await? {
+                Some(l) => serde_json::from_str(&l.shadow).unwrap_or_default(),
+                None => serde_json::Value::Null,
+            }
         };
         let fields = match &s.sent {
             Some(sent) => {
@@ -419,6 +438,22 @@ pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
     Ok(items)
 }
 
+/// An integration item's before values, each field it does not name taken as the contact
+/// holds it now (it has not changed since the item was queued).
+pub(crate) fn before_of(before: Option<&str>, row: Option<&ContactRow>) -> serde_json::Value {
+    let mut map: serde_json::Map<String, serde_json::Value> = before
+        .and_then(|b| serde_json::from_str(b).ok())
+        .unwrap_or_default();
+    if let Some(row) = row {
+        for f in synced_fields() {
+            if !map.contains_key(f) {
+                map.insert(f.to_string(), row.get(f).into());
+            }
+        }
+    }
+    serde_json::Value::Object(map)
+}
+
 fn parse_item(id: &str) -> Result<i64> {
     id.trim()
         .parse()
@@ -430,12 +465,12 @@ fn parse_item(id: &str) -> Result<i64> {
 pub async fn retry(store: &Store, id: &str) -> Result<()> {
     let id = parse_item(id)?;
     let mut tx = store.write().await?;
-    let item: Option<(i64, String, String, String)> =
-        sqlx::query_as("SELECT contact_id, op, fields, status FROM outbox WHERE id = ?")
+    let item: Option<(String, i64, String, String, String)> =
+        sqlx::query_as("SELECT target, contact_id, op, fields, status FROM outbox WHERE id = ?")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let (contact_id, op, fields, status) =
+    let (target, contact_id, op, fields, status) =
         item.ok_or_else(|| Error::NotFound(format!("no outbox item with id {id}")))?;
     if status != "failed" {
         return Err(Error::invalid(
@@ -444,11 +479,21 @@ pub async fn retry(store: &Store, id: &str) -> Result<()> {
         ));
     }
     let at = now();
-    match pending(&mut tx, contact_id).await? {
+    match pending(&mut tx, &target, contact_id).await? {
         Some(p) if p.op == "update" && op == "update" => {
             let more = names(&fields);
             let more: Vec<&str> = more.iter().map(String::as_str).collect();
             set_pending(&mut tx, p.id, "update", &union(&p.fields, &more), &at).await?;
+            // An integration's item is found by the oldest values: the failed item's.
+            sqlx::query(
+                "UPDATE outbox SET before = json_patch(coalesce(before, '{}'), \
+                 coalesce((SELECT before FROM outbox WHERE id = ?), '{}')) WHERE id = ? AND target != ?",
+            )
+            .bind(id)
+            .bind(p.id)
+            .bind(CLOUD)
+            .execute(&mut *tx)
+            .await?;
             sqlx::query("UPDATE outbox SET status = 'canceled', updated_at = ?, last_error = 'retried as item ' || ? WHERE id = ?")
                 .bind(&at)
                 .bind(p.id)
@@ -525,7 +570,8 @@ pub async fn share_local(store: &Store) -> Result<u64> {
         "INSERT INTO outbox (target, contact_id, op, status, next_at, created_at, updated_at) \
          SELECT ?1, r.contact_id, 'create', 'pending', ?2, ?2, ?2 FROM remote_contacts r \
          JOIN contacts c ON c.id = r.contact_id WHERE r.local_only = 1 \
-         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.contact_id = r.contact_id AND o.status = 'pending')",
+         AND NOT EXISTS (SELECT 1 FROM outbox o WHERE o.target = ?1 AND o.contact_id = r.contact_id \
+                         AND o.status = 'pending')",
     )
     .bind(CLOUD)
     .bind(&at)
