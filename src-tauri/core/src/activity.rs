@@ -53,6 +53,8 @@ pub struct NewActivity {
     pub calendar: Option<String>,
     /// The calendar's event id: recording a known event again updates that meeting's booking.
     pub event_id: Option<String>,
+    /// The calendar the event is in (Google's calendar id; `primary` when not given).
+    pub calendar_id: Option<String>,
 }
 
 /// What recording did (CLI.md: `activities add` prints this).
@@ -93,11 +95,10 @@ pub async fn record(store: &Store, user: &User, new: &NewActivity) -> Result<Rec
 }
 
 /// Where an activity pulled from the cloud came from: its booking's (or conversation's) id,
-/// which finds it again, the contact the cloud linked it to, and its calendar's id.
+/// which finds it again, and the contact the cloud linked it to.
 pub(crate) struct FromCloud<'a> {
     pub remote_id: &'a str,
     pub contact_id: Option<i64>,
-    pub calendar_id: Option<&'a str>,
 }
 
 /// `record`, for a typed activity (`None`) or one pulled from the cloud: seen again, a
@@ -125,6 +126,18 @@ pub(crate) async fn record_from(
         return Err(Error::invalid(
             "event_id",
             "an event id belongs to a meeting in a calendar: give --calendar too",
+        ));
+    }
+    let calendar_id = new
+        .calendar_id
+        .as_deref()
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    if calendar_id.is_some() && event_id.is_none() {
+        return Err(Error::invalid(
+            "calendar_id",
+            "a calendar id names the calendar of an event: give --event-id too",
         ));
     }
     if let Some(from) = cloud {
@@ -234,7 +247,7 @@ pub(crate) async fn record_from(
             calendar: calendar.as_deref(),
             event_id: event_id.as_deref(),
             remote_id: cloud.map(|c| c.remote_id),
-            calendar_id: cloud.and_then(|c| c.calendar_id),
+            calendar_id: calendar_id.as_deref(),
             given: &given,
             with_name: shown.display_name(),
             with_email: entry.email.as_ref().or(shown.email.as_ref()).cloned(),

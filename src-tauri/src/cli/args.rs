@@ -153,6 +153,11 @@ pub enum Command {
         #[arg(long, default_value_t = cardfile_core::api::DEFAULT_PORT)]
         port: u16,
     },
+    /// The CRMs, calendars and Zapier hook an email or phone change is sent to.
+    Integrations {
+        #[command(subcommand)]
+        command: IntegrationsCommand,
+    },
     /// The local REST API's bearer tokens.
     Api {
         #[command(subcommand)]
@@ -183,6 +188,29 @@ pub enum CloudCommand {
     },
     /// Forget the key; the outbox keeps its items, paused.
     Disconnect,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum IntegrationsCommand {
+    /// Connect one: its access token (for zapier, its Catch Hook URL) is read from standard
+    /// input, never an argument.
+    Connect {
+        #[arg(value_parser = cardfile_core::integrations::NAMES)]
+        name: String,
+        /// The API's base URL (sandboxes, tests; a Salesforce instance's URL).
+        #[arg(long)]
+        url: Option<String>,
+    },
+    /// Every integration: connected or not, its account and last result.
+    List {
+        #[arg(long)]
+        json: bool,
+    },
+    /// Forget its token and cancel what waits for it.
+    Disconnect {
+        #[arg(value_parser = cardfile_core::integrations::NAMES)]
+        name: String,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -280,6 +308,9 @@ pub enum ActivitiesCommand {
         /// The calendar's event id: a known event updates that meeting's booking.
         #[arg(long, value_name = "ID")]
         event_id: Option<String>,
+        /// The calendar the event is in (default "primary").
+        #[arg(long, value_name = "ID")]
+        calendar_id: Option<String>,
     },
     /// Change a meeting's booking (cancel, reschedule, complete); its reminders follow.
     Update {

@@ -1,14 +1,15 @@
 //! The command line's cloud commands (CLI.md, "The cloud, the outbox and the local API"):
-//! `cloud connect|status|disconnect`, `sync` and `outbox list|retry|cancel|share`, each one
-//! call of core's sync and outbox, with the key read from standard input only.
+//! `cloud connect|status|disconnect`, `sync`, `outbox list|retry|cancel|share` and
+//! `integrations connect|list|disconnect`, each one call of core's sync, outbox and
+//! integrations, with keys and tokens read from standard input only.
 
 use std::io::Read;
 use std::sync::atomic::AtomicBool;
 
 use cardfile_core::sync::{self, SyncProgress};
-use cardfile_core::{outbox, Session};
+use cardfile_core::{integrations, outbox, Session};
 
-use super::{print_json, CloudCommand, Failure, OutboxCommand};
+use super::{print_json, CloudCommand, Failure, IntegrationsCommand, OutboxCommand};
 use crate::keyring_store::Keyring;
 
 fn progress_to_stderr(p: SyncProgress) {
@@ -19,16 +20,7 @@ pub(super) async fn cloud(session: &Session, command: CloudCommand) -> Result<()
     let store = session.store();
     let status = match command {
         CloudCommand::Connect { url } => {
-            let mut key = String::new();
-            std::io::stdin().read_to_string(&mut key).map_err(|e| {
-                Failure::Usage(format!("cannot read the API key from standard input: {e}"))
-            })?;
-            if key.trim().is_empty() {
-                return Err(Failure::Usage(
-                    "give the API key on standard input: echo \"$KEY\" | cardfile cloud connect"
-                        .into(),
-                ));
-            }
+            let key = from_stdin("the API key", "cardfile cloud connect")?;
             let user = session.user().await?;
             let never = AtomicBool::new(false);
             sync::connect(
@@ -64,6 +56,67 @@ pub(super) async fn cloud(session: &Session, command: CloudCommand) -> Result<()
         }
     };
     print_json(&status)
+}
+
+/// A key or token read from standard input (never an argument: it would show in `ps`).
+fn from_stdin(what: &str, command: &str) -> Result<String, Failure> {
+    let mut value = String::new();
+    std::io::stdin()
+        .read_to_string(&mut value)
+        .map_err(|e| Failure::Usage(format!("cannot read {what} from standard input: {e}")))?;
+    if value.trim().is_empty() {
+        return Err(Failure::Usage(format!(
+            "give {what} on standard input: echo \"$VALUE\" | {command}"
+        )));
+    }
+    Ok(value)
+}
+
+pub(super) async fn integrations(
+    session: &Session,
+    command: IntegrationsCommand,
+) -> Result<(), Failure> {
+    let store = session.store();
+    match command {
+        IntegrationsCommand::Connect { name, url } => {
+            let what = if name == "zapier" {
+                "the Catch Hook URL"
+            } else {
+                "the access token"
+            };
+            let token = from_stdin(what, &format!("cardfile integrations connect {name}"))?;
+            let user = session.user().await?;
+            let status =
+                integrations::connect(store, &Keyring, &user, &name, url.as_deref(), &token)
+                    .await?;
+            print_json(&status)
+        }
+        IntegrationsCommand::List { json } => {
+            let all = integrations::list(store, &Keyring).await?;
+            if json {
+                return print_json(&all);
+            }
+            for i in all {
+                let state = match (&i.needs_reconnect, i.connected) {
+                    (Some(why), _) => why.clone(),
+                    (None, true) => "connected".into(),
+                    (None, false) => "not connected".into(),
+                };
+                println!(
+                    "{:<11} {state}; last: {}; pending {}, failed {}",
+                    i.name,
+                    i.last_result.as_deref().unwrap_or("-"),
+                    i.pending,
+                    i.failed
+                );
+            }
+            Ok(())
+        }
+        IntegrationsCommand::Disconnect { name } => {
+            let user = session.user().await?;
+            print_json(&integrations::disconnect(store, &Keyring, &user, &name).await?)
+        }
+    }
 }
 
 pub(super) async fn sync(session: &Session, once: bool, json: bool) -> Result<(), Failure> {

@@ -186,6 +186,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                     ends_at,
                     calendar,
                     event_id,
+                    calendar_id,
                 },
         } => {
             let mut fields: ContactFields = fields.into();
@@ -203,6 +204,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 ends_at,
                 calendar,
                 event_id,
+                calendar_id,
             };
             print_json(&session.record_activity(&new).await?)
         }
@@ -282,6 +284,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Cloud { command } => cloud::cloud(session, command).await,
         Command::Sync { once, json } => cloud::sync(session, once, json).await,
         Command::Outbox { command } => cloud::outbox(session, command).await,
+        Command::Integrations { command } => cloud::integrations(session, command).await,
         Command::Serve { port } => api::serve(session, port).await,
         Command::Api {
             command: ApiCommand::Token { rotate },

@@ -134,6 +134,9 @@ impl Cloud<'_> {
             return Ok(0);
         };
         let calendar = calendar(booking);
+        let event_id = calendar
+            .as_ref()
+            .and_then(|_| text(booking.get("external_calendar")?, "event_id"));
         let meeting = NewActivity {
             kind: Some(Kind::Meeting),
             fields: customer(booking.get("form_submission")),
@@ -141,16 +144,15 @@ impl Cloud<'_> {
             status: status(booking),
             starts_at: text(booking, "starting_time"),
             ends_at: end_of(booking),
-            event_id: calendar
+            calendar_id: event_id
                 .as_ref()
-                .and_then(|_| text(booking.get("external_calendar")?, "event_id")),
+                .and_then(|_| text(booking.get("external_calendar")?, "id")),
+            event_id,
             calendar,
         };
-        let calendar_id = booking.get("external_calendar").and_then(|c| text(c, "id"));
         let from = FromCloud {
             remote_id: &id,
             contact_id: self.linked(reference(booking, "contact")).await?,
-            calendar_id: calendar_id.as_deref(),
         };
         let mut recorded = self.record(&meeting, &from).await?;
         if let Some(conversation) = booking.get("conversation").filter(|c| c.is_object()) {
@@ -173,7 +175,6 @@ impl Cloud<'_> {
                 let from = FromCloud {
                     remote_id: &cid,
                     contact_id: self.linked(reference(conversation, "contact")).await?,
-                    calendar_id: None,
                 };
                 recorded += self.record(&chat, &from).await?;
             }

@@ -364,45 +364,76 @@ impl Cloud<'_> {
     /// Refused for good, unless a change joined the item meanwhile (it may be the remedy):
     /// then it stays pending.
     async fn fail(&self, item: &Item, reason: &str, would: Option<&[FieldChange]>) -> Result<()> {
-        sqlx::query(
-            "UPDATE outbox SET status = CASE WHEN version = ? THEN 'failed' ELSE status END, \
-             last_error = ?, attempts = attempts + 1, sent = coalesce(?, sent), updated_at = ? \
-             WHERE id = ?",
+        refuse(
+            &mut *self.store.pool().acquire().await?,
+            item.id,
+            item.version,
+            reason,
+            would.map(sent_record),
         )
-        .bind(item.version)
-        .bind(reason)
-        .bind(would.map(sent_record))
-        .bind(now())
-        .bind(item.id)
-        .execute(self.store.pool())
-        .await?;
-        Ok(())
+        .await
     }
 
-    /// Pending again after an exponential backoff with jitter, capped (or `Retry-After`).
     async fn back_off(&self, item: &Item, failure: &Failure) -> Result<()> {
-        let (reason, retry_after) = match failure {
-            Failure::Later {
-                reason,
-                retry_after,
-                ..
-            } => (reason.clone(), *retry_after),
-            other => (other.describe(), None),
-        };
-        let wait = retry_after.unwrap_or_else(|| self.backoff.after(item.attempts as u32 + 1));
-        let next = chrono::Utc::now()
-            + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
-        sqlx::query(
-            "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?, updated_at = ? WHERE id = ?",
-        )
-        .bind(reason)
-        .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-        .bind(now())
-        .bind(item.id)
-        .execute(self.store.pool())
-        .await?;
-        Ok(())
+        later(self.store, &self.backoff, item.id, item.attempts, failure).await
     }
+}
+
+/// An outbox item refused for good ("Needs attention", with the reason), unless a change
+/// joined it meanwhile (it may be the remedy): then it stays pending. The cloud's rule and
+/// every integration's.
+pub(crate) async fn refuse(
+    conn: &mut sqlx::SqliteConnection,
+    id: i64,
+    version: i64,
+    reason: &str,
+    would: Option<String>,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET status = CASE WHEN version = ? THEN 'failed' ELSE status END, \
+         last_error = ?, attempts = attempts + 1, sent = coalesce(?, sent), updated_at = ? \
+         WHERE id = ?",
+    )
+    .bind(version)
+    .bind(reason)
+    .bind(would)
+    .bind(now())
+    .bind(id)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
+/// An outbox item pending again after an exponential backoff with jitter, capped (or the
+/// reply's `Retry-After`). The cloud's rule and every integration's.
+pub(crate) async fn later(
+    store: &crate::store::Store,
+    backoff: &Backoff,
+    id: i64,
+    attempts: i64,
+    failure: &Failure,
+) -> Result<()> {
+    let (reason, retry_after) = match failure {
+        Failure::Later {
+            reason,
+            retry_after,
+            ..
+        } => (reason.clone(), *retry_after),
+        other => (other.describe(), None),
+    };
+    let wait = retry_after.unwrap_or_else(|| backoff.after(attempts as u32 + 1));
+    let next = chrono::Utc::now()
+        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
+    sqlx::query(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?, updated_at = ? WHERE id = ?",
+    )
+    .bind(reason)
+    .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+    .bind(now())
+    .bind(id)
+    .execute(store.pool())
+    .await?;
+    Ok(())
 }
 
 /// Exponential backoff with jitter: `base` doubled per attempt, capped.

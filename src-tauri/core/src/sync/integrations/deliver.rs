@@ -20,7 +20,7 @@ use crate::secrets::SecretStore;
 use crate::store::{now, Store};
 use crate::sync::client::Failure;
 use crate::sync::fields::sent_record;
-use crate::sync::push::Backoff;
+use crate::sync::push::{self, refuse, Backoff};
 use crate::sync::SyncSummary;
 
 #[derive(sqlx::FromRow)]
@@ -132,7 +132,7 @@ pub(crate) async fn deliver(
                     break;
                 }
                 Err(later @ Failure::Later { .. }) => {
-                    back_off(store, &backoff, &item, &later).await?;
+                    push::later(store, &backoff, item.id, item.attempts, &later).await?;
                     if later.stops_the_round() {
                         break;
                     }
@@ -257,45 +257,14 @@ async fn keep_result(
 
 /// Refused for good: failed ("Needs attention"), unless a change joined it meanwhile.
 async fn fail(store: &Store, spec: &Spec, item: &Item, reason: &str) -> Result<()> {
-    let at = now();
     let mut tx = store.write().await?;
-    sqlx::query(
-        "UPDATE outbox SET status = CASE WHEN version = ? THEN 'failed' ELSE status END, \
-         last_error = ?, attempts = attempts + 1, updated_at = ? WHERE id = ?",
-    )
-    .bind(item.version)
-    .bind(reason)
-    .bind(&at)
-    .bind(item.id)
-    .execute(&mut *tx)
-    .await?;
+    refuse(&mut tx, item.id, item.version, reason, None).await?;
     sqlx::query("UPDATE integrations SET last_result = ? WHERE name = ?")
         .bind(format!("failed: {reason}"))
         .bind(spec.name)
         .execute(&mut *tx)
         .await?;
     tx.commit().await?;
-    Ok(())
-}
-
-/// Pending again after the backoff (or the reply's `Retry-After`).
-async fn back_off(store: &Store, backoff: &Backoff, item: &Item, failure: &Failure) -> Result<()> {
-    let retry_after = match failure {
-        Failure::Later { retry_after, .. } => *retry_after,
-        _ => None,
-    };
-    let wait = retry_after.unwrap_or_else(|| backoff.after(item.attempts as u32 + 1));
-    let next = chrono::Utc::now()
-        + chrono::Duration::from_std(wait).unwrap_or(chrono::Duration::seconds(60));
-    sqlx::query(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = ?, next_at = ?, updated_at = ? WHERE id = ?",
-    )
-    .bind(failure.describe())
-    .bind(next.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
-    .bind(now())
-    .bind(item.id)
-    .execute(store.pool())
-    .await?;
     Ok(())
 }
 
