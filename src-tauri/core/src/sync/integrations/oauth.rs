@@ -92,6 +92,8 @@ pub struct OAuthAppView {
     pub has_secret: bool,
     pub authorize_url: String,
     pub token_url: String,
+    /// The loopback port the browser comes back to; None: a free one at each sign-in.
+    pub redirect_port: Option<u16>,
 }
 
 /// An app registration an Admin enters: the client id (and secret, where the provider gives
@@ -103,6 +105,10 @@ pub struct OAuthApp {
     pub client_secret: Option<String>,
     pub authorize_url: Option<String>,
     pub token_url: Option<String>,
+    /// A fixed loopback port, for a provider that compares the callback URL exactly
+    /// (Salesforce): register `http://127.0.0.1:<port>/callback`. None: a free port.
+    #[serde(default)]
+    pub redirect_port: Option<u16>,
 }
 
 async fn view(
@@ -122,6 +128,9 @@ async fn view(
         token_url: settings::get(conn, &key(spec.name, "token_url"))
             .await?
             .unwrap_or_else(|| ends.token.to_string()),
+        redirect_port: settings::get(conn, &key(spec.name, "redirect_port"))
+            .await?
+            .and_then(|p| p.parse().ok()),
     })
 }
 
@@ -174,6 +183,15 @@ pub async fn set_oauth_app(
     }
     let mut tx = store.write().await?;
     settings::put(&mut tx, &key(spec.name, "client_id"), client_id).await?;
+    match app.redirect_port {
+        Some(port) => settings::put(&mut tx, &key(spec.name, "redirect_port"), &port.to_string()).await?,
+        None => {
+            sqlx::query("DELETE FROM settings WHERE key = ?")
+                .bind(key(spec.name, "redirect_port"))
+                .execute(&mut *tx)
+                .await?;
+        }
+    }
     for (what, url) in checked {
         match url {
             Some(u) => settings::put(&mut tx, &key(spec.name, what), &u).await?,
@@ -247,9 +265,12 @@ pub async fn begin_sign_in(
             ),
         ));
     };
-    let listener = TcpListener::bind(("127.0.0.1", 0))
-        .await
-        .map_err(|e| Error::Internal(format!("no port on 127.0.0.1 for the sign-in: {e}")))?;
+    let port = app.redirect_port.unwrap_or(0);
+    let listener = TcpListener::bind(("127.0.0.1", port)).await.map_err(|e| {
+        Error::Conflict(format!(
+            "the sign-in cannot listen on 127.0.0.1:{port}: {e} (is another sign-in open?)"
+        ))
+    })?;
     let port = listener
         .local_addr()
         .map_err(|e| Error::Internal(e.to_string()))?
