@@ -15,7 +15,7 @@ use crate::Cli;
 const KEY: &str = "sk-cli-PLANTED-77b2e0c1";
 
 /// The command line in the desktop session `desk` (its keyring reachable).
-fn in_session(desk: &Desktop, cli: &Cli, args: &[&str]) -> Command {
+pub(crate) fn in_session(desk: &Desktop, cli: &Cli, args: &[&str]) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_cardfile"));
     c.arg("--db")
         .arg(&cli.db)
@@ -28,7 +28,7 @@ fn in_session(desk: &Desktop, cli: &Cli, args: &[&str]) -> Command {
 }
 
 /// Runs `args` in the session with `stdin` as its input.
-fn run_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> Output {
+pub(crate) fn run_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> Output {
     use std::io::Write;
     let mut child = in_session(desk, cli, args)
         .stdin(Stdio::piped())
@@ -60,7 +60,7 @@ fn ok_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> String {
     stdout
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

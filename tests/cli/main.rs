@@ -12,7 +12,10 @@ mod contacts;
 mod credentials;
 #[path = "../support/desktop.rs"]
 mod desktop;
+#[path = "../support/integrations/mod.rs"]
+mod fake_integrations;
 mod import;
+mod integrations;
 mod merging;
 mod notifications;
 #[path = "../support/oncehub/mod.rs"]
