@@ -86,6 +86,13 @@ impl Logged {
         self.fault.is_none() && (200..400).contains(&self.status)
     }
 
+    /// The path percent-decoded (a client may encode more than it must: `%2D` is `-`).
+    pub fn decoded_path(&self) -> String {
+        percent_encoding::percent_decode_str(&self.path)
+            .decode_utf8_lossy()
+            .into_owned()
+    }
+
     /// `"METHOD /path"` (with `?query` when there is one), for short assertions.
     pub fn line(&self) -> String {
         if self.query.is_empty() {

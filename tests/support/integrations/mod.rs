@@ -235,6 +235,19 @@ impl FakeIntegrations {
             .map(|p| Value::Object(p.clone()))
     }
 
+    /// Removes a contact, as when it is deleted or merged away in HubSpot. Panics on an
+    /// unknown id.
+    pub fn remove_hubspot_contact(&self, id: &str) {
+        let gone = id
+            .parse::<u64>()
+            .ok()
+            .and_then(|n| self.data().hubspot.remove(&n));
+        assert!(
+            gone.is_some(),
+            "FakeIntegrations::remove_hubspot_contact: no contact {id}"
+        );
+    }
+
     // --- Salesforce -----------------------------------------------------------------------
 
     /// Adds a `Contact` or `Lead` with these (unset when `None`) fields.

@@ -3,8 +3,11 @@
 mod activity;
 mod delivery;
 mod dispatch;
+#[path = "../../../../tests/support/integrations/mod.rs"]
+mod fake_integrations;
 mod funnel;
 mod import;
+mod integrations;
 mod journal;
 mod merge;
 mod notify;

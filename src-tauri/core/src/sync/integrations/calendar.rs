@@ -4,13 +4,12 @@
 //! from the event first. Meetings on other calendars, past or canceled ones are left alone,
 //! and the contact pane says so, meeting by meeting.
 
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::deliver::{Outcome, Work};
 use super::wire::Remote;
-use super::{MeetingResult, GOOGLE_SEND_UPDATES};
+use super::{segment, MeetingResult, GOOGLE_SEND_UPDATES};
 use crate::error::Result;
 use crate::settings;
 use crate::store::now;
@@ -74,10 +73,9 @@ fn not_ours(m: &Meeting, ours: &str, label: &str, at: &str) -> Option<String> {
 /// The event's URL: Google's under its calendar (`primary` unless the booking named one),
 /// Graph's under the signed-in user.
 fn event_url(remote: &Remote<'_>, m: &Meeting) -> String {
-    let seg = |s: &str| utf8_percent_encode(s, NON_ALPHANUMERIC).to_string();
-    let event = seg(m.event_id.as_deref().unwrap_or_default());
+    let event = segment(m.event_id.as_deref().unwrap_or_default());
     if remote.spec.name == "google" {
-        let calendar = seg(m.calendar_id.as_deref().unwrap_or("primary"));
+        let calendar = segment(m.calendar_id.as_deref().unwrap_or("primary"));
         format!(
             "{}/calendar/v3/calendars/{calendar}/events/{event}",
             remote.base

@@ -3,11 +3,11 @@
 //! before its Leads) and patched with the contact's email and phones, never an empty value
 //! (HubSpot clears a property sent as ""). Zapier is posted the change as an event.
 
-use percent_encoding::{utf8_percent_encode, NON_ALPHANUMERIC};
 use reqwest::Method;
 use serde_json::{json, Map, Value};
 
 use super::deliver::{Outcome, Work};
+use super::segment;
 use super::wire::Remote;
 use crate::error::Result;
 use crate::outbox::IDENTITY;
@@ -79,10 +79,6 @@ fn old_phones(work: &Work<'_>) -> Vec<String> {
         }
     }
     phones
-}
-
-fn segment(s: &str) -> String {
-    utf8_percent_encode(s, NON_ALPHANUMERIC).to_string()
 }
 
 /// What the CRM was searched by, for the "not found" line.

@@ -94,6 +94,16 @@ pub(crate) fn spec(name: &str) -> Result<&'static Spec> {
     })
 }
 
+/// A value as one URL path segment: everything but RFC 3986's unreserved characters escaped.
+pub(crate) fn segment(value: &str) -> String {
+    const PATH: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    percent_encoding::utf8_percent_encode(value, PATH).to_string()
+}
+
 /// The keyring entry holding an integration's tokens (or Zapier's hook URL).
 pub(crate) fn secret_name(name: &str) -> String {
     format!("integration:{name}")

@@ -184,7 +184,9 @@ pub async fn set_oauth_app(
     let mut tx = store.write().await?;
     settings::put(&mut tx, &key(spec.name, "client_id"), client_id).await?;
     match app.redirect_port {
-        Some(port) => settings::put(&mut tx, &key(spec.name, "redirect_port"), &port.to_string()).await?,
+        Some(port) => {
+            settings::put(&mut tx, &key(spec.name, "redirect_port"), &port.to_string()).await?
+        }
         None => {
             sqlx::query("DELETE FROM settings WHERE key = ?")
                 .bind(key(spec.name, "redirect_port"))
