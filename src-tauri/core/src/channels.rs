@@ -168,6 +168,55 @@ fn secret(secrets: &dyn SecretStore, name: &str, channel: &str) -> Channel<Optio
         .map_err(|e| format!("{channel} waits: {name} cannot be read from the keyring: {e}"))
 }
 
+/// The certificates of a PEM file, checked: what the `smtp-ca-file` setting may name.
+pub fn check_ca_file(path: &str) -> Result<String> {
+    let path = path.trim();
+    let pem = std::fs::read(path)
+        .map_err(|e| Error::invalid("smtp_ca_file", format!("{path} cannot be read: {e}")))?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(Error::invalid(
+            "smtp_ca_file",
+            format!("{path} holds no PEM certificate (-----BEGIN CERTIFICATE-----)"),
+        ));
+    }
+    lettre::transport::smtp::client::Certificate::from_pem(&pem).map_err(|e| {
+        Error::invalid(
+            "smtp_ca_file",
+            format!("{path} is not a usable certificate: {e}"),
+        )
+    })?;
+    Ok(path.to_string())
+}
+
+/// The TLS of the `smtp` URL, trusting the certificates of `ca_file` besides the system's
+/// (a company's own mail server). None when the URL uses no TLS.
+fn trusting(
+    url: &str,
+    ca_file: &str,
+) -> std::result::Result<Option<lettre::transport::smtp::client::Tls>, String> {
+    use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+    let parsed = url::Url::parse(url).map_err(|e| e.to_string())?;
+    let host = parsed.host_str().unwrap_or_default().to_string();
+    let mode = parsed
+        .query_pairs()
+        .find(|(k, _)| k == "tls")
+        .map(|(_, v)| v.into_owned());
+    let pem =
+        std::fs::read(ca_file).map_err(|e| format!("the CA file {ca_file} cannot be read: {e}"))?;
+    let cert = Certificate::from_pem(&pem)
+        .map_err(|e| format!("the CA file {ca_file} is not a usable certificate: {e}"))?;
+    let params = TlsParameters::builder(host)
+        .add_root_certificate(cert)
+        .build()
+        .map_err(|e| format!("TLS cannot be set up with {ca_file}: {e}"))?;
+    Ok(match (parsed.scheme(), mode.as_deref()) {
+        ("smtps", _) => Some(Tls::Wrapper(params)),
+        (_, Some("required")) => Some(Tls::Required(params)),
+        (_, Some("opportunistic")) => Some(Tls::Opportunistic(params)),
+        _ => None,
+    })
+}
+
 pub(crate) async fn email_channel(
     conn: &mut SqliteConnection,
     secrets: &dyn SecretStore,
@@ -193,6 +242,13 @@ pub(crate) async fn email_channel(
         Ok(b) => b.timeout(Some(NETWORK_TIMEOUT)),
         Err(e) => return Ok(Err(format!("the smtp setting is not usable: {e}"))),
     };
+    if let Some(ca) = settings::get(conn, settings::SMTP_CA_FILE).await? {
+        match trusting(&url, &ca) {
+            Ok(Some(tls)) => builder = builder.tls(tls),
+            Ok(None) => {}
+            Err(problem) => return Ok(Err(format!("email waits: {problem}"))),
+        }
+    }
     if !user.is_empty() {
         let password =
             match secret(secrets, SMTP_PASSWORD, "email") {

@@ -41,6 +41,10 @@ pub struct Dispatched {
     pub problems: Vec<String>,
 }
 
+/// What ends the reason a channel's notifications wait when the channel was refused (a
+/// login refused): the Notifications view finds its channel's state by it.
+pub(crate) const CHANNEL_REFUSED: &str = "(fix the setting or the keyring entry)";
+
 /// One due notification with what its message says.
 #[derive(sqlx::FromRow)]
 struct Due {
@@ -330,7 +334,7 @@ pub async fn dispatch(
             }
             Err(f) if f.channel => {
                 // Not this notification's fault: release it, and hold the channel's others.
-                let problem = format!("{} (fix the setting or the keyring entry)", f.message);
+                let problem = format!("{} {CHANNEL_REFUSED}", f.message);
                 Outcome::Released { problem: &problem }
                     .record(store, n.id)
                     .await?;

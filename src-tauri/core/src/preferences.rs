@@ -28,6 +28,8 @@ pub enum Key {
     /// The SMTP server as a URL without password: smtp://host:25, smtp://user@host:587?tls=required
     /// (STARTTLS), smtps://user@host:465 (TLS).
     Smtp,
+    /// A PEM file of certificates to trust for the SMTP server (a company's own CA).
+    SmtpCaFile,
     EmailFrom,
     /// The SMS gateway's base URL (Twilio-style), its account id and the sending number.
     SmsGateway,
@@ -51,6 +53,7 @@ impl Key {
             self,
             Key::User
                 | Key::Smtp
+                | Key::SmtpCaFile
                 | Key::SmsGateway
                 | Key::SmsAccount
                 | Key::CloudPerSecond
@@ -66,6 +69,7 @@ impl Key {
             Key::Reminders => "reminders",
             Key::FollowUp => "follow-up",
             Key::Smtp => "smtp",
+            Key::SmtpCaFile => "smtp-ca-file",
             Key::EmailFrom => "email-from",
             Key::SmsGateway => "sms-gateway",
             Key::SmsAccount => "sms-account",
@@ -107,6 +111,7 @@ pub struct Settings {
     pub reminders: String,
     pub follow_up: String,
     pub smtp: Option<String>,
+    pub smtp_ca_file: Option<String>,
     pub email_from: Option<String>,
     pub sms_gateway: Option<String>,
     pub sms_account: Option<String>,
@@ -122,6 +127,7 @@ pub async fn show(store: &Store) -> Result<Settings> {
         reminders: notify::describe(&notify::reminders(&mut conn).await?),
         follow_up: notify::describe(&notify::follow_up(&mut conn).await?),
         smtp: get(&mut conn, SMTP).await?,
+        smtp_ca_file: get(&mut conn, settings::SMTP_CA_FILE).await?,
         email_from: get(&mut conn, EMAIL_FROM).await?,
         sms_gateway: get(&mut conn, SMS_GATEWAY).await?,
         sms_account: get(&mut conn, SMS_ACCOUNT).await?,
@@ -153,6 +159,16 @@ pub async fn set(
             notify::describe(&notify::parse_steps("follow_up", value)?),
         ),
         Key::Smtp => (SMTP, channels::check_smtp_url(value)?),
+        Key::SmtpCaFile if value.trim().is_empty() => {
+            let mut conn = store.pool().acquire().await?;
+            sqlx::query("DELETE FROM settings WHERE key = ?")
+                .bind(settings::SMTP_CA_FILE)
+                .execute(&mut *conn)
+                .await?;
+            drop(conn);
+            return show(store).await;
+        }
+        Key::SmtpCaFile => (settings::SMTP_CA_FILE, channels::check_ca_file(value)?),
         Key::EmailFrom => (EMAIL_FROM, channels::check_sender_email(value)?),
         Key::SmsGateway => (SMS_GATEWAY, channels::check_gateway_url(value)?),
         Key::SmsAccount => (SMS_ACCOUNT, channels::check_account(value)?),

@@ -13,6 +13,8 @@ pub const DEFAULT_REGION_VALUE: &str = "US";
 pub const REMINDERS: &str = "reminders";
 pub const FOLLOW_UP: &str = "follow_up";
 pub const SMTP: &str = "smtp";
+/// A PEM file of certificates trusted for the SMTP server besides the system's (Admin).
+pub const SMTP_CA_FILE: &str = "smtp_ca_file";
 pub const EMAIL_FROM: &str = "email_from";
 pub const SMS_GATEWAY: &str = "sms_gateway";
 pub const SMS_ACCOUNT: &str = "sms_account";

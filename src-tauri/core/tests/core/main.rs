@@ -20,6 +20,7 @@ mod servers;
 mod settings;
 mod store;
 mod sync;
+mod trial;
 mod users;
 
 use cardfile_core::secrets::{MemorySecrets, SecretStore};
