@@ -16,7 +16,7 @@ NODE_MIN := 20.19.0
 RUST_MIN := 1.89.0
 XVFB := xvfb-run -a -s "-screen 0 1280x800x24"
 
-.PHONY: run demo test build bench deps apt toolchains ui-deps ui bindings openapi lint tauri-driver clean
+.PHONY: run demo test build package package-test bench deps apt toolchains ui-deps ui bindings openapi lint tauri-driver clean
 
 run: deps ui
 	cargo run -p cardfile
@@ -32,6 +32,39 @@ build: deps ui
 	cargo build --release -p cardfile
 	@echo "built $${CARGO_TARGET_DIR:-target}/release/cardfile"
 
+# The packages, by `tauri build` (the CLI from ui/'s npm packages): always the .deb, and the
+# AppImage too when linuxdeploy and its plugins are in tauri's tool folder (else tauri would
+# download them from GitHub, which these machines cannot reach; one on PATH is copied there).
+# Both are copied under lowercase names to PACKAGE_DIR: target/package (or $CARGO_TARGET_DIR/package).
+TAURI := $(CURDIR)/ui/node_modules/.bin/tauri
+TAURI_TOOLS := $(or $(XDG_CACHE_HOME),$(HOME)/.cache)/tauri
+PACKAGE_DIR = $(shell cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/package
+APP_VERSION = $(shell cargo metadata --no-deps --format-version 1 | python3 -c 'import json, sys; print(next(p["version"] for p in json.load(sys.stdin)["packages"] if p["name"] == "cardfile"))')
+
+package: deps ui
+	@arch=$$(uname -m); debarch=$$(dpkg --print-architecture); version="$(APP_VERSION)"; out="$(PACKAGE_DIR)"; \
+	missing=; mkdir -p "$(TAURI_TOOLS)"; \
+	for tool in AppRun-$$arch linuxdeploy-$$arch.AppImage linuxdeploy-plugin-gtk.sh linuxdeploy-plugin-gstreamer.sh; do \
+		[ -x "$(TAURI_TOOLS)/$$tool" ] && continue; \
+		found=$$(command -v "$$tool" || command -v "$${tool%.*}" || { [ "$$tool" = linuxdeploy-$$arch.AppImage ] && command -v linuxdeploy; } || true); \
+		if [ -n "$$found" ]; then cp "$$found" "$(TAURI_TOOLS)/$$tool"; else missing="$$missing $$tool"; fi; \
+	done; \
+	if [ -z "$$missing" ]; then bundles=deb,appimage; else bundles=deb; \
+		echo "make package: NO AppImage: tauri needs linuxdeploy and its plugins, missing from $(TAURI_TOOLS):$$missing"; \
+		echo "make package: tauri would download them from GitHub, which this machine cannot reach; put them there (or linuxdeploy on PATH) for an AppImage. Building the .deb only."; \
+	fi; \
+	(cd src-tauri && $(TAURI) build --ci --bundles $$bundles); \
+	bundle="$${out%/package}/release/bundle"; rm -rf "$$out"; mkdir -p "$$out"; \
+	cp "$$bundle/deb/Cardfile_$${version}_$$debarch.deb" "$$out/cardfile_$${version}_$$debarch.deb"; \
+	if [ "$$bundles" = deb,appimage ]; then cp "$$bundle/appimage/Cardfile_$${version}_$$debarch.AppImage" "$$out/cardfile_$${version}_$$debarch.AppImage"; fi; \
+	echo "make package: in $$out:"; ls -l "$$out"; \
+	[ -z "$$missing" ] || echo "make package: no AppImage (linuxdeploy missing, see above); the .deb is complete."
+
+# The .deb installed as a person would (apt-get install ./cardfile_*.deb), then the
+# installed /usr/bin/cardfile: --version, and its window opening on a new database under Xvfb.
+package-test: package
+	bash tests/package/run.sh "$(PACKAGE_DIR)"
+
 bench: deps ui
 	cargo bench -p cardfile-core --bench foundation
 	cargo bench -p cardfile-core --bench import
@@ -39,11 +72,13 @@ bench: deps ui
 
 # Everything CI runs (.ci/run calls this). The window tests need the app built with
 # `test-dialog` (their stand-in for the native file dialogs), which no release build has.
+# Last, package-test: the release .deb built, installed with apt, and its window opened.
 test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
 	cargo test -p cardfile --bin cardfile --test cli --test api
 	bash tests/schemathesis/run.sh
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
+	$(MAKE) --no-print-directory package-test
 
 deps: apt toolchains ui-deps
 
