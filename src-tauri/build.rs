@@ -38,6 +38,16 @@ fn main() {
             "local_api_start",
             "local_api_stop",
             "api_token",
+            "integrations_list",
+            "integration_connect",
+            "integration_disconnect",
+            "integration_set_options",
+            "oauth_apps",
+            "set_oauth_app",
+            "integration_sign_in",
+            "contact_integrations",
+            "retry_integration",
+            "open_integration_record",
         ]),
     ))
     .expect("tauri-build");

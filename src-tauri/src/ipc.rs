@@ -357,11 +357,22 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             crate::local_api::local_api_start,
             crate::local_api::local_api_stop,
             crate::local_api::api_token,
+            crate::integrations::integrations_list,
+            crate::integrations::integration_connect,
+            crate::integrations::integration_disconnect,
+            crate::integrations::integration_set_options,
+            crate::integrations::oauth_apps,
+            crate::integrations::set_oauth_app,
+            crate::integrations::integration_sign_in,
+            crate::integrations::contact_integrations,
+            crate::integrations::retry_integration,
+            crate::integrations::open_integration_record,
         ])
         .typ::<Progress>()
         .typ::<ImportFile>()
         .typ::<cardfile_core::sync::SyncProgress>()
         .typ::<crate::cloud::SyncState>()
+        .typ::<crate::integrations::SignInStarted>()
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 mod cli;
 mod cloud;
 mod import_files;
+mod integrations;
 mod ipc;
 mod keyring_store;
 mod local_api;

@@ -82,6 +82,8 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             app.manage(ImportFiles::default());
             // The local API: off until switched on in Settings.
             app.manage(crate::local_api::LocalApi::default());
+            // OAuth sign-ins under way (Settings → Integrations).
+            app.manage(crate::integrations::SignIns::default());
             Ok(())
         })
         .run(tauri::generate_context!());

@@ -19,8 +19,11 @@ mod cloud;
 mod contacts_page;
 #[path = "../support/desktop.rs"]
 mod desktop;
+#[path = "../support/integrations/mod.rs"]
+mod fake_integrations;
 mod first_run;
 mod import;
+mod integrations;
 mod local_api;
 mod merge;
 #[path = "../support/oncehub/mod.rs"]
@@ -238,6 +241,8 @@ impl App {
 
     async fn type_into(&self, label: &str, text: &str) {
         let f = self.field(label).await;
+        // WebKitWebDriver clears only a field in view (Settings scrolls).
+        f.scroll_into_view().await.unwrap();
         f.clear().await.unwrap();
         f.send_keys(text).await.unwrap();
     }

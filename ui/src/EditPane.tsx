@@ -6,6 +6,7 @@ import { ApiError, STATUSES, api, errorMessage, type Contact, type ContactFields
 import { FIELD_LABELS, displayName, longDateTime, shortDateTime } from "./format";
 import { ActivityTimeline } from "./ActivityTimeline";
 import { HistorySection } from "./HistorySection";
+import { IntegrationResults } from "./IntegrationResults";
 import { MergeDialog } from "./MergeDialog";
 import { refreshAfterChange } from "./changes";
 
@@ -322,6 +323,7 @@ export function EditPane({ mode, onSaved, onCancel, onModalChange }: Props) {
             </div>
           </section>
           {original && <ActivityTimeline contactId={original.id} />}
+          {original && <IntegrationResults contactId={original.id} />}
           {original && <HistorySection contactId={original.id} />}
         </div>
 

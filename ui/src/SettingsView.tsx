@@ -1,4 +1,4 @@
-// The Settings view: its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
+// The Settings view: its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect), its Integrations section (IntegrationsSettings.tsx) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { flushSync } from "react-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -8,6 +8,7 @@ import { formatCount, longDateTime, shortDateTime } from "./format";
 import { API_TOKEN_KEY, CLOUD_STATUS_KEY, LOCAL_API_KEY, SYNC_STATE_KEY } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { IntegrationsSettings } from "./IntegrationsSettings";
 
 type Props = {
   /** The Disconnect confirmation opened or closed: the rest of the window must be inert while it is open. */
@@ -528,6 +529,7 @@ export function SettingsView({ onModalChange }: Props) {
   return (
     <div className="settings">
       <CloudAccountSection onModalChange={onModalChange} />
+      <IntegrationsSettings onModalChange={onModalChange} />
       <LocalApiSection onModalChange={onModalChange} />
     </div>
   );

@@ -59,6 +59,20 @@ export type OutboxItem = Ok<Reply<typeof commands.listOutbox>>[number];
 /** The local REST API as Settings shows it: running or not, its URL while it runs, and its port (the one it would use when off). */
 export type LocalApiStatus = Ok<Reply<typeof commands.localApiStatus>>;
 
+/** One CRM or calendar integration as Settings shows it (never its token: `connected` says whether the keyring holds one). */
+export type IntegrationStatus = Ok<Reply<typeof commands.integrationsList>>[number];
+/** "Keep CRM fields in sync" and Google's guest notifications; null leaves one as it is. */
+export type IntegrationOptions = Parameters<typeof commands.integrationSetOptions>[1];
+/** An OAuth app the Admin registered (never its secret: `has_secret` says whether the keyring holds one). */
+export type OAuthAppView = Ok<Reply<typeof commands.oauthApps>>[number];
+export type OAuthApp = Parameters<typeof commands.setOauthApp>[1];
+/** One integration's last result for one contact (the contact pane). */
+export type ContactResult = Ok<Reply<typeof commands.contactIntegrations>>[number];
+/** A calendar meeting's guest list: updated or not, and why. */
+export type MeetingResult = ContactResult["meetings"][number];
+/** An "integration-sign-in" event's payload: the link the browser was sent to. */
+export type SignInStarted = import("./bindings").SignInStarted;
+
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
@@ -207,6 +221,35 @@ export const api = {
   localApiStop: (): Promise<LocalApiStatus> => unwrap(commands.localApiStop()),
   /** The signed-in user's bearer token for the local API (made on first use); rotate=true replaces it, and the old one stops working. */
   apiToken: (rotate: boolean): Promise<string> => unwrap(commands.apiToken(rotate)),
+
+  integrationsList: (): Promise<IntegrationStatus[]> => unwrap(commands.integrationsList()),
+  /**
+   * Connects with a pasted credential: a HubSpot private-app token, or Zapier's Catch Hook URL (as `token`, with url null).
+   * Callers pass it from the field at the moment of the call, never from state or a cache.
+   */
+  integrationConnect: (name: string, url: string | null, token: string): Promise<IntegrationStatus> =>
+    unwrap(commands.integrationConnect(name, url, token)),
+  integrationDisconnect: (name: string): Promise<IntegrationStatus> => unwrap(commands.integrationDisconnect(name)),
+  integrationSetOptions: (name: string, options: IntegrationOptions): Promise<IntegrationStatus> =>
+    unwrap(commands.integrationSetOptions(name, options)),
+  oauthApps: (): Promise<OAuthAppView[]> => unwrap(commands.oauthApps()),
+  /** Admin only; a client secret goes to the keyring. */
+  setOauthApp: (name: string, app: OAuthApp): Promise<OAuthAppView> => unwrap(commands.setOauthApp(name, app)),
+  /**
+   * OAuth sign-in: Rust sends the link as an "integration-sign-in" event and to the system browser, then waits (up to
+   * 5 minutes) for the browser to come back. A second sign-in to the same integration ends the first with "canceled".
+   */
+  integrationSignIn: (name: string, url: string | null): Promise<IntegrationStatus> =>
+    unwrap(commands.integrationSignIn(name, url)),
+  contactIntegrations: (contactId: string): Promise<ContactResult[]> => unwrap(commands.contactIntegrations(contactId)),
+  /** Sends the contact's latest change to the integration again; the sync worker takes it up within seconds. */
+  retryIntegration: async (name: string, contactId: string): Promise<void> => {
+    await unwrap(commands.retryIntegration(name, contactId));
+  },
+  /** Opens the contact's record at the integration in the system browser. */
+  openIntegrationRecord: async (name: string, contactId: string): Promise<void> => {
+    await unwrap(commands.openIntegrationRecord(name, contactId));
+  },
 };
 
 /** The message to show for any thrown value. */

@@ -77,6 +77,36 @@ export const commands = {
 	 *  first use); `rotate` replaces it, and programs using the old one are refused.
 	 */
 	apiToken: (rotate: boolean) => typedError<string, ErrorBody_Serialize>(__TAURI_INVOKE("api_token", { rotate })),
+	integrationsList: () => typedError<IntegrationStatus_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("integrations_list")),
+	/**
+	 *  Connects with what was pasted into Settings: a HubSpot private-app token, or Zapier's
+	 *  Catch Hook URL (then `token` is the URL and `url` is None). Admin only.
+	 */
+	integrationConnect: (name: string, url: string | null, token: string) => typedError<IntegrationStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("integration_connect", { name, url, token })),
+	integrationDisconnect: (name: string) => typedError<IntegrationStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("integration_disconnect", { name })),
+	/**  "Keep CRM fields in sync" and Google's guest notifications; None leaves one as it is. */
+	integrationSetOptions: (name: string, options: IntegrationOptions_Deserialize) => typedError<IntegrationStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("integration_set_options", { name, options })),
+	/**
+	 *  The OAuth apps the Admin registered (never a client secret: `has_secret` says whether the
+	 *  keyring holds one).
+	 */
+	oauthApps: () => typedError<OAuthAppView_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("oauth_apps")),
+	setOauthApp: (name: string, app: OAuthApp_Deserialize) => typedError<OAuthAppView_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("set_oauth_app", { name, app })),
+	/**
+	 *  OAuth sign-in: the link goes to the page (`integration-sign-in`) and to the system
+	 *  browser, then the app waits up to 5 minutes for the browser to come back to its loopback
+	 *  address. A second Sign in for the same integration ends this one with `canceled`.
+	 */
+	integrationSignIn: (name: string, url: string | null) => typedError<IntegrationStatus_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("integration_sign_in", { name, url })),
+	/**  The contact pane's integrations: each one's last result for this contact. */
+	contactIntegrations: (contactId: string) => typedError<ContactResult_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("contact_integrations", { contactId })),
+	/**  Sends this contact's latest change to integration `name` again, at once. */
+	retryIntegration: (name: string, contactId: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("retry_integration", { name, contactId })),
+	/**
+	 *  Opens this contact's record at integration `name` in the system browser: only a link core
+	 *  found for it (the page never has Rust open a link of its own choosing).
+	 */
+	openIntegrationRecord: (name: string, contactId: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("open_integration_record", { name, contactId })),
 };
 
 /* Types */
@@ -274,6 +304,37 @@ export type ContactPage_Serialize = {
 	total: number | null,
 	/**  Whether rows follow this page. */
 	has_more: boolean,
+};
+
+/**  One integration's last result for one contact (the contact pane). */
+export type ContactResult = ContactResult_Serialize | ContactResult_Deserialize;
+
+/**  One integration's last result for one contact (the contact pane). */
+export type ContactResult_Deserialize = {
+	integration: string,
+	label: string,
+	/**  updated, not found, failed, nothing to send, or pending (a change waits to go). */
+	result: string,
+	detail: string,
+	remote_url?: string | null,
+	at?: string | null,
+	/**  The failed outbox item a Retry sends again. */
+	outbox_id?: string | null,
+	meetings: MeetingResult_Deserialize[],
+};
+
+/**  One integration's last result for one contact (the contact pane). */
+export type ContactResult_Serialize = {
+	integration: string,
+	label: string,
+	/**  updated, not found, failed, nothing to send, or pending (a change waits to go). */
+	result: string,
+	detail: string,
+	remote_url: string | null,
+	at: string | null,
+	/**  The failed outbox item a Retry sends again. */
+	outbox_id: string | null,
+	meetings: MeetingResult_Serialize[],
 };
 
 /**  A contact as the window, the command line, exports and the local API see it. */
@@ -479,6 +540,76 @@ export type ImportView = {
 	dry_run: boolean,
 };
 
+/**  What a user may change of a connected integration. */
+export type IntegrationOptions = IntegrationOptions_Serialize | IntegrationOptions_Deserialize;
+
+/**  What a user may change of a connected integration. */
+export type IntegrationOptions_Deserialize = {
+	/**  Send every field a person edits (mapped to the CRM's), not only email and phones. */
+	keep_fields_in_sync?: boolean | null,
+	/**  Google Calendar: none, externalOnly or all. */
+	send_updates?: string | null,
+};
+
+/**  What a user may change of a connected integration. */
+export type IntegrationOptions_Serialize = {
+	/**  Send every field a person edits (mapped to the CRM's), not only email and phones. */
+	keep_fields_in_sync: boolean | null,
+	/**  Google Calendar: none, externalOnly or all. */
+	send_updates: string | null,
+};
+
+/**  One integration as `integrations list` and Settings → Integrations show it. */
+export type IntegrationStatus = IntegrationStatus_Serialize | IntegrationStatus_Deserialize;
+
+/**  One integration as `integrations list` and Settings → Integrations show it. */
+export type IntegrationStatus_Deserialize = {
+	name: string,
+	label: string,
+	/**  Connected and delivering: its token (or hook) is in the keyring. */
+	connected: boolean,
+	account?: string | null,
+	/**  The API's base URL (none for Zapier: the hook URL is kept secret). */
+	url?: string | null,
+	last_result?: string | null,
+	/**
+	 *  Why the user must connect again (a refused token that could not be refreshed, a
+	 *  deleted Zapier hook); queued work waits for it.
+	 */
+	needs_reconnect?: string | null,
+	keep_fields_in_sync: boolean,
+	/**  Google Calendar only: who Google emails when a guest list changes. */
+	send_updates?: string | null,
+	/**  It can be connected by signing in (OAuth): an Admin set its client id. */
+	sign_in: boolean,
+	pending: number,
+	failed: number,
+};
+
+/**  One integration as `integrations list` and Settings → Integrations show it. */
+export type IntegrationStatus_Serialize = {
+	name: string,
+	label: string,
+	/**  Connected and delivering: its token (or hook) is in the keyring. */
+	connected: boolean,
+	account: string | null,
+	/**  The API's base URL (none for Zapier: the hook URL is kept secret). */
+	url: string | null,
+	last_result: string | null,
+	/**
+	 *  Why the user must connect again (a refused token that could not be refreshed, a
+	 *  deleted Zapier hook); queued work waits for it.
+	 */
+	needs_reconnect: string | null,
+	keep_fields_in_sync: boolean,
+	/**  Google Calendar only: who Google emails when a guest list changes. */
+	send_updates: string | null,
+	/**  It can be connected by signing in (OAuth): an Admin set its client id. */
+	sign_in: boolean,
+	pending: number,
+	failed: number,
+};
+
 export type Kind = "meeting" | "chat" | "form";
 
 /**  One page of the contacts table. */
@@ -520,6 +651,27 @@ export type LocalApiStatus_Serialize = {
 	port: number,
 };
 
+/**  One meeting of a contact, as a calendar's last delivery left it. */
+export type MeetingResult = MeetingResult_Serialize | MeetingResult_Deserialize;
+
+/**  One meeting of a contact, as a calendar's last delivery left it. */
+export type MeetingResult_Deserialize = {
+	activity_id: string,
+	starts_at?: string | null,
+	calendar: string,
+	updated: boolean,
+	why: string,
+};
+
+/**  One meeting of a contact, as a calendar's last delivery left it. */
+export type MeetingResult_Serialize = {
+	activity_id: string,
+	starts_at: string | null,
+	calendar: string,
+	updated: boolean,
+	why: string,
+};
+
 /**  What a merge will do (CLI.md: exit 3 prints this). */
 export type MergePlan = MergePlan_Serialize | MergePlan_Deserialize;
 
@@ -558,6 +710,8 @@ export type NewActivity_Deserialize = {
 	calendar?: string | null,
 	/**  The calendar's event id: recording a known event again updates that meeting's booking. */
 	event_id?: string | null,
+	/**  The calendar the event is in (Google's calendar id; `primary` when not given). */
+	calendar_id?: string | null,
 };
 
 /**
@@ -575,6 +729,8 @@ export type NewActivity_Serialize = {
 	calendar: string | null,
 	/**  The calendar's event id: recording a known event again updates that meeting's booking. */
 	event_id: string | null,
+	/**  The calendar the event is in (Google's calendar id; `primary` when not given). */
+	calendar_id: string | null,
 };
 
 export type Notification = Notification_Serialize | Notification_Deserialize;
@@ -609,6 +765,73 @@ export type Notification_Serialize = {
 	attempts: number,
 	last_error: string | null,
 	sent_at: string | null,
+};
+
+/**
+ *  An app registration an Admin enters: the client id (and secret, where the provider gives
+ *  one to installed apps), and other endpoints for a sandbox or a test server.
+ */
+export type OAuthApp = OAuthApp_Serialize | OAuthApp_Deserialize;
+
+/**  A provider's app registration as Settings shows it (the secret only as "set"). */
+export type OAuthAppView = OAuthAppView_Serialize | OAuthAppView_Deserialize;
+
+/**  A provider's app registration as Settings shows it (the secret only as "set"). */
+export type OAuthAppView_Deserialize = {
+	name: string,
+	label: string,
+	client_id?: string | null,
+	has_secret: boolean,
+	authorize_url: string,
+	token_url: string,
+	/**  The loopback port the browser comes back to; None: a free one at each sign-in. */
+	redirect_port?: number | null,
+};
+
+/**  A provider's app registration as Settings shows it (the secret only as "set"). */
+export type OAuthAppView_Serialize = {
+	name: string,
+	label: string,
+	client_id: string | null,
+	has_secret: boolean,
+	authorize_url: string,
+	token_url: string,
+	/**  The loopback port the browser comes back to; None: a free one at each sign-in. */
+	redirect_port: number | null,
+};
+
+/**
+ *  An app registration an Admin enters: the client id (and secret, where the provider gives
+ *  one to installed apps), and other endpoints for a sandbox or a test server.
+ */
+export type OAuthApp_Deserialize = {
+	client_id: string,
+	/**  Kept in the keyring; None keeps the one set before, "" removes it. */
+	client_secret?: string | null,
+	authorize_url?: string | null,
+	token_url?: string | null,
+	/**
+	 *  A fixed loopback port, for a provider that compares the callback URL exactly
+	 *  (Salesforce): register `http://127.0.0.1:<port>/callback`. None: a free port.
+	 */
+	redirect_port?: number | null,
+};
+
+/**
+ *  An app registration an Admin enters: the client id (and secret, where the provider gives
+ *  one to installed apps), and other endpoints for a sandbox or a test server.
+ */
+export type OAuthApp_Serialize = {
+	client_id: string,
+	/**  Kept in the keyring; None keeps the one set before, "" removes it. */
+	client_secret: string | null,
+	authorize_url: string | null,
+	token_url: string | null,
+	/**
+	 *  A fixed loopback port, for a provider that compares the callback URL exactly
+	 *  (Salesforce): register `http://127.0.0.1:<port>/callback`. None: a free port.
+	 */
+	redirect_port: number | null,
 };
 
 /**  What to do with a row whose person already existed before the import. */
@@ -715,6 +938,12 @@ export type ReviewItem_Serialize = {
 	phone_contact_id: string | null,
 	reason: string,
 	created_at: string,
+};
+
+/**  A sign-in under way: which integration, and the link the browser was sent to. */
+export type SignInStarted = {
+	name: string,
+	url: string,
 };
 
 /**  The columns the table can sort by. */

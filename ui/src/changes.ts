@@ -12,13 +12,14 @@ import {
   CONTACTS_KEY,
   CONTACT_KEY,
   HISTORY_KEY,
+  INTEGRATIONS_KEY,
   OUTBOX_KEY,
   SYNC_STATE_KEY,
 } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
 
-/** What the cloud side shows: the account's status and counts, the estimates, the Outbox list. */
-const CHANGED_BY_A_SYNC = [CLOUD_KEY, OUTBOX_KEY];
+/** What the remote side shows: the account's status and counts, the estimates, the Outbox list, the integrations and each contact's results there. */
+const CHANGED_BY_A_SYNC = [CLOUD_KEY, OUTBOX_KEY, INTEGRATIONS_KEY];
 
 /**
  * Everything a change to contacts can alter: the list and count, single contacts, their history, activities and reminders,
@@ -31,7 +32,7 @@ export function refreshAfterChange(qc: QueryClient): void {
   for (const queryKey of CHANGED_BY_A_CONTACT_WRITE) void qc.invalidateQueries({ queryKey });
 }
 
-/** Refetches the cloud's side only: after a sync run, Retry, Cancel, sharing, Disconnect. */
+/** Refetches the remote side only: after a sync run, Retry, Cancel, sharing, and connecting, signing in to, setting up or disconnecting an integration. */
 export function refreshCloud(qc: QueryClient): void {
   for (const queryKey of CHANGED_BY_A_SYNC) void qc.invalidateQueries({ queryKey });
 }

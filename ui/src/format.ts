@@ -137,7 +137,16 @@ export function aboutDuration(seconds: number): string {
   return `about ${plural(Math.round(seconds / 86_400), "day", "days")}`;
 }
 
-/** Where a change goes, as Rust names it ("oncehub"), and how the UI names it. */
+/** Where a change goes, as Rust names it ("oncehub", "hubspot"), and how the UI names it. */
+const TARGET_LABELS: Record<string, string> = {
+  oncehub: "OnceHub",
+  hubspot: "HubSpot",
+  salesforce: "Salesforce",
+  google: "Google Calendar",
+  exchange: "Microsoft Exchange",
+  zapier: "Zapier",
+};
+
 export function targetLabel(target: string): string {
-  return target === "oncehub" ? "OnceHub" : fieldLabel(target);
+  return Object.prototype.hasOwnProperty.call(TARGET_LABELS, target) ? TARGET_LABELS[target] : fieldLabel(target);
 }

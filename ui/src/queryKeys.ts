@@ -40,3 +40,9 @@ export const SYNC_STATE_KEY = ["sync-state"] as const;
 export const LOCAL_API_KEY = ["local-api"] as const;
 /** The signed-in user's token for it, read from the keyring while the section shows it. */
 export const API_TOKEN_KEY = ["api-token"] as const;
+
+/** The CRM and calendar integrations: their status and counts, the OAuth apps, each contact's results. Invalidate after any change to contacts (it queues work for them) and after each sync. */
+export const INTEGRATIONS_KEY = ["integrations"] as const;
+export const INTEGRATIONS_STATUS_KEY = [...INTEGRATIONS_KEY, "status"] as const;
+export const OAUTH_APPS_KEY = [...INTEGRATIONS_KEY, "oauth-apps"] as const;
+export const contactIntegrationsKey = (contact: string) => [...INTEGRATIONS_KEY, "contact", contact] as const;

@@ -208,7 +208,10 @@ pub(super) async fn update(remote: &Remote<'_>, work: &Work<'_>) -> Result<Reply
         }
     }
     let done = results.iter().filter(|r| r.updated).count();
-    let detail = format!("{done} of {} meetings updated in {label}", results.len());
+    let detail = match results.len() {
+        0 => "the contact has no meetings: there was no guest list to update".to_string(),
+        n => format!("{done} of {n} meetings updated in {label}"),
+    };
     Ok(Ok(Outcome {
         result: if done > 0 {
             "updated"
