@@ -47,6 +47,17 @@ pub(crate) fn run_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> O
 
 /// Runs `args` in the session; it must succeed and never print the key.
 fn ok_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> String {
+    ok_hiding(desk, cli, args, stdin, KEY)
+}
+
+/// Runs `args` in the session with `stdin`; it must succeed and never print `secret`.
+pub(crate) fn ok_hiding(
+    desk: &Desktop,
+    cli: &Cli,
+    args: &[&str],
+    stdin: &str,
+    secret: &str,
+) -> String {
     let out = run_in(desk, cli, args, stdin);
     let (stdout, stderr) = (
         String::from_utf8_lossy(&out.stdout).to_string(),
@@ -54,8 +65,8 @@ fn ok_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str) -> String {
     );
     assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
     assert!(
-        !stdout.contains(KEY) && !stderr.contains(KEY),
-        "{args:?} printed the key"
+        !stdout.contains(secret) && !stderr.contains(secret),
+        "{args:?} printed a secret"
     );
     stdout
 }

@@ -5,24 +5,10 @@
 
 use serde_json::Value;
 
-use crate::cloud::{in_session, run_in, runtime};
+use crate::cloud::{in_session, ok_hiding as ok_in, run_in, runtime};
 use crate::desktop::Desktop;
 use crate::fake_integrations::FakeIntegrations;
 use crate::Cli;
-
-fn ok_in(desk: &Desktop, cli: &Cli, args: &[&str], stdin: &str, secret: &str) -> String {
-    let out = run_in(desk, cli, args, stdin);
-    let (stdout, stderr) = (
-        String::from_utf8_lossy(&out.stdout).to_string(),
-        String::from_utf8_lossy(&out.stderr).to_string(),
-    );
-    assert_eq!(out.status.code(), Some(0), "{args:?}: {stderr}");
-    assert!(
-        !stdout.contains(secret) && !stderr.contains(secret),
-        "{args:?} printed a secret"
-    );
-    stdout
-}
 
 #[test]
 fn an_email_edit_reaches_hubspot_and_zapier_with_no_cloud_account_and_a_delete_sends_nothing() {

@@ -7,6 +7,7 @@ use std::process::{Command, Output};
 use serde_json::Value;
 
 mod activities;
+mod catalogue;
 mod cloud;
 mod contacts;
 mod credentials;

@@ -139,15 +139,8 @@ impl Client {
         limiter: Limiter,
         timeout: Duration,
     ) -> Result<Client> {
-        // rustls needs its crypto chosen once per process (ring); a second call changes nothing.
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| Error::Internal(format!("the HTTP client could not start: {e}")))?;
         Ok(Client {
-            http,
+            http: http(timeout)?,
             base: check_url(base)?,
             key: key.to_string(),
             limiter,
@@ -274,6 +267,18 @@ impl Client {
 /// A cloud object's id.
 pub(crate) fn id_of(item: &Value) -> Option<String> {
     item.get("id").and_then(Value::as_str).map(str::to_string)
+}
+
+/// An HTTP client whose requests give up after `timeout`: the cloud's, the integrations'
+/// and the sign-in's.
+pub(crate) fn http(timeout: Duration) -> Result<reqwest::Client> {
+    // rustls needs its crypto chosen once per process (ring); a second call changes nothing.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .timeout(timeout)
+        .connect_timeout(timeout)
+        .build()
+        .map_err(|e| Error::Internal(format!("the HTTP client could not start: {e}")))
 }
 
 /// A reply's `Retry-After`, in seconds.

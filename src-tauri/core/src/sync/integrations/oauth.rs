@@ -19,7 +19,7 @@ use crate::error::{Error, Result};
 use crate::secrets::SecretStore;
 use crate::settings;
 use crate::store::Store;
-use crate::sync::client::{check_url, network, Failure};
+use crate::sync::client::{check_url, http, network, Failure};
 use crate::users::User;
 
 /// A provider's OAuth endpoints, the scope Cardfile asks for, and its extra parameters.
@@ -483,12 +483,7 @@ async fn token_request(
     url: &str,
     form: &[(&str, String)],
 ) -> Result<std::result::Result<Value, Failure>> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let http = reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .map_err(|e| Error::Internal(format!("the HTTP client could not start: {e}")))?;
-    let reply = match http
+    let reply = match http(Duration::from_secs(30))?
         .post(url)
         .header("Accept", "application/json")
         .form(form)
@@ -515,7 +510,7 @@ async fn token_request(
     Ok(Err(match status {
         // The refresh token was refused (revoked, expired): only a new sign-in helps.
         400 | 401 | 403 => Failure::Key(format!(
-            "the sign-in server refused to renew the token ({status}: {message})"
+            "the sign-in server refused the grant ({status}: {message})"
         )),
         s => super::super::client::sort(s, None, message, None, "the sign-in server"),
     }))

@@ -13,7 +13,7 @@ use super::{Spec, Tokens};
 use crate::error::{Error, Result};
 use crate::secrets::SecretStore;
 use crate::store::Store;
-use crate::sync::client::{network, retry_after, sort, Failure};
+use crate::sync::client::{http, network, retry_after, sort, Failure};
 use crate::sync::limiter::Limiter;
 
 pub(super) struct Remote<'a> {
@@ -61,12 +61,7 @@ impl<'a> Remote<'a> {
             // Zapier: the hook URL is the secret.
             None => tokens.access_token.clone(),
         };
-        let _ = rustls::crypto::ring::default_provider().install_default();
-        let http = reqwest::Client::builder()
-            .timeout(timeout)
-            .connect_timeout(timeout)
-            .build()
-            .map_err(|e| Error::Internal(format!("the HTTP client could not start: {e}")))?;
+        let http = http(timeout)?;
         Ok(Remote {
             store,
             secrets,
