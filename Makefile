@@ -10,7 +10,7 @@ export PATH := $(CARGO_BIN):$(PATH)
 
 APT_PACKAGES := build-essential pkg-config curl wget file libwebkit2gtk-4.1-dev libxdo-dev \
 	libssl-dev libayatana-appindicator3-dev librsvg2-dev \
-	xvfb xauth webkit2gtk-driver sqlite3 python3-aiosmtpd libdbus-1-dev dbus gnome-keyring libsecret-tools \
+	xvfb xauth webkit2gtk-driver sqlite3 python3-aiosmtpd openssl libdbus-1-dev dbus gnome-keyring libsecret-tools \
 	xdotool python3-gi gir1.2-gtk-3.0 python3-venv
 NODE_MIN := 20.19.0
 RUST_MIN := 1.89.0
@@ -76,9 +76,24 @@ bench: deps ui
 test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
 	cargo test -p cardfile --bin cardfile --test cli --test api
+	cargo test -p cardfile --test crash
+	$(MAKE) --no-print-directory fuzz
 	bash tests/schemathesis/run.sh
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
 	$(MAKE) --no-print-directory package-test
+
+.PHONY: crash-trials fuzz
+
+# Crash trials (tests/crash): the real binary killed with SIGKILL at random moments of an
+# import, edits, an undo and dispatch. `make test` runs the short form; this is the long
+# one, 100 trials per scenario, printing the figures the README reports.
+crash-trials: deps ui
+	CARDFILE_CRASH_TRIALS=100 cargo test -p cardfile --test crash -- --nocapture --test-threads=1
+
+# Coverage-guided fuzzing of the import's readers with AFL++ (fuzz/, tests/fuzz/run.sh):
+# each target runs FUZZ_SECONDS (default 60); an input that crashes or hangs one fails it.
+fuzz:
+	bash tests/fuzz/run.sh
 
 deps: apt toolchains ui-deps
 

@@ -4,12 +4,10 @@
 use cardfile_core::activity::{Activity, NewActivity, Recorded};
 use cardfile_core::booking::Booking;
 use cardfile_core::history::{HistoryEntry, Undone};
-use cardfile_core::notify::Notification;
 use cardfile_core::review::ReviewItem;
 use cardfile_core::sample::Loaded;
-use cardfile_core::{
-    AppInfo, Contact, ContactFields, ContactPage, Error, ErrorBody, ListQuery, Session,
-};
+use cardfile_core::table::TablePage;
+use cardfile_core::{AppInfo, Contact, ContactFields, Error, ErrorBody, ListQuery, Session};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Mutex;
@@ -35,8 +33,8 @@ async fn app_info(session: State<'_, Session>) -> Reply<AppInfo> {
 
 #[tauri::command]
 #[specta::specta]
-async fn list_contacts(session: State<'_, Session>, query: ListQuery) -> Reply<ContactPage> {
-    Ok(session.list(&query).await?)
+async fn list_contacts(session: State<'_, Session>, query: ListQuery) -> Reply<TablePage> {
+    Ok(session.table(&query).await?)
 }
 
 #[tauri::command]
@@ -134,7 +132,9 @@ impl From<&Report> for ImportView {
 /// Automated window tests cannot drive native dialogs: built with the `test-dialog` feature
 /// (the window tests' builds only), CARDFILE_DIALOG_PATH, when set, stands for the user's
 /// choice and no dialog opens. Release builds have no such stand-in.
-fn chosen(ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>) -> Option<PathBuf> {
+pub(crate) fn chosen(
+    ask: impl FnOnce() -> Option<tauri_plugin_dialog::FilePath>,
+) -> Option<PathBuf> {
     #[cfg(feature = "test-dialog")]
     if let Some(path) = std::env::var_os("CARDFILE_DIALOG_PATH") {
         return Some(PathBuf::from(path));
@@ -305,15 +305,6 @@ async fn list_activities(
 
 #[tauri::command]
 #[specta::specta]
-async fn list_notifications(
-    session: State<'_, Session>,
-    contact: Option<String>,
-) -> Reply<Vec<Notification>> {
-    Ok(session.notifications(contact.as_deref(), false).await?)
-}
-
-#[tauri::command]
-#[specta::specta]
 async fn list_conflicts(session: State<'_, Session>) -> Reply<Vec<ReviewItem>> {
     Ok(session.conflicts().await?)
 }
@@ -334,7 +325,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             record_activity,
             rebook_meeting,
             list_activities,
-            list_notifications,
+            crate::notifications::list_notifications,
             list_conflicts,
             dismiss_conflict,
             choose_import_file,
@@ -367,6 +358,22 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             crate::integrations::contact_integrations,
             crate::integrations::retry_integration,
             crate::integrations::open_integration_record,
+            crate::settings::settings_show,
+            crate::settings::settings_set,
+            crate::settings::credentials_status,
+            crate::settings::credential_set,
+            crate::settings::send_test_email,
+            crate::settings::send_test_sms,
+            crate::settings::choose_ca_file,
+            crate::notifications::failed_notifications,
+            crate::notifications::retry_notification,
+            crate::notifications::cancel_notification,
+            crate::notifications::channel_states,
+            crate::people::list_users,
+            crate::people::add_user,
+            crate::people::update_user,
+            crate::people::remove_user,
+            crate::people::sign_in_as,
         ])
         .typ::<Progress>()
         .typ::<ImportFile>()

@@ -13,6 +13,9 @@ mod integrations;
 mod ipc;
 mod keyring_store;
 mod local_api;
+mod notifications;
+mod people;
+mod settings;
 mod window;
 
 use clap::Parser;

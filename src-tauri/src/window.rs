@@ -1,6 +1,6 @@
 //! Opens the Cardfile window: state built once in setup() and managed, no globals; while
-//! it is open, due notifications are dispatched in the background and every committed
-//! change to contacts is announced to the page, and the cloud is synced (cloud.rs).
+//! it is open, due notifications are dispatched in the background (notifications.rs), every
+//! committed change to contacts is announced to the page, and the cloud is synced (cloud.rs).
 
 use std::path::PathBuf;
 
@@ -9,28 +9,12 @@ use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
 use crate::cloud::Syncing;
 use crate::import_files::ImportFiles;
-use crate::keyring_store::Keyring;
+use crate::notifications::Dispatching;
 
 /// The event that tells the page the contacts changed (its payload: the feed's newest seq).
 const CHANGED: &str = "contacts-changed";
 /// How often the change feed is looked at: well within the second the window promises.
 const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
-
-/// While the window is open, due reminders and workflow steps go out every minute.
-async fn dispatch_while_open(session: Session) {
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
-    loop {
-        tick.tick().await;
-        match session.dispatch(&Keyring, None).await {
-            Ok(d) if d.sent + d.failed + d.retrying > 0 => eprintln!(
-                "cardfile: notifications: {} sent, {} to retry, {} failed",
-                d.sent, d.retrying, d.failed
-            ),
-            Ok(_) => {}
-            Err(e) => eprintln!("cardfile: notifications not sent: {e}"),
-        }
-    }
-}
 
 pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
     let builder = crate::ipc::builder();
@@ -55,7 +39,14 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
                 let store = Store::open(&path).await?;
                 Session::new(store, as_user).await
             })?;
-            tauri::async_runtime::spawn(dispatch_while_open(session.clone()));
+            // Due reminders go out while the window is open (and at once after a Retry).
+            let dispatching = std::sync::Arc::new(Dispatching::default());
+            tauri::async_runtime::spawn(crate::notifications::dispatch_while_open(
+                app.handle().clone(),
+                session.clone(),
+                dispatching.clone(),
+            ));
+            app.manage(dispatching);
             // Every committed change to contacts, whoever made it (this window, the command
             // line, the local API and the sync worker), reaches the page within a
             // second: it refreshes what it shows (ui/src/changes.ts).

@@ -1,4 +1,4 @@
-//! The Activities view: logged meetings and their contacts, the Review list's merge, and
+//! The Activities view: logged meetings and their contacts, the Review view's merge, and
 //! a meeting's reminders.
 
 use super::*;
@@ -185,14 +185,13 @@ async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_dro
     };
     let before = app.contacts().await;
     let ann_id = id_of("ann@acme.com", &before);
+    // Held for review: the Review view, its count in the navigation.
     app.find(
-        "the Activities tab",
-        By::XPath("//*[@role='tab'][normalize-space()='Activities']"),
+        "the Review entry with its count",
+        By::XPath("//*[@role='tab'][normalize-space()='Review'][@aria-label='Review, 1 waiting for review']"),
     )
-    .await
-    .click()
-    .await
-    .unwrap();
+    .await;
+    tab(&app, "Review").await;
     app.find(
         "the review item",
         By::XPath("//ul[@aria-label='Held for review']/li"),
@@ -241,7 +240,8 @@ async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_dro
     assert_eq!(kept.mobile_phone.as_deref(), Some("+12015550123"));
     assert!(app.session.conflicts().await.unwrap().is_empty());
 
-    // Ann's pane: the meeting and its reminders; canceling it cancels them.
+    // Ann's pane, from her meeting in Activities: its reminders; canceling it cancels them.
+    tab(&app, "Activities").await;
     app.button("Open Ann Lee").await.click().await.unwrap();
     app.find(
         "the pending reminders",

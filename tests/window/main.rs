@@ -26,8 +26,12 @@ mod import;
 mod integrations;
 mod local_api;
 mod merge;
+mod navigation;
+mod notifications;
 #[path = "../support/oncehub/mod.rs"]
 mod oncehub;
+mod settings;
+mod users;
 
 /// tauri-driver, stopped with SIGTERM so it also stops WebKitWebDriver and the app.
 struct Driver(Child);
@@ -98,6 +102,17 @@ impl App {
         session: Session,
         env: &[(&str, &std::ffi::OsStr)],
     ) -> App {
+        let application = Path::new(env!("CARGO_BIN_EXE_cardfile"));
+        App::start_with(dir, session, env, application).await
+    }
+
+    /// `start`, with `application` run in place of the built app (a wrapper around it).
+    async fn start_with(
+        dir: tempfile::TempDir,
+        session: Session,
+        env: &[(&str, &std::ffi::OsStr)],
+        application: &Path,
+    ) -> App {
         // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = dir.path().join("window.db");
@@ -128,11 +143,8 @@ impl App {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
         let mut caps = Capabilities::new();
-        caps.set(
-            "tauri:options",
-            json!({ "application": env!("CARGO_BIN_EXE_cardfile") }),
-        )
-        .unwrap();
+        caps.set("tauri:options", json!({ "application": application }))
+            .unwrap();
         caps.set("browserName", "wry").unwrap();
         let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
             .await

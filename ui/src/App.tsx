@@ -1,4 +1,4 @@
-// The main window: header (view tabs, count, search, Undo, Add), the grid or the Activities, Outbox or Settings view, the edit pane, the dialogs and the status line with the sync indicator.
+// The main window: the left-hand navigation, the header (the view's title, count, search, Undo, Add), the grid or the Activities, Review, Outbox, Notifications, Users or Settings view, the edit pane, the dialogs and the status line with the sync indicator and who Cardfile acts as.
 import { useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent as ReactKeyboardEvent } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { ActivitiesView } from "./ActivitiesView";
@@ -11,13 +11,17 @@ import { FirstRun } from "./FirstRun";
 import { displayName, formatCount, plural } from "./format";
 import { ImportDialog } from "./ImportDialog";
 import { LogActivityDialog, loggedText } from "./LogActivityDialog";
+import { NotificationsView } from "./NotificationsView";
 import { OutboxView } from "./OutboxView";
 import { APP_INFO_KEY, contactKey } from "./queryKeys";
+import { ReviewView } from "./ReviewView";
 import { SettingsView } from "./SettingsView";
+import { Sidebar, VIEWS, viewForShortcut, type View } from "./Sidebar";
 import { SyncIndicator } from "./SyncIndicator";
 import { useDebouncedValue } from "./useDebouncedValue";
+import { UsersView, roleLabel } from "./UsersView";
 import { useTauriEvent } from "./useTauriEvent";
-import type { ListParams } from "./useContactPages";
+import type { ListFilters, ListParams } from "./useContactPages";
 
 const SEARCH_DEBOUNCE_MS = 120;
 const STATUS_CLEAR_MS = 10_000;
@@ -35,15 +39,6 @@ function isTextEntry(target: EventTarget | null): boolean {
   return target instanceof HTMLInputElement && !["checkbox", "radio", "button", "submit", "reset"].includes(target.type);
 }
 
-/** Which page fills the space beside the pane. */
-type View = "contacts" | "activities" | "outbox" | "settings";
-const VIEWS: { view: View; label: string }[] = [
-  { view: "contacts", label: "Contacts" },
-  { view: "activities", label: "Activities" },
-  { view: "outbox", label: "Outbox" },
-  { view: "settings", label: "Settings" },
-];
-
 /** A line in the status bar; a fresh object each time, so the same text again restarts its timer. */
 type Status = { text: string; error?: boolean };
 
@@ -57,9 +52,10 @@ export function App() {
   const [searchText, setSearchText] = useState("");
   const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
   const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>({ column: "name", descending: false });
+  const [filters, setFilters] = useState<ListFilters>({ status: null, owner: null });
   const params = useMemo<ListParams>(
-    () => ({ search, sort: sort.column, descending: sort.descending }),
-    [search, sort],
+    () => ({ search, sort: sort.column, descending: sort.descending, ...filters }),
+    [search, sort, filters],
   );
 
   const [listState, setListState] = useState<ListState>({ total: undefined, settled: false });
@@ -81,6 +77,7 @@ export function App() {
   const logButtonRef = useRef<HTMLButtonElement>(null);
 
   const gridRef = useRef<HTMLDivElement>(null);
+  const panelRef = useRef<HTMLDivElement>(null);
   const searchRef = useRef<HTMLInputElement>(null);
   const appInfo = useQuery({ queryKey: APP_INFO_KEY, queryFn: api.appInfo });
 
@@ -91,6 +88,18 @@ export function App() {
   }, [status]);
 
   const focusGrid = () => gridRef.current?.focus({ preventScroll: true });
+  // A view opened from the keyboard takes the keyboard with it: the grid, or the view's panel (Tab goes on into it).
+  const focusView = useRef(false);
+  const showView = useCallback((v: View, focus: boolean) => {
+    focusView.current = focus;
+    setView(v);
+  }, []);
+  useEffect(() => {
+    if (!focusView.current) return;
+    focusView.current = false;
+    if (view === "contacts" && gridRef.current) gridRef.current.focus({ preventScroll: true });
+    else panelRef.current?.focus({ preventScroll: true });
+  }, [view]);
   const focusSearch = () => {
     searchRef.current?.focus();
     searchRef.current?.select();
@@ -187,8 +196,8 @@ export function App() {
 
   // Window-wide keys: Escape closes the innermost thing open (the menu and dialogs handle their own
   // first), Ctrl+K or "/" goes to the search box, Ctrl+Z (Cmd+Z) undoes outside text fields.
-  const keys = useRef({ pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo });
-  keys.current = { pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo };
+  const keys = useRef({ pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo, showView });
+  keys.current = { pane, toDelete, paneModal, viewModal, logOpen, closePane, cancelDelete, runUndo, showView };
   useEffect(() => {
     const onKeyDown = (e: KeyboardEvent) => {
       if (e.defaultPrevented) return;
@@ -203,6 +212,13 @@ export function App() {
         return;
       }
       if (k.toDelete) return;
+      // Ctrl+1 … Ctrl+6 and Ctrl+, open the views (the navigation's tooltips say which), even from a text field.
+      const shortcut = viewForShortcut(e);
+      if (shortcut) {
+        e.preventDefault();
+        k.showView(shortcut, true);
+        return;
+      }
       const command = (e.ctrlKey || e.metaKey) && !e.altKey && !e.shiftKey;
       const ctrlK = command && e.key.toLowerCase() === "k";
       const slash = e.key === "/" && !e.ctrlKey && !e.metaKey && !e.altKey && !isTextEntry(e.target);
@@ -233,21 +249,6 @@ export function App() {
     }
   };
 
-  // Tabs: arrows move between them (and show the view), as a tablist should.
-  const onTabKeyDown = (e: ReactKeyboardEvent<HTMLButtonElement>) => {
-    const at = VIEWS.findIndex((v) => v.view === view);
-    let next = -1;
-    if (e.key === "ArrowRight") next = (at + 1) % VIEWS.length;
-    else if (e.key === "ArrowLeft") next = (at - 1 + VIEWS.length) % VIEWS.length;
-    else if (e.key === "Home") next = 0;
-    else if (e.key === "End") next = VIEWS.length - 1;
-    if (next < 0) return;
-    e.preventDefault();
-    const v = VIEWS[next].view;
-    setView(v);
-    document.getElementById(tabId(v))?.focus();
-  };
-
   const onSortChange = useCallback((column: SortColumn, descending: boolean) => setSort({ column, descending }), []);
 
   // While a new search is on its way the previous rows stand in; so does their count.
@@ -260,26 +261,8 @@ export function App() {
     <>
       <div className="app" inert={toDelete !== null || paneModal || viewModal || logOpen || importing !== null}>
         <header className="toolbar">
-          <h1>Contacts</h1>
-          <div role="tablist" aria-label="View" className="view-tabs">
-            {VIEWS.map(({ view: v, label }) => (
-              <button
-                key={v}
-                id={tabId(v)}
-                type="button"
-                role="tab"
-                className="view-tab"
-                aria-selected={view === v}
-                aria-controls={view === v ? panelId(v) : undefined}
-                tabIndex={view === v ? 0 : -1}
-                onClick={() => setView(v)}
-                onKeyDown={onTabKeyDown}
-              >
-                {label}
-              </button>
-            ))}
-          </div>
-          <span className="count">{count}</span>
+          <h1>{VIEWS.find((v) => v.view === view)?.label}</h1>
+          {view === "contacts" && <span className="count">{count}</span>}
           <div className="toolbar-spacer" />
           <div className="search">
             <svg className="search-icon" viewBox="0 0 16 16" width="14" height="14" aria-hidden="true" focusable="false">
@@ -328,8 +311,17 @@ export function App() {
           </button>
         </header>
 
+        {/* After the header in the document (first on screen): Tab goes from the navigation straight into the view. */}
+        <Sidebar view={view} onSelect={showView} tabId={tabId} panelId={panelId} />
         <div className="workspace">
-          <div role="tabpanel" id={panelId(view)} aria-labelledby={tabId(view)} className="view-panel">
+          <div
+            ref={panelRef}
+            role="tabpanel"
+            id={panelId(view)}
+            aria-labelledby={tabId(view)}
+            tabIndex={-1}
+            className="view-panel"
+          >
             {view === "contacts" ? (
               <ContactsTable
                 params={params}
@@ -338,6 +330,7 @@ export function App() {
                 onDelete={askDelete}
                 onAdd={openAdd}
                 onListState={setListState}
+                onFiltersChange={setFilters}
                 gridRef={gridRef}
                 firstRun={
                   appInfo.data?.contact_count === 0 ? (
@@ -352,8 +345,17 @@ export function App() {
               />
             ) : view === "activities" ? (
               <ActivitiesView onLog={() => setLogOpen(true)} onOpenContact={openContact} logButtonRef={logButtonRef} />
+            ) : view === "review" ? (
+              <ReviewView />
             ) : view === "outbox" ? (
               <OutboxView onOpenSettings={() => setView("settings")} />
+            ) : view === "notifications" ? (
+              <NotificationsView onOpenSettings={() => setView("settings")} />
+            ) : view === "users" ? (
+              <UsersView
+                onModalChange={setViewModal}
+                onSignedIn={(who) => setStatus({ text: `Signed in as ${who}: Cardfile acts as them from now on` })}
+              />
             ) : (
               <SettingsView onModalChange={setViewModal} />
             )}
@@ -382,6 +384,7 @@ export function App() {
               <div className="status-user" title={`Database: ${user.db_path}`}>
                 Signed in as {user.user_name || user.user_email}
                 {user.user_name && user.user_email ? <span className="muted"> · {user.user_email}</span> : null}
+                <span className="muted"> · {roleLabel(user.role)}</span>
               </div>
             )}
           </div>

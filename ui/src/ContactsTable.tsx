@@ -1,12 +1,14 @@
-// The contacts grid: TanStack Table for columns and sorting, TanStack Virtual for rows, pages fetched as they scroll into view.
+// The contacts grid: TanStack Table for columns (the chooser's choice) and sorting, TanStack Virtual for rows, pages fetched as they scroll into view; the Status and Owner filters above it.
 import {
   useCallback,
   useEffect,
   useId,
   useLayoutEffect,
+  useMemo,
   useReducer,
   useRef,
   useState,
+  type CSSProperties,
   type KeyboardEvent,
   type MouseEvent,
   type ReactNode,
@@ -20,38 +22,72 @@ import {
   useReactTable,
   type SortingState,
   type Updater,
+  type VisibilityState,
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
-import type { Contact, SortColumn } from "./api";
+import type { Contact, SortColumn, TableRow, User } from "./api";
 import { displayName, fullName, longDateTime, shortDateTime } from "./format";
 import { RowMenu } from "./RowMenu";
 import { ScaledScrollElement, observeScaledRect } from "./scaledScroll";
-import { useContactPages, type ListParams } from "./useContactPages";
+import { TableTools, loadVisibility, saveVisibility, useUsers, type Visibility } from "./TableTools";
+import { useContactPages, type ListFilters, type ListParams } from "./useContactPages";
 
 export const ROW_HEIGHT = 36;
 const OVERSCAN = 10;
 
-/** A loaded row: its position in the list and the contact there. */
-type GridRow = { index: number; contact: Contact };
+/** A loaded row: its position in the list and the contact there (with its phones as shown). */
+type GridRow = { index: number; contact: Contact; row: TableRow };
+
+/** Each column's share of the row: the grid's template is built from the columns shown. */
+const TRACKS: Record<string, string> = {
+  name: "minmax(100px, 1.4fr)",
+  email: "minmax(120px, 1.7fr)",
+  mobile_phone: "minmax(130px, 1fr)",
+  company: "minmax(80px, 1.2fr)",
+  job_title: "minmax(70px, 1.1fr)",
+  status: "minmax(120px, 1fr)",
+  owner: "minmax(90px, 1fr)",
+  updated_at: "minmax(148px, 0.9fr)",
+  actions: "44px",
+};
 
 const column = createColumnHelper<GridRow>();
-const columns = [
-  column.accessor((r) => fullName(r.contact), { id: "name", header: "Name" }),
-  column.accessor((r) => r.contact.email ?? "", { id: "email", header: "Email" }),
-  column.accessor((r) => r.contact.mobile_phone ?? "", { id: "mobile_phone", header: "Mobile phone" }),
-  column.accessor((r) => r.contact.company ?? "", { id: "company", header: "Company" }),
-  column.accessor((r) => r.contact.job_title ?? "", { id: "job_title", header: "Job title" }),
-  column.accessor((r) => r.contact.updated_at, {
-    id: "updated_at",
-    header: "Last updated",
-    cell: (info) => (
-      <time dateTime={info.getValue()} title={longDateTime(info.getValue())}>
-        {shortDateTime(info.getValue())}
-      </time>
-    ),
-  }),
-  column.display({ id: "actions", header: "Actions", enableSorting: false }),
-];
+
+/** The columns, in order; `owners` names each owner (by email) for the Owner column. */
+function makeColumns(owners: Map<string, string>) {
+  return [
+    column.accessor((r) => fullName(r.contact), { id: "name", header: "Name" }),
+    column.accessor((r) => r.contact.email ?? "", { id: "email", header: "Email" }),
+    // Stored as E.164; shown as people read it ("+1 646-912-3478").
+    column.accessor((r) => r.row.mobile_phone_display ?? r.contact.mobile_phone ?? "", { id: "mobile_phone", header: "Mobile phone" }),
+    column.accessor((r) => r.contact.company ?? "", { id: "company", header: "Company" }),
+    column.accessor((r) => r.contact.job_title ?? "", { id: "job_title", header: "Job title" }),
+    column.accessor((r) => r.contact.status ?? "", { id: "status", header: "Status", enableSorting: false }),
+    column.accessor((r) => owners.get(r.contact.owner) ?? r.contact.owner, { id: "owner", header: "Owner", enableSorting: false }),
+    column.accessor((r) => r.contact.updated_at, {
+      id: "updated_at",
+      header: "Last updated",
+      cell: (info) => (
+        <time dateTime={info.getValue()} title={longDateTime(info.getValue())}>
+          {shortDateTime(info.getValue())}
+        </time>
+      ),
+    }),
+    column.display({ id: "actions", header: "Actions", enableSorting: false }),
+  ];
+}
+
+/** A narrow grid drops the less telling columns rather than clip the row menu (the chooser's choice stands for wider). */
+function narrowHidden(width: number): Visibility {
+  const hide = (ids: string[]) => Object.fromEntries(ids.map((id) => [id, false]));
+  if (width <= 420) return hide(["mobile_phone", "company", "job_title", "status", "owner", "updated_at"]);
+  if (width <= 720) return hide(["mobile_phone", "job_title", "status", "owner"]);
+  return {};
+}
+
+function ownerNames(users: User[] | undefined): Map<string, string> {
+  return new Map((users ?? []).map((u) => [u.email, u.name || u.email]));
+}
 
 export type ListState = {
   /** A number, null for "too many to count", undefined before the first answer. */
@@ -67,6 +103,8 @@ type Props = {
   onDelete: (contact: Contact) => void;
   onAdd: () => void;
   onListState: (state: ListState) => void;
+  /** The Status and Owner filters changed (they are part of `params`). */
+  onFiltersChange: (filters: ListFilters) => void;
   /** Shown instead of the plain empty state when the database itself is empty (the first run). */
   firstRun?: ReactNode;
   /** The focusable grid element, so the app can give focus back to it. */
@@ -75,7 +113,7 @@ type Props = {
 
 type OpenMenu = { index: number; contact: Contact; anchor: HTMLElement };
 
-export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, gridRef, firstRun }: Props) {
+export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, onFiltersChange, gridRef, firstRun }: Props) {
   const idPrefix = useId();
   const rowId = (index: number) => `${idPrefix}row-${index}`;
 
@@ -120,11 +158,16 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   }, []);
 
   // The header stays aligned with the rows when the body shows a classic (space-taking) scrollbar.
+  // Its width also decides which columns fit (a narrow window, or a wide pane beside the grid).
   const [gutter, setGutter] = useState(0);
+  const [width, setWidth] = useState(Infinity);
   useLayoutEffect(() => {
     const el = bodyRef.current;
     if (!el) return;
-    const measure = () => setGutter(el.offsetWidth - el.clientWidth);
+    const measure = () => {
+      setGutter(el.offsetWidth - el.clientWidth);
+      setWidth(el.offsetWidth);
+    };
     measure();
     const observer = new ResizeObserver(measure);
     observer.observe(el);
@@ -134,8 +177,8 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   const [selected, setSelected] = useState<number | null>(null);
   const [menu, setMenu] = useState<OpenMenu | null>(null);
 
-  // A new search or sort starts at the top with nothing selected.
-  const paramsKey = `${params.search}\u0000${params.sort}\u0000${params.descending}`;
+  // A new search, sort or filter starts at the top with nothing selected.
+  const paramsKey = [params.search, params.sort, params.descending, params.status, params.owner].join("\u0000");
   useEffect(() => {
     virtualizer.scrollToOffset(0);
     setSelected(null);
@@ -156,15 +199,23 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   const loadedRef = useRef<GridRow[]>([]);
   const nextLoaded: GridRow[] = [];
   for (const item of items) {
-    const contact = list.rowAt(item.index);
-    if (contact) nextLoaded.push({ index: item.index, contact });
+    const row = list.rowAt(item.index);
+    if (row) nextLoaded.push({ index: item.index, contact: row.contact, row });
   }
   const prevLoaded = loadedRef.current;
   const unchanged =
     prevLoaded.length === nextLoaded.length &&
-    nextLoaded.every((r, i) => r.index === prevLoaded[i].index && r.contact === prevLoaded[i].contact);
+    nextLoaded.every((r, i) => r.index === prevLoaded[i].index && r.row === prevLoaded[i].row);
   const loaded = unchanged ? prevLoaded : nextLoaded;
   loadedRef.current = loaded;
+
+  const users = useUsers();
+  const columns = useMemo(() => makeColumns(ownerNames(users)), [users]);
+  const [visibility, setVisibility] = useState<Visibility>(loadVisibility);
+  const changeVisibility = useCallback((v: Visibility) => {
+    setVisibility(v);
+    saveVisibility(v);
+  }, []);
 
   const sorting: SortingState = [{ id: params.sort, desc: params.descending }];
   const table = useReactTable({
@@ -180,7 +231,7 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     enableMultiSort: false,
     enableSortingRemoval: false,
     sortDescFirst: false,
-    state: { sorting },
+    state: { sorting, columnVisibility: { ...visibility, ...narrowHidden(width) } as VisibilityState },
     onSortingChange: (updater: Updater<SortingState>) => {
       const next = typeof updater === "function" ? updater(sorting) : updater;
       if (next[0]) onSortChange(next[0].id as SortColumn, next[0].desc);
@@ -211,14 +262,14 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   };
 
   const openMenuFor = (index: number, anchor: HTMLElement) => {
-    const contact = list.rowAt(index);
+    const contact = list.rowAt(index)?.contact;
     if (contact) setMenu({ index, contact, anchor });
   };
 
   const onGridKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
     if (e.target !== e.currentTarget || e.altKey || e.metaKey) return;
     const pageRows = Math.max(1, Math.floor((bodyRef.current?.clientHeight ?? ROW_HEIGHT) / ROW_HEIGHT) - 1);
-    const current = selected !== null ? list.rowAt(selected) : undefined;
+    const current = selected !== null ? list.rowAt(selected)?.contact : undefined;
     switch (e.key) {
       case "ArrowDown":
         moveTo(selected === null ? 0 : selected + 1);
@@ -274,9 +325,18 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   const selectedRendered = selected !== null && items.some((item) => item.index === selected);
   const empty = list.settled && count === 0;
   const headers = table.getHeaderGroups()[0].headers;
+  const filtered = params.status !== null || params.owner !== null;
+  // The row's template follows the columns shown (a narrow window's container rules override it).
+  const template = { "--columns": headers.map((h) => TRACKS[h.id] ?? "minmax(80px, 1fr)").join(" ") } as CSSProperties;
 
   return (
     <div className="table-area">
+      <TableTools
+        filters={{ status: params.status, owner: params.owner }}
+        onFiltersChange={onFiltersChange}
+        visibility={visibility}
+        onVisibilityChange={changeVisibility}
+      />
       <div
         ref={gridRef}
         role="grid"
@@ -286,6 +346,7 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
         aria-activedescendant={selectedRendered ? rowId(selected) : undefined}
         tabIndex={0}
         className="grid"
+        style={template}
         onKeyDown={onGridKeyDown}
       >
         <div role="rowgroup" className="grid-head" style={{ paddingRight: gutter }}>
@@ -297,7 +358,7 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
               if (!sortable) {
                 return (
                   <div key={header.id} role="columnheader" className={`cell cell-${header.id}`}>
-                    <span className="visually-hidden">{title}</span>
+                    <span className={header.id === "actions" ? "visually-hidden" : "head-label"}>{title}</span>
                   </div>
                 );
               }
@@ -346,7 +407,7 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
                   >
                     {headers.map((header) => (
                       <div key={header.id} role="gridcell" className={`cell cell-${header.id}`}>
-                        {header.column.getCanSort() && <span className="skeleton" aria-hidden="true" />}
+                        {header.id !== "actions" && <span className="skeleton" aria-hidden="true" />}
                       </div>
                     ))}
                   </div>
@@ -411,10 +472,19 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
         </div>
       </div>
 
-      {empty && params.search === "" && firstRun}
-      {empty && !(params.search === "" && firstRun) && (
+      {empty && params.search === "" && !filtered && firstRun}
+      {empty && !(params.search === "" && !filtered && firstRun) && (
         <div className="empty-state">
-          {params.search === "" ? (
+          {filtered ? (
+            <>
+              <p className="empty-title">
+                No contacts match {params.search === "" ? "these filters" : `“${params.search}” and these filters`}
+              </p>
+              <button type="button" className="button" onClick={() => onFiltersChange({ status: null, owner: null })}>
+                Clear filters
+              </button>
+            </>
+          ) : params.search === "" ? (
             <>
               <p className="empty-title">No contacts yet</p>
               <p className="empty-hint">

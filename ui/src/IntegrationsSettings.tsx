@@ -14,6 +14,7 @@ import {
 import { refreshCloud } from "./changes";
 import { ConfirmDialog } from "./ConfirmDialog";
 import { OAuthAppForm } from "./OAuthAppForm";
+import { AdminOnlyNote, useIsAdmin } from "./SettingsFields";
 import { INTEGRATIONS_STATUS_KEY, OAUTH_APPS_KEY } from "./queryKeys";
 import { waitingText } from "./SyncIndicator";
 import { useTauriEvent } from "./useTauriEvent";
@@ -314,10 +315,13 @@ function Options({ status }: { status: IntegrationStatus }) {
 function IntegrationCard({
   status,
   app,
+  admin,
   onDisconnect,
 }: {
   status: IntegrationStatus;
   app: OAuthAppView | undefined;
+  /** Connecting, changing and disconnecting are an Admin's: others see the state only. */
+  admin: boolean;
   onDisconnect: (s: IntegrationStatus) => void;
 }) {
   const id = useId();
@@ -340,8 +344,8 @@ function IntegrationCard({
           {waitingText(status.pending, status.failed)}
         </p>
       )}
-      {state !== "connected" && <ConnectForm status={status} />}
-      {state !== "disconnected" && (
+      {admin && state !== "connected" && <ConnectForm status={status} />}
+      {admin && state !== "disconnected" && (
         <div className="settings-actions">
           <button
             type="button"
@@ -354,8 +358,12 @@ function IntegrationCard({
           </button>
         </div>
       )}
-      <Options status={status} />
-      {OAUTH.has(name) && <OAuthAppForm name={name} label={status.label} app={app} />}
+      {admin ? <Options status={status} /> : (
+        <fieldset className="plain-fieldset" disabled>
+          <Options status={status} />
+        </fieldset>
+      )}
+      {admin && OAUTH.has(name) && <OAuthAppForm name={name} label={status.label} app={app} />}
     </section>
   );
 }
@@ -402,6 +410,7 @@ export function IntegrationsSettings({ onModalChange }: Props) {
   const list = useQuery({ queryKey: INTEGRATIONS_STATUS_KEY, queryFn: api.integrationsList, staleTime: 0 });
   const apps = useQuery({ queryKey: OAUTH_APPS_KEY, queryFn: api.oauthApps, staleTime: 0 });
   const [confirming, setConfirming] = useState<IntegrationStatus | null>(null);
+  const admin = useIsAdmin();
 
   // Should the view go while the confirmation is open, the window must not stay inert.
   const modalChange = useRef(onModalChange);
@@ -428,12 +437,13 @@ export function IntegrationsSettings({ onModalChange }: Props) {
   };
 
   return (
-    <section className="settings-section integrations" aria-labelledby={titleId}>
+    <section className="settings-section integrations" aria-labelledby={titleId} data-testid="settings-integrations">
       <h2 id={titleId}>Integrations</h2>
       <p className="muted">
         When a contact's email or mobile phone changes, Cardfile updates the matching record in your CRM, sends the change to
         Zapier, and updates the guest list of future meetings on Google and Exchange calendars.
       </p>
+      {admin === false && <AdminOnlyNote what="integrations" testId="integrations-admin-only" />}
       {list.isError ? (
         <p role="alert" className="form-error">
           {errorMessage(list.error)}
@@ -446,6 +456,7 @@ export function IntegrationsSettings({ onModalChange }: Props) {
             key={s.name}
             status={s}
             app={apps.data?.find((a) => a.name === s.name)}
+            admin={admin === true}
             onDisconnect={openConfirm}
           />
         ))

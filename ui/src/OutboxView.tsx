@@ -116,7 +116,8 @@ export function OutboxView({ onOpenSettings }: Props) {
   return (
     <div className="outbox">
       <div className="activities-header">
-        <h2>Outbox</h2>
+        {/* The header's title already names the view. */}
+        <h2 className="visually-hidden">Outbox</h2>
         <label className="outbox-show-all">
           <input type="checkbox" checked={showAll} onChange={(e) => setShowAll(e.target.checked)} />
           Show sent and canceled

@@ -1,4 +1,4 @@
-// The Settings view: its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect), its Integrations section (IntegrationsSettings.tsx) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
+// The Settings view: Reminders and follow-up, Email, SMS, Region and appearance (each its own file), then its Cloud account section (connect with an API key, the first pull's progress, Sync now, Disconnect), its Integrations section (IntegrationsSettings.tsx) and its Local API section (a switch that runs the local REST API, its URL and the token, Copy and Rotate token).
 import { useEffect, useId, useRef, useState, type FormEvent } from "react";
 import { flushSync } from "react-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
@@ -8,7 +8,13 @@ import { formatCount, longDateTime, shortDateTime } from "./format";
 import { API_TOKEN_KEY, CLOUD_STATUS_KEY, LOCAL_API_KEY, SYNC_STATE_KEY } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
 import { ConfirmDialog } from "./ConfirmDialog";
+import { EmailSettings } from "./EmailSettings";
 import { IntegrationsSettings } from "./IntegrationsSettings";
+import { RegionSettings } from "./RegionSettings";
+import { RemindersSettings } from "./RemindersSettings";
+import { AdminOnlyNote, useIsAdmin } from "./SettingsFields";
+import { SmsSettings } from "./SmsSettings";
+import "./settings.css";
 
 type Props = {
   /** The Disconnect confirmation opened or closed: the rest of the window must be inert while it is open. */
@@ -95,6 +101,8 @@ function CloudAccountSection({ onModalChange }: Props) {
   const id = useId();
   const titleId = `${id}title`;
   const status = useQuery({ queryKey: CLOUD_STATUS_KEY, queryFn: api.cloudStatus, staleTime: 0 });
+  // Connecting and disconnecting decide where contacts go: an Admin's (Rust refuses others too).
+  const admin = useIsAdmin();
   const sync = useQuery({ queryKey: SYNC_STATE_KEY, queryFn: api.syncState, staleTime: Infinity });
   /** What the user typed in API URL; null until they type, so a paused account's URL shows. */
   const [url, setUrl] = useState<string | null>(null);
@@ -185,7 +193,7 @@ function CloudAccountSection({ onModalChange }: Props) {
   const connecting = connect.isPending;
   const lastError = sync.data?.error ?? null;
   return (
-    <section className="settings-section" aria-labelledby={titleId}>
+    <section className="settings-section" aria-labelledby={titleId} data-testid="settings-cloud">
       <h2 id={titleId}>Cloud account</h2>
       {status.isError ? (
         <p role="alert" className="form-error">
@@ -203,10 +211,14 @@ function CloudAccountSection({ onModalChange }: Props) {
               <button type="button" className="button" disabled={syncNow.isPending} onClick={() => syncNow.mutate()}>
                 Sync now
               </button>
-              <button ref={disconnectRef} type="button" className="button" onClick={openConfirm}>
-                Disconnect
-              </button>
+              {admin === true && (
+                <button ref={disconnectRef} type="button" className="button" onClick={openConfirm}>
+                  Disconnect
+                </button>
+              )}
             </div>
+          ) : admin === false ? (
+            <AdminOnlyNote what="the cloud account" testId="cloud-admin-only" />
           ) : (
             <form className="cloud-form" onSubmit={onSubmit} noValidate aria-label="Connect the cloud account">
               <div className="field">
@@ -459,7 +471,7 @@ function LocalApiSection({ onModalChange }: Props) {
   };
 
   return (
-    <section className="settings-section" aria-labelledby={titleId}>
+    <section className="settings-section" aria-labelledby={titleId} data-testid="settings-local-api">
       <h2 id={titleId}>Local API</h2>
       <p className="muted">
         Lets other programs on this computer add, read, update and delete contacts over HTTP, on 127.0.0.1 only. It is off
@@ -525,9 +537,47 @@ function LocalApiSection({ onModalChange }: Props) {
   );
 }
 
+/** The sections, in order, for the list of links at the top. */
+const SECTIONS = [
+  ["settings-reminders", "Reminders"],
+  ["settings-email", "Email"],
+  ["settings-sms", "SMS"],
+  ["settings-region", "Region and theme"],
+  ["settings-cloud", "Cloud account"],
+  ["settings-integrations", "Integrations"],
+  ["settings-local-api", "Local API"],
+] as const;
+
+/** Links to each section: they scroll it into view and move focus to its heading. */
+function SectionLinks() {
+  const go = (testId: string) => {
+    const section = document.querySelector<HTMLElement>(`[data-testid="${testId}"]`);
+    const heading = section?.querySelector<HTMLElement>("h2");
+    section?.scrollIntoView({ block: "start" });
+    if (heading) {
+      heading.tabIndex = -1;
+      heading.focus({ preventScroll: true });
+    }
+  };
+  return (
+    <nav className="settings-links" aria-label="Settings sections">
+      {SECTIONS.map(([testId, label]) => (
+        <button key={testId} type="button" className="link-button" onClick={() => go(testId)}>
+          {label}
+        </button>
+      ))}
+    </nav>
+  );
+}
+
 export function SettingsView({ onModalChange }: Props) {
   return (
     <div className="settings">
+      <SectionLinks />
+      <RemindersSettings />
+      <EmailSettings />
+      <SmsSettings />
+      <RegionSettings />
       <CloudAccountSection onModalChange={onModalChange} />
       <IntegrationsSettings onModalChange={onModalChange} />
       <LocalApiSection onModalChange={onModalChange} />

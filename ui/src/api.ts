@@ -33,7 +33,13 @@ export type ActivityKind = NonNullable<NewActivity["kind"]>;
 export type Recorded = Ok<Reply<typeof commands.recordActivity>>;
 /** An activity as lists show it; contact_id is null once its contact was deleted. */
 export type Activity = Ok<Reply<typeof commands.listActivities>>[number];
-export type PendingNotification = Ok<Reply<typeof commands.listNotifications>>[number];
+/** A meeting reminder or workflow step: its channel, recipient, status, attempts and last error. */
+export type Notification = Ok<Reply<typeof commands.listNotifications>>[number];
+/** The name the activity timeline knows them by. */
+export type PendingNotification = Notification;
+export type ChannelState = Ok<Reply<typeof commands.channelStates>>[number];
+/** A row of the contacts table: the contact, and its phones as people read them. */
+export type TableRow = ContactPage["rows"][number];
 /** A change to a meeting's booking (null leaves that part as it is). */
 export type Booking = Parameters<typeof commands.rebookMeeting>[1];
 /** An identity held for review: its email named one contact and its mobile phone another. */
@@ -72,6 +78,22 @@ export type ContactResult = Ok<Reply<typeof commands.contactIntegrations>>[numbe
 export type MeetingResult = ContactResult["meetings"][number];
 /** An "integration-sign-in" event's payload: the link the browser was sent to. */
 export type SignInStarted = import("./bindings").SignInStarted;
+
+/** The settings as stored: reminders, the email and SMS channels, the default region (never a password or token). */
+export type Settings = Ok<Reply<typeof commands.settingsShow>>;
+/** A setting as Rust (and the command line) spells it: "smtp", "smtp-ca-file", "reminders", ... */
+export type SettingKey = Parameters<typeof commands.settingsSet>[0];
+/** Whether the keyring holds the SMTP password and the SMS token (never their values). */
+export type Credentials = Ok<Reply<typeof commands.credentialsStatus>>;
+export type Credential = Parameters<typeof commands.credentialSet>[0];
+export type Role = AppInfo["role"];
+
+/** A user: email, name, role and teams. */
+export type User = Ok<Reply<typeof commands.listUsers>>[number];
+/** What changing a user does: a new role (null keeps it), teams to join and to leave. */
+export type UserChange = Parameters<typeof commands.updateUser>[1];
+/** What removing a user did: who took over, and how many contacts and meetings moved. */
+export type Removed = Ok<Reply<typeof commands.removeUser>>;
 
 /** OnceHub's contact statuses, as Rust spells them. */
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
@@ -159,8 +181,17 @@ export const api = {
   recordActivity: (activity: NewActivity): Promise<Recorded> => unwrap(commands.recordActivity(activity)),
   /** Newest first; null lists every activity. */
   listActivities: (contact: string | null): Promise<Activity[]> => unwrap(commands.listActivities(contact)),
-  listNotifications: (contact: string | null): Promise<PendingNotification[]> =>
-    unwrap(commands.listNotifications(contact)),
+  /** Pending notifications, soonest first; with all=true the sent, failed and canceled ones too. */
+  listNotifications: (contact: string | null, all = false): Promise<Notification[]> =>
+    unwrap(commands.listNotifications(contact, all)),
+  /** How many of the notifications the user may see have failed (the navigation's count). */
+  failedNotifications: (): Promise<number> => unwrap(commands.failedNotifications()),
+  /** A failed notification goes out again now (the window's dispatcher is woken). */
+  retryNotification: (id: string): Promise<Notification> => unwrap(commands.retryNotification(id)),
+  /** A pending notification is never sent. */
+  cancelNotification: (id: string): Promise<Notification> => unwrap(commands.cancelNotification(id)),
+  /** Email's and SMS's state: ready, or why not ("the keyring is locked", "login refused"). */
+  channelStates: (): Promise<ChannelState[]> => unwrap(commands.channelStates()),
   listConflicts: (): Promise<ReviewItem[]> => unwrap(commands.listConflicts()),
   dismissConflict: async (id: string): Promise<void> => {
     await unwrap(commands.dismissConflict(id));
@@ -249,6 +280,36 @@ export const api = {
   /** Opens the contact's record at the integration in the system browser. */
   openIntegrationRecord: async (name: string, contactId: string): Promise<void> => {
     await unwrap(commands.openIntegrationRecord(name, contactId));
+  },
+
+  settingsShow: (): Promise<Settings> => unwrap(commands.settingsShow()),
+  /** Changes one setting; a refusal names its field ("smtp", "reminders", ...); Admin-only ones are refused to others. */
+  settingsSet: (key: SettingKey, value: string): Promise<Settings> => unwrap(commands.settingsSet(key, value)),
+  credentialsStatus: (): Promise<Credentials> => unwrap(commands.credentialsStatus()),
+  /**
+   * Stores the SMTP password or SMS token in the keyring (Admins only); answers which are configured, never a value.
+   * Callers pass it from the password field at the moment of the call, never from state or a cache.
+   */
+  credentialSet: (which: Credential, value: string): Promise<Credentials> => unwrap(commands.credentialSet(which, value)),
+  sendTestEmail: async (to: string): Promise<void> => {
+    await unwrap(commands.sendTestEmail(to));
+  },
+  sendTestSms: async (to: string): Promise<void> => {
+    await unwrap(commands.sendTestSms(to));
+  },
+  /** The native open dialog for the mail server's CA certificate; its path, or null when canceled. */
+  chooseCaFile: (): Promise<string | null> => unwrap(commands.chooseCaFile()),
+
+  listUsers: (): Promise<User[]> => unwrap(commands.listUsers()),
+  /** Admins only, and never while a cloud account supplies the users; team (created when new) may be null. */
+  addUser: (email: string, name: string, role: Role, team: string | null): Promise<User> =>
+    unwrap(commands.addUser(email, name, role, team)),
+  updateUser: (email: string, change: UserChange): Promise<User> => unwrap(commands.updateUser(email, change)),
+  /** Their contacts and upcoming meetings go to reassignTo first. */
+  removeUser: (email: string, reassignTo: string): Promise<Removed> => unwrap(commands.removeUser(email, reassignTo)),
+  /** Admins only: Cardfile acts as this user from now on (the window and the command line). */
+  signInAs: async (email: string): Promise<void> => {
+    await unwrap(commands.signInAs(email));
   },
 };
 

@@ -6,7 +6,7 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	appInfo: () => typedError<AppInfo, ErrorBody_Serialize>(__TAURI_INVOKE("app_info")),
-	listContacts: (query: ListQuery) => typedError<ContactPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
+	listContacts: (query: ListQuery_Deserialize) => typedError<TablePage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
 	getContact: (id: string) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),
 	editContact: (id: string, fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("edit_contact", { id, fields, merge })),
@@ -17,7 +17,11 @@ export const commands = {
 	recordActivity: (activity: NewActivity_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("record_activity", { activity })),
 	rebookMeeting: (id: string, change: Booking_Deserialize) => typedError<Recorded_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("rebook_meeting", { id, change })),
 	listActivities: (contact: string | null) => typedError<Activity_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_activities", { contact })),
-	listNotifications: (contact: string | null) => typedError<Notification_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_notifications", { contact })),
+	/**
+	 *  One contact's notifications, or everyone's the user may see; pending ones only unless
+	 *  `all` (then sent, failed and canceled ones too).
+	 */
+	listNotifications: (contact: string | null, all: boolean) => typedError<Notification_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_notifications", { contact, all })),
 	listConflicts: () => typedError<ReviewItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_conflicts")),
 	dismissConflict: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("dismiss_conflict", { id })),
 	/**
@@ -107,6 +111,44 @@ export const commands = {
 	 *  found for it (the page never has Rust open a link of its own choosing).
 	 */
 	openIntegrationRecord: (name: string, contactId: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("open_integration_record", { name, contactId })),
+	/**  The settings as stored (never a password or token: those are in the keyring). */
+	settingsShow: () => typedError<Settings_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("settings_show")),
+	/**
+	 *  Changes one setting; a refusal names its field (`smtp`, `reminders`, ...), and an Admin-only
+	 *  one is refused to others.
+	 */
+	settingsSet: (key: SettingKey, value: string) => typedError<Settings_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("settings_set", { key, value })),
+	/**  Whether the keyring holds the SMTP password and the SMS token (never their values). */
+	credentialsStatus: () => typedError<Credentials_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("credentials_status")),
+	/**  Stores the SMTP password or the SMS token typed into Settings in the keyring (Admins only). */
+	credentialSet: (which: Credential, value: string) => typedError<Credentials_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("credential_set", { which, value })),
+	/**  "Send test email": a message to `to` through the email settings, as reminders go. */
+	sendTestEmail: (to: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("send_test_email", { to })),
+	/**  "Send test SMS": a message to `to` through the SMS gateway, as reminders go. */
+	sendTestSms: (to: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("send_test_sms", { to })),
+	/**
+	 *  "Choose…" beside the CA file: the native open dialog; the path the user chose (a
+	 *  certificate file's path is no secret: the setting shows it), or None when canceled.
+	 */
+	chooseCaFile: () => typedError<string | null, ErrorBody_Serialize>(__TAURI_INVOKE("choose_ca_file")),
+	/**  How many notifications have failed (the navigation's count), without listing them all. */
+	failedNotifications: () => typedError<number, ErrorBody_Serialize>(__TAURI_INVOKE("failed_notifications")),
+	/**  Sends a failed notification again: pending and due now, and the dispatcher woken. */
+	retryNotification: (id: string) => typedError<Notification_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("retry_notification", { id })),
+	/**  Cancels a pending notification: it is never sent. */
+	cancelNotification: (id: string) => typedError<Notification_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_notification", { id })),
+	/**  Each channel's state (email, sms): ready, or why not and what to do. */
+	channelStates: () => typedError<ChannelState[], ErrorBody_Serialize>(__TAURI_INVOKE("channel_states")),
+	/**  Every user (not removed), by email. */
+	listUsers: () => typedError<User[], ErrorBody_Serialize>(__TAURI_INVOKE("list_users")),
+	/**  Adds a user, in `team` when one is named (created when new). */
+	addUser: (email: string, name: string, role: Role, team: string | null) => typedError<User, ErrorBody_Serialize>(__TAURI_INVOKE("add_user", { email, name, role, team })),
+	/**  Changes a user's role, and the teams they are in. */
+	updateUser: (email: string, change: UserChange_Deserialize) => typedError<User, ErrorBody_Serialize>(__TAURI_INVOKE("update_user", { email, change })),
+	/**  Removes a user; their contacts and upcoming meetings go to `reassign_to` first. */
+	removeUser: (email: string, reassignTo: string) => typedError<Removed, ErrorBody_Serialize>(__TAURI_INVOKE("remove_user", { email, reassignTo })),
+	/**  Signs `email` in: the window (and the command line) act as them from now on. */
+	signInAs: (email: string) => typedError<Settings_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("sign_in_as", { email })),
 };
 
 /* Types */
@@ -161,6 +203,11 @@ export type Activity_Serialize = {
 export type AppInfo = {
 	user_email: string,
 	user_name: string,
+	/**
+	 *  The signed-in user's role: the page shows Admin-only settings read-only to others
+	 *  (core refuses their changes all the same).
+	 */
+	role: Role,
 	db_path: string,
 	contact_count: number,
 };
@@ -180,6 +227,16 @@ export type Booking_Serialize = {
 	status: string | null,
 	starts_at: string | null,
 	ends_at: string | null,
+};
+
+/**  A channel as the Notifications view shows it. */
+export type ChannelState = {
+	/**  email or sms. */
+	channel: string,
+	/**  Set up, its credential in the keyring, and its last login not refused. */
+	ready: boolean,
+	/**  "ready", or why not and what to do ("the keyring is locked", "login refused"). */
+	state: string,
 };
 
 /**
@@ -288,24 +345,6 @@ export type ContactFields_Serialize = {
 	notes: string | null,
 };
 
-export type ContactPage = ContactPage_Serialize | ContactPage_Deserialize;
-
-export type ContactPage_Deserialize = {
-	rows: Contact_Deserialize[],
-	/**  How many contacts match in all; None when a search matches too many to count cheaply. */
-	total?: number | null,
-	/**  Whether rows follow this page. */
-	has_more: boolean,
-};
-
-export type ContactPage_Serialize = {
-	rows: Contact_Serialize[],
-	/**  How many contacts match in all; None when a search matches too many to count cheaply. */
-	total: number | null,
-	/**  Whether rows follow this page. */
-	has_more: boolean,
-};
-
 /**  One integration's last result for one contact (the contact pane). */
 export type ContactResult = ContactResult_Serialize | ContactResult_Deserialize;
 
@@ -389,6 +428,32 @@ export type Contact_Serialize = {
 	created_at: string,
 	updated_at: string,
 	last_interacted_at: string | null,
+};
+
+/**  A credential the window's Settings stores in the keyring for a notification channel. */
+export type Credential = 
+/**  The password of the user named in the `smtp` setting. */
+"smtp-password" | 
+/**  The SMS gateway's auth token for the `sms-account` account. */
+"sms-token";
+
+/**  Which credentials the keyring holds: whether, never what. */
+export type Credentials = Credentials_Serialize | Credentials_Deserialize;
+
+/**  Which credentials the keyring holds: whether, never what. */
+export type Credentials_Deserialize = {
+	smtp_password: boolean,
+	sms_token: boolean,
+	/**  Why the keyring could not be read (locked, no session bus), if it could not. */
+	keyring_error?: string | null,
+};
+
+/**  Which credentials the keyring holds: whether, never what. */
+export type Credentials_Serialize = {
+	smtp_password: boolean,
+	sms_token: boolean,
+	/**  Why the keyring could not be read (locked, no session bus), if it could not. */
+	keyring_error: string | null,
 };
 
 export type Encoding = "utf8" | "utf8-bom" | "utf16-le" | "utf16-be" | "windows1252";
@@ -613,13 +678,34 @@ export type IntegrationStatus_Serialize = {
 export type Kind = "meeting" | "chat" | "form";
 
 /**  One page of the contacts table. */
-export type ListQuery = {
+export type ListQuery = ListQuery_Serialize | ListQuery_Deserialize;
+
+/**  One page of the contacts table. */
+export type ListQuery_Deserialize = {
 	/**  Words whose prefixes must all match (names, email, phones, company). */
 	search: string,
 	sort: SortColumn,
 	descending: boolean,
 	offset: number,
 	limit: number,
+	/**  Only contacts with this status (as `record::normalize_status` reads it), when given. */
+	status?: string | null,
+	/**  Only contacts owned by this user (their email), when given. */
+	owner?: string | null,
+};
+
+/**  One page of the contacts table. */
+export type ListQuery_Serialize = {
+	/**  Words whose prefixes must all match (names, email, phones, company). */
+	search: string,
+	sort: SortColumn,
+	descending: boolean,
+	offset: number,
+	limit: number,
+	/**  Only contacts with this status (as `record::normalize_status` reads it), when given. */
+	status: string | null,
+	/**  Only contacts owned by this user (their email), when given. */
+	owner: string | null,
 };
 
 /**  What loading the sample did. */
@@ -749,6 +835,13 @@ export type Notification_Deserialize = {
 	attempts: number,
 	last_error?: string | null,
 	sent_at?: string | null,
+	/**
+	 *  Who it is for: the contact's name now, else the name the meeting was booked with
+	 *  (a deleted contact's reminders are still sent).
+	 */
+	contact_name?: string | null,
+	/**  When the meeting it belongs to starts. */
+	meeting_starts_at?: string | null,
 };
 
 export type Notification_Serialize = {
@@ -765,6 +858,13 @@ export type Notification_Serialize = {
 	attempts: number,
 	last_error: string | null,
 	sent_at: string | null,
+	/**
+	 *  Who it is for: the contact's name now, else the name the meeting was booked with
+	 *  (a deleted contact's reminders are still sent).
+	 */
+	contact_name: string | null,
+	/**  When the meeting it belongs to starts. */
+	meeting_starts_at: string | null,
 };
 
 /**
@@ -915,6 +1015,16 @@ export type Recorded_Serialize = {
 	created_contact: boolean,
 };
 
+/**  What a removal did. */
+export type Removed = {
+	removed: string,
+	reassigned_to: string,
+	/**  Contacts that changed owner. */
+	contacts: number,
+	/**  Activities that changed host: meetings still ahead, and any with pending notifications. */
+	activities: number,
+};
+
 /**  One item held for review. */
 export type ReviewItem = ReviewItem_Serialize | ReviewItem_Deserialize;
 
@@ -938,6 +1048,62 @@ export type ReviewItem_Serialize = {
 	phone_contact_id: string | null,
 	reason: string,
 	created_at: string,
+};
+
+export type Role = "admin" | "team-manager" | "member";
+
+/**
+ *  A setting the command line (`settings set KEY VALUE`) and the window's Settings can
+ *  change, spelt as the command line spells it ("smtp-ca-file").
+ */
+export type SettingKey = "user" | "default-region" | 
+/**  Reminders before a scheduled meeting, e.g. "email 24h, email 1h, sms 1h" ("none": none). */
+"reminders" | 
+/**  Workflow steps after a completed meeting, e.g. "email 2d". */
+"follow-up" | 
+/**
+ *  The SMTP server as a URL without password: smtp://host:25, smtp://user@host:587?tls=required
+ *  (STARTTLS), smtps://user@host:465 (TLS).
+ */
+"smtp" | 
+/**  A PEM file of certificates to trust for the SMTP server (a company's own CA). */
+"smtp-ca-file" | "email-from" | 
+/**  The SMS gateway's base URL (Twilio-style), its account id and the sending number. */
+"sms-gateway" | "sms-account" | "sms-from" | 
+/**
+ *  The cloud's rate limits (default 5 a second, 200 in five minutes, as documented), the
+ *  network timeout and the backoff after a failure (first wait and cap), in milliseconds.
+ */
+"cloud-per-second" | "cloud-per-five-minutes" | "cloud-timeout-ms" | "cloud-backoff-ms" | "cloud-backoff-cap-ms";
+
+export type Settings = Settings_Serialize | Settings_Deserialize;
+
+export type Settings_Deserialize = {
+	/**  The signed-in user's email. */
+	user: string,
+	default_region: string,
+	reminders: string,
+	follow_up: string,
+	smtp?: string | null,
+	smtp_ca_file?: string | null,
+	email_from?: string | null,
+	sms_gateway?: string | null,
+	sms_account?: string | null,
+	sms_from?: string | null,
+};
+
+export type Settings_Serialize = {
+	/**  The signed-in user's email. */
+	user: string,
+	default_region: string,
+	reminders: string,
+	follow_up: string,
+	smtp: string | null,
+	smtp_ca_file: string | null,
+	email_from: string | null,
+	sms_gateway: string | null,
+	sms_account: string | null,
+	sms_from: string | null,
 };
 
 /**  A sign-in under way: which integration, and the link the browser was sent to. */
@@ -1004,10 +1170,77 @@ export type SyncSummary = {
 	offline: boolean,
 };
 
+/**  A page of the table: its rows, and the list's total as `ContactPage` gives it. */
+export type TablePage = TablePage_Serialize | TablePage_Deserialize;
+
+/**  A page of the table: its rows, and the list's total as `ContactPage` gives it. */
+export type TablePage_Deserialize = {
+	rows: TableRow_Deserialize[],
+	/**  How many contacts match in all; None when a search matches too many to count cheaply. */
+	total?: number | null,
+	/**  Whether rows follow this page. */
+	has_more: boolean,
+};
+
+/**  A page of the table: its rows, and the list's total as `ContactPage` gives it. */
+export type TablePage_Serialize = {
+	rows: TableRow_Serialize[],
+	/**  How many contacts match in all; None when a search matches too many to count cheaply. */
+	total: number | null,
+	/**  Whether rows follow this page. */
+	has_more: boolean,
+};
+
+/**  One row of the table. */
+export type TableRow = TableRow_Serialize | TableRow_Deserialize;
+
+/**  One row of the table. */
+export type TableRow_Deserialize = {
+	contact: Contact_Deserialize,
+	/**  The mobile phone as people read it. */
+	mobile_phone_display?: string | null,
+	/**  The other phone as people read it. */
+	phone_display?: string | null,
+};
+
+/**  One row of the table. */
+export type TableRow_Serialize = {
+	contact: Contact_Serialize,
+	/**  The mobile phone as people read it. */
+	mobile_phone_display: string | null,
+	/**  The other phone as people read it. */
+	phone_display: string | null,
+};
+
 /**  What undo took back. */
 export type Undone = {
 	kind: string,
 	summary: string,
+};
+
+export type User = {
+	email: string,
+	name: string,
+	role: Role,
+	teams: string[],
+	created_at: string,
+};
+
+/**  What `users set` changes: a role, teams to join (created when new) and teams to leave. */
+export type UserChange = UserChange_Serialize | UserChange_Deserialize;
+
+/**  What `users set` changes: a role, teams to join (created when new) and teams to leave. */
+export type UserChange_Deserialize = {
+	role?: Role | null,
+	add_teams: string[],
+	remove_teams: string[],
+};
+
+/**  What `users set` changes: a role, teams to join (created when new) and teams to leave. */
+export type UserChange_Serialize = {
+	role: Role | null,
+	add_teams: string[],
+	remove_teams: string[],
 };
 
 /* Tauri Specta runtime */

@@ -1,7 +1,8 @@
 // The one place the page refreshes what it shows after contacts change: its own saves, and
 // every change committed by anyone else (the command line, later the local API and the sync
 // worker), which Rust announces as "contacts-changed" from the change feed; and after each
-// sync run, which Rust announces as "sync-state".
+// sync run, which Rust announces as "sync-state"; and after each dispatch that changed a
+// notification, which Rust announces as "notifications-changed".
 import { useQueryClient, type QueryClient } from "@tanstack/react-query";
 import type { SyncState } from "./api";
 import {
@@ -13,6 +14,7 @@ import {
   CONTACT_KEY,
   HISTORY_KEY,
   INTEGRATIONS_KEY,
+  NOTIFICATIONS_KEY,
   OUTBOX_KEY,
   SYNC_STATE_KEY,
 } from "./queryKeys";
@@ -41,6 +43,8 @@ export function refreshCloud(qc: QueryClient): void {
 export function useChangesFromElsewhere(): void {
   const qc = useQueryClient();
   useTauriEvent<number>("contacts-changed", () => refreshAfterChange(qc));
+  // The window's dispatcher sent, failed or postponed reminders: the Notifications view and the counts follow.
+  useTauriEvent<null>("notifications-changed", () => void qc.invalidateQueries({ queryKey: NOTIFICATIONS_KEY }));
   // The sync worker's state (running, online, error) is what the event says; what it sent or failed shows in the outbox.
   useTauriEvent<SyncState>("sync-state", (state) => {
     qc.setQueryData(SYNC_STATE_KEY, state);

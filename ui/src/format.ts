@@ -38,8 +38,17 @@ export function longDateTime(value: string | null | undefined): string {
   return d ? fullDateTime.format(d) : value;
 }
 
+/**
+ * Counts in the user's locale ("19,997", "19.997", "19 997"). A machine without a locale (LANG=C, as under
+ * a service manager) resolves to POSIX, which groups no digits at all: English grouping reads better there.
+ */
+const counts = (() => {
+  const local = new Intl.NumberFormat(undefined, { maximumFractionDigits: 0 });
+  return local.format(19_997) === "19997" ? new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 }) : local;
+})();
+
 export function formatCount(n: number): string {
-  return n.toLocaleString();
+  return counts.format(n);
 }
 
 export function plural(n: number, one: string, many: string): string {

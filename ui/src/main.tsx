@@ -4,6 +4,8 @@ import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App } from "./App";
 import "./styles.css";
+// The chosen theme (Settings), applied before the first paint.
+import "./theme";
 
 const queryClient = new QueryClient({
   defaultOptions: {

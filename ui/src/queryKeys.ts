@@ -19,7 +19,14 @@ export const historyKey = (id: string) => [...HISTORY_KEY, id] as const;
 export const ACTIVITIES_KEY = ["activities"] as const;
 export const activitiesKey = (contact: string | null) => [...ACTIVITIES_KEY, contact ?? "all"] as const;
 // Under ACTIVITIES_KEY: whatever refreshes activities (saves, merges, undo, logging) refreshes reminders too.
-export const notificationsKey = (contact: string) => [...ACTIVITIES_KEY, "notifications", contact] as const;
+export const NOTIFICATIONS_KEY = [...ACTIVITIES_KEY, "notifications"] as const;
+export const notificationsKey = (contact: string) => [...NOTIFICATIONS_KEY, contact] as const;
+/** The Notifications view: every one, whatever its status (also refreshed by each "notifications-changed" event). */
+export const ALL_NOTIFICATIONS_KEY = [...NOTIFICATIONS_KEY, "all"] as const;
+/** How many have failed: the navigation's count. */
+export const FAILED_NOTIFICATIONS_KEY = [...NOTIFICATIONS_KEY, "failed"] as const;
+/** Email's and SMS's state at the top of the Notifications view: refresh after a change to their settings. */
+export const NOTIFICATION_CHANNELS_KEY = [...NOTIFICATIONS_KEY, "channels"] as const;
 
 /** Identities held for review (email and mobile phone named different contacts): invalidate after logging. */
 export const CONFLICTS_KEY = ["conflicts"] as const;
@@ -46,3 +53,11 @@ export const INTEGRATIONS_KEY = ["integrations"] as const;
 export const INTEGRATIONS_STATUS_KEY = [...INTEGRATIONS_KEY, "status"] as const;
 export const OAUTH_APPS_KEY = [...INTEGRATIONS_KEY, "oauth-apps"] as const;
 export const contactIntegrationsKey = (contact: string) => [...INTEGRATIONS_KEY, "contact", contact] as const;
+
+/** Settings → Reminders, Email, SMS and Region: the stored settings, set from what each save answers. */
+export const SETTINGS_KEY = ["settings"] as const;
+/** Whether the keyring holds the SMTP password and SMS token: set from what storing one answers. */
+export const CREDENTIALS_KEY = ["credentials"] as const;
+
+/** Users and their roles and teams (Users & teams, the Owner filter and column): invalidate after any change to users. */
+export const USERS_KEY = ["users"] as const;

@@ -1,7 +1,7 @@
 // Loads the contact list 100 rows at a time, only the pages in view, so the UI never holds the whole table.
 import { useEffect, useMemo, useRef, useState } from "react";
 import { useQueries, useQueryClient, type QueryClient } from "@tanstack/react-query";
-import { api, type Contact, type ContactPage, type SortColumn } from "./api";
+import { api, type ContactPage, type SortColumn, type TableRow } from "./api";
 import { CONTACTS_KEY } from "./queryKeys";
 
 export const PAGE_SIZE = 100;
@@ -10,9 +10,11 @@ const PREFETCH_ROWS = 40;
 /** While the scrollbar is dragged fast, ask for the pages in view at most this often. */
 const RANGE_THROTTLE_MS = 90;
 
-export type ListParams = { search: string; sort: SortColumn; descending: boolean };
+/** The table's Status and Owner filters: a status as Rust spells it, an owner's email; null for any. */
+export type ListFilters = { status: string | null; owner: string | null };
+export type ListParams = { search: string; sort: SortColumn; descending: boolean } & ListFilters;
 
-const listKey = (p: ListParams) => [...CONTACTS_KEY, p.search, p.sort, p.descending] as const;
+const listKey = (p: ListParams) => [...CONTACTS_KEY, p.search, p.sort, p.descending, p.status, p.owner] as const;
 const pageKey = (p: ListParams, page: number) => [...listKey(p), page] as const;
 
 export type ContactPages = {
@@ -22,8 +24,8 @@ export type ContactPages = {
   total: number | null | undefined;
   /** The first page for these parameters has arrived (not just the previous search's rows standing in). */
   settled: boolean;
-  /** The contact at a row, if its page is loaded. */
-  rowAt: (index: number) => Contact | undefined;
+  /** The row (its contact, phones as shown) at an index, if its page is loaded. */
+  rowAt: (index: number) => TableRow | undefined;
   error: Error | null;
   retry: () => void;
 };
@@ -96,6 +98,8 @@ export function useContactPages(params: ListParams, firstRow: number, lastRow: n
           search: params.search,
           sort: params.sort,
           descending: params.descending,
+          status: params.status,
+          owner: params.owner,
           offset: page * PAGE_SIZE,
           limit: PAGE_SIZE,
         }),
@@ -120,7 +124,7 @@ export function useContactPages(params: ListParams, firstRow: number, lastRow: n
   if (typeof total === "number") count = total;
   else if (total === null) count = settled ? extentOf(cachedPages(qc, params)) : extentOf(byPage);
 
-  const rowAt = (index: number): Contact | undefined => {
+  const rowAt = (index: number): TableRow | undefined => {
     const page = Math.floor(index / PAGE_SIZE);
     const data = byPage.get(page) ?? (settled ? qc.getQueryData<ContactPage>(pageKey(params, page)) : undefined);
     return data?.rows[index - page * PAGE_SIZE];

@@ -251,11 +251,28 @@ pub async fn delete(store: &Store, user: &User, id: &str, source: Source) -> Res
     Ok(())
 }
 
-/// One page of the contacts `user` may see.
+/// One page of the contacts `user` may see, narrowed by the query's Status and Owner
+/// filters (an owner the user may not see leaves nothing; one who does not exist is refused).
 pub async fn list(store: &Store, user: &User, query: &ListQuery) -> Result<ContactPage> {
     let mut conn = store.pool().acquire().await?;
-    let scope = users::scope(&mut conn, user).await?;
-    search::page(&mut conn, &scope, query).await
+    let mut scope = users::scope(&mut conn, user).await?;
+    if let Some(email) = query.owner.as_deref().filter(|o| !o.trim().is_empty()) {
+        let owner = users::find_by_email(&mut conn, email)
+            .await?
+            .ok_or_else(|| {
+                Error::invalid("owner", format!("no user with email {}", email.trim()))
+            })?;
+        scope = scope.narrowed_to(owner.id);
+    }
+    let status = match query.status.as_deref() {
+        Some(s) => crate::record::normalize_status(s)?,
+        None => None,
+    };
+    let within = search::Within {
+        scope: &scope,
+        status: status.as_deref(),
+    };
+    search::page(&mut conn, &within, query).await
 }
 
 /// The most contacts one page of `list_after` holds.

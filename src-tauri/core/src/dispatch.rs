@@ -2,7 +2,9 @@
 //! Twilio-style gateway), retries a failure with backoff and records every outcome. A
 //! reminder whose meeting has started, or is no longer booked, is not sent. A message is
 //! sent once: a dispatcher holds what it sends by a lease in real time, and a send is
-//! recorded even through a busy database.
+//! recorded even through a busy database. A lease that ran out with nothing recorded (the
+//! dispatcher was killed, or could not record) may hide a message that went out: it is
+//! never sent again by itself, but marked failed for the user to check (`UNSURE`).
 
 use std::time::Duration;
 
@@ -40,6 +42,10 @@ pub struct Dispatched {
     /// Why channels are not set up, to tell the user.
     pub problems: Vec<String>,
 }
+
+/// The start of the reason a notification is failed for the user to check: a dispatcher
+/// claimed it and stopped before recording what became of the send, so it may have gone out.
+pub const UNSURE: &str = "not known whether it was sent";
 
 /// What ends the reason a channel's notifications wait when the channel was refused (a
 /// login refused): the Notifications view finds its channel's state by it.
@@ -240,15 +246,27 @@ pub async fn dispatch(
         None => plus_minutes(&now(), 0),
     };
     let mut conn = store.pool().acquire().await?;
+    // A lease that ran out unrecorded: its dispatcher stopped somewhere between claiming and
+    // recording, perhaps after the message went out. Sending it again could send it twice;
+    // the user is asked to check instead (and `retry` sends it again).
+    sqlx::query(
+        "UPDATE notifications SET status = 'failed', leased_until = NULL, next_try_at = NULL, \
+         last_error = ?1 || ': Cardfile stopped while sending it (claimed until ' || leased_until || \
+         '). Check with the recipient; retry it to send it again' \
+         WHERE status = 'pending' AND leased_until IS NOT NULL AND leased_until <= ?2",
+    )
+    .bind(UNSURE)
+    .bind(now())
+    .execute(&mut *conn)
+    .await?;
     // Leases are in real time whatever `as_of` says: a run told it is an hour later must
     // not take over a send another run has in flight now.
     let due: Vec<Due> = sqlx::query_as(&format!(
         "{DUE} WHERE n.status = 'pending' AND n.send_at <= ?1 \
          AND (n.next_try_at IS NULL OR n.next_try_at <= ?1) \
-         AND (n.leased_until IS NULL OR n.leased_until <= ?2) ORDER BY n.send_at, n.id"
+         AND n.leased_until IS NULL ORDER BY n.send_at, n.id"
     ))
     .bind(&as_of)
-    .bind(now())
     .fetch_all(&mut *conn)
     .await?;
     let mut done = Dispatched::default();
@@ -293,12 +311,11 @@ pub async fn dispatch(
         let real_now = now();
         let claimed = sqlx::query(
             "UPDATE notifications SET leased_until = ?1 WHERE id = ?2 AND status = 'pending' \
-             AND (next_try_at IS NULL OR next_try_at <= ?3) AND (leased_until IS NULL OR leased_until <= ?4)",
+             AND (next_try_at IS NULL OR next_try_at <= ?3) AND leased_until IS NULL",
         )
         .bind(plus_millis_minutes(&real_now, LEASE_MINUTES))
         .bind(listed.id)
         .bind(&as_of)
-        .bind(&real_now)
         .execute(&mut *conn)
         .await?
         .rows_affected();
@@ -324,7 +341,15 @@ pub async fn dispatch(
         let outcome = match (n.channel.as_str(), &email, &sms) {
             ("email", Some(Ok(e)), _) => channels::send_email(e, &out).await,
             (_, _, Some(Ok(s))) => channels::send_sms(s, &out).await,
-            _ => continue,
+            (_, _, _) => {
+                // Not sent: the claim is given back, or it would read as a send in doubt.
+                Outcome::Released {
+                    problem: "its channel is not set up",
+                }
+                .record(store, n.id)
+                .await?;
+                continue;
+            }
         };
         let attempts = n.attempts + 1;
         match outcome {

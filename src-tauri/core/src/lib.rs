@@ -32,6 +32,7 @@ pub mod session;
 pub mod settings;
 pub mod store;
 pub mod sync;
+pub mod table;
 pub mod trial;
 pub mod user_removal;
 pub mod users;

@@ -140,6 +140,11 @@ pub struct Notification {
     pub attempts: u32,
     pub last_error: Option<String>,
     pub sent_at: Option<String>,
+    /// Who it is for: the contact's name now, else the name the meeting was booked with
+    /// (a deleted contact's reminders are still sent).
+    pub contact_name: Option<String>,
+    /// When the meeting it belongs to starts.
+    pub meeting_starts_at: Option<String>,
 }
 
 /// `t` moved by `delta` minutes, as stored times are written (UTC, whole seconds).
@@ -256,12 +261,16 @@ struct Row {
     attempts: i64,
     last_error: Option<String>,
     sent_at: Option<String>,
+    contact_name: Option<String>,
+    meeting_starts_at: Option<String>,
     owner_id: Option<i64>,
     host_id: i64,
 }
 
 const SELECT: &str = "SELECT n.id, n.activity_id, n.contact_id, n.kind, n.channel, n.recipient, n.purpose, n.send_at, n.status, \
-     n.attempts, n.last_error, n.sent_at, c.owner_id, a.host_id FROM notifications n \
+     n.attempts, n.last_error, n.sent_at, \
+     coalesce(nullif(trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), ''), a.with_name) AS contact_name, \
+     a.starts_at AS meeting_starts_at, c.owner_id, a.host_id FROM notifications n \
      JOIN activities a ON a.id = n.activity_id LEFT JOIN contacts c ON c.id = n.contact_id";
 
 impl From<Row> for Notification {
@@ -279,6 +288,8 @@ impl From<Row> for Notification {
             attempts: r.attempts as u32,
             last_error: r.last_error,
             sent_at: r.sent_at,
+            contact_name: r.contact_name,
+            meeting_starts_at: r.meeting_starts_at,
         }
     }
 }
@@ -307,6 +318,23 @@ pub async fn list(
         .filter(|r| scope.allows_activity(r.owner_id, r.host_id))
         .map(Notification::from)
         .collect())
+}
+
+/// How many notifications `user` may see have failed (the window's navigation shows it):
+/// read through the status index, so the count costs the failed ones only.
+pub async fn failed_count(store: &Store, user: &User) -> Result<u32> {
+    let mut conn = store.pool().acquire().await?;
+    let scope = users::scope(&mut conn, user).await?;
+    let rows: Vec<(Option<i64>, i64)> = sqlx::query_as(
+        "SELECT c.owner_id, a.host_id FROM notifications n JOIN activities a ON a.id = n.activity_id \
+         LEFT JOIN contacts c ON c.id = n.contact_id WHERE n.status = 'failed'",
+    )
+    .fetch_all(&mut *conn)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .filter(|(owner, host)| scope.allows_activity(*owner, *host))
+        .count() as u32)
 }
 
 /// Notification `id` when `user` may see it (its activity's rules); one they may not is

@@ -1,9 +1,9 @@
 //! Changing settings, each checked by the module whose rule it is: the signed-in user, the
 //! default phone region, which reminders and follow-ups meetings get, and where notifications
 //! are delivered from. The settings that decide who acts and where a credential is sent are
-//! an Admin's.
+//! an Admin's, and so are the SMTP password and the SMS token kept for those servers.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::channels;
 use crate::error::{Error, Result};
@@ -16,8 +16,10 @@ use crate::store::Store;
 use crate::users::{self, Role, User};
 use crate::{notify, phone, settings};
 
-/// A setting the command line can change (`settings set KEY VALUE`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A setting the command line (`settings set KEY VALUE`) and the window's Settings can
+/// change, spelt as the command line spells it ("smtp-ca-file").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename = "SettingKey", rename_all = "kebab-case")]
 pub enum Key {
     User,
     DefaultRegion,
@@ -232,4 +234,79 @@ pub async fn set_default_region(store: &Store, code: &str) -> Result<Settings> {
     put(&mut conn, DEFAULT_REGION, &code.trim().to_ascii_uppercase()).await?;
     drop(conn);
     show(store).await
+}
+
+/// A credential the window's Settings stores in the keyring for a notification channel.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
+#[serde(rename_all = "kebab-case")]
+pub enum Credential {
+    /// The password of the user named in the `smtp` setting.
+    SmtpPassword,
+    /// The SMS gateway's auth token for the `sms-account` account.
+    SmsToken,
+}
+
+impl Credential {
+    fn secret(self) -> &'static str {
+        match self {
+            Credential::SmtpPassword => SMTP_PASSWORD,
+            Credential::SmsToken => SMS_TOKEN,
+        }
+    }
+
+    /// The field a refusal names, so the window shows it at the password field.
+    fn field(self) -> &'static str {
+        match self {
+            Credential::SmtpPassword => "smtp_password",
+            Credential::SmsToken => "sms_token",
+        }
+    }
+}
+
+/// Which credentials the keyring holds: whether, never what.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, specta::Type)]
+pub struct Credentials {
+    pub smtp_password: bool,
+    pub sms_token: bool,
+    /// Why the keyring could not be read (locked, no session bus), if it could not.
+    pub keyring_error: Option<String>,
+}
+
+/// Whether the keyring holds each credential. A keyring that cannot be reached is said, not
+/// failed on: the rest of Settings still shows.
+pub fn credentials(secrets: &dyn SecretStore) -> Credentials {
+    let mut error = None;
+    let mut held = |c: Credential| match secrets.get(c.secret()) {
+        Ok(value) => value.is_some(),
+        Err(e) => {
+            error.get_or_insert_with(|| e.to_string());
+            false
+        }
+    };
+    let (smtp_password, sms_token) = (held(Credential::SmtpPassword), held(Credential::SmsToken));
+    Credentials {
+        smtp_password,
+        sms_token,
+        keyring_error: error,
+    }
+}
+
+/// Stores a channel's credential in the keyring as `actor` (Admins only: the credential
+/// goes with the server an Admin chose, and replacing it can stop every reminder).
+pub fn set_credential(
+    actor: &User,
+    secrets: &dyn SecretStore,
+    which: Credential,
+    value: &str,
+) -> Result<Credentials> {
+    let what = match which {
+        Credential::SmtpPassword => "the SMTP password",
+        Credential::SmsToken => "the SMS gateway token",
+    };
+    require_admin(actor, what)?;
+    if value.trim().is_empty() {
+        return Err(Error::invalid(which.field(), format!("enter {what}")));
+    }
+    secrets.set(which.secret(), value)?;
+    Ok(credentials(secrets))
 }

@@ -66,6 +66,12 @@ pub struct ListQuery {
     pub descending: bool,
     pub offset: u32,
     pub limit: u32,
+    /// Only contacts with this status (as `record::normalize_status` reads it), when given.
+    #[serde(default)]
+    pub status: Option<String>,
+    /// Only contacts owned by this user (their email), when given.
+    #[serde(default)]
+    pub owner: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize, specta::Type)]
@@ -82,6 +88,32 @@ pub struct ContactPage {
 pub enum Scope {
     All,
     Owners(Vec<i64>),
+}
+
+impl Scope {
+    /// The part of this scope that `owner` owns: the table's Owner filter.
+    pub fn narrowed_to(&self, owner: i64) -> Scope {
+        Scope::Owners(if self.allows(owner) {
+            vec![owner]
+        } else {
+            Vec::new()
+        })
+    }
+}
+
+/// The contacts a page may show: the user's scope (the Owner filter narrows it) and the
+/// Status filter.
+#[derive(Debug, Clone, Copy)]
+pub struct Within<'a> {
+    pub scope: &'a Scope,
+    /// A status as stored ("Sales qualified"), or None for any.
+    pub status: Option<&'a str>,
+}
+
+impl Within<'_> {
+    fn everything(&self) -> bool {
+        *self.scope == Scope::All && self.status.is_none()
+    }
 }
 
 /// The end of the range of terms that start with `prefix`.
@@ -138,6 +170,15 @@ fn push_scope(qb: &mut QueryBuilder<'_, Sqlite>, scope: &Scope) {
     }
 }
 
+/// The scope and the Status filter: the status index (partial, name order, owners covered)
+/// serves both.
+fn push_within(qb: &mut QueryBuilder<'_, Sqlite>, within: &Within<'_>) {
+    push_scope(qb, within.scope);
+    if let Some(status) = within.status {
+        qb.push(" AND c.status = ").push_bind(status.to_string());
+    }
+}
+
 fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
     for w in words {
         qb.push(" AND instr(c.search_text, ")
@@ -146,17 +187,17 @@ fn push_words(qb: &mut QueryBuilder<'_, Sqlite>, words: &[String]) {
     }
 }
 
-/// One page of contacts for `query`, within `scope`.
+/// One page of contacts for `query`, within its scope and filters.
 pub async fn page(
     conn: &mut SqliteConnection,
-    scope: &Scope,
+    within: &Within<'_>,
     query: &ListQuery,
 ) -> Result<ContactPage> {
     let limit = i64::from(query.limit.clamp(1, 1_000));
     let offset = i64::from(query.offset);
     let words = query_words(&query.search);
     if words.is_empty() {
-        return plain_page(conn, scope, query, limit, offset).await;
+        return plain_page(conn, within, query, limit, offset).await;
     }
     // What each word's prefix covers: its distinct words (up to NARROW + 1). Narrow words
     // also bound where in name order a match can be: a contact matching "john" and "smi"
@@ -218,9 +259,9 @@ pub async fn page(
             count,
             span,
         };
-        return driven_page(conn, scope, query, &driver, &others, limit, offset).await;
+        return driven_page(conn, within, query, &driver, &others, limit, offset).await;
     }
-    if let Some(page) = walk_page(conn, scope, query, &words, limit, offset).await? {
+    if let Some(page) = walk_page(conn, within, query, &words, limit, offset).await? {
         return Ok(page);
     }
     // Gather through a narrow word when there is one: it has the fewest matches.
@@ -228,31 +269,28 @@ pub async fn page(
     if let Some((i, _)) = narrow_first {
         words.swap(0, i);
     }
-    gathered_page(conn, scope, query, &words, limit, offset).await
+    gathered_page(conn, within, query, &words, limit, offset).await
 }
 
 async fn plain_page(
     conn: &mut SqliteConnection,
-    scope: &Scope,
+    within: &Within<'_>,
     query: &ListQuery,
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage> {
-    let total: i64 = match scope {
-        Scope::All => {
-            sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
-                .fetch_one(&mut *conn)
-                .await?
-        }
-        Scope::Owners(_) => {
-            let mut qb = QueryBuilder::new("SELECT count(*) FROM contacts c WHERE 1");
-            push_scope(&mut qb, scope);
-            qb.build_query_scalar().fetch_one(&mut *conn).await?
-        }
+    let total: i64 = if within.everything() {
+        sqlx::query_scalar("SELECT value FROM counters WHERE name = 'contacts'")
+            .fetch_one(&mut *conn)
+            .await?
+    } else {
+        let mut qb = QueryBuilder::new("SELECT count(*) FROM contacts c WHERE 1");
+        push_within(&mut qb, within);
+        qb.build_query_scalar().fetch_one(&mut *conn).await?
     };
     let mut qb = QueryBuilder::new(SELECT_CONTACT);
     qb.push(" WHERE 1");
-    push_scope(&mut qb, scope);
+    push_within(&mut qb, within);
     qb.push(" ORDER BY ")
         .push(query.sort.order_by(query.descending))
         .push(" LIMIT ")
@@ -271,7 +309,7 @@ async fn plain_page(
 /// None when the budget ran out before the page filled (the matches are clustered).
 async fn walk_page(
     conn: &mut SqliteConnection,
-    scope: &Scope,
+    within: &Within<'_>,
     query: &ListQuery,
     words: &[String],
     limit: i64,
@@ -281,7 +319,7 @@ async fn walk_page(
     let order = query.sort.order_by(query.descending);
     let mut qb =
         QueryBuilder::new("SELECT w.id FROM (SELECT c.id, c.search_text FROM contacts c WHERE 1");
-    push_scope(&mut qb, scope);
+    push_within(&mut qb, within);
     qb.push(" ORDER BY ")
         .push(&order)
         .push(" LIMIT ")
@@ -340,7 +378,7 @@ struct Driver<'a> {
 
 async fn driven_page(
     conn: &mut SqliteConnection,
-    scope: &Scope,
+    within: &Within<'_>,
     query: &ListQuery,
     driver: &Driver<'_>,
     others: &[String],
@@ -354,7 +392,7 @@ async fn driven_page(
     } = *driver;
     let dir = if query.descending { "DESC" } else { "ASC" };
     let wanted = offset + limit + 1;
-    let filtered = !others.is_empty() || *scope != Scope::All;
+    let filtered = !others.is_empty() || !within.everything();
     // Read all of the word's contacts in the span when few; else enough for the page
     // (more when other words filter them or one contact matches through two words).
     let mut k = if count <= COUNT_LIMIT { count } else { wanted };
@@ -382,7 +420,7 @@ async fn driven_page(
                 " JOIN contacts c INDEXED BY contacts_by_name \
                  ON c.sort_name = cand.sort_name AND c.id = cand.contact_id WHERE 1",
             );
-            push_scope(&mut qb, scope);
+            push_within(&mut qb, within);
             push_words(&mut qb, others);
         }
         qb.push(format!(
@@ -425,7 +463,7 @@ async fn driven_page(
 /// first word), sort, and cut the page out. The total comes with it.
 async fn gathered_page(
     conn: &mut SqliteConnection,
-    scope: &Scope,
+    within: &Within<'_>,
     query: &ListQuery,
     words: &[String],
     limit: i64,
@@ -441,7 +479,7 @@ async fn gathered_page(
         .push(" AND term < ")
         .push_bind(prefix_end(&words[0]))
         .push(") SELECT c.id FROM m CROSS JOIN contacts c ON c.id = m.id WHERE 1");
-    push_scope(&mut qb, scope);
+    push_within(&mut qb, within);
     push_words(&mut qb, &words[1..]);
     qb.push(" ORDER BY ").push(&order);
     let all: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;

@@ -15,7 +15,7 @@ use crate::store::Store;
 use crate::users::{Role, User};
 use crate::{
     activity, contacts, dispatch, export, history, import, notify, preferences, review, sample,
-    user_removal, users,
+    trial, user_removal, users,
 };
 
 #[derive(Clone, Debug)]
@@ -32,6 +32,9 @@ pub struct Session {
 pub struct AppInfo {
     pub user_email: String,
     pub user_name: String,
+    /// The signed-in user's role: the page shows Admin-only settings read-only to others
+    /// (core refuses their changes all the same).
+    pub role: Role,
     pub db_path: String,
     pub contact_count: u32,
 }
@@ -72,6 +75,7 @@ impl Session {
         Ok(AppInfo {
             user_email: user.email,
             user_name: user.name,
+            role: user.role,
             db_path: self.store.path().display().to_string(),
             contact_count: contacts::count(&self.store).await? as u32,
         })
@@ -79,6 +83,11 @@ impl Session {
 
     pub async fn list(&self, query: &ListQuery) -> Result<ContactPage> {
         contacts::list(&self.store, &self.user().await?, query).await
+    }
+
+    /// A page of the window's contacts table: `list`'s rows with their phones formatted.
+    pub async fn table(&self, query: &ListQuery) -> Result<crate::table::TablePage> {
+        Ok(self.list(query).await?.into())
     }
 
     /// A page of `list_after`: matching `search`, in id order after contact `after`.
@@ -214,6 +223,11 @@ impl Session {
         user_removal::remove(&self.store, &self.user().await?, email, reassign_to).await
     }
 
+    /// How many of the notifications the user may see have failed.
+    pub async fn failed_notifications(&self) -> Result<u32> {
+        notify::failed_count(&self.store, &self.user().await?).await
+    }
+
     /// Sends a failed notification again now.
     pub async fn retry_notification(&self, id: &str) -> Result<notify::Notification> {
         notify::retry(&self.store, &self.user().await?, id).await
@@ -236,6 +250,16 @@ impl Session {
         value: &str,
     ) -> Result<preferences::Settings> {
         preferences::set(&self.store, &self.user().await?, secrets, key, value).await
+    }
+
+    /// Sends a test email to `to` the way reminders go (`trial::send_test_email`).
+    pub async fn send_test_email(&self, secrets: &dyn SecretStore, to: &str) -> Result<()> {
+        trial::send_test_email(&self.store, secrets, &self.user().await?, to).await
+    }
+
+    /// Sends a test SMS to `to` the way reminders go (`trial::send_test_sms`).
+    pub async fn send_test_sms(&self, secrets: &dyn SecretStore, to: &str) -> Result<()> {
+        trial::send_test_sms(&self.store, secrets, &self.user().await?, to).await
     }
 
     pub async fn rebook(

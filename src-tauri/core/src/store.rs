@@ -1,13 +1,20 @@
 //! The SQLite file: opened once with WAL, foreign keys and a busy timeout, migrated on open.
+//! Before anything is written an existing file must be a Cardfile database, writable, of a
+//! schema this Cardfile knows, and (checked daily and before a migration) sound; each
+//! passing check leaves an automatic backup beside it (store/backup.rs), which it can be restored
+//! from.
+
+pub mod backup;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::SqlitePool;
+use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
 use crate::error::{Error, Result};
+pub use backup::{backup_path, last_backup, restore_backup, Backup, Restored};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 
@@ -24,6 +31,8 @@ pub(crate) const IMMEDIATE: &str = "BEGIN IMMEDIATE";
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
+    /// Why the daily backup could not be taken when it was opened, if it could not.
+    backup_problem: Option<std::sync::Arc<str>>,
 }
 
 impl Store {
@@ -37,6 +46,23 @@ impl Store {
                 })?;
             }
         }
+        let existing = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
+        let backup_problem = if existing {
+            backup::usable_file(path)?;
+            // On a connection of its own that sets nothing: a file that is refused is
+            // refused before a pragma (WAL, for one) has written to it.
+            let mut conn = SqliteConnectOptions::new()
+                .filename(path)
+                .busy_timeout(Duration::from_secs(5))
+                .connect()
+                .await
+                .map_err(|e| refusal(path, e))?;
+            let checked = before_writing(&mut conn, path).await;
+            conn.close().await.ok();
+            checked?.map(Into::into)
+        } else {
+            None
+        };
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
@@ -55,15 +81,48 @@ impl Store {
             .min_connections(1)
             .connect_with(options)
             .await
-            .map_err(|e| {
-                Error::Internal(format!("cannot open database {}: {e}", path.display()))
+            .map_err(|e| match backup::is_damage(&e) {
+                true => backup::damaged(path, &e.to_string()),
+                false => Error::Internal(format!("cannot open database {}: {e}", path.display())),
             })?;
-        MIGRATOR.run(&pool).await?;
         let store = Store {
             pool,
             path: path.to_path_buf(),
+            backup_problem,
         };
+        MIGRATOR.run(&store.pool).await?;
         Ok(store)
+    }
+
+    /// SQLite's integrity check: `full` checks every index against its table (minutes on
+    /// millions of rows), else the quick check of every page's structure (seconds). A
+    /// problem is refused as damage (`trouble::DAMAGED`).
+    pub async fn check(&self, full: bool) -> Result<()> {
+        let mut conn = self.pool.acquire().await?;
+        integrity(&mut conn, &self.path, full).await
+    }
+
+    /// Takes the automatic backup now (SQLite's VACUUM INTO: a consistent copy while others
+    /// read and write), replacing the last one only once it is complete.
+    pub async fn backup(&self) -> Result<Backup> {
+        let mut conn = self.pool.acquire().await?;
+        backup::take(&mut conn, &self.path).await
+    }
+
+    /// Takes the daily backup if it is due (for a window left open for days), after the
+    /// quick integrity check: a damaged database never replaces a sound backup.
+    pub async fn backup_if_due(&self) -> Result<Option<Backup>> {
+        if !backup::due(&self.path) {
+            return Ok(None);
+        }
+        self.check(false).await?;
+        self.backup().await.map(Some)
+    }
+
+    /// Why the daily backup could not be taken when this store was opened (the window shows
+    /// it), if it could not.
+    pub fn backup_problem(&self) -> Option<&str> {
+        self.backup_problem.as_deref()
     }
 
     /// A write transaction. It takes the write lock as it begins (BEGIN IMMEDIATE), so two
@@ -84,6 +143,107 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// What an existing file must pass before anything is written to it: it is Cardfile's,
+/// of a schema this Cardfile knows (a newer one is refused, never migrated backwards),
+/// and, when its daily backup is due or a migration is about to change it, sound by
+/// SQLite's integrity check; then the backup is taken. A daily backup that fails (a full
+/// disk) does not keep the user from their contacts: why is returned, to be shown. A
+/// migration does not run without its backup.
+async fn before_writing(conn: &mut SqliteConnection, path: &Path) -> Result<Option<String>> {
+    let tables: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| refusal(path, e))?;
+    if tables == 0 {
+        return Ok(None);
+    }
+    let has_versions: bool = sqlx::query_scalar(
+        "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(|e| refusal(path, e))?;
+    if !has_versions {
+        return Err(Error::invalid(
+            trouble::NOT_CARDFILE,
+            format!(
+                "{} is an SQLite database, but not Cardfile's: nothing was changed. Choose a Cardfile database, or another file name for a new one",
+                path.display()
+            ),
+        ));
+    }
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations")
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| refusal(path, e))?;
+    let known = MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+    let newest = applied.iter().copied().max().unwrap_or(0);
+    if newest > known {
+        return Err(Error::invalid(
+            trouble::NEWER,
+            format!(
+                "{} was written by a newer Cardfile (its schema is version {newest}; this Cardfile knows versions up to {known}): nothing was changed. Open it with the newer Cardfile",
+                path.display()
+            ),
+        ));
+    }
+    let migrating = MIGRATOR.iter().any(|m| !applied.contains(&m.version));
+    if migrating || backup::due(path) {
+        integrity(conn, path, migrating).await?;
+        match backup::take(conn, path).await {
+            Ok(_) => {}
+            Err(e) if migrating => {
+                return Err(Error::Internal(format!(
+                "{e}: this Cardfile updates the database's format only with a backup taken first"
+            )))
+            }
+            Err(e) => return Ok(Some(e.to_string())),
+        }
+    }
+    Ok(None)
+}
+
+/// An error met while checking the file: damage named as such.
+fn refusal(path: &Path, e: sqlx::Error) -> Error {
+    if backup::is_damage(&e) {
+        backup::damaged(path, &e.to_string())
+    } else {
+        e.into()
+    }
+}
+
+/// SQLite's integrity check (`full`) or quick check, a problem refused as damage.
+async fn integrity(conn: &mut SqliteConnection, path: &Path, full: bool) -> Result<()> {
+    let pragma = if full {
+        "PRAGMA integrity_check(5)"
+    } else {
+        "PRAGMA quick_check(5)"
+    };
+    let found: Vec<String> = sqlx::query_scalar(pragma)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(|e| refusal(path, e))?;
+    if found.len() == 1 && found[0] == "ok" {
+        return Ok(());
+    }
+    Err(backup::damaged(path, &found.join("; ")))
+}
+
+/// The `field` of the errors that refuse a database file on open, so the window can tell
+/// them apart (and offer the backup for damage).
+pub mod trouble {
+    /// It fails SQLite's integrity check or SQLite finds it malformed: restore the backup.
+    pub const DAMAGED: &str = "database";
+    /// It is not an SQLite database, or not Cardfile's.
+    pub const NOT_CARDFILE: &str = "database_file";
+    /// A newer Cardfile wrote it.
+    pub const NEWER: &str = "database_version";
+    /// It cannot be written to.
+    pub const READ_ONLY: &str = "database_access";
 }
 
 /// The default database file: `$XDG_DATA_HOME/cardfile/cardfile.db` (CLI.md).

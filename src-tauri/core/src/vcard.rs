@@ -1,6 +1,10 @@
 //! vCard (3.0 and 4.0, RFC 2426 and RFC 6350): reading a .vcf file into import rows, one
-//! per card, and writing contacts as vCard 4.0 for export.
+//! per card, and writing contacts as vCard 4.0 for export. A card inside another, a card
+//! with more properties than the limits allow, or a line that unfolds past them, is refused
+//! with its line.
 
+use crate::error::{Error, Result};
+use crate::import::limits::{size, Limits};
 use crate::record::{ContactRow, FIELDS};
 
 /// True when `text` is a vCard file rather than CSV.
@@ -193,21 +197,31 @@ fn card_cells(props: &[Property]) -> Vec<String> {
     cells
 }
 
+fn refused(reason: String) -> Error {
+    Error::invalid("file", reason)
+}
+
 /// The cards of a vCard file, as rows of import cells (the header is `FIELDS`). Text
 /// outside BEGIN:VCARD / END:VCARD is ignored; a card cut off by the end of the file is
 /// still read.
-pub fn cards(text: &str) -> Vec<Card> {
+pub fn cards(text: &str, limits: &Limits) -> Result<Vec<Card>> {
     let mut out = Vec::new();
     let mut current: Option<(u64, Vec<Property>)> = None;
     let mut logical: Option<(u64, String)> = None;
-    fn finish(
-        logical: Option<(u64, String)>,
-        current: &mut Option<(u64, Vec<Property>)>,
-        out: &mut Vec<Card>,
-    ) {
-        let Some((at, line)) = logical else { return };
+    let finish = |logical: Option<(u64, String)>,
+                  current: &mut Option<(u64, Vec<Property>)>,
+                  out: &mut Vec<Card>|
+     -> Result<()> {
+        let Some((at, line)) = logical else {
+            return Ok(());
+        };
         let upper = line.trim().to_ascii_uppercase();
         if upper == "BEGIN:VCARD" {
+            if let Some((begun, _)) = current {
+                return Err(refused(format!(
+                    "line {at}: a card begins inside the card that begins on line {begun} (is an END:VCARD missing?): cards cannot be nested"
+                )));
+            }
             *current = Some((at, Vec::new()));
         } else if upper == "END:VCARD" {
             if let Some((line, props)) = current.take() {
@@ -216,30 +230,50 @@ pub fn cards(text: &str) -> Vec<Card> {
                     cells: card_cells(&props),
                 });
             }
-        } else if let (Some((_, props)), Some(p)) = (current.as_mut(), parse_line(&line)) {
+        } else if let (Some((begun, props)), Some(p)) = (current.as_mut(), parse_line(&line)) {
+            if props.len() == limits.fields {
+                return Err(refused(format!(
+                    "line {at}: the card that begins on line {begun} has more than {} properties, more than any contact has",
+                    limits.fields
+                )));
+            }
             props.push(p);
         }
-    }
+        Ok(())
+    };
     for (i, raw) in text.trim_start_matches('\u{feff}').lines().enumerate() {
         let raw = raw.trim_end_matches('\r');
         if let Some(rest) = raw.strip_prefix([' ', '\t']) {
             // A folded line continues the one before.
-            if let Some((_, line)) = logical.as_mut() {
+            if let Some((at, line)) = logical.as_mut() {
+                if line.len() + rest.len() > limits.record_bytes {
+                    return Err(refused(format!(
+                        "line {at}: its folded lines continue past {}, longer than any contact's property",
+                        size(limits.record_bytes as u64)
+                    )));
+                }
                 line.push_str(rest);
             }
             continue;
         }
-        finish(logical.take(), &mut current, &mut out);
+        finish(logical.take(), &mut current, &mut out)?;
+        if raw.len() > limits.record_bytes {
+            return Err(refused(format!(
+                "line {} is longer than {}, longer than any contact's property",
+                i + 1,
+                size(limits.record_bytes as u64)
+            )));
+        }
         logical = Some((i as u64 + 1, raw.to_string()));
     }
-    finish(logical.take(), &mut current, &mut out);
+    finish(logical.take(), &mut current, &mut out)?;
     if let Some((line, props)) = current.take() {
         out.push(Card {
             line,
             cells: card_cells(&props),
         });
     }
-    out
+    Ok(out)
 }
 
 fn escape(value: &str) -> String {

@@ -421,6 +421,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                     descending: false,
                     offset: 0,
                     limit,
+                    ..Default::default()
                 })
                 .await?;
             if json {

@@ -4,8 +4,12 @@
 //! happens in one transaction and one journal batch, so a failure, a Cancel or a dry run
 //! leaves the database exactly as it was, and Undo removes the whole import in one step.
 
+#[doc(hidden)]
+pub mod fuzzing;
 mod known;
+pub mod limits;
 pub mod mapping;
+mod opened;
 mod prepare;
 mod problems;
 pub mod read;
@@ -27,6 +31,8 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{phone, settings};
 use known::Holders;
+pub use limits::Limits;
+pub use opened::{open, open_within, rows, Opened};
 use prepare::{read_file, Batch, Normalise, Spent};
 pub use problems::{Problem, Spool, EXAMPLES};
 use run::Run;
@@ -120,89 +126,6 @@ pub struct Progress {
     pub fraction: f64,
 }
 
-/// Reads the start of `source` far enough to know its encoding, delimiter, header and the
-/// mapping the header suggests; refuses a file that is empty, binary, wrongly encoded or has
-/// no contact header.
-pub fn open(source: &read::Source) -> Result<Opened> {
-    let (head, encoding) = read::head(source)?;
-    if crate::vcard::is_vcard(&head) {
-        // A vCard's cards become rows whose columns are the contact fields themselves.
-        let header: Vec<String> = crate::record::FIELDS
-            .iter()
-            .map(|f| f.to_string())
-            .collect();
-        let mapping = mapping::guess(&header);
-        let layout = records::Layout {
-            encoding,
-            delimiter: b',',
-            header,
-            header_line: 0,
-        };
-        return Ok(Opened {
-            layout,
-            mapping,
-            vcard: true,
-        });
-    }
-    let layout = records::layout(&head, encoding)?;
-    let mapping = mapping::guess(&layout.header);
-    Ok(Opened {
-        layout,
-        mapping,
-        vcard: false,
-    })
-}
-
-/// The largest vCard file an import reads (64 MiB): it is read whole.
-const MAX_VCARD: u64 = 64 << 20;
-
-/// The records of an opened file, read as they come: CSV rows, or one row per vCard (a
-/// vCard file is read whole: its cards are few and short).
-pub fn rows(
-    source: &read::Source,
-    opened: &Opened,
-) -> Result<Box<dyn Iterator<Item = Result<records::Row>> + Send>> {
-    if opened.vcard {
-        // Read whole, up to a bound on the memory it takes.
-        let mut text = String::new();
-        std::io::Read::read_to_string(
-            &mut std::io::Read::take(
-                read::Decoded::new(source, opened.layout.encoding)?,
-                MAX_VCARD + 1,
-            ),
-            &mut text,
-        )
-        .map_err(|e| Error::invalid("file", e.to_string()))?;
-        if text.len() as u64 > MAX_VCARD {
-            return Err(Error::invalid(
-                "file",
-                format!(
-                    "a vCard file over {} MB cannot be imported: export the contacts as CSV instead",
-                    MAX_VCARD >> 20
-                ),
-            ));
-        }
-        Ok(Box::new(crate::vcard::cards(&text).into_iter().map(|c| {
-            Ok(records::Row {
-                line: c.line,
-                cells: c.cells,
-                problem: None,
-            })
-        })))
-    } else {
-        Ok(Box::new(records::rows(source, &opened.layout)?))
-    }
-}
-
-/// A file read for import: its layout and the mapping guessed from its header.
-#[derive(Debug, Clone)]
-pub struct Opened {
-    pub layout: records::Layout,
-    pub mapping: mapping::Mapping,
-    /// A vCard file (else CSV).
-    pub vcard: bool,
-}
-
 /// Imports the file at `path` as `user`. `progress` hears about every chunk; `cancel` set
 /// from elsewhere stops the import with nothing written.
 pub async fn import_file(
@@ -213,13 +136,36 @@ pub async fn import_file(
     progress: &(dyn Fn(Progress) + Sync),
     cancel: &AtomicBool,
 ) -> Result<Report> {
+    import_within(
+        store,
+        user,
+        path,
+        options,
+        &Limits::default(),
+        progress,
+        cancel,
+    )
+    .await
+}
+
+/// `import_file` within `limits` (a file past one is refused whole, naming its line).
+pub async fn import_within(
+    store: &Store,
+    user: &User,
+    path: &Path,
+    options: &ImportOptions,
+    limits: &Limits,
+    progress: &(dyn Fn(Progress) + Sync),
+    cancel: &AtomicBool,
+) -> Result<Report> {
     let source = read::Source::File(path.to_path_buf());
     // Opening reads the whole file once (its encoding is checked to the end): off the
     // async threads.
     let (opened, rows_estimate) = {
         let source = source.clone();
+        let limits = *limits;
         tokio::task::spawn_blocking(move || {
-            Ok::<_, Error>((open(&source)?, source.estimate_rows()?))
+            Ok::<_, Error>((open_within(&source, &limits)?, source.estimate_rows()?))
         })
         .await
         .map_err(|e| Error::Internal(format!("the import's reader failed: {e}")))??
@@ -298,7 +244,29 @@ pub async fn import_file(
             break;
         }
     }
-    result
+    result.map_err(|e| no_room(e, store.path()))
+}
+
+/// A write the disk had no room for (SQLITE_FULL), said as such: the transaction was rolled
+/// back, so nothing was imported.
+fn no_room(e: Error, db: &Path) -> Error {
+    let full = match &e {
+        Error::Database(d) => d
+            .as_database_error()
+            .and_then(|d| d.code())
+            .and_then(|c| c.parse::<i32>().ok())
+            .is_some_and(|c| c & 0xff == 13),
+        // The bulk writer speaks to SQLite directly and passes its message on.
+        Error::Internal(m) => m.contains("database or disk is full"),
+        _ => false,
+    };
+    if !full {
+        return e;
+    }
+    Error::Internal(format!(
+        "the disk holding {} is full: nothing was imported. Free some space and import the file again",
+        db.display()
+    ))
 }
 
 #[allow(clippy::too_many_arguments)]

@@ -60,7 +60,11 @@ impl Problems {
                 .map_err(cannot_write)?
                 .into_parts();
             let spool = Arc::new(Spool { path });
-            self.out = Some((csv::Writer::from_writer(BufWriter::new(file)), spool));
+            // A ragged row keeps the fields it had: rows of the report differ in length.
+            let writer = csv::WriterBuilder::new()
+                .flexible(true)
+                .from_writer(BufWriter::new(file));
+            self.out = Some((writer, spool));
         }
         if let Some((w, _)) = &mut self.out {
             let mut record = vec![problem.line.to_string(), guard_cell(&problem.reason)];

@@ -58,6 +58,21 @@ impl Source {
         }
     }
 
+    /// Its size in bytes.
+    pub fn len(&self) -> Result<u64> {
+        match self {
+            Source::File(path) => std::fs::metadata(path)
+                .map(|m| m.len())
+                .map_err(|e| unreadable(format!("cannot read {}: {e}", path.display()))),
+            Source::Bytes(bytes) => Ok(bytes.len() as u64),
+        }
+    }
+
+    /// Whether it holds no bytes at all.
+    pub fn is_empty(&self) -> Result<bool> {
+        Ok(self.len()? == 0)
+    }
+
     /// About how many records it holds, from its size and the size of its first lines.
     pub fn estimate_rows(&self) -> Result<u64> {
         let mut sample = Vec::with_capacity(1 << 20);
@@ -256,10 +271,11 @@ fn sniff(source: &Source) -> Result<Encoding> {
                         pending.drain(..e.valid_up_to());
                     }
                     Err(e) if encoding == Encoding::Utf8Bom => {
+                        let at = offset + e.valid_up_to() as u64;
                         return Err(unreadable(format!(
-                            "the file says UTF-8 but byte {} is not",
-                            offset + e.valid_up_to() as u64
-                        )))
+                            "line {}: the file says it is UTF-8 (it begins with a byte-order mark) but byte {at} is not UTF-8: save it again as UTF-8",
+                            line_of(source, at)?
+                        )));
                     }
                     Err(_) => return Ok(Encoding::Windows1252),
                 }
@@ -271,12 +287,31 @@ fn sniff(source: &Source) -> Result<Encoding> {
     }
 }
 
+/// The line byte `at` of the file is on (read again up to it: only an error needs it).
+fn line_of(source: &Source, at: u64) -> Result<u64> {
+    let mut r = source.open()?.take(at);
+    let mut block = vec![0u8; 1 << 16];
+    let mut line = 1;
+    loop {
+        let n = fill(&mut r, &mut block).map_err(read_failed)?;
+        if n == 0 {
+            return Ok(line);
+        }
+        line += block[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+    }
+}
+
 /// How much of the file's start is read to find its header (and to see what it is).
 const HEAD: u64 = 1 << 20;
 
 /// What the file's start says: its encoding and the text of its first megabyte. A file
 /// that is empty or binary is refused.
 pub fn head(source: &Source) -> Result<(String, Encoding)> {
+    // What the first bytes say is checked before the whole file is read for its encoding:
+    // an image or a file of zeros is refused at once, whatever its size.
+    let mut start = vec![0u8; 1 << 16];
+    let n = fill(&mut *source.open()?, &mut start).map_err(read_failed)?;
+    not_text(&start[..n])?;
     let encoding = sniff(source)?;
     let mut decoded = Decoded::new(source, encoding)?;
     let mut bytes = Vec::new();
@@ -298,16 +333,94 @@ pub fn head(source: &Source) -> Result<(String, Encoding)> {
             return Err(unreadable("the file is empty"));
         }
     }
-    // Text files hold no NULs and few control characters; images, archives and sheets do.
+    // Text files hold few control characters; images, archives and sheets many. (A stray
+    // NUL in text is refused by the reader, naming its line.)
     let sample: Vec<char> = text.chars().take(64 * 1024).collect();
     let controls = sample
         .iter()
-        .filter(|c| c.is_control() && !matches!(c, '\t' | '\r' | '\n' | '\u{80}'..='\u{9F}'))
+        .filter(|c| c.is_control() && !matches!(c, '\0' | '\t' | '\r' | '\n' | '\u{80}'..='\u{9F}'))
         .count();
-    if sample.contains(&'\0') || controls * 100 > sample.len() {
+    if controls * 100 > sample.len() {
         return Err(unreadable(
             "the file is binary, not text: save it as CSV (comma-separated values) or vCard",
         ));
     }
     Ok((text, encoding))
+}
+
+/// How a file that is not text is put right, unless its kind says better.
+const CHOOSE: &str = "choose a CSV (comma-separated values) or vCard file";
+const SAVE_AS_CSV: &str = "open it in Excel and save the sheet as CSV";
+
+/// Files people mistake for contact lists, by the bytes they begin with: what they are,
+/// and what to do.
+const KINDS: [(&[u8], &str, &str); 14] = [
+    // Before UTF-16's byte-order mark, which UTF-32's little-endian one begins with.
+    (
+        b"\xFF\xFE\0\0",
+        "UTF-32 text",
+        "Cardfile reads UTF-8 and UTF-16: save it again as UTF-8",
+    ),
+    (
+        b"\0\0\xFE\xFF",
+        "UTF-32 text",
+        "Cardfile reads UTF-8 and UTF-16: save it again as UTF-8",
+    ),
+    (b"\x89PNG", "a PNG image", CHOOSE),
+    (b"\xFF\xD8\xFF", "a JPEG image", CHOOSE),
+    (b"GIF8", "a GIF image", CHOOSE),
+    (b"%PDF", "a PDF document", CHOOSE),
+    (
+        b"PK\x03\x04",
+        "a ZIP archive (an Excel .xlsx workbook is one)",
+        SAVE_AS_CSV,
+    ),
+    (
+        b"\xD0\xCF\x11\xE0",
+        "an Office document (an Excel 97-2003 .xls workbook is one)",
+        SAVE_AS_CSV,
+    ),
+    (b"SQLite format 3\0", "an SQLite database", CHOOSE),
+    (b"\x1F\x8B", "a gzip archive", "unpack it first"),
+    (b"\x7FELF", "a program", CHOOSE),
+    (
+        b"RIFF",
+        "a RIFF file (a WebP image, a WAV sound or an AVI video)",
+        CHOOSE,
+    ),
+    (b"II*\0", "a TIFF image", CHOOSE),
+    (b"MM\0*", "a TIFF image", CHOOSE),
+];
+
+/// Refuses a file whose first bytes say it is not text: a known binary format, by name,
+/// UTF-16 without its byte-order mark, or NUL bytes in more than a few places.
+fn not_text(start: &[u8]) -> Result<()> {
+    if let Some((_, kind, advice)) = KINDS.iter().find(|(magic, ..)| start.starts_with(magic)) {
+        return Err(unreadable(format!(
+            "the file is {kind}, not a contact file: {advice}"
+        )));
+    }
+    let nuls = start.iter().filter(|&&b| b == 0).count();
+    if start.starts_with(&[0xFF, 0xFE]) || start.starts_with(&[0xFE, 0xFF]) || nuls == 0 {
+        return Ok(());
+    }
+    // UTF-16 text of Latin letters has a NUL beside every character, on one side only.
+    let pairs = start.len() / 2;
+    let zeros = |side: usize| start.chunks_exact(2).filter(|p| p[side] == 0).count();
+    let (even, odd) = (zeros(0), zeros(1));
+    if pairs >= 2
+        && (odd * 10 >= pairs * 9 && even * 10 <= pairs
+            || even * 10 >= pairs * 9 && odd * 10 <= pairs)
+    {
+        return Err(unreadable(
+            "the file looks like UTF-16 text without a byte-order mark, which cannot be read reliably: save it again as UTF-8 (\"CSV UTF-8\" in Excel) or as Unicode Text",
+        ));
+    }
+    if nuls * 100 < start.len() || nuls < 8 {
+        // A few NULs in text: the reader names their line.
+        return Ok(());
+    }
+    Err(unreadable(
+        "the file is binary, not text (it holds NUL bytes): save it as CSV (comma-separated values) or vCard",
+    ))
 }

@@ -1,13 +1,15 @@
 //! A decoded contact file as records: where its header is and which delimiter it uses, then
 //! its data rows as they come, each with the line it starts on and, when it cannot be a
-//! contact row, why (ragged rows, a quote that never closes). Footers are not rows, and no
-//! record may grow past MAX_RECORD.
+//! contact row, why (ragged rows, a quote that never closes). Footers are not rows. A line,
+//! a record or a row past its limit (limits.rs), or a NUL character, stops the reading with
+//! an error naming its line.
 
 use std::collections::VecDeque;
 use std::io::Read;
 
 use crate::error::Result;
 
+use super::limits::{size, Limits};
 use super::mapping;
 use super::read::{unreadable, Decoded, Encoding, Source};
 
@@ -32,6 +34,26 @@ struct Marked<R> {
     quotes: Quotes,
     /// Whether the text has ended.
     ended: bool,
+    limits: Limits,
+    /// How many bytes of the current line have been read.
+    line_len: usize,
+}
+
+/// Why the text cannot be read on: it is past a limit, or not text. The records say it as
+/// it is, without the CSV reader's wrapping.
+#[derive(Debug)]
+struct Refusal(String);
+
+impl std::fmt::Display for Refusal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Refusal {}
+
+fn refuse(why: String) -> std::io::Error {
+    std::io::Error::new(std::io::ErrorKind::InvalidData, Refusal(why))
 }
 
 /// Where the text is among quoted fields, as the CSV reader reads them: a quote opens a
@@ -49,10 +71,6 @@ struct Quotes {
     record_line: u64,
     record_len: usize,
 }
-
-/// The longest record an import reads (1 MiB): the reader holds a record whole, so this
-/// bounds its memory whatever the file, a quote that never closes included.
-pub const MAX_RECORD: usize = 1 << 20;
 
 impl Quotes {
     fn new(delimiter: u8) -> Quotes {
@@ -115,16 +133,27 @@ impl<R: Read> Read for Marked<R> {
             if b == b'\n' || b == b'\r' {
                 self.marks.push_back((self.offset + i as u64, b));
             }
+            if b == 0 {
+                return Err(refuse(format!(
+                    "line {} holds a NUL character: the file is damaged or is not a text file",
+                    self.quotes.line
+                )));
+            }
+            self.line_len = if b == b'\n' { 0 } else { self.line_len + 1 };
+            if self.line_len > self.limits.line_bytes {
+                return Err(refuse(format!(
+                    "line {} is longer than {}, more than any contact file has: the file is damaged or is not a contact file",
+                    self.quotes.line,
+                    size(self.limits.line_bytes as u64)
+                )));
+            }
             self.quotes.step(b);
-            if self.quotes.record_len > MAX_RECORD {
-                return Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidData,
-                    format!(
-                        "the record that starts on line {} is longer than {} MB (a quote that never closes?)",
-                        self.quotes.record_line,
-                        MAX_RECORD >> 20
-                    ),
-                ));
+            if self.quotes.record_len > self.limits.record_bytes {
+                return Err(refuse(format!(
+                    "the record that starts on line {} is longer than {} (a quote that never closes?)",
+                    self.quotes.record_line,
+                    size(self.limits.record_bytes as u64)
+                )));
             }
         }
         self.offset += n as u64;
@@ -134,7 +163,11 @@ impl<R: Read> Read for Marked<R> {
 }
 
 /// The records of `text` (UTF-8), read as they come; an error ends them.
-fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Record>> {
+fn records<R: Read>(
+    text: R,
+    delimiter: u8,
+    limits: Limits,
+) -> impl Iterator<Item = Result<Record>> {
     // Records end at \n (a \r before it is dropped below), so line numbers count \n alike
     // in CRLF and LF files.
     let mut reader = csv::ReaderBuilder::new()
@@ -148,6 +181,8 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
             marks: VecDeque::new(),
             quotes: Quotes::new(delimiter),
             ended: false,
+            limits,
+            line_len: 0,
         });
     let mut record = csv::StringRecord::new();
     // The csv crate's own line count skips blank lines: the \n before each record's start
@@ -183,6 +218,15 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
                     }
                     marks.pop_front();
                 }
+                if cells.len() > limits.fields {
+                    failed = true;
+                    return Some(Err(unreadable(format!(
+                        "line {line} has {} fields, more than the {} a contact file may have: the file is not a contact list, or its delimiter is not {}",
+                        cells.len(),
+                        limits.fields,
+                        shown(delimiter)
+                    ))));
+                }
                 Some(Ok(Record {
                     line,
                     cells,
@@ -192,12 +236,30 @@ fn records<R: Read>(text: R, delimiter: u8) -> impl Iterator<Item = Result<Recor
             Ok(false) => None,
             Err(e) => {
                 failed = true;
-                Some(Err(unreadable(format!(
-                    "the file cannot be read past line {line}: {e}"
-                ))))
+                let refusal = match e.kind() {
+                    csv::ErrorKind::Io(io) => io
+                        .get_ref()
+                        .and_then(|r| r.downcast_ref::<Refusal>())
+                        .map(|r| r.0.clone()),
+                    _ => None,
+                };
+                Some(Err(unreadable(refusal.unwrap_or_else(|| {
+                    format!("the file cannot be read past line {line}: {e}")
+                }))))
             }
         }
     })
+}
+
+/// A delimiter as an error message names it.
+fn shown(delimiter: u8) -> &'static str {
+    match delimiter {
+        b',' => "a comma",
+        b';' => "a semicolon",
+        b'\t' => "a tab",
+        b'|' => "a vertical bar",
+        _ => "the one guessed",
+    }
 }
 
 fn is_blank(cells: &[String]) -> bool {
@@ -216,19 +278,27 @@ pub struct Layout {
 const DELIMITERS: [u8; 4] = [b',', b';', b'\t', b'|'];
 /// How far into the file the header is looked for (LinkedIn's preamble is 3 records).
 const HEADER_SEARCH: usize = 20;
-/// More columns than any contact export has: a file this wide is not a contact list.
-pub const MAX_COLUMNS: usize = 1000;
 
 /// Finds the delimiter and header: the first record, among the first few, whose cells
-/// name the most contact fields, over every candidate delimiter.
-pub fn layout(text: &str, encoding: Encoding) -> Result<Layout> {
+/// name the most contact fields, over every candidate delimiter. When none does, the error
+/// says why if it can: a limit met while reading with some delimiter, a quote never closed.
+pub fn layout(text: &str, encoding: Encoding, limits: &Limits) -> Result<Layout> {
     let mut best: Option<(usize, Layout)> = None;
+    let mut why: Option<crate::error::Error> = None;
+    let mut unclosed: Option<u64> = None;
     for delimiter in DELIMITERS {
-        for record in records(text.as_bytes(), delimiter)
-            .take(HEADER_SEARCH)
-            .filter_map(|r| r.ok())
-        {
-            if record.cells.len() < 2 || record.cells.len() > MAX_COLUMNS {
+        for record in records(text.as_bytes(), delimiter, *limits).take(HEADER_SEARCH) {
+            let record = match record {
+                Ok(record) => record,
+                Err(e) => {
+                    why.get_or_insert(e);
+                    break;
+                }
+            };
+            if let Some(opened) = record.unclosed_quote {
+                unclosed = Some(unclosed.map_or(opened, |u| u.min(opened)));
+            }
+            if record.cells.len() < 2 {
                 continue;
             }
             let known = mapping::recognised(&record.cells);
@@ -245,21 +315,16 @@ pub fn layout(text: &str, encoding: Encoding) -> Result<Layout> {
             }
         }
     }
-    match best {
-        Some((_, layout)) => Ok(layout),
-        None => {
-            let widest = records(text.as_bytes(), b',')
-                .take(HEADER_SEARCH)
-                .filter_map(|r| r.ok())
-                .map(|r| r.cells.len())
-                .max()
-                .unwrap_or(0);
-            Err(unreadable(if widest > MAX_COLUMNS {
-                format!("the file has {widest} columns: a contact file has a header row of at most {MAX_COLUMNS}")
-            } else {
-                "not a contact file: no header row names an email, phone or name column".to_string()
-            }))
-        }
+    match (best, why, unclosed) {
+        (Some((_, layout)), _, _) => Ok(layout),
+        (None, Some(why), _) => Err(why),
+        (None, None, Some(line)) => Err(unreadable(format!(
+            "line {line} opens a quoted field that is not closed within the first {} of the file: the file is damaged or is not a contact file",
+            size(text.len() as u64)
+        ))),
+        (None, None, None) => Err(unreadable(
+            "not a contact file: no header row names an email, phone or name column",
+        )),
     }
 }
 
@@ -276,13 +341,21 @@ pub struct Row {
 /// their first cell (report footers, as Salesforce writes them) is not rows; any other
 /// record with more or fewer fields than the header is a row with its problem, as is a last
 /// record whose quoted field never closes. A read that fails ends them with the error.
-pub fn rows(source: &Source, layout: &Layout) -> Result<impl Iterator<Item = Result<Row>> + Send> {
+pub fn rows(
+    source: &Source,
+    layout: &Layout,
+    limits: &Limits,
+) -> Result<impl Iterator<Item = Result<Row>> + Send> {
     let width = layout.header.len();
     let header_line = layout.header_line;
-    let mut source = records(Decoded::new(source, layout.encoding)?, layout.delimiter)
-        .skip_while(move |r| r.as_ref().is_ok_and(|r| r.line <= header_line))
-        .filter(|r| r.as_ref().map_or(true, |r| !is_blank(&r.cells)))
-        .peekable();
+    let mut source = records(
+        Decoded::new(source, layout.encoding)?,
+        layout.delimiter,
+        *limits,
+    )
+    .skip_while(move |r| r.as_ref().is_ok_and(|r| r.line <= header_line))
+    .filter(|r| r.as_ref().map_or(true, |r| !is_blank(&r.cells)))
+    .peekable();
     let footer_like = move |r: &Record| {
         r.cells.len() != width && r.cells[1..].iter().all(|c| c.trim().is_empty())
     };

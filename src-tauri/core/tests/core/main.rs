@@ -13,6 +13,7 @@ mod merge;
 mod notify;
 #[path = "../../../../tests/support/oncehub/mod.rs"]
 mod oncehub;
+mod recovery;
 mod rules;
 mod sample;
 mod search;

@@ -186,3 +186,51 @@ async fn a_merge_moves_reminders_to_the_survivors_address_and_a_delete_keeps_the
         .iter()
         .all(|n| n.contact_id.is_none() && n.status == "pending"));
 }
+
+#[tokio::test]
+async fn a_notification_names_its_contact_as_now_called_and_its_meetings_start() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let booked = meeting(
+        &[("first_name", "Ann"), ("email", "ann@example.com")],
+        "scheduled",
+        48,
+    );
+    let rec = s.record_activity(&booked).await.unwrap();
+    let id = rec.contact_id.clone().unwrap();
+    let listed = s.notifications(None, false).await.unwrap();
+    assert_eq!(listed[0].contact_name.as_deref(), Some("Ann"));
+    assert_eq!(listed[0].meeting_starts_at, booked.starts_at);
+    s.edit(&id, &fields(&[("last_name", "Lee")]), false)
+        .await
+        .unwrap();
+    let listed = s.notifications(None, false).await.unwrap();
+    assert_eq!(listed[0].contact_name.as_deref(), Some("Ann Lee"));
+    // Once the contact is deleted its reminders still go out, named as the meeting was booked.
+    s.delete(&id).await.unwrap();
+    let listed = s.notifications(None, false).await.unwrap();
+    assert_eq!(listed[0].contact_name.as_deref(), Some("Ann"));
+}
+
+#[tokio::test]
+async fn the_failed_count_is_of_the_notifications_the_user_may_see() {
+    let db = Db::new().await;
+    let s = &db.session;
+    s.add_user("mia@example.com", "Mia", cardfile_core::Role::Member, None)
+        .await
+        .unwrap();
+    s.record_activity(&meeting(&[("email", "ann@example.com")], "scheduled", 48))
+        .await
+        .unwrap();
+    assert_eq!(s.failed_notifications().await.unwrap(), 0);
+    sqlx::query("UPDATE notifications SET status = 'failed', last_error = '550'")
+        .execute(db.store().pool())
+        .await
+        .unwrap();
+    assert_eq!(s.failed_notifications().await.unwrap(), 2);
+    // Mia may not see the owner's meeting, nor so its reminders.
+    let mia = cardfile_core::Session::new(db.store().clone(), Some("mia@example.com".into()))
+        .await
+        .unwrap();
+    assert_eq!(mia.failed_notifications().await.unwrap(), 0);
+}

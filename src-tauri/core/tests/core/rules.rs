@@ -303,3 +303,16 @@ fn every_error_crosses_as_one_body_with_the_http_status_cli_md_gives_its_code() 
     assert_eq!(status(Error::Conflict("no".into())), 409);
     assert_eq!(status(Error::Internal("disk".into())), 500);
 }
+
+#[test]
+fn phones_are_shown_in_international_format_and_anything_else_as_it_is() {
+    for (e164, shown) in [
+        ("+16469123478", "+1 646-912-3478"),
+        ("+447911123456", "+44 7911 123456"),
+        ("+33612345678", "+33 6 12 34 56 78"),
+        ("+4915123456789", "+49 1512 3456789"),
+        ("ext. 12", "ext. 12"),
+    ] {
+        assert_eq!(phone::international(e164), shown, "{e164}");
+    }
+}

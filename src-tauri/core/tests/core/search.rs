@@ -2,7 +2,7 @@
 //! (few matches, many matches, clustered matches) gives the same rows in the same order.
 
 use cardfile_core::words::{query_words, words};
-use cardfile_core::{Contact, ListQuery, Session, SortColumn};
+use cardfile_core::{Contact, ListQuery, Role, Session, SortColumn};
 
 use crate::{fields, Db};
 
@@ -325,6 +325,7 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
                 descending: true,
                 offset: 0,
                 limit: 100,
+                ..Default::default()
             })
             .await
             .unwrap();
@@ -364,4 +365,171 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
             }
         }
     }
+}
+
+/// Every contact the session sees, in name order.
+async fn everything(s: &Session) -> Vec<Contact> {
+    let mut all = Vec::new();
+    loop {
+        let page = s
+            .list(&ListQuery {
+                offset: all.len() as u32,
+                limit: 1000,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        all.extend(page.rows);
+        if !page.has_more {
+            return all;
+        }
+    }
+}
+
+#[tokio::test]
+async fn status_and_owner_filters_narrow_every_plan_as_a_full_scan_would() {
+    let db = Db::new().await;
+    let s = &db.session;
+    s.add_user("mia@example.com", "Mia", Role::Member, None)
+        .await
+        .unwrap();
+    let firsts = ["Sam", "Sara", "John", "Ann", "Eve", "Ed"];
+    let lasts = ["Adams", "Brown", "Evans", "Moss"];
+    // 2,400 contacts: a third Mia's; a quarter Qualified, a quarter Disqualified, a few
+    // Sales qualified; "smith" clustered, "s" and "e" dense, "zoe" sparse.
+    for i in 0..2_400 {
+        let first = if i % 301 == 0 {
+            "Zoe"
+        } else {
+            firsts[i % firsts.len()]
+        };
+        let last = if i % 7 < 3 {
+            "Smith"
+        } else {
+            lasts[i % lasts.len()]
+        };
+        let status = match i % 4 {
+            _ if i % 500 == 7 => "Sales qualified",
+            0 => "Qualified",
+            1 => "Disqualified",
+            _ => "",
+        };
+        let email = format!(
+            "{}.{}{i}@example.com",
+            first.to_lowercase(),
+            last.to_lowercase()
+        );
+        let owner = (i % 3 == 0).then_some("mia@example.com");
+        s.add(
+            &fields(&[
+                ("first_name", first),
+                ("last_name", last),
+                ("email", &email),
+                ("status", status),
+            ]),
+            owner,
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    let all = everything(s).await;
+    assert_eq!(all.len(), 2_400);
+    let mut by_email = all.clone();
+    by_email.sort_by_key(|c| std::cmp::Reverse((c.email.clone(), c.id.parse::<i64>().unwrap())));
+    let filters: [(Option<&str>, Option<&str>); 5] = [
+        (Some("Qualified"), None),
+        (None, Some("mia@example.com")),
+        (Some("sales-qualified"), Some("mia@example.com")),
+        (Some("disqualified"), Some("owner@cardfile.local")),
+        (Some("Sales qualified"), None),
+    ];
+    for (status, owner) in filters {
+        let keep = |c: &Contact| {
+            status.is_none_or(|st| {
+                c.status.as_deref().map(str::to_lowercase)
+                    == Some(st.replace('-', " ").to_lowercase())
+            }) && owner.is_none_or(|o| c.owner == o)
+        };
+        for (sort, descending, order) in [
+            (SortColumn::Name, false, &all),
+            (SortColumn::Email, true, &by_email),
+        ] {
+            let narrowed: Vec<Contact> = order.iter().filter(|c| keep(c)).cloned().collect();
+            for query in ["", "s", "e", "smith", "sm", "zoe", "sam smi", "example"] {
+                let want = expected(&narrowed, query);
+                for (offset, limit) in [(0u32, 100u32), (100, 50)] {
+                    let page = s
+                        .list(&ListQuery {
+                            search: query.into(),
+                            sort,
+                            descending,
+                            offset,
+                            limit,
+                            status: status.map(str::to_string),
+                            owner: owner.map(str::to_string),
+                        })
+                        .await
+                        .unwrap();
+                    let got: Vec<String> = page.rows.iter().map(|c| c.id.clone()).collect();
+                    let slice: Vec<String> = want
+                        .iter()
+                        .skip(offset as usize)
+                        .take(limit as usize)
+                        .cloned()
+                        .collect();
+                    let what = format!("{query:?} {status:?} {owner:?} {sort:?} at {offset}");
+                    assert_eq!(got, slice, "{what}");
+                    assert_eq!(
+                        page.has_more,
+                        want.len() > (offset + limit) as usize,
+                        "{what}"
+                    );
+                    if let Some(total) = page.total {
+                        assert_eq!(total as usize, want.len(), "{what}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_owner_filter_shows_nothing_the_user_may_not_see_and_refuses_unknown_users() {
+    let db = Db::new().await;
+    db.session
+        .add_user("mia@example.com", "Mia", Role::Member, None)
+        .await
+        .unwrap();
+    db.session
+        .add(&fields(&[("email", "a@example.com")]), None, false)
+        .await
+        .unwrap();
+    let mia = Session::new(db.store().clone(), Some("mia@example.com".into()))
+        .await
+        .unwrap();
+    mia.add(&fields(&[("email", "m@example.com")]), None, false)
+        .await
+        .unwrap();
+    let owned_by = |owner: &str| ListQuery {
+        limit: 10,
+        owner: Some(owner.into()),
+        ..Default::default()
+    };
+    let page = mia.list(&owned_by("owner@cardfile.local")).await.unwrap();
+    assert!(page.rows.is_empty());
+    assert_eq!(page.total, Some(0));
+    let page = mia.list(&owned_by("mia@example.com")).await.unwrap();
+    assert_eq!(page.rows.len(), 1);
+    let e = mia.list(&owned_by("nobody@example.com")).await.unwrap_err();
+    assert_eq!(e.field(), Some("owner"), "{e}");
+    let e = mia
+        .list(&ListQuery {
+            limit: 10,
+            status: Some("Hot".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(e.field(), Some("status"), "{e}");
 }

@@ -1,8 +1,9 @@
 //! The settings that decide who Cardfile acts as and where a stored password or token goes:
 //! only an Admin changes them, an SMTP login needs TLS, and a credential is forgotten when
-//! its server changes (it was given for that server, no other).
+//! its server changes (it was given for that server, no other). Settings stores the SMTP
+//! password and SMS token for an Admin only and tells whether they are there, never what.
 
-use cardfile_core::preferences::Key;
+use cardfile_core::preferences::{self, Credential, Credentials, Key};
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN, SMTP_PASSWORD};
 use cardfile_core::{ErrorCode, Role, Session};
 
@@ -154,4 +155,84 @@ async fn an_smtp_login_without_tls_is_refused_when_set() {
     ] {
         s.set(&secrets, Key::Smtp, url).await.unwrap();
     }
+}
+
+#[tokio::test]
+async fn only_an_admin_stores_the_smtp_password_or_the_sms_token() {
+    let db = Db::new().await;
+    let secrets = MemorySecrets::default();
+    db.session
+        .add_user("mia@example.com", "Mia", Role::Member, None)
+        .await
+        .unwrap();
+    let owner = db.session.user().await.unwrap();
+    let mia = Session::new(db.store().clone(), Some("mia@example.com".into()))
+        .await
+        .unwrap()
+        .user()
+        .await
+        .unwrap();
+    for which in [Credential::SmtpPassword, Credential::SmsToken] {
+        let e = preferences::set_credential(&mia, &secrets, which, "member-guess").unwrap_err();
+        assert_eq!(e.code(), ErrorCode::Forbidden, "{which:?}: {e}");
+        assert!(e.to_string().contains("Admin"), "{e}");
+    }
+    assert_eq!(secrets.get(SMTP_PASSWORD).unwrap(), None);
+    assert_eq!(secrets.get(SMS_TOKEN).unwrap(), None);
+
+    let e =
+        preferences::set_credential(&owner, &secrets, Credential::SmtpPassword, "  ").unwrap_err();
+    assert_eq!(e.code(), ErrorCode::Invalid);
+    assert_eq!(e.field(), Some("smtp_password"));
+    let stored =
+        preferences::set_credential(&owner, &secrets, Credential::SmtpPassword, "smtp-hunter2")
+            .unwrap();
+    assert_eq!(
+        stored,
+        Credentials {
+            smtp_password: true,
+            sms_token: false,
+            keyring_error: None
+        }
+    );
+    assert_eq!(
+        secrets.get(SMTP_PASSWORD).unwrap().as_deref(),
+        Some("smtp-hunter2")
+    );
+}
+
+#[tokio::test]
+async fn credentials_say_configured_and_a_keyring_that_cannot_be_read_is_said_not_failed_on() {
+    let memory = MemorySecrets::default();
+    memory.set(SMS_TOKEN, "gateway-secret").unwrap();
+    let state = preferences::credentials(&memory);
+    assert!(!state.smtp_password && state.sms_token && state.keyring_error.is_none());
+    let json = serde_json::to_string(&state).unwrap();
+    assert!(!json.contains("gateway-secret"), "{json}");
+
+    let keyring = Unreachable {
+        inner: memory,
+        down: SMTP_PASSWORD,
+    };
+    let state = preferences::credentials(&keyring);
+    assert!(!state.smtp_password && state.sms_token, "{state:?}");
+    assert!(
+        state
+            .keyring_error
+            .as_deref()
+            .is_some_and(|e| e.contains("keyring")),
+        "{state:?}"
+    );
+}
+
+#[tokio::test]
+async fn app_info_names_the_signed_in_users_role() {
+    let db = Db::new().await;
+    assert_eq!(db.session.app_info().await.unwrap().role, Role::Admin);
+    db.session
+        .add_user("mia@example.com", "Mia", Role::Member, None)
+        .await
+        .unwrap();
+    db.session.set_user("mia@example.com").await.unwrap();
+    assert_eq!(db.session.app_info().await.unwrap().role, Role::Member);
 }

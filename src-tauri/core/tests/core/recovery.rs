@@ -1,0 +1,253 @@
+//! Surviving what happens to a laptop's only copy of its contacts: a damaged, foreign,
+//! newer or unwritable file is refused on open with nothing written; the automatic backup
+//! (daily and before a migration) and restoring from it; a reminder whose send was cut off
+//! is marked for the user to check, never sent a second time by itself.
+
+use std::path::Path;
+use std::time::{Duration, SystemTime};
+
+use cardfile_core::dispatch::UNSURE;
+use cardfile_core::secrets::MemorySecrets;
+use cardfile_core::store::{self, trouble};
+use cardfile_core::{ErrorCode, Store};
+
+use crate::servers::{at, hours, meeting, set_up_email, SmtpServer};
+use crate::{fields, Db};
+
+fn sqlite(db: &Path, sql: &str) -> String {
+    // A connection of the closed store may still be finishing: wait for its lock.
+    let out = std::process::Command::new("sqlite3")
+        .args(["-cmd", ".timeout 5000"])
+        .arg(db)
+        .arg(sql)
+        .output()
+        .expect("the sqlite3 shell");
+    assert!(out.status.success(), "{sql}: {out:?}");
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// A database of `n` contacts, closed, and the path of its file.
+async fn database(dir: &Path, n: usize) -> std::path::PathBuf {
+    let path = dir.join("cardfile.db");
+    let store = Store::open(&path).await.unwrap();
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    for i in 0..n {
+        session
+            .add(
+                &fields(&[
+                    ("first_name", &format!("Person{i}")),
+                    ("email", &format!("p{i}@example.com")),
+                ]),
+                None,
+                false,
+            )
+            .await
+            .unwrap();
+    }
+    store.close().await;
+    path
+}
+
+/// Makes the last backup look `hours` old.
+fn age_backup(db: &Path, hours: u64) {
+    let file = std::fs::File::options()
+        .write(true)
+        .open(store::backup_path(db))
+        .unwrap();
+    file.set_modified(SystemTime::now() - Duration::from_secs(hours * 3600))
+        .unwrap();
+}
+
+/// Damages the file the way a failing disk does: an index b-tree page overwritten.
+fn damage(db: &Path) {
+    let root: u64 = sqlite(
+        db,
+        "SELECT rootpage FROM sqlite_schema WHERE name = 'contacts_email'",
+    )
+    .trim()
+    .parse()
+    .unwrap();
+    let page: u64 = sqlite(db, "PRAGMA page_size").trim().parse().unwrap();
+    let mut bytes = std::fs::read(db).unwrap();
+    let at = ((root - 1) * page) as usize;
+    // The b-tree page header: an impossible page type and cell count.
+    bytes[at..at + 8].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[tokio::test]
+async fn a_reopened_database_gets_a_backup_that_holds_its_contacts_and_a_fresh_one_is_not_taken_again(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 3).await;
+    assert!(store::last_backup(&db).is_none(), "a new database has none");
+    let store = Store::open(&db).await.unwrap();
+    store.close().await;
+    let backup = store::last_backup(&db).expect("taken on the first open after");
+    let copied = sqlite(Path::new(&backup.path), "SELECT count(*) FROM contacts");
+    assert_eq!(copied.trim(), "3");
+    let taken = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    Store::open(&db).await.unwrap().close().await;
+    let again = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    assert_eq!(taken, again, "the day's backup is not taken twice");
+    age_backup(&db, 25);
+    Store::open(&db).await.unwrap().close().await;
+    let next = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    assert!(next > taken, "a day later it is taken again");
+    let partials = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .file_name()
+                .to_string_lossy()
+                .contains("partial")
+        })
+        .count();
+    assert_eq!(partials, 0);
+}
+
+#[tokio::test]
+async fn a_database_failing_its_integrity_check_is_refused_unwritten_and_restored_from_its_backup()
+{
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 200).await;
+    Store::open(&db).await.unwrap().close().await;
+    age_backup(&db, 30);
+    let good = std::fs::read(store::backup_path(&db)).unwrap();
+    damage(&db);
+    let damaged = std::fs::read(&db).unwrap();
+
+    let e = Store::open(&db).await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        (ErrorCode::Invalid, Some(trouble::DAMAGED))
+    );
+    let text = e.to_string();
+    assert!(
+        text.contains("is damaged") && text.contains("has not changed it"),
+        "{text}"
+    );
+    assert!(text.contains(".backup"), "names the backup: {text}");
+    assert_eq!(std::fs::read(&db).unwrap(), damaged, "not written to");
+    assert_eq!(
+        std::fs::read(store::backup_path(&db)).unwrap(),
+        good,
+        "a damaged file never replaces the backup"
+    );
+
+    let restored = store::restore_backup(&db).await.unwrap();
+    assert_eq!(
+        std::fs::read(&restored.damaged).unwrap(),
+        damaged,
+        "kept aside"
+    );
+    let store = Store::open(&db).await.unwrap();
+    assert_eq!(cardfile_core::contacts::count(&store).await.unwrap(), 200);
+    store.check(true).await.unwrap();
+    store.close().await;
+}
+
+#[tokio::test]
+async fn a_damaged_backup_is_not_restored() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 50).await;
+    Store::open(&db).await.unwrap().close().await;
+    damage(&store::backup_path(&db));
+    let before = std::fs::read(&db).unwrap();
+    let e = store::restore_backup(&db).await.unwrap_err();
+    assert!(e.to_string().contains("is damaged too"), "{e}");
+    assert_eq!(std::fs::read(&db).unwrap(), before);
+    let none = tempfile::tempdir().unwrap();
+    let e = store::restore_backup(&none.path().join("x.db"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.code(), ErrorCode::NotFound, "{e}");
+}
+
+#[tokio::test]
+async fn a_database_from_a_newer_cardfile_is_refused_and_not_migrated_backwards() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 1).await;
+    sqlite(
+        &db,
+        "INSERT INTO _sqlx_migrations (version, description, installed_on, success, checksum, execution_time) \
+         VALUES (9001, 'from the future', '2030-01-01', 1, x'00', 0)",
+    );
+    let before = sqlite(&db, ".dump");
+    let e = Store::open(&db).await.unwrap_err();
+    assert_eq!(e.field(), Some(trouble::NEWER));
+    assert!(
+        e.to_string().contains("newer Cardfile") && e.to_string().contains("9001"),
+        "{e}"
+    );
+    assert_eq!(sqlite(&db, ".dump"), before);
+}
+
+#[tokio::test]
+async fn files_that_are_not_cardfile_databases_are_refused_untouched() {
+    let dir = tempfile::tempdir().unwrap();
+    let text = dir.path().join("notes.db");
+    std::fs::write(&text, "these are my notes, not a database\n".repeat(100)).unwrap();
+    let e = Store::open(&text).await.unwrap_err();
+    assert_eq!(e.field(), Some(trouble::NOT_CARDFILE));
+    assert!(e.to_string().contains("not an SQLite file"), "{e}");
+    assert_eq!(
+        std::fs::read_to_string(&text).unwrap(),
+        "these are my notes, not a database\n".repeat(100)
+    );
+
+    let other = dir.path().join("places.sqlite");
+    sqlite(
+        &other,
+        "CREATE TABLE moz_places (id INTEGER PRIMARY KEY, url TEXT)",
+    );
+    let before = sqlite(&other, ".dump");
+    let e = Store::open(&other).await.unwrap_err();
+    assert_eq!(e.field(), Some(trouble::NOT_CARDFILE));
+    assert!(e.to_string().contains("not Cardfile's"), "{e}");
+    assert_eq!(sqlite(&other, ".dump"), before);
+}
+
+#[tokio::test]
+async fn a_reminder_whose_send_was_cut_off_is_marked_for_checking_and_never_resent_by_itself() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let smtp = SmtpServer::start(db.dir.path()).await;
+    set_up_email(&db, smtp.port).await;
+    let secrets = MemorySecrets::default();
+    let starts = hours(30);
+    s.record_activity(&meeting(
+        &[("first_name", "Ann"), ("email", "ann@example.com")],
+        starts,
+    ))
+    .await
+    .unwrap();
+    // A dispatcher claimed the day-before reminder and was killed before it recorded what
+    // became of the send; its lease has run out since.
+    sqlx::query(
+        "UPDATE notifications SET leased_until = '2000-01-01T00:00:00.000Z' \
+         WHERE id = (SELECT min(id) FROM notifications)",
+    )
+    .execute(db.store().pool())
+    .await
+    .unwrap();
+    let day_before = at(starts - chrono::Duration::hours(24));
+    let done = s.dispatch(&secrets, Some(&day_before)).await.unwrap();
+    assert_eq!(done.sent, 0, "{done:?}");
+    assert!(smtp.messages().is_empty(), "not sent a second time");
+    let all = s.notifications(None, true).await.unwrap();
+    let unsure = all.iter().find(|n| n.status == "failed").unwrap();
+    let reason = unsure.last_error.as_deref().unwrap();
+    assert!(
+        reason.starts_with(UNSURE) && reason.contains("retry"),
+        "{reason}"
+    );
+    // The user checked: it never arrived. Retrying sends it, once.
+    s.retry_notification(&unsure.id).await.unwrap();
+    let done = s.dispatch(&secrets, None).await.unwrap();
+    assert_eq!(done.sent, 1, "{done:?}");
+    assert_eq!(smtp.messages().len(), 1);
+}
