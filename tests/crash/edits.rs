@@ -77,6 +77,15 @@ enum Op {
 }
 
 impl Op {
+    fn describe(&self) -> String {
+        match self {
+            Op::Add(row) => format!("add {row:?}"),
+            Op::Edit { id, .. } => format!("edit {id}"),
+            Op::Merge { id, into, .. } => format!("merge {id} into {into}"),
+            Op::Delete(id) => format!("delete {id}"),
+        }
+    }
+
     fn command(&self, db: &Path) -> std::process::Command {
         let mut c = cardfile(db);
         match self {
@@ -159,8 +168,10 @@ struct Stream {
 }
 
 impl Stream {
+    /// A mobile number of its own for each n, written as stored (E.164), so that the
+    /// contact a killed add may have left compares equal.
     fn phone(n: usize) -> String {
-        format!("+1 646 {:03} {:04}", 200 + n / 10_000, n % 10_000)
+        format!("+1646{:03}{:04}", 200 + n / 10_000, n % 10_000)
     }
 
     fn pick(&mut self) -> i64 {
@@ -320,7 +331,20 @@ fn check(db: &Path, figures: &mut Figures, model: &Model, in_flight: Option<(&Op
         .iter()
         .filter(|(id, row)| found.get(id) != Some(row))
         .count();
-    eprintln!("after a kill: {missing} acknowledged contacts differ");
+    let differ = |a: &Model, b: &Model| -> Vec<String> {
+        a.keys()
+            .chain(b.keys())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .filter(|id| a.get(id) != b.get(id))
+            .map(|id| format!("{id}: {:?} / {:?}", a.get(id), b.get(id)))
+            .collect()
+    };
+    eprintln!(
+        "after a kill: {missing} acknowledged contacts differ; the command in flight: {}; found / acknowledged: {:?}",
+        in_flight.map_or("none".into(), |(op, _)| op.describe()),
+        differ(&found, model)
+    );
     figures.lost += missing.min(1);
     figures.stray += 1;
     found
