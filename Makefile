@@ -76,6 +76,8 @@ bench: deps ui
 test: deps ui bindings openapi lint tauri-driver
 	cargo test -p cardfile-core
 	cargo test -p cardfile --bin cardfile --test cli --test api
+	cargo test -p cardfile --test crash
+	$(MAKE) --no-print-directory fuzz
 	bash tests/schemathesis/run.sh
 	$(XVFB) cargo test -p cardfile --features test-dialog --test window -- --test-threads=1
 	$(MAKE) --no-print-directory package-test
@@ -84,13 +86,13 @@ test: deps ui bindings openapi lint tauri-driver
 
 # Crash trials (tests/crash): the real binary killed with SIGKILL at random moments of an
 # import, edits, an undo and dispatch: `cargo test -p cardfile --test crash` is the short
-# form; this is the long one, 100 trials per scenario. Not yet part of `make test`: with
-# `make fuzz` it adds about 9 minutes that have not been through a clean-clone CI run yet.
+# form `make test` runs; this is the long one, 100 trials per scenario.
 crash-trials: deps ui
 	CARDFILE_CRASH_TRIALS=100 cargo test -p cardfile --test crash -- --nocapture --test-threads=1
 
 # Coverage-guided fuzzing of the import's readers with AFL++ (fuzz/, tests/fuzz/run.sh):
 # each target runs FUZZ_SECONDS (default 60); an input that crashes or hangs one fails it.
+# `make test` runs it.
 fuzz:
 	bash tests/fuzz/run.sh
 

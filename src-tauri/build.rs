@@ -4,6 +4,8 @@ fn main() {
     tauri_build::try_build(tauri_build::Attributes::new().app_manifest(
         tauri_build::AppManifest::new().commands(&[
             "app_info",
+            "database_refusal",
+            "restore_database",
             "list_contacts",
             "get_contact",
             "add_contact",

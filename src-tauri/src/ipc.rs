@@ -314,6 +314,8 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
     tauri_specta::Builder::<tauri::Wry>::new()
         .commands(tauri_specta::collect_commands![
             app_info,
+            crate::refused::database_refusal,
+            crate::refused::restore_database,
             list_contacts,
             get_contact,
             add_contact,

@@ -15,8 +15,10 @@ mod keyring_store;
 mod local_api;
 mod notifications;
 mod people;
+mod refused;
 mod settings;
 mod window;
+mod workers;
 
 use clap::Parser;
 

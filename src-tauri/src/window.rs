@@ -1,20 +1,15 @@
-//! Opens the Cardfile window: state built once in setup() and managed, no globals; while
-//! it is open, due notifications are dispatched in the background (notifications.rs), every
-//! committed change to contacts is announced to the page, and the cloud is synced (cloud.rs).
+//! Opens the Cardfile window: state built once in setup() and managed, no globals. On its
+//! database the background work starts (workers.rs); a database refused on open is shown
+//! to the user instead of closing the window (refused.rs).
 
 use std::path::PathBuf;
 
-use cardfile_core::{feed, store, Session, Store};
+use cardfile_core::store::{self, Refusal};
+use cardfile_core::{Session, Store};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
-use crate::cloud::Syncing;
 use crate::import_files::ImportFiles;
-use crate::notifications::Dispatching;
-
-/// The event that tells the page the contacts changed (its payload: the feed's newest seq).
-const CHANGED: &str = "contacts-changed";
-/// How often the change feed is looked at: well within the second the window promises.
-const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
+use crate::refused::Refused;
 
 pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
     let builder = crate::ipc::builder();
@@ -35,46 +30,25 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             }
         })
         .setup(move |app| {
-            let session = tauri::async_runtime::block_on(async {
-                let store = Store::open(&path).await?;
-                Session::new(store, as_user).await
+            // Refused (damaged, say): the window opens on why, and offers the backup.
+            let opened = tauri::async_runtime::block_on(async {
+                cardfile_core::Result::<Result<Session, Refusal>>::Ok(
+                    match Store::open(&path).await {
+                        Ok(store) => Ok(Session::new(store, as_user.clone()).await?),
+                        Err(e) => Err(Refusal::of(&path, e)?),
+                    },
+                )
             })?;
-            // Due reminders go out while the window is open (and at once after a Retry).
-            let dispatching = std::sync::Arc::new(Dispatching::default());
-            tauri::async_runtime::spawn(crate::notifications::dispatch_while_open(
-                app.handle().clone(),
-                session.clone(),
-                dispatching.clone(),
-            ));
-            app.manage(dispatching);
-            // Every committed change to contacts, whoever made it (this window, the command
-            // line, the local API and the sync worker), reaches the page within a
-            // second: it refreshes what it shows (ui/src/changes.ts).
-            let handle = app.handle().clone();
-            let syncing = std::sync::Arc::new(Syncing::default());
-            let nudge = syncing.clone();
-            tauri::async_runtime::spawn(feed::watch(
-                session.store().clone(),
-                CHANGES_EVERY,
-                move |seq| {
-                    // A change, local or pulled, may have queued remote work.
-                    nudge.nudge();
-                    handle.emit(CHANGED, seq).is_ok()
-                },
-            ));
-            tauri::async_runtime::spawn(crate::cloud::worker(
-                app.handle().clone(),
-                session.clone(),
-                syncing.clone(),
-            ));
-            app.manage(syncing);
-            app.manage(session);
-            app.manage(crate::ipc::Imports::default());
-            app.manage(ImportFiles::default());
-            // The local API: off until switched on in Settings.
-            app.manage(crate::local_api::LocalApi::default());
-            // OAuth sign-ins under way (Settings → Integrations).
-            app.manage(crate::integrations::SignIns::default());
+            match opened {
+                Ok(session) => {
+                    app.manage(Refused::new(path.clone(), as_user.clone(), None));
+                    crate::workers::start(app.handle(), session);
+                }
+                Err(refusal) => {
+                    eprintln!("cardfile: {}", refusal.error.message);
+                    app.manage(Refused::new(path.clone(), as_user.clone(), Some(refusal)));
+                }
+            }
             Ok(())
         })
         .run(tauri::generate_context!());

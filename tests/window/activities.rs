@@ -132,7 +132,7 @@ async fn a_logged_meeting_creates_its_contact_and_outlives_its_deletion() {
         .find_now(By::XPath("//button[normalize-space()='Open Nia Okafor']"))
         .await
         .is_none());
-    let all = app.session.activities(None).await.unwrap();
+    let all = app.session().activities(None).await.unwrap();
     assert_eq!((all.len(), all[0].contact_deleted), (1, true));
     app.close().await;
 }
@@ -238,7 +238,7 @@ async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_dro
     assert_eq!(kept.company.as_deref(), Some("Acme"));
     assert_eq!(kept.job_title.as_deref(), Some("Buyer"));
     assert_eq!(kept.mobile_phone.as_deref(), Some("+12015550123"));
-    assert!(app.session.conflicts().await.unwrap().is_empty());
+    assert!(app.session().conflicts().await.unwrap().is_empty());
 
     // Ann's pane, from her meeting in Activities: its reminders; canceling it cancels them.
     tab(&app, "Activities").await;
@@ -261,7 +261,7 @@ async fn a_review_item_merges_into_the_emails_holder_and_canceling_a_meeting_dro
                 .is_some()
     })
     .await;
-    let all = app.session.notifications(None, true).await.unwrap();
+    let all = app.session().notifications(None, true).await.unwrap();
     assert!(!all.is_empty() && all.iter().all(|n| n.status == "canceled"));
     app.close().await;
 }

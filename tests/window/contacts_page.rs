@@ -30,7 +30,7 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     })
     .await;
     let stored = app
-        .session
+        .session()
         .list(&ListQuery {
             search: "ann".into(),
             limit: 5,
@@ -65,7 +65,7 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
         rows.iter().any(|r| r.contains("Acme Widgets"))
     })
     .await;
-    let ann = app.session.get(&stored.rows[0].id).await.unwrap();
+    let ann = app.session().get(&stored.rows[0].id).await.unwrap();
     assert_eq!(ann.company.as_deref(), Some("Acme Widgets"));
 
     // Delete asks first; Cancel keeps the contact.
@@ -87,7 +87,7 @@ async fn a_person_adds_finds_edits_and_deletes_a_contact() {
     })
     .await;
     assert_eq!(app.count().await, 1);
-    assert!(app.session.get(&ann.id).await.is_err());
+    assert!(app.session().get(&ann.id).await.is_err());
     app.close().await;
 }
 
@@ -258,7 +258,7 @@ async fn a_hundred_thousand_contacts_stay_virtualised_scroll_to_the_end_and_sort
     })
     .await;
     let last = app
-        .session
+        .session()
         .list(&ListQuery {
             offset: (N - 1) as u32,
             limit: 1,
@@ -323,7 +323,7 @@ async fn a_hundred_thousand_contacts_stay_virtualised_scroll_to_the_end_and_sort
     .await
     .unwrap();
     let top_by_email_desc = app
-        .session
+        .session()
         .list(&ListQuery {
             sort: SortColumn::Email,
             descending: true,

@@ -53,7 +53,7 @@ async fn a_new_database_shows_the_first_run_page_and_the_sample_fills_it_until_u
         .await
         .is_none());
     assert_eq!(app.count().await, 50);
-    assert_eq!(app.session.conflicts().await.unwrap().len(), 1);
+    assert_eq!(app.session().conflicts().await.unwrap().len(), 1);
 
     app.button("Undo").await.click().await.unwrap();
     first_run_page(&app).await;

@@ -209,7 +209,7 @@ async fn a_dropped_file_previews_maps_imports_with_progress_and_saves_its_error_
     app.button("Close").await.click().await.unwrap();
     assert_eq!(app.count().await, 19_998);
     let contacts = app
-        .session
+        .session()
         .list(&ListQuery {
             search: "person12345".into(),
             limit: 5,

@@ -10,7 +10,7 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cardfile_core::activity::{Kind, NewActivity};
-use cardfile_core::{contacts, ContactFields, ListQuery, Session, SortColumn, Store};
+use cardfile_core::{contacts, store, ContactFields, ListQuery, Session, SortColumn, Store};
 use serde_json::json;
 use thirtyfour::prelude::*;
 
@@ -30,6 +30,7 @@ mod navigation;
 mod notifications;
 #[path = "../support/oncehub/mod.rs"]
 mod oncehub;
+mod recovery;
 mod settings;
 mod users;
 
@@ -46,10 +47,45 @@ impl Drop for Driver {
     }
 }
 
+impl Driver {
+    /// Starts tauri-driver on free ports, with the app's environment, and waits until it
+    /// listens; returns it and its port.
+    async fn spawn(db: &Path, dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> (Driver, u16) {
+        let port = free_port();
+        let native_port = free_port();
+        let child = Command::new(tauri_driver_path())
+            .args([
+                "--port",
+                &port.to_string(),
+                "--native-port",
+                &native_port.to_string(),
+            ])
+            .env("CARDFILE_DB", db)
+            // What the native open and save dialogs return (WebDriver cannot drive them).
+            .env("CARDFILE_DIALOG_PATH", dir.join("dialog-choice.csv"))
+            .envs(env.iter().copied())
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("tauri-driver (cargo install tauri-driver --locked)");
+        let driver = Driver(child);
+        let started = Instant::now();
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "tauri-driver did not start"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (driver, port)
+    }
+}
+
 struct App {
     driver: Option<WebDriver>,
     _tauri_driver: Driver,
-    session: Session,
+    /// The test's own session on the app's database (none while the app refuses it).
+    session: Option<Session>,
     _dir: tempfile::TempDir,
 }
 
@@ -95,6 +131,13 @@ impl App {
         App::start(dir, session, env).await
     }
 
+    /// Opens the app on `dir/window.db`, which it is expected to refuse (a damaged file):
+    /// the test has no session on it, and the page shown is the refusal.
+    async fn launch_refused(dir: tempfile::TempDir) -> App {
+        let application = Path::new(env!("CARGO_BIN_EXE_cardfile"));
+        App::start_with(dir, None, &[], application).await
+    }
+
     /// tauri-driver's `tauri:options` take only the application and its arguments, no
     /// environment: `env` is set on tauri-driver, whose WebKitWebDriver starts the app with it.
     async fn start(
@@ -103,65 +146,61 @@ impl App {
         env: &[(&str, &std::ffi::OsStr)],
     ) -> App {
         let application = Path::new(env!("CARGO_BIN_EXE_cardfile"));
-        App::start_with(dir, session, env, application).await
+        App::start_with(dir, Some(session), env, application).await
     }
 
     /// `start`, with `application` run in place of the built app (a wrapper around it).
     async fn start_with(
         dir: tempfile::TempDir,
-        session: Session,
+        session: Option<Session>,
         env: &[(&str, &std::ffi::OsStr)],
         application: &Path,
     ) -> App {
         // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
         let _ = rustls::crypto::ring::default_provider().install_default();
         let db = dir.path().join("window.db");
-        let port = free_port();
-        let native_port = free_port();
-        let child = Command::new(tauri_driver_path())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("CARDFILE_DB", &db)
-            // What the native open and save dialogs return (WebDriver cannot drive them).
-            .env("CARDFILE_DIALOG_PATH", dir.path().join("dialog-choice.csv"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver --locked)");
-        let tauri_driver = Driver(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "tauri-driver did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut caps = Capabilities::new();
-        caps.set("tauri:options", json!({ "application": application }))
-            .unwrap();
-        caps.set("browserName", "wry").unwrap();
-        let driver = WebDriver::new(format!("http://127.0.0.1:{port}"), caps)
-            .await
-            .unwrap();
+        // tauri-driver listens before its WebKitWebDriver does: a session asked for in
+        // between has its connection dropped (seen once in CI). That is the harness's
+        // start-up race, not the app's: a new tauri-driver on new ports is tried, three times.
+        let mut attempt = 0;
+        let (tauri_driver, driver) = loop {
+            attempt += 1;
+            let (tauri_driver, port) = Driver::spawn(&db, dir.path(), env).await;
+            let mut caps = Capabilities::new();
+            caps.set("tauri:options", json!({ "application": application }))
+                .unwrap();
+            caps.set("browserName", "wry").unwrap();
+            match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
+                Ok(driver) => break (tauri_driver, driver),
+                Err(e) if attempt < 3 => {
+                    eprintln!("no WebDriver session on attempt {attempt} ({e}); trying again");
+                    drop(tauri_driver);
+                }
+                Err(e) => panic!("no WebDriver session after {attempt} attempts: {e}"),
+            }
+        };
         let app = App {
             driver: Some(driver),
             _tauri_driver: tauri_driver,
             session,
             _dir: dir,
         };
-        app.wait_for("the contacts page", || async {
-            app.find_now(By::Css("[role='grid'][aria-label='Contacts']"))
-                .await
-                .is_some()
+        let (page, shown) = match app.session {
+            Some(_) => ("the contacts page", "[role='grid'][aria-label='Contacts']"),
+            None => ("the refused database's page", "main.refused"),
+        };
+        app.wait_for(page, || async {
+            app.find_now(By::Css(shown)).await.is_some()
         })
         .await;
         app
+    }
+
+    /// The test's session on the app's database.
+    fn session(&self) -> &Session {
+        self.session
+            .as_ref()
+            .expect("a session: the app opened on a database it refuses")
     }
 
     fn d(&self) -> &WebDriver {
@@ -319,7 +358,7 @@ impl App {
 
     /// The contacts in the database (first 100 by name), as the signed-in user sees them.
     async fn contacts(&self) -> Vec<cardfile_core::Contact> {
-        self.session
+        self.session()
             .list(&ListQuery {
                 limit: 100,
                 ..Default::default()
@@ -366,7 +405,7 @@ impl App {
     }
 
     async fn count(&self) -> i64 {
-        contacts::count(self.session.store()).await.unwrap()
+        contacts::count(self.session().store()).await.unwrap()
     }
 }
 

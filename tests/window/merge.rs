@@ -130,7 +130,7 @@ async fn a_member_taking_another_owners_email_sees_cannot_save_contact() {
         "reveals nothing of the other contact: {text}"
     );
     let max = app
-        .session
+        .session()
         .list(&ListQuery {
             search: "max".into(),
             limit: 5,

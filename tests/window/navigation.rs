@@ -234,7 +234,7 @@ async fn every_view_opens_from_the_keyboard_alone_and_shows_what_waits() {
     })
     .await;
     let pending: Vec<String> = app
-        .session
+        .session()
         .notifications(None, true)
         .await
         .unwrap()

@@ -227,7 +227,7 @@ async fn a_failed_reminder_is_retried_once_the_smtp_setting_is_fixed_and_shows_a
     )
     .await;
     assert_eq!(
-        app.session.settings().await.unwrap().smtp,
+        app.session().settings().await.unwrap().smtp,
         Some(format!("smtp://127.0.0.1:{}", smtp.port))
     );
     tab(&app, "Notifications").await;
@@ -253,7 +253,7 @@ async fn a_failed_reminder_is_retried_once_the_smtp_setting_is_fixed_and_shows_a
         .is_some()
     })
     .await;
-    let sent = app.session.notifications(None, true).await.unwrap();
+    let sent = app.session().notifications(None, true).await.unwrap();
     assert_eq!(sent[0].status, "sent");
     assert_eq!(sent[0].attempts, 1, "a fresh round of attempts");
     app.screenshot("notifications-sent").await.unwrap();

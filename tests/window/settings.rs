@@ -42,7 +42,10 @@ impl App {
         std::fs::set_permissions(&wrapper, std::fs::Permissions::from_mode(0o755)).unwrap();
         let store = Store::open(&dir.path().join("window.db")).await.unwrap();
         let session = Session::new(store, None).await.unwrap();
-        (App::start_with(dir, session, env, &wrapper).await, log)
+        (
+            App::start_with(dir, Some(session), env, &wrapper).await,
+            log,
+        )
     }
 }
 
@@ -202,7 +205,7 @@ async fn email_and_sms_set_up_in_settings_send_their_tests_and_leave_no_secret_b
             .unwrap(),
         "Configured"
     );
-    let saved = app.session.settings().await.unwrap();
+    let saved = app.session().settings().await.unwrap();
     assert_eq!(
         saved.smtp.as_deref(),
         Some(format!("smtp://{SMTP_USER}@127.0.0.1:{}?tls=required", smtp.port).as_str())
@@ -232,7 +235,7 @@ async fn email_and_sms_set_up_in_settings_send_their_tests_and_leave_no_secret_b
     click(&app, "email-save").await;
     wait_text(&app, "settings-email", "Email settings saved.").await;
     assert_eq!(
-        app.session
+        app.session()
             .settings()
             .await
             .unwrap()
@@ -318,7 +321,7 @@ async fn email_and_sms_set_up_in_settings_send_their_tests_and_leave_no_secret_b
         );
     }
     // Nor in the database file, its WAL, or the app's output, once the app has closed.
-    let db = app.session.store().path().to_path_buf();
+    let db = app.session().store().path().to_path_buf();
     let mut app = app;
     if let Some(d) = app.driver.take() {
         d.quit().await.unwrap();
@@ -436,7 +439,7 @@ async fn a_member_sees_the_mail_server_read_only_and_is_refused_a_change_anyway(
         .await
         .unwrap_err();
     assert_eq!(refused["code"], "forbidden", "{refused}");
-    let settings = app.session.settings().await.unwrap();
+    let settings = app.session().settings().await.unwrap();
     assert_eq!(
         settings.smtp.as_deref(),
         Some("smtps://bookings@mail.example.com")
@@ -447,7 +450,12 @@ async fn a_member_sees_the_mail_server_read_only_and_is_refused_a_change_anyway(
     click(&app, "email-save").await;
     wait_text(&app, "settings-email", "Email settings saved.").await;
     assert_eq!(
-        app.session.settings().await.unwrap().email_from.as_deref(),
+        app.session()
+            .settings()
+            .await
+            .unwrap()
+            .email_from
+            .as_deref(),
         Some("mia@example.com")
     );
     // Integrations and the cloud account say they are an Admin's, with nothing to connect.
@@ -490,7 +498,7 @@ async fn type_named(app: &App, label: &str, text: &str) {
 async fn reminders_region_and_theme_are_edited_with_their_errors_beside_the_field() {
     let app = App::open(|_| async {}).await;
     tab(&app, "Settings").await;
-    let stored = || async { app.session.settings().await.unwrap() };
+    let stored = || async { app.session().settings().await.unwrap() };
 
     // The stored "email 24h, email 1h, sms 1h" as rows; 0 is refused beside its row.
     named(&app, "Reminder 3: channel").await;

@@ -155,7 +155,7 @@ async fn an_admin_adds_a_member_in_a_team_and_signed_in_as_her_sees_only_her_con
         .await
         .unwrap();
         app.wait_for(&format!("Mia a {option}"), || async {
-            app.session
+            app.session()
                 .users()
                 .await
                 .unwrap()
@@ -164,7 +164,7 @@ async fn an_admin_adds_a_member_in_a_team_and_signed_in_as_her_sees_only_her_con
         })
         .await;
     }
-    let users = app.session.users().await.unwrap();
+    let users = app.session().users().await.unwrap();
     let mia = users.iter().find(|u| u.email == "mia@example.com").unwrap();
     assert_eq!(mia.role, Role::Member);
     assert_eq!(mia.teams, ["East"]);
@@ -175,7 +175,7 @@ async fn an_admin_adds_a_member_in_a_team_and_signed_in_as_her_sees_only_her_con
     choose(&app, "Role", "Member").await;
     app.button("Add user").await.click().await.unwrap();
     user_row(&app, "bo@example.com").await;
-    let as_bo = Session::new(app.session.store().clone(), Some("bo@example.com".into()))
+    let as_bo = Session::new(app.session().store().clone(), Some("bo@example.com".into()))
         .await
         .unwrap();
     as_bo
@@ -213,9 +213,12 @@ async fn an_admin_adds_a_member_in_a_team_and_signed_in_as_her_sees_only_her_con
         .is_none());
 
     // Mia's own contacts, made as her (as the command line's --as would).
-    let as_mia = Session::new(app.session.store().clone(), Some("mia@example.com".into()))
-        .await
-        .unwrap();
+    let as_mia = Session::new(
+        app.session().store().clone(),
+        Some("mia@example.com".into()),
+    )
+    .await
+    .unwrap();
     for (first, email, phone, status) in [
         ("Ada", "ada@mia.example", "+16469123478", "Qualified"),
         ("Ben", "ben@mia.example", "+447911123456", ""),
@@ -343,7 +346,7 @@ async fn an_admin_adds_a_member_in_a_team_and_signed_in_as_her_sees_only_her_con
     .await;
     app.screenshot("signed-in-as-member").await.unwrap();
     assert_eq!(
-        app.session.settings().await.unwrap().user,
+        app.session().settings().await.unwrap().user,
         "mia@example.com"
     );
     assert_eq!(

@@ -96,6 +96,11 @@ export type UserChange = Parameters<typeof commands.updateUser>[1];
 export type Removed = Ok<Reply<typeof commands.removeUser>>;
 
 /** OnceHub's contact statuses, as Rust spells them. */
+/** Why the database was refused on open (damaged, not Cardfile's, newer, read-only), and its last backup. */
+export type Refusal = NonNullable<Awaited<ReturnType<typeof commands.databaseRefusal>>>;
+/** What restoring the backup did: the backup now in use, and where the damaged file was kept. */
+export type Restored = Ok<Reply<typeof commands.restoreDatabase>>;
+
 export const STATUSES = ["Qualified", "Sales qualified", "Marketing qualified", "Disqualified"] as const;
 export type ContactStatus = (typeof STATUSES)[number];
 
@@ -163,6 +168,9 @@ async function unwrap<T, E>(pending: Promise<Result<T, E>>): Promise<T> {
 }
 
 export const api = {
+  /** Null when the database is open; else the window shows why in place of the contacts. */
+  databaseRefusal: (): Promise<Refusal | null> => commands.databaseRefusal(),
+  restoreDatabase: (): Promise<Restored> => unwrap(commands.restoreDatabase()),
   appInfo: (): Promise<AppInfo> => unwrap(commands.appInfo()),
   listContacts: (query: ListQuery): Promise<ContactPage> => unwrap(commands.listContacts(query)),
   getContact: (id: string): Promise<Contact> => unwrap(commands.getContact(id)),

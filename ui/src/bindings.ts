@@ -6,6 +6,13 @@ import { invoke as __TAURI_INVOKE } from "@tauri-apps/api/core";
 /** Commands */
 export const commands = {
 	appInfo: () => typedError<AppInfo, ErrorBody_Serialize>(__TAURI_INVOKE("app_info")),
+	/**  Why the database was refused, or nothing when it is open. */
+	databaseRefusal: () => __TAURI_INVOKE<Refusal_Serialize | null>("database_refusal"),
+	/**
+	 *  Restores a damaged database from its backup (the damaged file is kept beside it) and
+	 *  opens the window's work on it; the page then reloads.
+	 */
+	restoreDatabase: () => typedError<Restored, ErrorBody_Serialize>(__TAURI_INVOKE("restore_database")),
 	listContacts: (query: ListQuery_Deserialize) => typedError<TablePage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
 	getContact: (id: string) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),
@@ -210,6 +217,15 @@ export type AppInfo = {
 	role: Role,
 	db_path: string,
 	contact_count: number,
+};
+
+/**  The last automatic backup of a database. */
+export type Backup = {
+	path: string,
+	/**  When it was taken, RFC 3339 in UTC. */
+	taken_at: string,
+	/**  Its size (a number the page can hold exactly up to 8 PiB). */
+	bytes: number | null,
 };
 
 /**  A meeting's booking: its status and times, checked. */
@@ -1015,6 +1031,44 @@ export type Recorded_Serialize = {
 	created_contact: boolean,
 };
 
+/**
+ *  A database file refused on open (`trouble`), as the window shows it in place of the
+ *  contacts: why, and whether its last backup can take its place.
+ */
+export type Refusal = Refusal_Serialize | Refusal_Deserialize;
+
+/**
+ *  A database file refused on open (`trouble`), as the window shows it in place of the
+ *  contacts: why, and whether its last backup can take its place.
+ */
+export type Refusal_Deserialize = {
+	/**  The refusal, its `field` one of `trouble`'s. */
+	error: ErrorBody_Deserialize,
+	database: string,
+	backup?: Backup | null,
+	/**
+	 *  Only a damaged file is restored from its backup: a foreign, newer or unwritable
+	 *  one is the wrong file or the wrong place, and replacing it would lose it.
+	 */
+	restorable: boolean,
+};
+
+/**
+ *  A database file refused on open (`trouble`), as the window shows it in place of the
+ *  contacts: why, and whether its last backup can take its place.
+ */
+export type Refusal_Serialize = {
+	/**  The refusal, its `field` one of `trouble`'s. */
+	error: ErrorBody_Serialize,
+	database: string,
+	backup: Backup | null,
+	/**
+	 *  Only a damaged file is restored from its backup: a foreign, newer or unwritable
+	 *  one is the wrong file or the wrong place, and replacing it would lose it.
+	 */
+	restorable: boolean,
+};
+
 /**  What a removal did. */
 export type Removed = {
 	removed: string,
@@ -1023,6 +1077,14 @@ export type Removed = {
 	contacts: number,
 	/**  Activities that changed host: meetings still ahead, and any with pending notifications. */
 	activities: number,
+};
+
+/**  What a restore did. */
+export type Restored = {
+	/**  The backup the database now is. */
+	backup: Backup,
+	/**  Where the damaged file was moved (it is kept: nothing of the user's is deleted). */
+	damaged: string,
 };
 
 /**  One item held for review. */

@@ -1,8 +1,10 @@
-// Entry point: one QueryClient tuned for local IPC, then the Contacts page.
+// Entry point: one QueryClient tuned for local IPC, then the Contacts page (or why the database could not be opened).
 import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App } from "./App";
+import { api } from "./api";
+import { DatabaseRefused } from "./DatabaseRefused";
 import "./styles.css";
 // The chosen theme (Settings), applied before the first paint.
 import "./theme";
@@ -26,12 +28,21 @@ const queryClient = new QueryClient({
 // there is nothing to ask, so the page says where to open it instead of imitating the core.
 const root = createRoot(document.getElementById("root")!);
 if ("__TAURI_INTERNALS__" in window) {
-  root.render(
-    <StrictMode>
-      <QueryClientProvider client={queryClient}>
-        <App />
-      </QueryClientProvider>
-    </StrictMode>,
+  // A database Rust refused to open (damaged, say) is shown, with its way back, instead of the contacts.
+  void api.databaseRefusal().then(
+    (refusal) =>
+      root.render(
+        <StrictMode>
+          {refusal ? (
+            <DatabaseRefused refusal={refusal} />
+          ) : (
+            <QueryClientProvider client={queryClient}>
+              <App />
+            </QueryClientProvider>
+          )}
+        </StrictMode>,
+      ),
+    (e: unknown) => root.render(<p className="outside-window">Cardfile could not start its page: {String(e)}</p>),
   );
 } else {
   root.render(

@@ -14,7 +14,7 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{ConnectOptions, Connection, SqliteConnection, SqlitePool};
 
 use crate::error::{Error, Result};
-pub use backup::{backup_path, last_backup, restore_backup, Backup, Restored};
+pub use backup::{backup_path, last_backup, restore_backup, Backup, Refusal, Restored};
 
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations");
 

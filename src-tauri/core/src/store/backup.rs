@@ -10,7 +10,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, SqliteConnection};
 
 use super::trouble;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorBody, Result};
 
 /// How old the last backup may get before the next open takes another.
 pub const BACKUP_EVERY: Duration = Duration::from_secs(24 * 60 * 60);
@@ -21,7 +21,8 @@ pub struct Backup {
     pub path: String,
     /// When it was taken, RFC 3339 in UTC.
     pub taken_at: String,
-    pub bytes: u64,
+    /// Its size (a number the page can hold exactly up to 8 PiB).
+    pub bytes: f64,
 }
 
 /// What a restore did.
@@ -31,6 +32,39 @@ pub struct Restored {
     pub backup: Backup,
     /// Where the damaged file was moved (it is kept: nothing of the user's is deleted).
     pub damaged: String,
+}
+
+/// A database file refused on open (`trouble`), as the window shows it in place of the
+/// contacts: why, and whether its last backup can take its place.
+#[derive(Debug, Clone, Serialize, specta::Type)]
+pub struct Refusal {
+    /// The refusal, its `field` one of `trouble`'s.
+    pub error: ErrorBody,
+    pub database: String,
+    pub backup: Option<Backup>,
+    /// Only a damaged file is restored from its backup: a foreign, newer or unwritable
+    /// one is the wrong file or the wrong place, and replacing it would lose it.
+    pub restorable: bool,
+}
+
+impl Refusal {
+    /// `e`, an error of `Store::open(db)`, as a refusal of the file; any other error back.
+    pub fn of(db: &Path, e: Error) -> Result<Refusal> {
+        let field = match e.field() {
+            Some(
+                f
+                @ (trouble::DAMAGED | trouble::NOT_CARDFILE | trouble::NEWER | trouble::READ_ONLY),
+            ) => f,
+            _ => return Err(e),
+        };
+        let backup = last_backup(db);
+        Ok(Refusal {
+            restorable: field == trouble::DAMAGED && backup.is_some(),
+            error: e.into(),
+            database: db.display().to_string(),
+            backup,
+        })
+    }
 }
 
 /// The file the backup of `db` is kept in: beside it, its name and ".backup".
@@ -52,7 +86,7 @@ pub fn last_backup(db: &Path) -> Option<Backup> {
     Some(Backup {
         path: path.display().to_string(),
         taken_at: taken.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        bytes: meta.len(),
+        bytes: meta.len() as f64,
     })
 }
 

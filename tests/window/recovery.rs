@@ -1,0 +1,124 @@
+//! A damaged database, as the window meets it: refused unwritten, said so in place of the
+//! contacts, and restored from its automatic backup with one button, after which the
+//! window works on the restored contacts.
+
+use super::*;
+
+/// Damages the file the way a failing disk does: the email index's b-tree page header
+/// overwritten with an impossible page type and cell count.
+fn damage(db: &Path) {
+    let sqlite = |sql: &str| {
+        let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
+        assert!(out.status.success(), "{sql}: {out:?}");
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .trim()
+            .parse::<u64>()
+            .unwrap()
+    };
+    let root = sqlite("SELECT rootpage FROM sqlite_schema WHERE name = 'contacts_email'");
+    let page = sqlite("PRAGMA page_size");
+    let mut bytes = std::fs::read(db).unwrap();
+    let at = ((root - 1) * page) as usize;
+    bytes[at..at + 8].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
+    std::fs::write(db, bytes).unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_the_window() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("window.db");
+    // Ann, then Bob: opening the existing file for Bob took the first backup, Ann's alone.
+    cli(
+        &db,
+        &["add", "--first-name", "Ann", "--email", "ann@example.com"],
+    );
+    cli(
+        &db,
+        &["add", "--first-name", "Bob", "--email", "bob@example.com"],
+    );
+    let backup = store::backup_path(&db);
+    assert!(backup.exists(), "the automatic backup beside the database");
+    // A day later the daily check is due, and finds the damage.
+    std::fs::File::options()
+        .write(true)
+        .open(&backup)
+        .unwrap()
+        .set_modified(std::time::SystemTime::now() - Duration::from_secs(25 * 3600))
+        .unwrap();
+    let _ = std::fs::remove_file(dir.path().join("window.db-wal"));
+    let _ = std::fs::remove_file(dir.path().join("window.db-shm"));
+    damage(&db);
+    let damaged = std::fs::read(&db).unwrap();
+
+    let app = App::launch_refused(dir).await;
+    let title = app
+        .find("the refusal's title", By::Css("main.refused h1"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "Your contacts database is damaged");
+    let why = app
+        .find("why", By::Css("[data-testid='refusal']"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        why.contains("is damaged") && why.contains("has not changed it"),
+        "{why}"
+    );
+    assert_eq!(std::fs::read(&db).unwrap(), damaged, "not written to");
+    app.screenshot("database-damaged").await.unwrap();
+
+    app.button("Restore the backup")
+        .await
+        .click()
+        .await
+        .unwrap();
+    let restored = app
+        .find("the restore's result", By::Css("[data-testid='restored']"))
+        .await
+        .text()
+        .await
+        .unwrap();
+    let kept: PathBuf = std::fs::read_dir(db.parent().unwrap())
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| {
+            p.to_string_lossy().contains("window.db.damaged-")
+                && !p.to_string_lossy().ends_with("-wal")
+        })
+        .expect("the damaged file kept beside the database");
+    assert_eq!(std::fs::read(&kept).unwrap(), damaged, "kept as it was");
+    assert!(
+        restored.contains(&kept.display().to_string()),
+        "{restored} names {}",
+        kept.display()
+    );
+
+    // The window opens on the backup's contacts, and works: an edit lands in the database.
+    app.button("Open my contacts").await.click().await.unwrap();
+    app.wait_rows("the backup's contacts", |rows| {
+        rows.len() == 1 && rows[0].contains("Ann")
+    })
+    .await;
+    app.invoke(
+        "add_contact",
+        json!({ "fields": { "first_name": "Cy", "email": "cy@example.com" }, "merge": false }),
+    )
+    .await
+    .unwrap();
+    app.wait_rows("the new contact", |rows| rows.len() == 2)
+        .await;
+    let out = Command::new("sqlite3")
+        .args(["-cmd", ".timeout 5000"])
+        .arg(&db)
+        .arg("SELECT group_concat(first_name, ',') FROM (SELECT first_name FROM contacts ORDER BY 1)")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Ann,Cy");
+    app.close().await;
+}
