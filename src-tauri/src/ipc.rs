@@ -172,6 +172,7 @@ fn options(
         dry_run,
         overrides,
         keep_local,
+        ..ImportOptions::default()
     }
 }
 

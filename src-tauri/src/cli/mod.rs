@@ -251,6 +251,7 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
                 default_region,
                 dry_run,
                 overrides: Vec::new(),
+                ..ImportOptions::default()
             };
             let never = std::sync::atomic::AtomicBool::new(false);
             let report = session

@@ -62,6 +62,12 @@ pub struct ImportOptions {
     /// connected they are not pushed until the user shares them (`outbox::share_local`).
     #[serde(default)]
     pub keep_local: bool,
+    /// What the record of who holds each email and mobile phone may take in memory, per
+    /// kind, before its keys move to disk (None: `known::MEMORY_BUDGET`, 96 MB; tests set
+    /// less to move them often).
+    #[serde(skip)]
+    #[specta(skip)]
+    pub identity_memory: Option<usize>,
 }
 
 /// CLI.md's import summary: every row lands in exactly one of the six counts.
@@ -389,8 +395,8 @@ async fn import_on(
         first_new,
         next_id: first_new,
         ask_database: first_new > 1 && !bulk,
-        emails: Holders::default(),
-        phones: Holders::default(),
+        emails: Holders::new("email", options.identity_memory),
+        phones: Holders::new("phone", options.identity_memory),
         rows: HashMap::new(),
         stored: HashMap::new(),
         before: HashMap::new(),
@@ -400,21 +406,16 @@ async fn import_on(
         problems: problems::Problems::default(),
         batch,
     };
+    // Where the keys go past memory's budget (known.rs); dropped before the commit.
+    sqlx::query(known::DROP_SPILL_TABLE)
+        .execute(&mut *tx)
+        .await?;
+    sqlx::query(known::SPILL_TABLE).execute(&mut *tx).await?;
     if bulk && first_new > 1 {
-        // The indexes are gone: every contact's email and mobile phone, held in memory.
-        let mut keys = sqlx::query_as::<_, (i64, Option<String>, Option<String>)>(
-            "SELECT id, email, mobile_phone FROM contacts",
-        )
-        .fetch(&mut *tx);
-        while let Some((id, email, phone)) = futures_util::TryStreamExt::try_next(&mut keys).await?
-        {
-            if let Some(k) = email {
-                run.emails.set(&k, id);
-            }
-            if let Some(k) = phone {
-                run.phones.set(&k, id);
-            }
-        }
+        // The indexes are gone: every contact's email and mobile phone goes where the
+        // import asks for keys it has not met, on disk.
+        run.emails.spill_database(&mut tx).await?;
+        run.phones.spill_database(&mut tx).await?;
     }
     // The file is read and normalised on a thread of its own while this one writes.
     let (sender, mut receiver) = tokio::sync::mpsc::channel(2);
@@ -473,8 +474,11 @@ async fn import_on(
         });
     }
     // Who holds what is not needed any more: its memory goes before the sorting below.
-    run.emails = Holders::default();
-    run.phones = Holders::default();
+    run.emails = Holders::new("email", None);
+    run.phones = Holders::new("phone", None);
+    sqlx::query(known::DROP_SPILL_TABLE)
+        .execute(&mut *tx)
+        .await?;
     let sample = sample.unwrap_or_default();
     let columns = opened
         .layout

@@ -119,14 +119,19 @@ impl Run<'_> {
                 .filter_map(|p| p.outcome.as_ref().ok())
                 .map(|(e, _)| e)
         };
+        let emails: Vec<&String> = entries().filter_map(|e| e.email.as_ref()).collect();
+        let phones: Vec<&String> = entries().filter_map(|e| e.mobile_phone.as_ref()).collect();
+        // Keys memory let go of to disk (a file past its budget).
+        self.emails.fetch(conn, &emails).await?;
+        self.phones.fetch(conn, &phones).await?;
         if self.ask_database {
-            let emails: Vec<&String> = entries()
-                .filter_map(|e| e.email.as_ref())
-                .filter(|k| self.emails.get(k).is_none())
+            let emails: Vec<&String> = emails
+                .into_iter()
+                .filter(|k| self.emails.unknown(k))
                 .collect();
-            let phones: Vec<&String> = entries()
-                .filter_map(|e| e.mobile_phone.as_ref())
-                .filter(|k| self.phones.get(k).is_none())
+            let phones: Vec<&String> = phones
+                .into_iter()
+                .filter(|k| self.phones.unknown(k))
                 .collect();
             if !emails.is_empty() || !phones.is_empty() {
                 // One statement text for every chunk (the keys travel as JSON): sqlx caches
@@ -288,6 +293,16 @@ impl Run<'_> {
         self.dirty.clear();
         self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
         self.stored.clear();
+        // Memory past its budget: the database answers for what the import wrote when its
+        // indexes are live; else the keys move to disk.
+        for holders in [&mut self.emails, &mut self.phones] {
+            if holders.full() {
+                match self.ask_database {
+                    true => holders.forget(),
+                    false => holders.spill(conn).await?,
+                }
+            }
+        }
         Ok(())
     }
 }

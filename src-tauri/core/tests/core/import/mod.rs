@@ -277,6 +277,7 @@ mod bounds;
 mod engine;
 mod fuzzed;
 mod indexes;
+mod spill;
 
 #[test]
 fn vcard_3_and_4_cards_read_field_by_field() {
