@@ -7,6 +7,7 @@
 #[doc(hidden)]
 pub mod fuzzing;
 mod known;
+mod last;
 pub mod limits;
 pub mod mapping;
 mod opened;
@@ -15,6 +16,7 @@ mod problems;
 pub mod read;
 pub mod records;
 mod run;
+mod stop;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -26,16 +28,17 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::funnel::{self, Funnel, Source};
 use crate::journal::BatchKind;
-use crate::record::ContactRow;
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{phone, settings};
 use known::Holders;
+use last::{finish, Shares};
 pub use limits::Limits;
 pub use opened::{open, open_within, rows, Opened};
 use prepare::{read_file, Batch, Normalise, Spent};
 pub use problems::{Problem, Spool, EXAMPLES};
 use run::Run;
+use stop::Interrupter;
 
 /// What to do with a row whose person already existed before the import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -63,7 +66,7 @@ pub struct ImportOptions {
     #[serde(default)]
     pub keep_local: bool,
     /// What the record of who holds each email and mobile phone may take in memory, per
-    /// kind, before its keys move to disk (None: `known::MEMORY_BUDGET`, 96 MB; tests set
+    /// kind, before its keys move to disk (None: `known::MEMORY_BUDGET`, 40 MB; tests set
     /// less to move them often).
     #[serde(skip)]
     #[specta(skip)]
@@ -128,7 +131,8 @@ pub struct Column {
 pub struct Progress {
     /// Rows read so far.
     pub rows: u32,
-    /// About how much of the file is done, from 0 to 1.
+    /// About how much of the import is done, from 0 to 1: its rows, then its last steps
+    /// (so that the time left, from the time so far, holds to the end).
     pub fraction: f64,
 }
 
@@ -224,20 +228,37 @@ pub async fn import_within(
         }
     }
     let result = match result {
-        Ok(()) => {
-            import_on(
-                &mut conn,
-                user,
-                path,
-                options,
-                source,
-                &opened,
-                rows_estimate,
-                progress,
-                cancel,
-            )
-            .await
-        }
+        Ok(()) => match Interrupter::arm(&mut conn).await {
+            // Cancel stops a running statement too (the last steps take minutes at ten
+            // million rows); the error it leaves is the cancel's.
+            Ok(interrupter) => {
+                let done = interrupter
+                    .watch(
+                        cancel,
+                        import_on(
+                            &mut conn,
+                            user,
+                            path,
+                            options,
+                            source,
+                            &opened,
+                            rows_estimate,
+                            progress,
+                            cancel,
+                        ),
+                    )
+                    .await;
+                if interrupter.disarm(&mut conn).await.is_err() {
+                    // Still armed: it is not returned to the pool.
+                    conn.close_on_drop();
+                }
+                match done {
+                    Err(_) if cancel.load(Ordering::Relaxed) => Err(canceled()),
+                    done => done,
+                }
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e.into()),
     };
     for (pragma, _, normal) in &connection_settings {
@@ -366,13 +387,13 @@ async fn import_on(
     sqlx::query("DROP TRIGGER contacts_count_insert")
         .execute(&mut *tx)
         .await?;
-    // Rows are not all one size: the progress bar goes by an estimate from the first lines.
     // A file bigger than the table it goes into: the table's indexes are dropped and built
     // again at the end, which sorts once instead of inserting at random a million times.
-    // Identity is then checked in memory against every contact there is (loaded below,
-    // fewer than the file's rows), and building the UNIQUE email and mobile-phone indexes
-    // again checks it once more.
+    // Identity is then checked against the import's own record of every contact there is
+    // (known.rs: in memory, past its budget on disk), and building the UNIQUE email and
+    // mobile-phone indexes again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
+    let shares = Shares::of(rows_estimate, bulk);
     let rebuilt: Vec<String> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
@@ -451,6 +472,8 @@ async fn import_on(
         if sample.is_none() {
             sample = chunk.first().map(|p| p.cells.clone());
         }
+        // How far into the file: its rows are not all one size, its lines are counted.
+        let reached = chunk.last().map_or(0, |p| p.line as u64);
         run.look_up(&mut tx, &chunk).await?;
         for p in chunk {
             run.summary.rows += 1;
@@ -467,10 +490,9 @@ async fn import_on(
         run.flush(&mut tx).await?;
         // Once the reader has finished, what is left is freed here.
         let _ = give_back.send(std::mem::take(&mut run.spent));
-        let rows = run.summary.rows as u64;
         progress(Progress {
             rows: run.summary.rows,
-            fraction: rows as f64 / rows_estimate.max(rows) as f64,
+            fraction: shares.rows * reached as f64 / rows_estimate.max(reached) as f64,
         });
     }
     // Who holds what is not needed any more: its memory goes before the sorting below.
@@ -492,9 +514,21 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
+    // The last steps sort: SQLite's sorter keeps runs in memory up to the page cache's size.
+    sqlx::query(&format!("PRAGMA cache_size = {FINISH_CACHE}"))
+        .execute(&mut *tx)
+        .await?;
     finish(&mut tx, &funnel, &run, &mapping).await?;
-    for sql in &rebuilt {
+    let step = |done: f64| {
+        progress(Progress {
+            rows: run.summary.rows,
+            fraction: done,
+        })
+    };
+    step(shares.rows + shares.words);
+    for (i, sql) in rebuilt.iter().enumerate() {
         sqlx::query(sql).execute(&mut *tx).await?;
+        step(shares.rows + shares.words + shares.indexes * (i + 1) as f64 / rebuilt.len() as f64);
     }
     if cancel.load(Ordering::Relaxed) {
         // Canceled during the last steps: still nothing is kept.
@@ -535,34 +569,11 @@ async fn import_on(
     Ok(report)
 }
 
+/// The page cache for the last steps' sorting (KiB, negative as SQLite takes it).
+const FINISH_CACHE: i64 = -16_384;
+
 fn canceled() -> Error {
     Error::Canceled("the import was canceled: nothing was imported".into())
-}
-
-/// After the last chunk, through the funnel: each changed contact that existed before (its
-/// words, journal, notifications and feed), then the new contacts all at once.
-async fn finish(
-    conn: &mut SqliteConnection,
-    funnel: &Funnel,
-    run: &Run<'_>,
-    mapping: &mapping::Mapping,
-) -> Result<()> {
-    let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
-    changed.sort_unstable_by_key(|(id, _)| **id);
-    for (id, before) in changed {
-        let after = crate::rows::load_row(conn, *id)
-            .await?
-            .ok_or_else(|| Error::Internal(format!("contact {id} vanished during the import")))?;
-        funnel.imported_update(conn, before, &after).await?;
-    }
-    let fields: Vec<&str> = crate::record::FIELDS
-        .iter()
-        .copied()
-        .filter(|f| mapping.fields.iter().any(|(m, _)| m == f))
-        .collect();
-    funnel
-        .imported_creates(conn, run.first_new, run.next_id - 1, &fields)
-        .await
 }
 
 /// Writes the error report (`write_error_report`) to the file at `path`.
