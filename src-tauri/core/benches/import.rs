@@ -453,8 +453,8 @@ fn one_import(file: &Path, db: &Path) {
         for (t, f) in heard.lock().unwrap().iter().rev().take(10).rev() {
             eprintln!("  at {t:.1} s: {f:.3}");
         }
-        // When the last row was done: the rest is the last steps (words, indexes, commit).
-        let rows_done = heard.lock().unwrap().last().map_or(0.0, |(t, _)| *t);
+        // The last progress report, after the last index: the rest is the commit.
+        let last_heard = heard.lock().unwrap().last().map_or(0.0, |(t, _)| *t);
         let peak = peak_mb();
         let s = &report.summary;
         assert_eq!(
@@ -475,7 +475,7 @@ fn one_import(file: &Path, db: &Path) {
         assert!(found > 0, "imported contacts are searchable");
         store.close().await;
         println!(
-            "{} {peak} {worst} {} rows: {} created, {} updated, {} unchanged, {} rejected, {} conflicts; rows done at {rows_done:.1} s",
+            "{} {peak} {worst} {} rows: {} created, {} updated, {} unchanged, {} rejected, {} conflicts; last progress at {last_heard:.1} s",
             took.as_secs_f64(),
             s.rows,
             s.created,
