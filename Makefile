@@ -65,10 +65,11 @@ package: deps ui
 package-test: package
 	bash tests/package/run.sh "$(PACKAGE_DIR)"
 
-bench: deps ui
+bench: deps ui tauri-driver
 	cargo bench -p cardfile-core --bench foundation
 	cargo bench -p cardfile-core --bench import
 	cargo bench -p cardfile-core --bench api
+	$(XVFB) cargo bench -p cardfile --bench typeahead
 
 # Everything CI runs (.ci/run calls this). The window tests need the app built with
 # `test-dialog` (their stand-in for the native file dialogs), which no release build has.

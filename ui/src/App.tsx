@@ -18,12 +18,10 @@ import { ReviewView } from "./ReviewView";
 import { SettingsView } from "./SettingsView";
 import { Sidebar, VIEWS, viewForShortcut, type View } from "./Sidebar";
 import { SyncIndicator } from "./SyncIndicator";
-import { useDebouncedValue } from "./useDebouncedValue";
 import { UsersView, roleLabel } from "./UsersView";
 import { useTauriEvent } from "./useTauriEvent";
 import type { ListFilters, ListParams } from "./useContactPages";
 
-const SEARCH_DEBOUNCE_MS = 120;
 const STATUS_CLEAR_MS = 10_000;
 
 function countText(state: ListState, search: string): string {
@@ -50,7 +48,8 @@ function sentence(text: string): string {
 export function App() {
   useChangesFromElsewhere();
   const [searchText, setSearchText] = useState("");
-  const search = useDebouncedValue(searchText.trim(), SEARCH_DEBOUNCE_MS);
+  // Every keystroke searches at once: the table's pages for older text are cancelled, never drawn.
+  const search = searchText.trim();
   const [sort, setSort] = useState<{ column: SortColumn; descending: boolean }>({ column: "name", descending: false });
   const [filters, setFilters] = useState<ListFilters>({ status: null, owner: null });
   const params = useMemo<ListParams>(
@@ -105,22 +104,23 @@ export function App() {
     searchRef.current?.select();
   };
 
-  const openAdd = () => {
+  // The grid's callbacks are stable: it is memoised, and redraws only when what it shows changes.
+  const openAdd = useCallback(() => {
     setView("contacts");
     setPane({ kind: "add" });
-  };
+  }, []);
   const startImport = useCallback((file: ImportFile) => {
     setView("contacts");
     setImporting((current) => current ?? file);
   }, []);
-  const chooseImport = () => {
+  const chooseImport = useCallback(() => {
     api
       .chooseImportFile()
       .then((file) => {
         if (file) startImport(file);
       })
       .catch((e: unknown) => setStatus({ text: errorMessage(e), error: true }));
-  };
+  }, [startImport]);
   // A file dropped anywhere on the window: Rust keeps its path and sends a handle (never the path or the bytes).
   useTauriEvent<ImportFile>("import-file-dropped", startImport);
   const openEdit = useCallback((contact: Contact) => setPane({ kind: "edit", contact }), []);
@@ -250,6 +250,15 @@ export function App() {
   };
 
   const onSortChange = useCallback((column: SortColumn, descending: boolean) => setSort({ column, descending }), []);
+  const emptyDatabase = appInfo.data?.contact_count === 0;
+  const loadSample = sample.mutate;
+  const firstRun = useMemo(
+    () =>
+      emptyDatabase ? (
+        <FirstRun onImport={chooseImport} onAdd={openAdd} onSample={() => loadSample()} loading={sample.isPending} />
+      ) : undefined,
+    [emptyDatabase, chooseImport, openAdd, loadSample, sample.isPending],
+  );
 
   // While a new search is on its way the previous rows stand in; so does their count.
   const shownCount = useRef("");
@@ -332,16 +341,7 @@ export function App() {
                 onListState={setListState}
                 onFiltersChange={setFilters}
                 gridRef={gridRef}
-                firstRun={
-                  appInfo.data?.contact_count === 0 ? (
-                    <FirstRun
-                      onImport={chooseImport}
-                      onAdd={openAdd}
-                      onSample={() => sample.mutate()}
-                      loading={sample.isPending}
-                    />
-                  ) : undefined
-                }
+                firstRun={firstRun}
               />
             ) : view === "activities" ? (
               <ActivitiesView onLog={() => setLogOpen(true)} onOpenContact={openContact} logButtonRef={logButtonRef} />

@@ -1,5 +1,6 @@
 // The contacts grid: TanStack Table for columns (the chooser's choice) and sorting, TanStack Virtual for rows, pages fetched as they scroll into view; the Status and Owner filters above it.
 import {
+  memo,
   useCallback,
   useEffect,
   useId,
@@ -26,7 +27,8 @@ import {
 } from "@tanstack/react-table";
 import { useVirtualizer } from "@tanstack/react-virtual";
 import type { Contact, SortColumn, TableRow, User } from "./api";
-import { displayName, fullName, longDateTime, shortDateTime } from "./format";
+import { ContactRow, type GridColumn } from "./ContactRow";
+import { displayName, fullName } from "./format";
 import { RowMenu } from "./RowMenu";
 import { ScaledScrollElement, observeScaledRect } from "./scaledScroll";
 import { TableTools, loadVisibility, saveVisibility, useUsers, type Visibility } from "./TableTools";
@@ -34,9 +36,6 @@ import { useContactPages, type ListFilters, type ListParams } from "./useContact
 
 export const ROW_HEIGHT = 36;
 const OVERSCAN = 10;
-
-/** A loaded row: its position in the list and the contact there (with its phones as shown). */
-type GridRow = { index: number; contact: Contact; row: TableRow };
 
 /** Each column's share of the row: the grid's template is built from the columns shown. */
 const TRACKS: Record<string, string> = {
@@ -51,28 +50,20 @@ const TRACKS: Record<string, string> = {
   actions: "44px",
 };
 
-const column = createColumnHelper<GridRow>();
+const column = createColumnHelper<TableRow>();
 
-/** The columns, in order; `owners` names each owner (by email) for the Owner column. */
+/** The columns, in order; `owners` names each owner (by email) for the Owner column. ContactRow draws the cells. */
 function makeColumns(owners: Map<string, string>) {
   return [
     column.accessor((r) => fullName(r.contact), { id: "name", header: "Name" }),
     column.accessor((r) => r.contact.email ?? "", { id: "email", header: "Email" }),
     // Stored as E.164; shown as people read it ("+1 646-912-3478").
-    column.accessor((r) => r.row.mobile_phone_display ?? r.contact.mobile_phone ?? "", { id: "mobile_phone", header: "Mobile phone" }),
+    column.accessor((r) => r.mobile_phone_display ?? r.contact.mobile_phone ?? "", { id: "mobile_phone", header: "Mobile phone" }),
     column.accessor((r) => r.contact.company ?? "", { id: "company", header: "Company" }),
     column.accessor((r) => r.contact.job_title ?? "", { id: "job_title", header: "Job title" }),
     column.accessor((r) => r.contact.status ?? "", { id: "status", header: "Status", enableSorting: false }),
     column.accessor((r) => owners.get(r.contact.owner) ?? r.contact.owner, { id: "owner", header: "Owner", enableSorting: false }),
-    column.accessor((r) => r.contact.updated_at, {
-      id: "updated_at",
-      header: "Last updated",
-      cell: (info) => (
-        <time dateTime={info.getValue()} title={longDateTime(info.getValue())}>
-          {shortDateTime(info.getValue())}
-        </time>
-      ),
-    }),
+    column.accessor((r) => r.contact.updated_at, { id: "updated_at", header: "Last updated" }),
     column.display({ id: "actions", header: "Actions", enableSorting: false }),
   ];
 }
@@ -113,7 +104,21 @@ type Props = {
 
 type OpenMenu = { index: number; contact: Contact; anchor: HTMLElement };
 
-export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, onListState, onFiltersChange, gridRef, firstRun }: Props) {
+/** No rows go through TanStack Table's row model: ContactRow reads the columns' accessors. */
+const NO_ROWS: TableRow[] = [];
+
+/** Memoised: the app's other state (the count, the status line) does not redraw the grid. */
+export const ContactsTable = memo(function ContactsTable({
+  params,
+  onSortChange,
+  onEdit,
+  onDelete,
+  onAdd,
+  onListState,
+  onFiltersChange,
+  gridRef,
+  firstRun,
+}: Props) {
   const idPrefix = useId();
   const rowId = (index: number) => `${idPrefix}row-${index}`;
 
@@ -131,14 +136,19 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     scrollerRef.current = el ? new ScaledScrollElement(el, () => countRef.current * ROW_HEIGHT) : null;
   }, []);
 
+  // The virtualizer is given the most rows the list has had, not its count now: a new count makes
+  // it measure every row again (20 to 30 ms at a million, each time the search box is cleared).
+  // Rows past the count now are not drawn.
+  const mostRows = useRef(0);
+  mostRows.current = Math.max(mostRows.current, count);
   const virtualizer = useVirtualizer<HTMLElement, HTMLElement>({
-    count,
+    count: mostRows.current,
     getScrollElement: () => scrollerRef.current as unknown as HTMLElement | null,
     estimateSize: () => ROW_HEIGHT,
     overscan: OVERSCAN,
     observeElementRect: observeScaledRect,
   });
-  const items = virtualizer.getVirtualItems();
+  const items = virtualizer.getVirtualItems().filter((item) => item.index < count);
   const first = items.length ? items[0].index : 0;
   const last = items.length ? items[items.length - 1].index : 0;
   useEffect(() => {
@@ -194,21 +204,6 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     onListState({ total: list.total, settled: list.settled });
   }, [list.total, list.settled, onListState]);
 
-  // The table's data: the loaded rows in view. Kept the same array while nothing changed, since
-  // TanStack Table recomputes (and re-renders) whenever it gets a new one.
-  const loadedRef = useRef<GridRow[]>([]);
-  const nextLoaded: GridRow[] = [];
-  for (const item of items) {
-    const row = list.rowAt(item.index);
-    if (row) nextLoaded.push({ index: item.index, contact: row.contact, row });
-  }
-  const prevLoaded = loadedRef.current;
-  const unchanged =
-    prevLoaded.length === nextLoaded.length &&
-    nextLoaded.every((r, i) => r.index === prevLoaded[i].index && r.row === prevLoaded[i].row);
-  const loaded = unchanged ? prevLoaded : nextLoaded;
-  loadedRef.current = loaded;
-
   const users = useUsers();
   const columns = useMemo(() => makeColumns(ownerNames(users)), [users]);
   const [visibility, setVisibility] = useState<Visibility>(loadVisibility);
@@ -217,12 +212,12 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     saveVisibility(v);
   }, []);
 
+  const columnVisibility = useMemo(() => ({ ...visibility, ...narrowHidden(width) }) as VisibilityState, [visibility, width]);
   const sorting: SortingState = [{ id: params.sort, desc: params.descending }];
   const table = useReactTable({
-    data: loaded,
+    data: NO_ROWS,
     columns,
     getCoreRowModel: getCoreRowModel(),
-    getRowId: (row) => String(row.index),
     manualSorting: true,
     // The table never pages or expands rows itself: without these it resets state (and re-renders) on every data change.
     manualPagination: true,
@@ -231,13 +226,14 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     enableMultiSort: false,
     enableSortingRemoval: false,
     sortDescFirst: false,
-    state: { sorting, columnVisibility: { ...visibility, ...narrowHidden(width) } as VisibilityState },
+    state: { sorting, columnVisibility },
     onSortingChange: (updater: Updater<SortingState>) => {
       const next = typeof updater === "function" ? updater(sorting) : updater;
       if (next[0]) onSortChange(next[0].id as SortColumn, next[0].desc);
     },
   });
-  const rowsByIndex = new Map(table.getRowModel().rows.map((row) => [row.original.index, row]));
+  // The same array while the columns and their choice stay the same (the table reads both), so unchanged rows are not redrawn.
+  const shownColumns: GridColumn[] = useMemo(() => table.getVisibleLeafColumns(), [table, columns, columnVisibility]);
 
   const menuRef = useRef(menu);
   menuRef.current = menu;
@@ -308,12 +304,13 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
     e.preventDefault();
   };
 
-  const onActionsClick = (e: MouseEvent<HTMLButtonElement>, index: number) => {
+  // Stable, as the rows are memoised: the open menu is read from its ref.
+  const onActionsClick = useCallback((e: MouseEvent<HTMLButtonElement>, index: number, contact: Contact) => {
     e.stopPropagation();
     setSelected(index);
-    if (menu?.index === index) setMenu(null);
-    else openMenuFor(index, e.currentTarget);
-  };
+    if (menuRef.current?.index === index) setMenu(null);
+    else setMenu({ index, contact, anchor: e.currentTarget });
+  }, []);
 
   // Where a row sits inside the sizer (differs from its virtual offset only for very long lists).
   const scroller = scrollerRef.current;
@@ -323,6 +320,7 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
   const sizerHeight = scroller ? scroller.realSize : count * ROW_HEIGHT;
 
   const selectedRendered = selected !== null && items.some((item) => item.index === selected);
+  const keys = new Set<string>();
   const empty = list.settled && count === 0;
   const headers = table.getHeaderGroups()[0].headers;
   const filtered = params.status !== null || params.owner !== null;
@@ -390,12 +388,12 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
         <div ref={setBody} role="rowgroup" className="grid-body">
           <div className="grid-sizer" style={{ height: sizerHeight }}>
             {items.map((item) => {
-              const row = rowsByIndex.get(item.index);
+              const row = list.rowAt(item.index);
               const top = topOf(item.start);
               if (!row) {
                 return (
                   <div
-                    key={item.index}
+                    key={`loading-${item.index}`}
                     role="row"
                     aria-rowindex={item.index + 2}
                     aria-selected={item.index === selected}
@@ -413,59 +411,25 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
                   </div>
                 );
               }
-              const contact = row.original.contact;
-              const name = displayName(contact);
-              const isSelected = item.index === selected;
+              // Keyed by contact, so a contact still in the answer keeps its row; a page of the last
+              // answer standing in beside one of the new may hold the same contact twice.
+              const id = row.contact.id;
+              const key = keys.has(id) ? `${id}@${item.index}` : id;
+              keys.add(key);
               return (
-                <div
-                  key={item.index}
-                  role="row"
-                  aria-rowindex={item.index + 2}
-                  aria-selected={isSelected}
+                <ContactRow
+                  key={key}
+                  row={row}
+                  index={item.index}
+                  top={top}
                   id={rowId(item.index)}
-                  className={`row${isSelected ? " selected" : ""}`}
-                  style={{ top }}
-                  onClick={() => setSelected(item.index)}
-                  onDoubleClick={() => onEdit(contact)}
-                >
-                  {row.getVisibleCells().map((cell) => {
-                    if (cell.column.id === "actions") {
-                      const open = menu?.index === item.index;
-                      return (
-                        <div key={cell.id} role="gridcell" className="cell cell-actions">
-                          <button
-                            type="button"
-                            id={`${rowId(item.index)}-actions`}
-                            tabIndex={-1}
-                            className={`icon-button${open ? " open" : ""}`}
-                            aria-label={`Actions for ${name}`}
-                            aria-haspopup="menu"
-                            aria-expanded={open}
-                            onClick={(e) => onActionsClick(e, item.index)}
-                            onDoubleClick={(e) => e.stopPropagation()}
-                          >
-                            <svg viewBox="0 0 16 16" width="16" height="16" aria-hidden="true" focusable="false">
-                              <circle cx="3" cy="8" r="1.5" />
-                              <circle cx="8" cy="8" r="1.5" />
-                              <circle cx="13" cy="8" r="1.5" />
-                            </svg>
-                          </button>
-                        </div>
-                      );
-                    }
-                    const value = cell.getValue();
-                    return (
-                      <div
-                        key={cell.id}
-                        role="gridcell"
-                        className={`cell cell-${cell.column.id}`}
-                        title={typeof value === "string" && cell.column.id !== "updated_at" ? value : undefined}
-                      >
-                        {flexRender(cell.column.columnDef.cell, cell.getContext())}
-                      </div>
-                    );
-                  })}
-                </div>
+                  selected={item.index === selected}
+                  menuOpen={menu?.index === item.index}
+                  columns={shownColumns}
+                  onSelect={setSelected}
+                  onEdit={onEdit}
+                  onActions={onActionsClick}
+                />
               );
             })}
           </div>
@@ -529,4 +493,4 @@ export function ContactsTable({ params, onSortChange, onEdit, onDelete, onAdd, o
       )}
     </div>
   );
-}
+});

@@ -49,6 +49,16 @@ function cachedPages(qc: QueryClient, params: ListParams): Array<[number, Contac
   return out;
 }
 
+/** `answer`, or a rejection as soon as `signal` aborts (Tauri's IPC cannot be called off; its answer is ignored). */
+function unlessAborted<T>(answer: Promise<T>, signal: AbortSignal): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const abort = () => reject(signal.reason);
+    if (signal.aborted) abort();
+    signal.addEventListener("abort", abort, { once: true });
+    answer.then(resolve, reject).finally(() => signal.removeEventListener("abort", abort));
+  });
+}
+
 function useThrottled<T extends string>(value: T, ms: number): T {
   const [current, setCurrent] = useState(value);
   const last = useRef(0);
@@ -72,6 +82,7 @@ function useThrottled<T extends string>(value: T, ms: number): T {
  * The pages covering rows firstRow..lastRow (the virtualizer's range) for the given search and sort.
  * Page 0 is always fetched: it carries the total. Until the first page for new parameters arrives,
  * the previous parameters' pages stand in, so typing in the search box never blanks the table.
+ * Every keystroke asks at once (no debounce); pages for parameters no longer shown are cancelled.
  */
 export function useContactPages(params: ListParams, firstRow: number, lastRow: number): ContactPages {
   const qc = useQueryClient();
@@ -93,16 +104,21 @@ export function useContactPages(params: ListParams, firstRow: number, lastRow: n
   const results = useQueries({
     queries: pages.map((page) => ({
       queryKey: pageKey(params, page),
-      queryFn: () =>
-        api.listContacts({
-          search: params.search,
-          sort: params.sort,
-          descending: params.descending,
-          status: params.status,
-          owner: params.owner,
-          offset: page * PAGE_SIZE,
-          limit: PAGE_SIZE,
-        }),
+      // Reading `signal` lets TanStack Query cancel the page once nothing shows it (a newer
+      // keystroke changed the key): its late answer is dropped, never cached or drawn.
+      queryFn: ({ signal }: { signal: AbortSignal }) =>
+        unlessAborted(
+          api.listContacts({
+            search: params.search,
+            sort: params.sort,
+            descending: params.descending,
+            status: params.status,
+            owner: params.owner,
+            offset: page * PAGE_SIZE,
+            limit: PAGE_SIZE,
+          }),
+          signal,
+        ),
       placeholderData: () => (shown.current.key !== keyText ? shown.current.pages.get(page) : undefined),
     })),
   });

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use cardfile_core::{contacts, ContactFields, ListQuery, Session, SortColumn, Store};
+use cardfile_core::{ContactFields, ListQuery, Session, SortColumn, Store};
 
 const CONTACTS: usize = 1_000_000;
 
 mod support;
 
-use support::{person, Rng};
+use support::generated_database;
 
 fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_multi_thread()
@@ -61,42 +61,7 @@ fn main() {
     let path = dir.join("foundation-1m.db");
     let rt = runtime();
 
-    let store = rt.block_on(async {
-        let store = Store::open(&path).await.unwrap();
-        let have = contacts::count(&store).await.unwrap() as usize;
-        if have != CONTACTS {
-            store.close().await;
-            for suffix in ["", "-wal", "-shm"] {
-                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-            }
-            let store = Store::open(&path).await.unwrap();
-            let session = Session::new(store.clone(), None).await.unwrap();
-            let user = session.user().await.unwrap();
-            let started = Instant::now();
-            let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
-            let people: Vec<ContactFields> = (0..CONTACTS).map(|i| person(&mut rng, i)).collect();
-            let report = contacts::add_many(&store, &user, people, "benchmark data")
-                .await
-                .unwrap();
-            assert!(
-                report.rejected.is_empty(),
-                "generator made bad rows: {:?}",
-                &report.rejected[..3.min(report.rejected.len())]
-            );
-            println!(
-                "generated {} contacts in {:.1} s",
-                report.added,
-                started.elapsed().as_secs_f64()
-            );
-            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-                .execute(store.pool())
-                .await
-                .unwrap();
-            store
-        } else {
-            store
-        }
-    });
+    let store = rt.block_on(generated_database(&path, CONTACTS));
     let session = rt.block_on(Session::new(store.clone(), None)).unwrap();
     let mut verdict = Verdict {
         lines: Vec::new(),

@@ -1,7 +1,11 @@
-//! What the benchmarks share: the app's allocator, and generated people (a seeded
-//! generator, so every run sees the same ones).
+//! What the benchmarks share: the app's allocator, generated people (a seeded generator,
+//! so every run sees the same ones), and a database of them kept between runs. The window's
+//! type-ahead benchmark (src-tauri/benches/typeahead.rs) includes this file too.
 
-use cardfile_core::ContactFields;
+use std::path::Path;
+use std::time::Instant;
+
+use cardfile_core::{contacts, ContactFields, Session, Store};
 
 /// The app's allocator (src-tauri/src/main.rs), so the benchmarks measure what users run.
 #[global_allocator]
@@ -146,4 +150,42 @@ pub fn person(rng: &mut Rng, i: usize) -> ContactFields {
         country: Some(country.into()),
         ..Default::default()
     }
+}
+
+/// The database at `path` holding `count` generated people, made (8 minutes for a
+/// million here) unless the file there already holds that many; opened and returned.
+#[allow(dead_code)] // the import and API benchmarks make databases of their own
+pub async fn generated_database(path: &Path, count: usize) -> Store {
+    let store = Store::open(path).await.unwrap();
+    if contacts::count(&store).await.unwrap() as usize == count {
+        return store;
+    }
+    store.close().await;
+    for suffix in ["", "-wal", "-shm"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    }
+    let store = Store::open(path).await.unwrap();
+    let session = Session::new(store.clone(), None).await.unwrap();
+    let user = session.user().await.unwrap();
+    let started = Instant::now();
+    let mut rng = Rng(0x9e37_79b9_7f4a_7c15);
+    let people: Vec<ContactFields> = (0..count).map(|i| person(&mut rng, i)).collect();
+    let report = contacts::add_many(&store, &user, people, "benchmark data")
+        .await
+        .unwrap();
+    assert!(
+        report.rejected.is_empty(),
+        "generator made bad rows: {:?}",
+        &report.rejected[..3.min(report.rejected.len())]
+    );
+    println!(
+        "generated {} contacts in {:.1} s",
+        report.added,
+        started.elapsed().as_secs_f64()
+    );
+    sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+        .execute(store.pool())
+        .await
+        .unwrap();
+    store
 }

@@ -277,19 +277,20 @@ impl Run<'_> {
                 }
             }
         }
-        let mut handle = conn.lock_handle().await?;
-        let db = funnel::BulkConnection::new(&mut handle);
-        let mut writer = funnel::Bulk::prepare(&db)?;
-        for id in &self.dirty {
-            let (row, derived) = self
-                .rows
-                .get_mut(id)
-                .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
-            let d = derived.take().unwrap_or_else(|| words::derive(row));
-            writer.write(row, &d, !self.stored.contains_key(id))?;
+        {
+            // The raw handle is not Send: its scope ends before the next await.
+            let mut handle = conn.lock_handle().await?;
+            let db = funnel::BulkConnection::new(&mut handle);
+            let mut writer = funnel::Bulk::prepare(&db)?;
+            for id in &self.dirty {
+                let (row, derived) = self
+                    .rows
+                    .get_mut(id)
+                    .ok_or_else(|| Error::Internal(format!("contact {id} is not in the chunk")))?;
+                let d = derived.take().unwrap_or_else(|| words::derive(row));
+                writer.write(row, &d, !self.stored.contains_key(id))?;
+            }
         }
-        drop(writer);
-        drop(handle);
         self.dirty.clear();
         self.spent.rows.extend(self.rows.drain().map(|(_, r)| r));
         self.stored.clear();
