@@ -1006,7 +1006,10 @@ export type Problem = {
 export type Progress = {
 	/**  Rows read so far. */
 	rows: number,
-	/**  About how much of the file is done, from 0 to 1. */
+	/**
+	 *  About how much of the import is done, from 0 to 1: its rows, then its last steps
+	 *  (so that the time left, from the time so far, holds to the end).
+	 */
 	fraction: number | null,
 };
 
