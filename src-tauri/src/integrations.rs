@@ -253,12 +253,7 @@ pub async fn open_integration_record(
     name: String,
     contact_id: String,
 ) -> Reply<()> {
-    let results = integrations::results(session.store(), &contact_id).await?;
-    let url = results
-        .into_iter()
-        .find(|r| r.integration == name)
-        .and_then(|r| r.remote_url)
-        .ok_or_else(|| Error::NotFound(format!("no {name} record is known for this contact")))?;
+    let url = integrations::record_url(session.store(), &name, &contact_id).await?;
     open_in_browser(&url);
     Ok(())
 }

@@ -464,10 +464,7 @@ struct Kept {
 
 /// What each integration last did for this contact, and what waits for it.
 pub async fn results(store: &Store, contact_id: &str) -> Result<Vec<ContactResult>> {
-    let id: i64 = contact_id
-        .trim()
-        .parse()
-        .map_err(|_| Error::NotFound(format!("no contact with id {}", contact_id.trim())))?;
+    let id = crate::rows::parse_id(contact_id)?;
     let mut conn = store.pool().acquire().await?;
     let kept: Vec<Kept> = sqlx::query_as(
         "SELECT target, result, detail, remote_url, meetings, at FROM integration_results WHERE contact_id = ?",
@@ -520,15 +517,23 @@ pub async fn results(store: &Store, contact_id: &str) -> Result<Vec<ContactResul
     Ok(all)
 }
 
+/// The remote record of this contact at integration `name` (a Salesforce record's page),
+/// when one is known: what the pane's link opens.
+pub async fn record_url(store: &Store, name: &str, contact_id: &str) -> Result<String> {
+    results(store, contact_id)
+        .await?
+        .into_iter()
+        .find(|r| r.integration == name)
+        .and_then(|r| r.remote_url)
+        .ok_or_else(|| Error::NotFound(format!("no {name} record is known for this contact")))
+}
+
 /// Sends this contact's last change to this integration again: a failed item is retried;
 /// else the change its last result was for is queued again (a record created in the CRM
 /// since, say).
 pub async fn retry(store: &Store, name: &str, contact_id: &str) -> Result<()> {
     let spec = spec(name)?;
-    let id: i64 = contact_id
-        .trim()
-        .parse()
-        .map_err(|_| Error::NotFound(format!("no contact with id {}", contact_id.trim())))?;
+    let id = crate::rows::parse_id(contact_id)?;
     let failed: Option<i64> = sqlx::query_scalar(
         "SELECT max(id) FROM outbox WHERE target = ? AND contact_id = ? AND status = 'failed'",
     )
