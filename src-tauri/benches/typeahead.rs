@@ -25,10 +25,10 @@
 
 #[path = "../core/benches/support/mod.rs"]
 mod support;
+#[path = "../../tests/support/webdriver.rs"]
+mod webdriver;
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use cardfile_core::{ListQuery, Session};
@@ -145,70 +145,9 @@ const check = () => {
 check();
 "#;
 
-/// tauri-driver, stopped with SIGTERM so that it stops WebKitWebDriver and the app too.
-struct TauriDriver(Child);
-
-impl Drop for TauriDriver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.0.id().to_string()])
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn tauri_driver() -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    let installed = home.join("bin/tauri-driver");
-    if installed.exists() {
-        installed
-    } else {
-        PathBuf::from("tauri-driver")
-    }
-}
-
-/// The release app (the bench profile builds it) on `db`, through a tauri-driver on free
-/// ports; a few tries, since tauri-driver listens before its WebKitWebDriver does.
-async fn open_window(app: &Path, db: &Path) -> Result<(TauriDriver, WebDriver), String> {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-    let mut last_error = String::new();
-    for _ in 0..3 {
-        let port = free_port();
-        let child = Command::new(tauri_driver())
-            .args(["--port", &port.to_string()])
-            .args(["--native-port", &free_port().to_string()])
-            .env("CARDFILE_DB", db)
-            .stdout(Stdio::null())
-            .spawn()
-            .map_err(|e| format!("tauri-driver (cargo install tauri-driver --locked): {e}"))?;
-        let driver = TauriDriver(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            if started.elapsed() > Duration::from_secs(20) {
-                return Err("tauri-driver did not start".into());
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        let mut caps = Capabilities::new();
-        caps.set("tauri:options", json!({ "application": app }))
-            .unwrap();
-        caps.set("browserName", "wry").unwrap();
-        match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
-            Ok(web) => return Ok((driver, web)),
-            Err(e) => last_error = e.to_string(),
-        }
-    }
-    Err(format!("no WebDriver session: {last_error}"))
+/// The release app (the bench profile builds it) on `db`.
+async fn open_window(app: &Path, db: &Path) -> Result<(webdriver::Driver, WebDriver), String> {
+    webdriver::open(app, &[("CARDFILE_DB", db.as_os_str())]).await
 }
 
 /// Waits for the table's first row.

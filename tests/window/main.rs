@@ -4,7 +4,6 @@
 //! window shows and what landed in the database. This file is the harness; the tests are
 //! in a module per area. Built with the `test-dialog` feature (the dialogs' stand-in).
 
-use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -33,53 +32,10 @@ mod oncehub;
 mod recovery;
 mod settings;
 mod users;
+#[path = "../support/webdriver.rs"]
+mod webdriver;
 
-/// tauri-driver, stopped with SIGTERM so it also stops WebKitWebDriver and the app.
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = Command::new("kill")
-            .arg("-TERM")
-            .arg(self.0.id().to_string())
-            .status();
-        let _ = self.0.wait();
-    }
-}
-
-impl Driver {
-    /// Starts tauri-driver on free ports, with the app's environment, and waits until it
-    /// listens; returns it and its port.
-    async fn spawn(db: &Path, dir: &Path, env: &[(&str, &std::ffi::OsStr)]) -> (Driver, u16) {
-        let port = free_port();
-        let native_port = free_port();
-        let child = Command::new(tauri_driver_path())
-            .args([
-                "--port",
-                &port.to_string(),
-                "--native-port",
-                &native_port.to_string(),
-            ])
-            .env("CARDFILE_DB", db)
-            // What the native open and save dialogs return (WebDriver cannot drive them).
-            .env("CARDFILE_DIALOG_PATH", dir.join("dialog-choice.csv"))
-            .envs(env.iter().copied())
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("tauri-driver (cargo install tauri-driver --locked)");
-        let driver = Driver(child);
-        let started = Instant::now();
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                started.elapsed() < Duration::from_secs(20),
-                "tauri-driver did not start"
-            );
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        (driver, port)
-    }
-}
+use webdriver::{free_port, Driver};
 
 struct App {
     driver: Option<WebDriver>,
@@ -87,26 +43,6 @@ struct App {
     /// The test's own session on the app's database (none while the app refuses it).
     session: Option<Session>,
     _dir: tempfile::TempDir,
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn tauri_driver_path() -> PathBuf {
-    let home = std::env::var_os("CARGO_HOME")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").unwrap()).join(".cargo"));
-    let installed = home.join("bin/tauri-driver");
-    if installed.exists() {
-        installed
-    } else {
-        PathBuf::from("tauri-driver")
-    }
 }
 
 impl App {
@@ -156,29 +92,17 @@ impl App {
         env: &[(&str, &std::ffi::OsStr)],
         application: &Path,
     ) -> App {
-        // The WebDriver client's reqwest has rustls (for the dispatcher) with ring as its crypto.
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let db = dir.path().join("window.db");
-        // tauri-driver listens before its WebKitWebDriver does: a session asked for in
-        // between has its connection dropped (seen once in CI). That is the harness's
-        // start-up race, not the app's: a new tauri-driver on new ports is tried, three times.
-        let mut attempt = 0;
-        let (tauri_driver, driver) = loop {
-            attempt += 1;
-            let (tauri_driver, port) = Driver::spawn(&db, dir.path(), env).await;
-            let mut caps = Capabilities::new();
-            caps.set("tauri:options", json!({ "application": application }))
-                .unwrap();
-            caps.set("browserName", "wry").unwrap();
-            match WebDriver::new(format!("http://127.0.0.1:{port}"), caps).await {
-                Ok(driver) => break (tauri_driver, driver),
-                Err(e) if attempt < 3 => {
-                    eprintln!("no WebDriver session on attempt {attempt} ({e}); trying again");
-                    drop(tauri_driver);
-                }
-                Err(e) => panic!("no WebDriver session after {attempt} attempts: {e}"),
-            }
-        };
+        // What the native open and save dialogs return (WebDriver cannot drive them).
+        let dialog = dir.path().join("dialog-choice.csv");
+        let mut all: Vec<(&str, &std::ffi::OsStr)> = vec![
+            ("CARDFILE_DB", db.as_os_str()),
+            ("CARDFILE_DIALOG_PATH", dialog.as_os_str()),
+        ];
+        all.extend(env.iter().copied());
+        let (tauri_driver, driver) = webdriver::open(application, &all)
+            .await
+            .unwrap_or_else(|e| panic!("{e}"));
         let app = App {
             driver: Some(driver),
             _tauri_driver: tauri_driver,
