@@ -16,6 +16,8 @@ use thirtyfour::prelude::*;
 mod activities;
 mod cloud;
 mod contacts_page;
+#[path = "../support/damage.rs"]
+mod damage;
 #[path = "../support/desktop.rs"]
 mod desktop;
 #[path = "../support/integrations/mod.rs"]

@@ -2,27 +2,8 @@
 //! contacts, and restored from its automatic backup with one button, after which the
 //! window works on the restored contacts.
 
+use super::damage::damage;
 use super::*;
-
-/// Damages the file the way a failing disk does: the email index's b-tree page header
-/// overwritten with an impossible page type and cell count.
-fn damage(db: &Path) {
-    let sqlite = |sql: &str| {
-        let out = Command::new("sqlite3").arg(db).arg(sql).output().unwrap();
-        assert!(out.status.success(), "{sql}: {out:?}");
-        String::from_utf8(out.stdout)
-            .unwrap()
-            .trim()
-            .parse::<u64>()
-            .unwrap()
-    };
-    let root = sqlite("SELECT rootpage FROM sqlite_schema WHERE name = 'contacts_email'");
-    let page = sqlite("PRAGMA page_size");
-    let mut bytes = std::fs::read(db).unwrap();
-    let at = ((root - 1) * page) as usize;
-    bytes[at..at + 8].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-    std::fs::write(db, bytes).unwrap();
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_the_window() {

@@ -1,6 +1,8 @@
 //! Core's one integration test binary (one link, one mod per area), on real SQLite files.
 
 mod activity;
+#[path = "../../../../tests/support/damage.rs"]
+mod damage;
 mod delivery;
 mod dispatch;
 #[path = "../../../../tests/support/integrations/mod.rs"]

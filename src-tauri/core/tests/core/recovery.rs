@@ -11,6 +11,7 @@ use cardfile_core::secrets::MemorySecrets;
 use cardfile_core::store::{self, trouble};
 use cardfile_core::{ErrorCode, Store};
 
+use crate::damage::damage;
 use crate::servers::{at, hours, meeting, set_up_email, SmtpServer};
 use crate::{fields, Db};
 
@@ -58,23 +59,6 @@ fn age_backup(db: &Path, hours: u64) {
         .unwrap();
     file.set_modified(SystemTime::now() - Duration::from_secs(hours * 3600))
         .unwrap();
-}
-
-/// Damages the file the way a failing disk does: an index b-tree page overwritten.
-fn damage(db: &Path) {
-    let root: u64 = sqlite(
-        db,
-        "SELECT rootpage FROM sqlite_schema WHERE name = 'contacts_email'",
-    )
-    .trim()
-    .parse()
-    .unwrap();
-    let page: u64 = sqlite(db, "PRAGMA page_size").trim().parse().unwrap();
-    let mut bytes = std::fs::read(db).unwrap();
-    let at = ((root - 1) * page) as usize;
-    // The b-tree page header: an impossible page type and cell count.
-    bytes[at..at + 8].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-    std::fs::write(db, bytes).unwrap();
 }
 
 #[tokio::test]
