@@ -5,12 +5,11 @@ import { api, type Settings } from "./api";
 import { CREDENTIALS_KEY, SETTINGS_KEY } from "./queryKeys";
 import {
   AdminOnlyNote,
-  SavedNote,
+  SaveFooter,
   SecretField,
   TestSend,
   TextField,
   errorAt,
-  errorElsewhere,
   sentence,
   useCredentials,
   useIsAdmin,
@@ -270,17 +269,7 @@ export function EmailSettings() {
               error={errorAt(save.error, "email_from")}
               hint="Reminders come from this address, under the meeting host's name."
             />
-            <div className="settings-actions">
-              <button type="submit" className="button primary" data-testid="email-save" aria-disabled={save.isPending || undefined}>
-                Save
-              </button>
-            </div>
-            <SavedNote text={saved} />
-            {errorElsewhere(save.error, ...fields) && (
-              <p role="alert" className="form-error">
-                {errorElsewhere(save.error, ...fields)}
-              </p>
-            )}
+            <SaveFooter testId="email-save" pending={save.isPending} saved={saved} error={save.error} fields={fields} />
           </form>
           <TestSend
             label="Send a test email to"

@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api } from "./api";
 import { SETTINGS_KEY } from "./queryKeys";
-import { SavedNote, TextField, errorAt, errorElsewhere, sentence, useSettings } from "./SettingsFields";
+import { SaveFooter, TextField, errorAt, sentence, useSettings } from "./SettingsFields";
 import { setTheme, storedTheme, type Theme } from "./theme";
 
 const THEMES: [Theme, string][] = [
@@ -101,17 +101,7 @@ export function RegionSettings() {
             error={errorAt(save.error, "default_region")}
             hint={`${name ? `${name}. ` : ""}A two-letter code (US, GB, DE): phone numbers without a country code are read as this country's.`}
           />
-          <div className="settings-actions">
-            <button type="submit" className="button primary" data-testid="region-save" aria-disabled={save.isPending || undefined}>
-              Save
-            </button>
-          </div>
-          <SavedNote text={saved} />
-          {errorElsewhere(save.error, "default_region") && (
-            <p role="alert" className="form-error">
-              {errorElsewhere(save.error, "default_region")}
-            </p>
-          )}
+          <SaveFooter testId="region-save" pending={save.isPending} saved={saved} error={save.error} fields={["default_region"]} />
         </form>
       )}
       <ThemeChoice />

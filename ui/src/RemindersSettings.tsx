@@ -3,7 +3,7 @@ import { useId, useState, type FormEvent } from "react";
 import { useMutation, useQueryClient } from "@tanstack/react-query";
 import { api, type SettingKey } from "./api";
 import { SETTINGS_KEY } from "./queryKeys";
-import { SavedNote, errorAt, errorElsewhere, sentence, useSettings } from "./SettingsFields";
+import { SaveFooter, errorAt, sentence, useSettings } from "./SettingsFields";
 
 type Channel = "email" | "sms";
 type Unit = "m" | "h" | "d";
@@ -229,17 +229,7 @@ export function RemindersSettings() {
             error={errorAt(save.error, "follow_up")}
             testId="follow-up-editor"
           />
-          <div className="settings-actions">
-            <button type="submit" className="button primary" data-testid="reminders-save" aria-disabled={save.isPending || undefined}>
-              Save
-            </button>
-          </div>
-          <SavedNote text={saved} />
-          {errorElsewhere(save.error, "reminders", "follow_up") && (
-            <p role="alert" className="form-error">
-              {errorElsewhere(save.error, "reminders", "follow_up")}
-            </p>
-          )}
+          <SaveFooter testId="reminders-save" pending={save.isPending} saved={saved} error={save.error} fields={["reminders", "follow_up"]} />
         </form>
       )}
     </section>

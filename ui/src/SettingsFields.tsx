@@ -168,6 +168,26 @@ export function AdminOnlyNote({ what, testId }: { what: string; testId?: string 
 }
 
 /** "Saved." after a save, in a live region so a screen reader hears it. */
+/** A settings form's Save button, what the last save did, and its error that belongs to no field. */
+export function SaveFooter(props: { testId: string; pending: boolean; saved: string | null; error: unknown; fields: string[] }) {
+  const elsewhere = errorElsewhere(props.error, ...props.fields);
+  return (
+    <>
+      <div className="settings-actions">
+        <button type="submit" className="button primary" data-testid={props.testId} aria-disabled={props.pending || undefined}>
+          Save
+        </button>
+      </div>
+      <SavedNote text={props.saved} />
+      {elsewhere && (
+        <p role="alert" className="form-error">
+          {elsewhere}
+        </p>
+      )}
+    </>
+  );
+}
+
 export function SavedNote({ text }: { text: string | null }) {
   return (
     <p role="status" className="muted settings-saved">

@@ -5,12 +5,11 @@ import { api, type Settings } from "./api";
 import { CREDENTIALS_KEY, SETTINGS_KEY } from "./queryKeys";
 import {
   AdminOnlyNote,
-  SavedNote,
+  SaveFooter,
   SecretField,
   TestSend,
   TextField,
   errorAt,
-  errorElsewhere,
   sentence,
   useCredentials,
   useIsAdmin,
@@ -144,17 +143,7 @@ export function SmsSettings() {
               error={errorAt(save.error, "sms_from")}
               hint="The number texts come from; without a country code, the default region's."
             />
-            <div className="settings-actions">
-              <button type="submit" className="button primary" data-testid="sms-save" aria-disabled={save.isPending || undefined}>
-                Save
-              </button>
-            </div>
-            <SavedNote text={saved} />
-            {errorElsewhere(save.error, ...fields) && (
-              <p role="alert" className="form-error">
-                {errorElsewhere(save.error, ...fields)}
-              </p>
-            )}
+            <SaveFooter testId="sms-save" pending={save.isPending} saved={saved} error={save.error} fields={fields} />
           </form>
           <TestSend
             label="Send a test SMS to"
