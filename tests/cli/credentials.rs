@@ -53,6 +53,16 @@ fn a_member_cannot_sign_in_as_an_admin_or_point_credentials_elsewhere() {
             "Admin",
         );
     }
+    // Nor replace or remove a channel's credential in the keyring.
+    for verb in ["set", "delete"] {
+        for name in ["smtp-password", "sms-token"] {
+            cli.refused(
+                &["--as", "mia@example.com", "secrets", verb, name],
+                1,
+                "Admin",
+            );
+        }
+    }
     assert_eq!(
         cli.json(&["settings", "show"])["user"],
         "owner@cardfile.local"

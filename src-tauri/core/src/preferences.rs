@@ -247,6 +247,13 @@ pub enum Credential {
 }
 
 impl Credential {
+    fn what(self) -> &'static str {
+        match self {
+            Credential::SmtpPassword => "the SMTP password",
+            Credential::SmsToken => "the SMS gateway token",
+        }
+    }
+
     fn secret(self) -> &'static str {
         match self {
             Credential::SmtpPassword => SMTP_PASSWORD,
@@ -299,14 +306,24 @@ pub fn set_credential(
     which: Credential,
     value: &str,
 ) -> Result<Credentials> {
-    let what = match which {
-        Credential::SmtpPassword => "the SMTP password",
-        Credential::SmsToken => "the SMS gateway token",
-    };
-    require_admin(actor, what)?;
+    require_admin(actor, which.what())?;
     if value.trim().is_empty() {
-        return Err(Error::invalid(which.field(), format!("enter {what}")));
+        return Err(Error::invalid(
+            which.field(),
+            format!("enter {}", which.what()),
+        ));
     }
     secrets.set(which.secret(), value)?;
+    Ok(credentials(secrets))
+}
+
+/// Removes a channel's credential from the keyring as `actor` (Admins only, as setting it).
+pub fn forget_credential(
+    actor: &User,
+    secrets: &dyn SecretStore,
+    which: Credential,
+) -> Result<Credentials> {
+    require_admin(actor, which.what())?;
+    secrets.delete(which.secret())?;
     Ok(credentials(secrets))
 }

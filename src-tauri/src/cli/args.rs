@@ -370,10 +370,11 @@ pub enum SecretName {
 }
 
 impl SecretName {
-    pub(super) fn key(self) -> &'static str {
+    pub(super) fn credential(self) -> cardfile_core::preferences::Credential {
+        use cardfile_core::preferences::Credential;
         match self {
-            SecretName::SmtpPassword => cardfile_core::secrets::SMTP_PASSWORD,
-            SecretName::SmsToken => cardfile_core::secrets::SMS_TOKEN,
+            SecretName::SmtpPassword => Credential::SmtpPassword,
+            SecretName::SmsToken => Credential::SmsToken,
         }
     }
 }

@@ -13,10 +13,9 @@ use cardfile_core::activity::{Kind, NewActivity};
 use cardfile_core::booking::Booking;
 use cardfile_core::export::Format;
 use cardfile_core::import::{save_error_report, ImportOptions, OnDuplicate};
-use cardfile_core::secrets::SecretStore;
 use cardfile_core::users::UserChange;
 use cardfile_core::{
-    store, ContactFields, Error, ErrorCode, ListQuery, Session, SortColumn, Store,
+    preferences, store, ContactFields, Error, ErrorCode, ListQuery, Session, SortColumn, Store,
 };
 
 use crate::keyring_store::Keyring;
@@ -293,15 +292,18 @@ async fn execute(session: &Session, command: Command) -> Result<(), Failure> {
         Command::Secrets { command } => {
             let done = match command {
                 SecretsCommand::Set { name } => {
+                    let user = session.user().await?;
                     let mut value = String::new();
                     std::io::stdin().read_line(&mut value).map_err(|e| {
                         Failure::Usage(format!("cannot read the secret from standard input: {e}"))
                     })?;
-                    Keyring.set(name.key(), value.trim_end_matches(['\r', '\n']))?;
+                    let value = value.trim_end_matches(['\r', '\n']);
+                    preferences::set_credential(&user, &Keyring, name.credential(), value)?;
                     "stored"
                 }
                 SecretsCommand::Delete { name } => {
-                    Keyring.delete(name.key())?;
+                    let user = session.user().await?;
+                    preferences::forget_credential(&user, &Keyring, name.credential())?;
                     "deleted"
                 }
             };
