@@ -346,11 +346,6 @@ async fn walk_page(
     }))
 }
 
-/// Sparse (or clustered) matches: gather every contact matching the rarest word, test the
-/// other words, sort, and cut the page out. The total comes for free.
-/// Name order, led by a narrow word: each of its words' contacts are read in name order
-/// (a short walk per word, merged by SQLite), the other query words are tested on the
-/// covering name index, and the walk grows only until the page is full.
 /// How many index entries `terms` have inside `span`, counting no further than `cap`.
 async fn count_in_span(
     conn: &mut SqliteConnection,
@@ -376,6 +371,10 @@ struct Driver<'a> {
     span: &'a (String, String),
 }
 
+/// Name order, led by a narrow word: each of its words' contacts are read in name order
+/// (a short walk per word, merged by SQLite), the other query words are tested on the
+/// covering name index, and the walk grows only until the page is full of contacts whose
+/// place is certain (`merged_certain`).
 async fn driven_page(
     conn: &mut SqliteConnection,
     within: &Within<'_>,
@@ -397,12 +396,12 @@ async fn driven_page(
     // (more when other words filter them or one contact matches through two words).
     let mut k = if count <= COUNT_LIMIT { count } else { wanted };
     loop {
-        let mut qb = QueryBuilder::new("WITH cand(contact_id, sort_name) AS (");
+        let mut qb = QueryBuilder::new("WITH cand(contact_id, sort_name, n) AS (");
         for (n, t) in terms.iter().enumerate() {
             if n > 0 {
                 qb.push(" UNION ALL ");
             }
-            qb.push("SELECT * FROM (SELECT contact_id, sort_name FROM search_terms WHERE term = ")
+            qb.push(format!("SELECT contact_id, sort_name, {n} FROM (SELECT contact_id, sort_name FROM search_terms WHERE term = "))
                 .push_bind(t.clone())
                 .push(" AND sort_name >= ")
                 .push_bind(span.0.clone())
@@ -414,21 +413,27 @@ async fn driven_page(
                 .push_bind(k)
                 .push(")");
         }
-        qb.push(") SELECT DISTINCT cand.contact_id FROM cand");
+        // Every entry read, in order, with the word it came through and whether its
+        // contact passes the other words and filters.
+        qb.push(") SELECT cand.contact_id, cand.n, ");
         if filtered {
-            qb.push(
-                " JOIN contacts c INDEXED BY contacts_by_name \
-                 ON c.sort_name = cand.sort_name AND c.id = cand.contact_id WHERE 1",
-            );
+            qb.push("(1");
             push_within(&mut qb, within);
             push_words(&mut qb, others);
+            qb.push(
+                ") FROM cand JOIN contacts c INDEXED BY contacts_by_name \
+                 ON c.sort_name = cand.sort_name AND c.id = cand.contact_id",
+            );
+        } else {
+            qb.push("1 FROM cand");
         }
         qb.push(format!(
             " ORDER BY cand.sort_name {dir}, cand.contact_id {dir}"
         ));
+        let read: Vec<(i64, i64, bool)> = qb.build_query_as().fetch_all(&mut *conn).await?;
         // Every contact of the word inside the span was read: nothing further can match.
         let complete = k >= count;
-        let ids: Vec<i64> = qb.build_query_scalar().fetch_all(&mut *conn).await?;
+        let ids = merged_certain(&read, terms.len(), k, complete);
         if (ids.len() as i64) >= wanted || complete {
             let total = complete.then_some(ids.len() as u32);
             let has_more = ids.len() as i64 > offset + limit;
@@ -457,6 +462,28 @@ async fn driven_page(
         }
         .min(count);
     }
+}
+
+/// The matching contacts of a driven read (`read`: contact, word, passes, merged in order;
+/// each of the `words` read up to `k` entries) whose place is certain. A word cut short at
+/// `k` says nothing about what sorts after its last entry read, where its unread entries
+/// may belong: the merge holds up to the first such end, and what follows it waits for a
+/// longer read (unless every entry was read: `complete`). A contact reached through two
+/// words counts once.
+fn merged_certain(read: &[(i64, i64, bool)], words: usize, k: i64, complete: bool) -> Vec<i64> {
+    let mut taken = vec![0i64; words];
+    let mut ids: Vec<i64> = Vec::new();
+    for &(id, word, passes) in read {
+        if passes && ids.last() != Some(&id) {
+            ids.push(id);
+        }
+        let n = &mut taken[word as usize];
+        *n += 1;
+        if *n >= k && !complete {
+            break;
+        }
+    }
+    ids
 }
 
 /// Any order: gather every contact matching all words (through the term index of the

@@ -533,3 +533,62 @@ async fn an_owner_filter_shows_nothing_the_user_may_not_see_and_refuses_unknown_
         .unwrap_err();
     assert_eq!(e.field(), Some("status"), "{e}");
 }
+
+#[tokio::test]
+async fn a_prefix_whose_words_interleave_in_name_order_finds_each_match_in_its_place() {
+    // "john" covers "john" (5,100 John Adams, sorted as "adams john") and "johnson" (Karl
+    // Johnson, after them). Only the last ten Adams have a word starting with "s", so a small
+    // page read through both words must wait for the Adams read to reach them: the
+    // Johnsons' entries, read at once, must not take their places. Enough Adams that the
+    // search reads a word's contacts a page at a time rather than all at once.
+    let db = Db::new().await;
+    let s = &db.session;
+    let s_words = [
+        "Sales", "Summit", "Spark", "Stone", "Sky", "Sol", "Sun", "Star", "Sea", "Silk",
+    ];
+    for i in 0..5_100 {
+        let company = if i >= 5_090 { s_words[i % 10] } else { "Acme" };
+        let email = format!("john.adams{i}@example.org");
+        s.add(
+            &fields(&[
+                ("first_name", "John"),
+                ("last_name", "Adams"),
+                ("company", company),
+                ("email", &email),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    for (i, company) in s_words.iter().enumerate() {
+        let email = format!("karl{i}@example.org");
+        s.add(
+            &fields(&[
+                ("first_name", "Karl"),
+                ("last_name", "Johnson"),
+                ("company", company),
+                ("email", &email),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    }
+    for limit in [1u32, 5, 10, 15, 25] {
+        let got = search(s, "john s", limit).await;
+        let want: Vec<String> = (0..20)
+            .map(|i| if i < 10 { "John Adams" } else { "Karl Johnson" }.to_string())
+            .take(limit as usize)
+            .collect();
+        assert_eq!(names(&got), want, "limit {limit}");
+        if limit <= 10 {
+            assert!(
+                got.iter().all(|c| c.company.as_deref() != Some("Acme")),
+                "limit {limit}"
+            );
+        }
+    }
+}
