@@ -148,7 +148,7 @@ fn word_slices<'t>(text: &'t str, out: &mut Vec<&'t str>) {
 /// The words of each contact `c` in SQL, as rows `w.value` (non-empty: filter on that): its
 /// search_text read as a JSON array. Words hold only letters and digits, so none needs
 /// escaping in JSON.
-pub(crate) const CONTACT_WORDS_SQL: &str =
+pub const CONTACT_WORDS_SQL: &str =
     "json_each('[\"' || replace(substr(c.search_text, 2), ' ', '\",\"') || '\"]') w";
 
 /// Adds contact `id`'s words to the index.
