@@ -2,6 +2,10 @@
 //! the new contacts' search words, journal and feed all at once, and how much of the
 //! import's time each stage takes, for its progress to run evenly with time.
 
+use std::time::Duration;
+
+use tokio::time::Instant;
+
 use sqlx::SqliteConnection;
 
 use crate::error::{Error, Result};
@@ -46,6 +50,33 @@ impl Shares {
     }
 }
 
+/// Runs one of the last steps, reporting its progress while it runs (its statements say
+/// nothing until they end): `done` is told the fraction, moving from `from` by `share` at
+/// the pace the rows set (`expected`: the step's share of the time at the rows' speed), and
+/// held short of the step's end (at 90% of its share) if it runs long, so the bar never
+/// shows a step done that is not.
+pub(super) async fn ticking<T>(
+    step: impl std::future::Future<Output = T>,
+    from: f64,
+    share: f64,
+    expected: Duration,
+    done: impl Fn(f64),
+) -> T {
+    let started = Instant::now();
+    let mut every = tokio::time::interval(Duration::from_millis(500));
+    every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    tokio::pin!(step);
+    loop {
+        tokio::select! {
+            out = &mut step => return out,
+            _ = every.tick() => {
+                let part = started.elapsed().as_secs_f64() / expected.as_secs_f64().max(1e-3);
+                done(from + share * part.min(0.9));
+            }
+        }
+    }
+}
+
 /// After the last chunk, through the funnel: each changed contact that existed before (its
 /// words, journal, notifications and feed), then the new contacts all at once.
 pub(super) async fn finish(
@@ -70,4 +101,37 @@ pub(super) async fn finish(
     funnel
         .imported_creates(conn, run.first_new, run.next_id - 1, &fields)
         .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test(start_paused = true)]
+    async fn a_last_step_moves_the_bar_at_the_rows_pace_and_stops_short_of_its_end() {
+        let heard = std::sync::Mutex::new(Vec::new());
+        // Expected to take 2 s, it takes 4: the bar moves through its share at the
+        // expected pace, then waits at 90% of it until the step ends.
+        let step = async {
+            tokio::time::sleep(Duration::from_secs(4)).await;
+            7
+        };
+        let started = Instant::now();
+        let out = ticking(step, 0.5, 0.2, Duration::from_secs(2), |f| {
+            heard
+                .lock()
+                .unwrap()
+                .push((started.elapsed().as_secs_f64(), f))
+        })
+        .await;
+        assert_eq!(out, 7);
+        let heard = heard.into_inner().unwrap();
+        assert!(heard.len() >= 7, "{heard:?}");
+        for (t, f) in &heard {
+            let want = 0.5 + 0.2 * (t / 2.0).min(0.9);
+            assert!((f - want).abs() < 1e-9, "at {t} s: {f}, not {want}");
+        }
+        assert!(heard.iter().any(|(t, _)| (*t - 1.0).abs() < 1e-9));
+        assert!(heard.iter().all(|(_, f)| *f <= 0.68 + 1e-9));
+    }
 }

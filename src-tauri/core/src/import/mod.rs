@@ -32,7 +32,7 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{phone, settings};
 use known::Holders;
-use last::{finish, Shares};
+use last::{finish, ticking, Shares};
 pub use limits::Limits;
 pub use opened::{open, open_within, rows, Opened};
 use prepare::{read_file, Batch, Normalise, Spent};
@@ -216,6 +216,9 @@ pub async fn import_within(
         // The pages an import frees hold nothing deleted (dropped indexes of rows that stay):
         // they need not be overwritten.
         ("secure_delete", "FAST".to_string(), "ON".to_string()),
+        // The commit leaves the log for the store to copy into the file in the background
+        // (`Store::checkpoint_in_background`): the import is done once it is committed.
+        ("wal_autocheckpoint", "0".to_string(), "1000".to_string()),
     ];
     let mut conn = store.pool().acquire().await?;
     let mut result = Ok(());
@@ -270,6 +273,9 @@ pub async fn import_within(
             conn.close().await.ok();
             break;
         }
+    }
+    if matches!(&result, Ok(report) if report.batch.is_some()) {
+        store.checkpoint_in_background();
     }
     result.map_err(|e| no_room(e, store.path()))
 }
@@ -455,6 +461,7 @@ async fn import_on(
         })
         .map_err(|e| Error::Internal(format!("cannot start the import's reader: {e}")))?;
     let mut sample: Option<Vec<String>> = None;
+    let rows_started = std::time::Instant::now();
     loop {
         if cancel.load(Ordering::Relaxed) {
             return Err(canceled());
@@ -518,17 +525,31 @@ async fn import_on(
     sqlx::query(&format!("PRAGMA cache_size = {FINISH_CACHE}"))
         .execute(&mut *tx)
         .await?;
-    finish(&mut tx, &funnel, &run, &mapping).await?;
     let step = |done: f64| {
         progress(Progress {
             rows: run.summary.rows,
             fraction: done,
         })
     };
+    // Each last step is expected to take its share of the time at the pace the rows set.
+    let rows_took = rows_started.elapsed();
+    let expected = |share: f64| rows_took.mul_f64(share / shares.rows);
+    let words = finish(&mut tx, &funnel, &run, &mapping);
+    ticking(
+        words,
+        shares.rows,
+        shares.words,
+        expected(shares.words),
+        step,
+    )
+    .await?;
     step(shares.rows + shares.words);
+    let each = shares.indexes / rebuilt.len().max(1) as f64;
     for (i, sql) in rebuilt.iter().enumerate() {
-        sqlx::query(sql).execute(&mut *tx).await?;
-        step(shares.rows + shares.words + shares.indexes * (i + 1) as f64 / rebuilt.len() as f64);
+        let from = shares.rows + shares.words + each * i as f64;
+        let build = sqlx::query(sql).execute(&mut *tx);
+        ticking(build, from, each, expected(each), step).await?;
+        step(from + each);
     }
     if cancel.load(Ordering::Relaxed) {
         // Canceled during the last steps: still nothing is kept.
