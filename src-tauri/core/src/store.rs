@@ -33,6 +33,8 @@ pub struct Store {
     path: PathBuf,
     /// Why the daily backup could not be taken when it was opened, if it could not.
     backup_problem: Option<std::sync::Arc<str>>,
+    /// Copies of the log into the file running in the background, for `close` to wait for.
+    checkpoints: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Store {
@@ -66,6 +68,12 @@ impl Store {
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
             .create_if_missing(true)
+            // A new database has 16 KB pages (SQLite's default is 4): a ten-million-row
+            // import writes a quarter of the log frames, and every page its last steps read
+            // is looked up among those frames (SQLite's walFindFrame was 12% of such an
+            // import with 4 KB pages); the import took 175 s instead of 231. An existing
+            // file keeps its page size.
+            .page_size(16384)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
@@ -89,6 +97,7 @@ impl Store {
             pool,
             path: path.to_path_buf(),
             backup_problem,
+            checkpoints: Default::default(),
         };
         MIGRATOR.run(&store.pool).await?;
         Ok(store)
@@ -148,19 +157,28 @@ impl Store {
     /// and another connection's own checkpoint, finding this one running, skips); closing
     /// the store waits for it; a crash before it ends loses nothing, the log being the
     /// committed data until it is copied.
-    pub fn checkpoint_in_background(&self) -> tokio::task::JoinHandle<()> {
+    pub fn checkpoint_in_background(&self) {
         let pool = self.pool.clone();
-        tokio::spawn(async move {
-            // A pool closed first: the last connection to close checkpoints instead.
+        let copy = tokio::spawn(async move {
             if let Ok(mut conn) = pool.acquire().await {
                 let _ = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
                     .execute(&mut *conn)
                     .await;
             }
-        })
+        });
+        let mut running = self.checkpoints.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|c| !c.is_finished());
+        running.push(copy);
     }
 
+    /// Closes the database once the copies of the log into the file have ended (the last
+    /// connection to close copies whatever is left).
     pub async fn close(&self) {
+        let running =
+            std::mem::take(&mut *self.checkpoints.lock().unwrap_or_else(|e| e.into_inner()));
+        for copy in running {
+            let _ = copy.await;
+        }
         self.pool.close().await;
     }
 }

@@ -70,10 +70,16 @@ pub async fn schema_floor(imported: &Path, db: &Path) -> Duration {
          SELECT {batch}, 'contact', id, 'insert' FROM contacts ORDER BY id"
     ));
     steps.extend(indexes.iter().map(|(_, sql)| sql.clone()));
+    // Each step's time, for where the schema's cost lies.
     for sql in &steps {
+        let at = Instant::now();
         sqlx::query(sql).execute(&mut *tx).await.unwrap();
+        let short: String = sql.chars().take(60).collect();
+        eprintln!("  {:>6.2} s  {short}", at.elapsed().as_secs_f64());
     }
+    let at = Instant::now();
     tx.commit().await.unwrap();
+    eprintln!("  {:>6.2} s  COMMIT", at.elapsed().as_secs_f64());
     let took = started.elapsed();
     drop(conn);
     store.close().await;

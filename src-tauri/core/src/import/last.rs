@@ -18,10 +18,10 @@ use super::run::Run;
 /// The shares of an import's time its stages take, for `Progress::fraction` to run evenly
 /// with time (the window's time left divides by it): the rows (read, decided, written),
 /// then the search words, journal and feed of the new contacts, then the indexes built
-/// again (a bulk import's), then the commit. The rows take time in proportion to their
-/// number, the sorting after them more than that: measured by `make bench` (2026-11-29),
-/// the rows took 41% of a million-row import and 34% of a ten-million-row one; of the rest,
-/// the words about half, the indexes a third, the commit a sixth.
+/// again (a bulk import's), then the commit (its log copied into the file afterwards, in
+/// the background). Measured by `make bench` (2026-11-29, 16 KB pages), they hold from a
+/// million rows to ten million: rows 37% and 38%, words 35% and 39%, indexes 26% and 22%,
+/// the commit 2%.
 pub(super) struct Shares {
     pub(super) rows: f64,
     pub(super) words: f64,
@@ -29,21 +29,18 @@ pub(super) struct Shares {
 }
 
 impl Shares {
-    /// For an import of about `rows` rows; `bulk`: its indexes are built again at the end.
-    pub(super) fn of(rows: u64, bulk: bool) -> Shares {
-        let millions = (rows.max(1) as f64 / 1e6).log10();
-        let share = (0.41 - 0.075 * millions).clamp(0.2, 0.7);
-        let rest = 1.0 - share;
+    /// `bulk`: the indexes are built again at the end.
+    pub(super) fn of(bulk: bool) -> Shares {
         match bulk {
             true => Shares {
-                rows: share,
-                words: rest * 0.48,
-                indexes: rest * 0.37,
+                rows: 0.375,
+                words: 0.37,
+                indexes: 0.24,
             },
             // The indexes kept up to date as rows are written: the rows take their share.
             false => Shares {
-                rows: share + rest * 0.37,
-                words: rest * 0.48,
+                rows: 0.615,
+                words: 0.37,
                 indexes: 0.0,
             },
         }

@@ -66,7 +66,7 @@ pub struct ImportOptions {
     #[serde(default)]
     pub keep_local: bool,
     /// What the record of who holds each email and mobile phone may take in memory, per
-    /// kind, before its keys move to disk (None: `known::MEMORY_BUDGET`, 40 MB; tests set
+    /// kind, before its keys move to disk (None: `known::MEMORY_BUDGET`, 28 MB; tests set
     /// less to move them often).
     #[serde(skip)]
     #[specta(skip)]
@@ -399,7 +399,7 @@ async fn import_on(
     // (known.rs: in memory, past its budget on disk), and building the UNIQUE email and
     // mobile-phone indexes again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
-    let shares = Shares::of(rows_estimate, bulk);
+    let shares = Shares::of(bulk);
     let rebuilt: Vec<String> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
