@@ -12,14 +12,16 @@
 //!
 //! It also measures two floors. sqlite3 writing as many rows as Cardfile created into
 //! Cardfile's own contacts table and building that table's indexes, nothing else; and the
-//! schema floor (support/schema_floor.rs): Cardfile's SQLite writing exactly what the
+//! schema floor (support/floors.rs): Cardfile's SQLite writing exactly what the
 //! import wrote (rows, search words, journal, indexes, commit) with no file to read and
 //! nothing to decide, at 1M and at 10M. No import into this schema can be faster, so the
 //! floors say how much of each target is reachable.
 
-#[path = "support/schema_floor.rs"]
-mod schema_floor;
+#[path = "support/floors.rs"]
+mod floors;
 mod support;
+
+use floors::{floor_run, sqlite3_floor, sqlite3_import};
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -272,124 +274,6 @@ fn peak_mb() -> f64 {
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
-}
-
-fn sqlite3_import(file: &Path, db: &Path) -> Duration {
-    let script = format!(
-        "PRAGMA journal_mode=WAL;\n\
-         CREATE TABLE contacts (first_name TEXT, last_name TEXT, email TEXT, mobile_phone TEXT, phone TEXT, \
-         company TEXT, job_title TEXT, city TEXT, country TEXT, notes TEXT);\n\
-         CREATE INDEX contacts_email ON contacts (email);\n\
-         CREATE INDEX contacts_mobile ON contacts (mobile_phone);\n\
-         .mode csv\n\
-         .import --skip 1 '{}' contacts\n",
-        file.display()
-    );
-    sqlite3_script(db, &script)
-}
-
-/// The sqlite3 shell running a script on `db`; how long it took.
-fn sqlite3_script(db: &Path, script: &str) -> Duration {
-    let started = Instant::now();
-    let mut child = Command::new("sqlite3")
-        .arg(db)
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::null())
-        .spawn()
-        .expect("the sqlite3 shell (make installs it)");
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(script.as_bytes())
-        .unwrap();
-    let status = child.wait().unwrap();
-    let took = started.elapsed();
-    assert!(status.success(), "sqlite3 failed on {}", db.display());
-    took
-}
-
-/// What SQLite alone needs to hold `created` contacts the way Cardfile does: the sqlite3
-/// shell writes the file's rows (loaded beforehand, untimed) into Cardfile's contacts table
-/// with the import's settings, builds the table's indexes, commits. No normalisation,
-/// identity, search words or journal: a floor under any import into this schema.
-fn sqlite3_floor(file: &Path, cardfile_db: &Path, db: &Path, created: u64) -> Duration {
-    let schema = Command::new("sqlite3")
-        .arg(cardfile_db)
-        .arg(
-            "SELECT sql || ';' FROM sqlite_schema WHERE sql IS NOT NULL \
-             AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '_sqlx%' ORDER BY rowid",
-        )
-        .output()
-        .expect("the sqlite3 shell");
-    let schema = String::from_utf8_lossy(&schema.stdout);
-    let indexes = Command::new("sqlite3")
-        .arg(cardfile_db)
-        .arg(
-            "SELECT name || char(9) || sql FROM sqlite_schema \
-             WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
-        )
-        .output()
-        .expect("the sqlite3 shell");
-    let indexes: Vec<(String, String)> = String::from_utf8_lossy(&indexes.stdout)
-        .lines()
-        .filter_map(|l| l.split_once('\t'))
-        .map(|(n, sql)| (n.to_string(), sql.to_string()))
-        .collect();
-    assert!(
-        indexes.len() >= 2,
-        "the contacts indexes of {}",
-        cardfile_db.display()
-    );
-    sqlite3_script(
-        db,
-        &format!(
-            "PRAGMA journal_mode=WAL;\n{schema}\n\
-             INSERT INTO users (id, email, name, role, created_at) VALUES (1, 'floor@cardfile.local', 'Floor', 'admin', '2026-01-01T00:00:00Z');\n\
-             CREATE TABLE staging (first_name TEXT, last_name TEXT, email TEXT, mobile_phone TEXT, phone TEXT, \
-             company TEXT, job_title TEXT, city TEXT, country TEXT, notes TEXT);\n\
-             .mode csv\n\
-             .import --skip 1 '{}' staging\n",
-            file.display()
-        ),
-    );
-    let drops: String = indexes
-        .iter()
-        .map(|(name, _)| format!("DROP INDEX \"{name}\";\n"))
-        .collect();
-    let builds: String = indexes.iter().map(|(_, sql)| format!("{sql};\n")).collect();
-    sqlite3_script(
-        db,
-        &format!(
-            "PRAGMA cache_size = -4096;\nPRAGMA threads = 2;\nPRAGMA foreign_keys = OFF;\n\
-             PRAGMA ignore_check_constraints = ON;\nBEGIN;\n{drops}\
-             DROP TRIGGER contacts_count_insert;\n\
-             INSERT INTO contacts (id, first_name, last_name, email, mobile_phone, phone, company, job_title, \
-             city, country, notes, owner_id, created_at, updated_at, sort_name, search_text) \
-             SELECT rowid, first_name, last_name, nullif(lower(email), '') || '.' || rowid, \
-             nullif(mobile_phone, '') || '.' || rowid, nullif(phone, ''), nullif(company, ''), \
-             nullif(job_title, ''), city, country, nullif(notes, ''), 1, '2026-01-01T00:00:00Z', \
-             '2026-01-01T00:00:00Z', lower(last_name || ' ' || first_name), \
-             ' ' || lower(first_name || ' ' || last_name || ' ' || email || ' ' || mobile_phone || ' ' \
-             || phone || ' ' || company) FROM staging WHERE rowid <= {created};\n\
-             {builds}COMMIT;\n"
-        ),
-    )
-}
-
-/// The schema floor (support/schema_floor.rs) of the contacts `imported` holds, written into
-/// a new database `db` (removed afterwards): how long it took.
-fn floor_run(imported: &Path, db: &Path) -> Duration {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let took = rt.block_on(schema_floor::schema_floor(imported, db));
-    for suffix in ["", "-wal", "-shm", ".backup"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
-    took
 }
 
 /// One import in this process, into a new database, canceled `after` seconds in: prints how

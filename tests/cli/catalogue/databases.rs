@@ -116,8 +116,9 @@ fn a_damaged_database_is_refused_unwritten_naming_its_backup() {
     .trim()
     .parse()
     .unwrap();
+    let page: u64 = sqlite(&cli.db, "PRAGMA page_size").trim().parse().unwrap();
     let mut bytes = std::fs::read(&cli.db).unwrap();
-    let at = ((root - 1) * 4096) as usize;
+    let at = ((root - 1) * page) as usize;
     bytes[at..at + 8].copy_from_slice(&[0x7f; 8]);
     std::fs::write(&cli.db, &bytes).unwrap();
     let ran = refused(

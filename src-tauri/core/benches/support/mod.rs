@@ -156,13 +156,19 @@ pub fn person(rng: &mut Rng, i: usize) -> ContactFields {
 /// million here) unless the file there already holds that many; opened and returned.
 #[allow(dead_code)] // the import and API benchmarks make databases of their own
 pub async fn generated_database(path: &Path, count: usize) -> Store {
-    let store = Store::open(path).await.unwrap();
-    if contacts::count(&store).await.unwrap() as usize == count {
-        return store;
-    }
-    store.close().await;
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+    if path.exists() {
+        let store = Store::open(path).await.unwrap();
+        if contacts::count(&store).await.unwrap() as usize == count {
+            return store;
+        }
+        store.close().await;
+        // The closed pool's last connection may still be closing on its own thread (and
+        // deleting its log by name): removing the files at once raced it, and the new
+        // database lost its log ("disk I/O error").
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        for suffix in ["", "-wal", "-shm"] {
+            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+        }
     }
     let store = Store::open(path).await.unwrap();
     let session = Session::new(store.clone(), None).await.unwrap();

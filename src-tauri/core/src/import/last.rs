@@ -52,7 +52,7 @@ impl Shares {
 /// the pace the rows set (`expected`: the step's share of the time at the rows' speed), and
 /// held short of the step's end (at 90% of its share) if it runs long, so the bar never
 /// shows a step done that is not.
-pub(super) async fn ticking<T>(
+async fn ticking<T>(
     step: impl std::future::Future<Output = T>,
     from: f64,
     share: f64,
@@ -74,9 +74,62 @@ pub(super) async fn ticking<T>(
     }
 }
 
+/// The page cache for the last steps' sorting (KiB, negative as SQLite takes it).
+const FINISH_CACHE: i64 = -16_384;
+
+/// What the last steps need to know besides the rows: the indexes to build again, the
+/// stages' shares, and how long the rows took (the pace the last steps are expected at).
+pub(super) struct Last<'a> {
+    pub(super) rebuilt: &'a [String],
+    pub(super) shares: &'a Shares,
+    pub(super) rows_took: Duration,
+}
+
+/// The last steps after the rows, each reporting its progress to `step` while it runs: the
+/// words, journal and feed of what the import changed and created, then the indexes built
+/// again.
+pub(super) async fn finish(
+    conn: &mut SqliteConnection,
+    funnel: &Funnel,
+    run: &Run<'_>,
+    mapping: &mapping::Mapping,
+    last: &Last<'_>,
+    step: impl Fn(f64) + Copy,
+) -> Result<()> {
+    // The last steps sort: SQLite's sorter keeps runs in memory up to the page cache's size.
+    sqlx::query(&format!("PRAGMA cache_size = {FINISH_CACHE}"))
+        .execute(&mut *conn)
+        .await?;
+    let Last {
+        rebuilt,
+        shares,
+        rows_took,
+    } = *last;
+    // Each last step is expected to take its share of the time at the pace the rows set.
+    let expected = |share: f64| rows_took.mul_f64(share / shares.rows);
+    let written = words(&mut *conn, funnel, run, mapping);
+    ticking(
+        written,
+        shares.rows,
+        shares.words,
+        expected(shares.words),
+        step,
+    )
+    .await?;
+    step(shares.rows + shares.words);
+    let each = shares.indexes / rebuilt.len().max(1) as f64;
+    for (i, sql) in rebuilt.iter().enumerate() {
+        let from = shares.rows + shares.words + each * i as f64;
+        let build = sqlx::query(sql).execute(&mut *conn);
+        ticking(build, from, each, expected(each), step).await?;
+        step(from + each);
+    }
+    Ok(())
+}
+
 /// After the last chunk, through the funnel: each changed contact that existed before (its
 /// words, journal, notifications and feed), then the new contacts all at once.
-pub(super) async fn finish(
+async fn words(
     conn: &mut SqliteConnection,
     funnel: &Funnel,
     run: &Run<'_>,

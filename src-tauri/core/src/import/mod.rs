@@ -32,7 +32,7 @@ use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{phone, settings};
 use known::Holders;
-use last::{finish, ticking, Shares};
+use last::{finish, Last, Shares};
 pub use limits::Limits;
 pub use opened::{open, open_within, rows, Opened};
 use prepare::{read_file, Batch, Normalise, Spent};
@@ -521,36 +521,18 @@ async fn import_on(
             sample: sample.get(i).cloned().unwrap_or_default(),
         })
         .collect();
-    // The last steps sort: SQLite's sorter keeps runs in memory up to the page cache's size.
-    sqlx::query(&format!("PRAGMA cache_size = {FINISH_CACHE}"))
-        .execute(&mut *tx)
-        .await?;
     let step = |done: f64| {
         progress(Progress {
             rows: run.summary.rows,
             fraction: done,
         })
     };
-    // Each last step is expected to take its share of the time at the pace the rows set.
-    let rows_took = rows_started.elapsed();
-    let expected = |share: f64| rows_took.mul_f64(share / shares.rows);
-    let words = finish(&mut tx, &funnel, &run, &mapping);
-    ticking(
-        words,
-        shares.rows,
-        shares.words,
-        expected(shares.words),
-        step,
-    )
-    .await?;
-    step(shares.rows + shares.words);
-    let each = shares.indexes / rebuilt.len().max(1) as f64;
-    for (i, sql) in rebuilt.iter().enumerate() {
-        let from = shares.rows + shares.words + each * i as f64;
-        let build = sqlx::query(sql).execute(&mut *tx);
-        ticking(build, from, each, expected(each), step).await?;
-        step(from + each);
-    }
+    let last = Last {
+        rebuilt: &rebuilt,
+        shares: &shares,
+        rows_took: rows_started.elapsed(),
+    };
+    finish(&mut tx, &funnel, &run, &mapping, &last, step).await?;
     if cancel.load(Ordering::Relaxed) {
         // Canceled during the last steps: still nothing is kept.
         return Err(canceled());
@@ -589,9 +571,6 @@ async fn import_on(
     }
     Ok(report)
 }
-
-/// The page cache for the last steps' sorting (KiB, negative as SQLite takes it).
-const FINISH_CACHE: i64 = -16_384;
 
 fn canceled() -> Error {
     Error::Canceled("the import was canceled: nothing was imported".into())
