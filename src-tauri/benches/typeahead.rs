@@ -345,11 +345,7 @@ fn main() {
         .unwrap_or_else(|| app.parent().unwrap().parent().unwrap().join("bench-data"));
     std::fs::create_dir_all(&dir).unwrap();
     let db = dir.join(format!("typeahead-{CONTACTS}.db"));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime(2);
 
     let started = Instant::now();
     let outcome = rt.block_on(async {

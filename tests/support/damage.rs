@@ -5,8 +5,8 @@
 use std::path::Path;
 use std::process::Command;
 
-/// One number from the sqlite3 shell (waiting for a closing store's lock).
-fn number(db: &Path, sql: &str) -> u64 {
+/// The sqlite3 shell's answer to `sql` on `db`, waiting for a closing store's lock.
+pub fn sqlite(db: &Path, sql: &str) -> String {
     let out = Command::new("sqlite3")
         .args(["-cmd", ".timeout 5000"])
         .arg(db)
@@ -14,11 +14,12 @@ fn number(db: &Path, sql: &str) -> u64 {
         .output()
         .expect("the sqlite3 shell");
     assert!(out.status.success(), "{sql}: {out:?}");
-    String::from_utf8(out.stdout)
-        .unwrap()
-        .trim()
-        .parse()
-        .unwrap()
+    String::from_utf8(out.stdout).unwrap()
+}
+
+/// One number from the sqlite3 shell.
+fn number(db: &Path, sql: &str) -> u64 {
+    sqlite(db, sql).trim().parse().unwrap()
 }
 
 /// Damages the closed database at `db`.

@@ -10,21 +10,13 @@ use std::time::{Duration, Instant};
 
 use cardfile_core::secrets::MemorySecrets;
 use cardfile_core::{api, contacts, ContactFields, Session, Store};
-use support::{person, Rng};
+use support::{person, runtime, Rng};
 
 const CONTACTS: usize = 20_000;
 const CLIENTS: usize = 8;
 const RUN: Duration = Duration::from_secs(5);
 const READS_TARGET: f64 = 1_000.0;
 const CREATES_TARGET: f64 = 200.0;
-
-fn runtime(threads: usize) -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(threads)
-        .enable_all()
-        .build()
-        .unwrap()
-}
 
 /// What one way of calling measured.
 struct Measured {

@@ -10,15 +10,7 @@ const CONTACTS: usize = 1_000_000;
 
 mod support;
 
-use support::generated_database;
-
-fn runtime() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-}
+use support::{generated_database, runtime};
 
 fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples.sort();
@@ -59,7 +51,7 @@ fn main() {
     );
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join("foundation-1m.db");
-    let rt = runtime();
+    let rt = runtime(2);
 
     let store = rt.block_on(generated_database(&path, CONTACTS));
     let session = rt.block_on(Session::new(store.clone(), None)).unwrap();

@@ -280,11 +280,7 @@ fn median(mut v: Vec<Duration>) -> Duration {
 /// long Cancel took to return, whether the import said it was canceled, and how many
 /// contacts the database holds afterwards (it must be as it was: none).
 fn canceled_import(file: &Path, db: &Path, after: f64) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime(2);
     rt.block_on(async {
         let store = Store::open(db).await.unwrap();
         let session = Session::new(store.clone(), None).await.unwrap();
@@ -318,11 +314,7 @@ fn canceled_import(file: &Path, db: &Path, after: f64) {
 
 /// One import in this process: prints seconds, peak MB and the summary.
 fn one_import(file: &Path, db: &Path) {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = support::runtime(2);
     rt.block_on(async {
         let store = Store::open(db).await.unwrap();
         let session = Session::new(store.clone(), None).await.unwrap();

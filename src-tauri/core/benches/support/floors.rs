@@ -197,11 +197,7 @@ pub fn sqlite3_floor(file: &Path, cardfile_db: &Path, db: &Path, created: u64) -
 /// The schema floor (`schema_floor`) of the contacts `imported` holds, written into
 /// a new database `db` (removed afterwards): how long it took.
 pub fn floor_run(imported: &Path, db: &Path) -> Duration {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = crate::support::runtime(2);
     let took = rt.block_on(schema_floor(imported, db));
     for suffix in ["", "-wal", "-shm", ".backup"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));

@@ -11,6 +11,15 @@ use cardfile_core::{contacts, ContactFields, Session, Store};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// The benchmarks' tokio runtime, with `threads` workers (the app's has two).
+pub fn runtime(threads: usize) -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(threads)
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
 /// A small, seeded generator (xorshift): the same million people on every run.
 pub struct Rng(pub u64);
 

@@ -11,21 +11,9 @@ use cardfile_core::secrets::MemorySecrets;
 use cardfile_core::store::{self, trouble};
 use cardfile_core::{ErrorCode, Store};
 
-use crate::damage::damage;
+use crate::damage::{damage, sqlite};
 use crate::servers::{at, hours, meeting, set_up_email, SmtpServer};
 use crate::{fields, Db};
-
-fn sqlite(db: &Path, sql: &str) -> String {
-    // A connection of the closed store may still be finishing: wait for its lock.
-    let out = std::process::Command::new("sqlite3")
-        .args(["-cmd", ".timeout 5000"])
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(out.status.success(), "{sql}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
 
 /// A database of `n` contacts, closed, and the path of its file.
 async fn database(dir: &Path, n: usize) -> std::path::PathBuf {

@@ -546,28 +546,22 @@ async fn a_prefix_whose_words_interleave_in_name_order_finds_each_match_in_its_p
     let s_words = [
         "Sales", "Summit", "Spark", "Stone", "Sky", "Sol", "Sun", "Star", "Sea", "Silk",
     ];
-    for i in 0..5_100 {
+    let adams = (0..5_100).map(|i| {
         let company = if i >= 5_090 { s_words[i % 10] } else { "Acme" };
-        let email = format!("john.adams{i}@example.org");
-        s.add(
-            &fields(&[
-                ("first_name", "John"),
-                ("last_name", "Adams"),
-                ("company", company),
-                ("email", &email),
-            ]),
-            None,
-            false,
+        (
+            "John",
+            "Adams",
+            company,
+            format!("john.adams{i}@example.org"),
         )
-        .await
-        .unwrap();
-    }
-    for (i, company) in s_words.iter().enumerate() {
-        let email = format!("karl{i}@example.org");
+    });
+    let johnsons = (s_words.iter().enumerate())
+        .map(|(i, company)| ("Karl", "Johnson", *company, format!("karl{i}@example.org")));
+    for (first, last, company, email) in adams.chain(johnsons) {
         s.add(
             &fields(&[
-                ("first_name", "Karl"),
-                ("last_name", "Johnson"),
+                ("first_name", first),
+                ("last_name", last),
                 ("company", company),
                 ("email", &email),
             ]),
