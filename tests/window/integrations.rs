@@ -50,8 +50,7 @@ async fn fill(app: &App, testid: &str, text: &str) {
             By::Css(format!("[data-testid='{testid}']")),
         )
         .await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
+    app.replace_text(&field, text).await;
 }
 
 async fn click(app: &App, testid: &str) {

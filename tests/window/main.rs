@@ -33,6 +33,8 @@ mod notifications;
 mod oncehub;
 mod recovery;
 mod settings;
+#[path = "../support/shell.rs"]
+mod shell;
 mod users;
 #[path = "../support/webdriver.rs"]
 mod webdriver;
@@ -218,10 +220,26 @@ impl App {
 
     async fn type_into(&self, label: &str, text: &str) {
         let f = self.field(label).await;
-        // WebKitWebDriver clears only a field in view (Settings scrolls).
-        f.scroll_into_view().await.unwrap();
-        f.clear().await.unwrap();
-        f.send_keys(text).await.unwrap();
+        self.replace_text(&f, text).await;
+    }
+
+    /// Replaces what `field` holds with `text` as a person would (select all, type over it),
+    /// then waits until it reads `text` (as the field keeps it: an email field drops outer
+    /// spaces, the region field capitals).
+    /// WebDriver's clear() empties the field without the key events React hears, and a
+    /// render in between put the old value back: a port typed after it read "3315344169"
+    /// (the old 33153, then the new 44169).
+    async fn replace_text(&self, field: &WebElement, text: &str) {
+        // WebKitWebDriver types only into a field in view (Settings scrolls).
+        field.scroll_into_view().await.unwrap();
+        field.send_keys(Key::Control + "a").await.unwrap();
+        field.send_keys(Key::Backspace).await.unwrap();
+        field.send_keys(text).await.unwrap();
+        let kept = |v: &str| v.trim().to_lowercase();
+        self.wait_for(&format!("the field to read {text:?}"), || async {
+            field.value().await.ok().flatten().as_deref().map(kept) == Some(kept(text))
+        })
+        .await;
     }
 
     async fn search(&self) -> WebElement {

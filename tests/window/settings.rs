@@ -63,8 +63,7 @@ async fn testid(app: &App, id: &str) -> WebElement {
 
 async fn fill(app: &App, id: &str, text: &str) {
     let field = testid(app, id).await;
-    field.clear().await.unwrap();
-    field.send_keys(text).await.unwrap();
+    app.replace_text(&field, text).await;
 }
 
 async fn click(app: &App, id: &str) {
@@ -489,9 +488,7 @@ async fn select(app: &App, label: &str, value: &str) {
 
 async fn type_named(app: &App, label: &str, text: &str) {
     let e = named(app, label).await;
-    e.scroll_into_view().await.unwrap();
-    e.clear().await.unwrap();
-    e.send_keys(text).await.unwrap();
+    app.replace_text(&e, text).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
