@@ -13,6 +13,8 @@ mod contacts;
 #[path = "../support/desktop.rs"]
 mod desktop;
 mod guard;
+#[path = "../support/shell.rs"]
+mod shell;
 
 use desktop::Desktop;
 
@@ -198,15 +200,5 @@ fn assert_error(reply: &(StatusCode, Value), status: u16, code: &str) {
 
 /// One value of the database, read with the sqlite3 shell.
 fn sql(db: &std::path::Path, query: &str) -> String {
-    let out = Command::new("sqlite3")
-        .arg(db)
-        .arg(query)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_string()
+    shell::sqlite(db, query).trim().to_string()
 }

@@ -100,12 +100,10 @@ fn an_smtp_login_needs_tls_when_set_and_when_dispatched() {
         "2099-01-05T10:00:00Z",
     ]);
     // Stored before Cardfile refused it, as an older version would have.
-    let out = Command::new("sqlite3")
-        .arg(&cli.db)
-        .arg("UPDATE settings SET value = 'smtp://bookings@127.0.0.1:1' WHERE key = 'smtp'")
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    crate::shell::sqlite(
+        &cli.db,
+        "UPDATE settings SET value = 'smtp://bookings@127.0.0.1:1' WHERE key = 'smtp'",
+    );
     let done = cli.json(&[
         "notifications",
         "dispatch",

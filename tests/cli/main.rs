@@ -21,6 +21,8 @@ mod merging;
 mod notifications;
 #[path = "../support/oncehub/mod.rs"]
 mod oncehub;
+#[path = "../support/shell.rs"]
+mod shell;
 mod users;
 
 struct Cli {
@@ -106,13 +108,7 @@ impl Cli {
 }
 
 fn dump(db: &Path) -> String {
-    let out = Command::new("sqlite3")
-        .arg(db)
-        .arg(".dump")
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(out.status.success());
-    String::from_utf8(out.stdout).unwrap()
+    shell::sqlite(db, ".dump")
 }
 
 fn add_ann(cli: &Cli) -> Value {

@@ -37,14 +37,12 @@ fn of_activity(cli: &Cli, activity: &Value) -> Vec<Value> {
 }
 
 fn fail(cli: &Cli, id: &str) {
-    let out = std::process::Command::new("sqlite3")
-        .arg(&cli.db)
-        .arg(format!(
+    crate::shell::sqlite(
+        &cli.db,
+        &format!(
             "UPDATE notifications SET status = 'failed', attempts = 5, last_error = '550 mailbox unavailable' WHERE id = {id}"
-        ))
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(out.status.success());
+        ),
+    );
 }
 
 #[test]

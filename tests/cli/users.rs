@@ -16,16 +16,7 @@ fn add_user(cli: &Cli, email: &str, role: &str, team: Option<&str>) -> Value {
 }
 
 fn sql(cli: &Cli, statement: &str) {
-    let out = std::process::Command::new("sqlite3")
-        .arg(&cli.db)
-        .arg(statement)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    crate::shell::sqlite(&cli.db, statement);
 }
 
 #[test]

@@ -14,6 +14,8 @@
 mod dispatch;
 mod edits;
 mod import;
+#[path = "../support/shell.rs"]
+mod shell;
 mod undo;
 
 use std::io::Write;
@@ -131,21 +133,7 @@ pub fn run_killed(mut command: Command, delay: Duration) -> Run {
     Run::Killed
 }
 
-/// The sqlite3 shell's answer to `sql` (waiting out a lock, as an app would).
-pub fn sqlite(db: &Path, sql: &str) -> String {
-    let out = Command::new("sqlite3")
-        .args(["-cmd", ".timeout 10000"])
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(
-        out.status.success(),
-        "{sql}: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+pub use shell::sqlite;
 
 /// SQLite's integrity check of the file as the kill left it (opening it replays or drops
 /// its write-ahead log, as the next start of Cardfile would).

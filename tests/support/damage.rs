@@ -3,19 +3,8 @@
 //! page header overwritten with an impossible page type and cell count.
 
 use std::path::Path;
-use std::process::Command;
 
-/// The sqlite3 shell's answer to `sql` on `db`, waiting for a closing store's lock.
-pub fn sqlite(db: &Path, sql: &str) -> String {
-    let out = Command::new("sqlite3")
-        .args(["-cmd", ".timeout 5000"])
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(out.status.success(), "{sql}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::shell::sqlite;
 
 /// One number from the sqlite3 shell.
 fn number(db: &Path, sql: &str) -> u64 {

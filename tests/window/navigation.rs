@@ -102,19 +102,11 @@ async fn every_view_opens_from_the_keyboard_alone_and_shows_what_waits() {
         .await
         .unwrap();
         // As five refusals would leave it (the sqlite3 shell: this crate has no SQL of its own).
-        let out = Command::new("sqlite3")
-            .arg(s.store().path())
-            .arg(
-                "UPDATE notifications SET status = 'failed', attempts = 5, \
-                 last_error = 'SMTP: 550 mailbox unavailable' \
-                 WHERE id = (SELECT min(id) FROM notifications WHERE channel = 'email');",
-            )
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
+        crate::shell::sqlite(
+            s.store().path(),
+            "UPDATE notifications SET status = 'failed', attempts = 5, \
+             last_error = 'SMTP: 550 mailbox unavailable' \
+             WHERE id = (SELECT min(id) FROM notifications WHERE channel = 'email');",
         );
     })
     .await;

@@ -94,12 +94,10 @@ async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_t
     .unwrap();
     app.wait_rows("the new contact", |rows| rows.len() == 2)
         .await;
-    let out = Command::new("sqlite3")
-        .args(["-cmd", ".timeout 5000"])
-        .arg(&db)
-        .arg("SELECT group_concat(first_name, ',') FROM (SELECT first_name FROM contacts ORDER BY 1)")
-        .output()
-        .unwrap();
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "Ann,Cy");
+    let names = crate::shell::sqlite(
+        &db,
+        "SELECT group_concat(first_name, ',') FROM (SELECT first_name FROM contacts ORDER BY 1)",
+    );
+    assert_eq!(names.trim(), "Ann,Cy");
     app.close().await;
 }

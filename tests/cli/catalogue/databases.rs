@@ -9,15 +9,7 @@ use std::time::{Duration, SystemTime};
 use super::{cardfile, measured, report, Ran};
 use crate::Cli;
 
-fn sqlite(db: &Path, sql: &str) -> String {
-    let out = std::process::Command::new("sqlite3")
-        .arg(db)
-        .arg(sql)
-        .output()
-        .expect("the sqlite3 shell");
-    assert!(out.status.success(), "{sql}: {out:?}");
-    String::from_utf8(out.stdout).unwrap()
-}
+use crate::shell::sqlite;
 
 /// Runs `args` on `db` and checks the refusal: exit 1 and `reason` on stderr.
 fn refused(db: &Path, args: &[&str], what: &str, reason: &str) -> Ran {

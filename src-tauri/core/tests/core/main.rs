@@ -21,6 +21,8 @@ mod sample;
 mod search;
 mod servers;
 mod settings;
+#[path = "../../../../tests/support/shell.rs"]
+mod shell;
 mod store;
 mod sync;
 mod trial;

@@ -11,8 +11,9 @@ use cardfile_core::secrets::MemorySecrets;
 use cardfile_core::store::{self, trouble};
 use cardfile_core::{ErrorCode, Store};
 
-use crate::damage::{damage, sqlite};
+use crate::damage::damage;
 use crate::servers::{at, hours, meeting, set_up_email, SmtpServer};
+use crate::shell::sqlite;
 use crate::{fields, Db};
 
 /// A database of `n` contacts, closed, and the path of its file.
