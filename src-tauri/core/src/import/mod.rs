@@ -169,17 +169,16 @@ pub async fn import_within(
     cancel: &AtomicBool,
 ) -> Result<Report> {
     let source = read::Source::File(path.to_path_buf());
-    // Opening reads the whole file once (its encoding is checked to the end): off the
-    // async threads.
-    let (opened, rows_estimate) = {
+    // Opening reads the whole file once (its encoding is checked to the end, its lines
+    // counted): off the async threads.
+    let opened = {
         let source = source.clone();
         let limits = *limits;
-        tokio::task::spawn_blocking(move || {
-            Ok::<_, Error>((open_within(&source, &limits)?, source.estimate_rows()?))
-        })
-        .await
-        .map_err(|e| Error::Internal(format!("the import's reader failed: {e}")))??
+        tokio::task::spawn_blocking(move || open_within(&source, &limits))
+            .await
+            .map_err(|e| Error::Internal(format!("the import's reader failed: {e}")))??
     };
+    let rows_estimate = opened.lines;
     // The import's own connection, set for writing a lot at once (and set back before it
     // returns to the pool):
     // - no memory map: an import touches every page of a large file once, and mapped pages

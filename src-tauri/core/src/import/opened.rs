@@ -24,7 +24,11 @@ pub fn open_within(source: &read::Source, limits: &Limits) -> Result<Opened> {
             limits::size(limits.file_bytes)
         )));
     }
-    let (head, encoding) = read::head(source)?;
+    let read::Head {
+        text: head,
+        encoding,
+        lines,
+    } = read::head(source)?;
     if crate::vcard::is_vcard(&head) {
         // A vCard's cards become rows whose columns are the contact fields themselves.
         let header: Vec<String> = crate::record::FIELDS
@@ -43,6 +47,7 @@ pub fn open_within(source: &read::Source, limits: &Limits) -> Result<Opened> {
             mapping,
             vcard: true,
             limits: *limits,
+            lines,
         });
     }
     let layout = records::layout(&head, encoding, limits)?;
@@ -52,6 +57,7 @@ pub fn open_within(source: &read::Source, limits: &Limits) -> Result<Opened> {
         mapping,
         vcard: false,
         limits: *limits,
+        lines,
     })
 }
 
@@ -116,4 +122,7 @@ pub struct Opened {
     pub vcard: bool,
     /// The limits it was opened within, which its rows are read within too.
     pub limits: Limits,
+    /// How many lines the file has, counted as its encoding was checked: about how many
+    /// records (quoted fields may span lines), for the import's progress.
+    pub lines: u64,
 }

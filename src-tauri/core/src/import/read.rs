@@ -72,26 +72,6 @@ impl Source {
     pub fn is_empty(&self) -> Result<bool> {
         Ok(self.len()? == 0)
     }
-
-    /// How many lines it has (about how many records: quoted fields may span lines), read
-    /// to the end (a second read of a file just read whole: a fraction of a second at 1 GB).
-    pub fn estimate_rows(&self) -> Result<u64> {
-        let mut reader = self.open()?;
-        let mut buffer = vec![0u8; 1 << 20];
-        let (mut lines, mut last) = (0u64, b'\n');
-        loop {
-            let n = reader
-                .read(&mut buffer)
-                .map_err(|e| unreadable(format!("the file cannot be read: {e}")))?;
-            if n == 0 {
-                break;
-            }
-            lines += buffer[..n].iter().filter(|&&b| b == b'\n').count() as u64;
-            last = buffer[n - 1];
-        }
-        // A last line without its line break is a line too.
-        Ok((lines + u64::from(last != b'\n')).max(1))
-    }
 }
 
 /// Refuses what is not a regular file (after symlinks), before it is opened: reading a
@@ -232,10 +212,40 @@ impl Read for Decoded {
     }
 }
 
-/// The file's encoding: a BOM says it; without one it is UTF-8 if all of it is, else
-/// Windows-1252. The whole file is read once (a block at a time), so a file that says
-/// UTF-8 or UTF-16 and is not is refused before anything is imported.
-fn sniff(source: &Source) -> Result<Encoding> {
+/// A file's line breaks, counted as it is read: about how many records it has (quoted fields
+/// may span lines).
+#[derive(Debug, Clone, Copy)]
+struct Lines {
+    breaks: u64,
+    last: u8,
+}
+
+impl Lines {
+    fn new() -> Lines {
+        Lines {
+            breaks: 0,
+            last: b'\n',
+        }
+    }
+
+    fn add(&mut self, text: &[u8]) {
+        self.breaks += text.iter().filter(|&&b| b == b'\n').count() as u64;
+        if let Some(&last) = text.last() {
+            self.last = last;
+        }
+    }
+
+    /// A last line without its line break is a line too; an empty file has one.
+    fn count(&self) -> u64 {
+        (self.breaks + u64::from(self.last != b'\n')).max(1)
+    }
+}
+
+/// The file's encoding and how many lines it has, from one read of the whole file (a block
+/// at a time). A BOM says the encoding; without one it is UTF-8 if all of it is, else
+/// Windows-1252. A file that says UTF-8 or UTF-16 and is not is refused before anything is
+/// imported.
+fn sniff(source: &Source) -> Result<(Encoding, u64)> {
     let mut r = source.open()?;
     let mut head = [0u8; 3];
     let n = fill(&mut r, &mut head).map_err(read_failed)?;
@@ -249,45 +259,58 @@ fn sniff(source: &Source) -> Result<Encoding> {
     } else {
         Encoding::Utf8
     };
-    match encoding {
-        Encoding::Utf16Le | Encoding::Utf16Be => {
-            std::io::copy(&mut Decoded::new(source, encoding)?, &mut std::io::sink())
-                .map_err(read_failed)?;
-            Ok(encoding)
+    let mut lines = Lines::new();
+    let mut block = vec![0u8; 1 << 16];
+    if matches!(encoding, Encoding::Utf16Le | Encoding::Utf16Be) {
+        // Decoding checks it; its lines are counted in the decoded text.
+        let mut decoded = Decoded::new(source, encoding)?;
+        loop {
+            let n = fill(&mut decoded, &mut block).map_err(read_failed)?;
+            if n == 0 {
+                return Ok((encoding, lines.count()));
+            }
+            lines.add(&block[..n]);
         }
-        _ => {
-            // UTF-8 checked a block at a time; a character split by a block waits.
-            let mut r = source.open()?;
-            let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
-            fill(&mut r, &mut [0u8; 3][..skip]).map_err(read_failed)?;
-            // An incomplete character at a block's end waits for the next block.
-            let (mut pending, mut offset) = (Vec::new(), skip as u64);
-            let mut block = vec![0u8; 1 << 16];
-            loop {
-                let n = fill(&mut r, &mut block).map_err(read_failed)?;
-                pending.extend_from_slice(&block[..n]);
-                match std::str::from_utf8(&pending) {
-                    Ok(_) => {
-                        offset += pending.len() as u64;
-                        pending.clear();
+    }
+    // UTF-8 checked a block at a time; a character split by a block waits.
+    let mut r = source.open()?;
+    let skip = if encoding == Encoding::Utf8Bom { 3 } else { 0 };
+    fill(&mut r, &mut [0u8; 3][..skip]).map_err(read_failed)?;
+    // An incomplete character at a block's end waits for the next block.
+    let (mut pending, mut offset) = (Vec::new(), skip as u64);
+    loop {
+        let n = fill(&mut r, &mut block).map_err(read_failed)?;
+        lines.add(&block[..n]);
+        pending.extend_from_slice(&block[..n]);
+        match std::str::from_utf8(&pending) {
+            Ok(_) => {
+                offset += pending.len() as u64;
+                pending.clear();
+            }
+            Err(e) if e.error_len().is_none() && n > 0 => {
+                offset += e.valid_up_to() as u64;
+                pending.drain(..e.valid_up_to());
+            }
+            Err(e) if encoding == Encoding::Utf8Bom => {
+                let at = offset + e.valid_up_to() as u64;
+                return Err(unreadable(format!(
+                    "line {}: the file says it is UTF-8 (it begins with a byte-order mark) but byte {at} is not UTF-8: save it again as UTF-8",
+                    line_of(source, at)?
+                )));
+            }
+            Err(_) => {
+                // Windows-1252: every byte is a character; the rest is read for its lines.
+                loop {
+                    let n = fill(&mut r, &mut block).map_err(read_failed)?;
+                    if n == 0 {
+                        return Ok((Encoding::Windows1252, lines.count()));
                     }
-                    Err(e) if e.error_len().is_none() && n > 0 => {
-                        offset += e.valid_up_to() as u64;
-                        pending.drain(..e.valid_up_to());
-                    }
-                    Err(e) if encoding == Encoding::Utf8Bom => {
-                        let at = offset + e.valid_up_to() as u64;
-                        return Err(unreadable(format!(
-                            "line {}: the file says it is UTF-8 (it begins with a byte-order mark) but byte {at} is not UTF-8: save it again as UTF-8",
-                            line_of(source, at)?
-                        )));
-                    }
-                    Err(_) => return Ok(Encoding::Windows1252),
-                }
-                if n == 0 {
-                    return Ok(encoding);
+                    lines.add(&block[..n]);
                 }
             }
+        }
+        if n == 0 {
+            return Ok((encoding, lines.count()));
         }
     }
 }
@@ -309,15 +332,24 @@ fn line_of(source: &Source, at: u64) -> Result<u64> {
 /// How much of the file's start is read to find its header (and to see what it is).
 const HEAD: u64 = 1 << 20;
 
-/// What the file's start says: its encoding and the text of its first megabyte. A file
-/// that is empty or binary is refused.
-pub fn head(source: &Source) -> Result<(String, Encoding)> {
+/// What reading a file's start (and its encoding to the end) found.
+pub struct Head {
+    /// The text of its first megabyte.
+    pub text: String,
+    pub encoding: Encoding,
+    /// How many lines the file has (about how many records).
+    pub lines: u64,
+}
+
+/// What the file's start says: its encoding, the text of its first megabyte and how many
+/// lines it has. A file that is empty or binary is refused.
+pub fn head(source: &Source) -> Result<Head> {
     // What the first bytes say is checked before the whole file is read for its encoding:
     // an image or a file of zeros is refused at once, whatever its size.
     let mut start = vec![0u8; 1 << 16];
     let n = fill(&mut *source.open()?, &mut start).map_err(read_failed)?;
     not_text(&start[..n])?;
-    let encoding = sniff(source)?;
+    let (encoding, lines) = sniff(source)?;
     let mut decoded = Decoded::new(source, encoding)?;
     let mut bytes = Vec::new();
     (&mut decoded)
@@ -350,7 +382,11 @@ pub fn head(source: &Source) -> Result<(String, Encoding)> {
             "the file is binary, not text: save it as CSV (comma-separated values) or vCard",
         ));
     }
-    Ok((text, encoding))
+    Ok(Head {
+        text,
+        encoding,
+        lines,
+    })
 }
 
 /// How a file that is not text is put right, unless its kind says better.

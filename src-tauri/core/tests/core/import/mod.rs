@@ -369,6 +369,10 @@ fn files_read_a_block_at_a_time_keep_every_character_and_line_across_block_ends(
         std::fs::write(&path, bytes).unwrap();
         let source = read::Source::File(path);
         let opened = import::open(&source).unwrap();
+        assert_eq!(
+            opened.lines, 8001,
+            "{encoding}: the lines counted as the encoding was checked"
+        );
         let rows = rows(&source, &opened);
         assert_eq!(rows.len(), 4000, "{encoding}");
         for (i, row) in rows.iter().enumerate() {
