@@ -6,7 +6,7 @@
 //! a prefix:
 //! - a *narrow* prefix (few distinct words, say "smi": smith, smits) drives the search: its
 //!   words' contacts are read in name order, a short walk per word, and each candidate is
-//!   tested for the other query words on the covering name index;
+//!   tested for the other query words on the covering name index (search/driven.rs);
 //! - a query of only *broad* prefixes ("s", "jo") matches densely, so walking all contacts
 //!   in order and testing each finds a page quickly (within a budget; past it, the matches
 //!   are gathered and sorted after all).
@@ -18,7 +18,10 @@ use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::Result;
 use crate::record::{Contact, ContactRow};
-use crate::words::{push_terms, query_words};
+use crate::words::query_words;
+
+mod driven;
+use driven::{count_in_span, driven_page, Driver};
 
 /// A prefix with at most this many distinct words is narrow: it can drive a search.
 const NARROW: usize = 8;
@@ -344,146 +347,6 @@ async fn walk_page(
         total: None,
         has_more: true,
     }))
-}
-
-/// How many index entries `terms` have inside `span`, counting no further than `cap`.
-async fn count_in_span(
-    conn: &mut SqliteConnection,
-    terms: &[String],
-    span: &(String, String),
-    cap: i64,
-) -> Result<i64> {
-    let mut qb =
-        QueryBuilder::new("SELECT count(*) FROM (SELECT 1 FROM search_terms WHERE sort_name >= ");
-    qb.push_bind(span.0.clone())
-        .push(" AND sort_name <= ")
-        .push_bind(span.1.clone());
-    push_terms(&mut qb, terms);
-    qb.push(" LIMIT ").push_bind(cap).push(")");
-    Ok(qb.build_query_scalar().fetch_one(&mut *conn).await?)
-}
-
-/// The narrow word that leads a search: its distinct words, how many contacts have them,
-/// and the span of name order where every query word can match.
-struct Driver<'a> {
-    terms: &'a [String],
-    count: i64,
-    span: &'a (String, String),
-}
-
-/// Name order, led by a narrow word: each of its words' contacts are read in name order
-/// (a short walk per word, merged by SQLite), the other query words are tested on the
-/// covering name index, and the walk grows only until the page is full of contacts whose
-/// place is certain (`merged_certain`).
-async fn driven_page(
-    conn: &mut SqliteConnection,
-    within: &Within<'_>,
-    query: &ListQuery,
-    driver: &Driver<'_>,
-    others: &[String],
-    limit: i64,
-    offset: i64,
-) -> Result<ContactPage> {
-    let Driver {
-        terms,
-        mut count,
-        span,
-    } = *driver;
-    let dir = if query.descending { "DESC" } else { "ASC" };
-    let wanted = offset + limit + 1;
-    let filtered = !others.is_empty() || !within.everything();
-    // Read all of the word's contacts in the span when few; else enough for the page
-    // (more when other words filter them or one contact matches through two words).
-    let mut k = if count <= COUNT_LIMIT { count } else { wanted };
-    loop {
-        let mut qb = QueryBuilder::new("WITH cand(contact_id, sort_name, n) AS (");
-        for (n, t) in terms.iter().enumerate() {
-            if n > 0 {
-                qb.push(" UNION ALL ");
-            }
-            qb.push(format!("SELECT contact_id, sort_name, {n} FROM (SELECT contact_id, sort_name FROM search_terms WHERE term = "))
-                .push_bind(t.clone())
-                .push(" AND sort_name >= ")
-                .push_bind(span.0.clone())
-                .push(" AND sort_name <= ")
-                .push_bind(span.1.clone())
-                .push(format!(
-                    " ORDER BY sort_name {dir}, contact_id {dir} LIMIT "
-                ))
-                .push_bind(k)
-                .push(")");
-        }
-        // Every entry read, in order, with the word it came through and whether its
-        // contact passes the other words and filters.
-        qb.push(") SELECT cand.contact_id, cand.n, ");
-        if filtered {
-            qb.push("(1");
-            push_within(&mut qb, within);
-            push_words(&mut qb, others);
-            qb.push(
-                ") FROM cand JOIN contacts c INDEXED BY contacts_by_name \
-                 ON c.sort_name = cand.sort_name AND c.id = cand.contact_id",
-            );
-        } else {
-            qb.push("1 FROM cand");
-        }
-        qb.push(format!(
-            " ORDER BY cand.sort_name {dir}, cand.contact_id {dir}"
-        ));
-        let read: Vec<(i64, i64, bool)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        // Every contact of the word inside the span was read: nothing further can match.
-        let complete = k >= count;
-        let ids = merged_certain(&read, terms.len(), k, complete);
-        if (ids.len() as i64) >= wanted || complete {
-            let total = complete.then_some(ids.len() as u32);
-            let has_more = ids.len() as i64 > offset + limit;
-            let page: Vec<i64> = ids
-                .into_iter()
-                .skip(offset as usize)
-                .take(limit as usize)
-                .collect();
-            let rows = fetch_ids(conn, &page, &query.sort.order_by(query.descending)).await?;
-            return Ok(ContactPage {
-                rows,
-                total,
-                has_more,
-            });
-        }
-        if count > COUNT_LIMIT {
-            // `count` was only "many": the walk grows until it reads them all, if need be.
-            count = count_in_span(conn, terms, span, i64::MAX).await?;
-        }
-        // Grow by what this pass found: the next one should fill the page.
-        let found = ids.len() as i64;
-        k = if found == 0 {
-            k * 8
-        } else {
-            k * wanted * 5 / (4 * found) + 1
-        }
-        .min(count);
-    }
-}
-
-/// The matching contacts of a driven read (`read`: contact, word, passes, merged in order;
-/// each of the `words` read up to `k` entries) whose place is certain. A word cut short at
-/// `k` says nothing about what sorts after its last entry read, where its unread entries
-/// may belong: the merge holds up to the first such end, and what follows it waits for a
-/// longer read (unless every entry was read: `complete`). A contact reached through two
-/// words counts once.
-fn merged_certain(read: &[(i64, i64, bool)], words: usize, k: i64, complete: bool) -> Vec<i64> {
-    let mut taken = vec![0i64; words];
-    let mut ids: Vec<i64> = Vec::new();
-    for &(id, word, passes) in read {
-        if passes && ids.last() != Some(&id) {
-            ids.push(id);
-        }
-        let n = &mut taken[word as usize];
-        *n += 1;
-        if *n >= k && !complete {
-            break;
-        }
-    }
-    ids
 }
 
 /// Any order: gather every contact matching all words (through the term index of the

@@ -333,6 +333,26 @@ async fn dense_sparse_and_clustered_searches_agree_with_a_full_scan() {
         let slice: Vec<String> = want.iter().take(100).cloned().collect();
         assert_eq!(got, slice, "query {query:?} by email");
     }
+    // Name order, descending (the driven plans read their words backwards).
+    let backwards: Vec<Contact> = all.iter().rev().cloned().collect();
+    for query in ["smith", "zoe", "sam smi", "jo", "john.sm"] {
+        let want = expected(&backwards, query);
+        let page = s
+            .list(&ListQuery {
+                search: query.into(),
+                descending: true,
+                limit: 100,
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        let got: Vec<String> = page.rows.iter().map(|c| c.id.clone()).collect();
+        let slice: Vec<String> = want.iter().take(100).cloned().collect();
+        assert_eq!(got, slice, "query {query:?} by name, descending");
+        if let Some(total) = page.total {
+            assert_eq!(total as usize, want.len(), "query {query:?} descending");
+        }
+    }
     for query in [
         "s", "e", "smith", "sm", "zoe", "sam smi", "jo", "example", "john.sm", "x",
     ] {
