@@ -1,10 +1,10 @@
 //! Name order led by a narrow word (search.rs's plan for most typed queries): its words'
 //! contacts are read in name order inside the span where every query word can match, and
 //! the other words are tested on the covering name index. A short read fills a page when
-//! matches come early; when every entry in the span is to be read anyway, SQLite reads,
-//! tests and counts them all and only the page crosses into Rust.
+//! matches come early; when every entry in the span is to be read anyway, it is read at
+//! once and counted. SQLite reads and tests the entries; only the page crosses into Rust.
 
-use sqlx::{QueryBuilder, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::Result;
 use crate::words::push_terms;
@@ -36,10 +36,11 @@ pub(super) struct Driver<'a> {
     pub(super) span: &'a (String, String),
 }
 
-/// Name order, led by a narrow word: each of its words' contacts are read in name order
-/// (a short walk per word, merged by SQLite), the other query words are tested on the
-/// covering name index, and the walk grows only until the page is full of contacts whose
-/// place is certain (`merged_certain`), or reads the whole span (`whole_span_page`).
+/// Name order, led by a narrow word: each of its words' contacts are read in name order up
+/// to where the read is certain (`cut`), the other query words and the filters tested on
+/// the covering name index, and the read grows only until the page is full; or the whole
+/// span is read (`whole_span_page`). Either way SQLite reads and tests the entries and only
+/// the page's contacts cross into Rust (as rows, each cost about as much as SQLite's test).
 pub(super) async fn driven_page(
     conn: &mut SqliteConnection,
     within: &Within<'_>,
@@ -56,56 +57,37 @@ pub(super) async fn driven_page(
     } = *driver;
     let dir = if query.descending { "DESC" } else { "ASC" };
     let wanted = offset + limit + 1;
-    let filtered = !others.is_empty() || !within.everything();
     // Read all of the word's contacts in the span when few; else enough for the page
     // (more when other words filter them or one contact matches through two words).
     let mut k = if count <= COUNT_LIMIT { count } else { wanted };
     loop {
-        if k >= count {
-            let whole = Driver { terms, count, span };
-            return whole_span_page(conn, within, query, &whole, others, limit, offset).await;
-        }
-        let mut qb = QueryBuilder::new("WITH cand(contact_id, sort_name, n) AS (");
-        for (n, t) in terms.iter().enumerate() {
-            if n > 0 {
-                qb.push(" UNION ALL ");
-            }
-            qb.push(format!("SELECT contact_id, sort_name, {n} FROM (SELECT contact_id, sort_name FROM search_terms WHERE term = "))
-                .push_bind(t.clone())
-                .push(" AND sort_name >= ")
-                .push_bind(span.0.clone())
-                .push(" AND sort_name <= ")
-                .push_bind(span.1.clone())
-                .push(format!(
-                    " ORDER BY sort_name {dir}, contact_id {dir} LIMIT "
-                ))
-                .push_bind(k)
-                .push(")");
-        }
-        // Every entry read, in order, with the word it came through and whether its
-        // contact passes the other words and filters.
-        qb.push(") SELECT cand.contact_id, cand.n, ");
-        if filtered {
-            qb.push("(1");
-            push_within(&mut qb, within);
-            push_words(&mut qb, others);
-            qb.push(
-                ") FROM cand JOIN contacts c INDEXED BY contacts_by_name \
-                 ON c.sort_name = cand.sort_name AND c.id = cand.contact_id",
-            );
+        let whole = Driver { terms, count, span };
+        let Some(cut) = (if k >= count {
+            None
         } else {
-            qb.push("1 FROM cand");
-        }
+            cut(conn, &whole, k, query.descending).await?
+        }) else {
+            return whole_span_page(conn, within, query, &whole, others, limit, offset).await;
+        };
+        let mut qb = QueryBuilder::new("");
+        push_matches(
+            &mut qb,
+            within,
+            &whole,
+            others,
+            Some((&cut, query.descending)),
+        );
         qb.push(format!(
-            " ORDER BY cand.sort_name {dir}, cand.contact_id {dir}"
-        ));
-        let read: Vec<(i64, i64, bool)> = qb.build_query_as().fetch_all(&mut *conn).await?;
-        let ids = merged_certain(&read, terms.len(), k);
-        if (ids.len() as i64) >= wanted {
-            let page: Vec<i64> = ids
+            " ORDER BY t.sort_name {dir}, t.contact_id {dir} LIMIT "
+        ))
+        .push_bind(wanted);
+        let read: Vec<(i64, String)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+        if (read.len() as i64) >= wanted {
+            let page: Vec<i64> = read
                 .into_iter()
                 .skip(offset as usize)
                 .take(limit as usize)
+                .map(|(id, _)| id)
                 .collect();
             let rows = fetch_ids(conn, &page, &query.sort.order_by(query.descending)).await?;
             return Ok(ContactPage {
@@ -120,7 +102,7 @@ pub(super) async fn driven_page(
         }
         // Grow by what this pass found: the next one should fill the page. Past half of
         // the span, the whole span costs less than a longer short read.
-        let found = ids.len() as i64;
+        let found = read.len() as i64;
         k = if found == 0 {
             k * 8
         } else {
@@ -130,6 +112,82 @@ pub(super) async fn driven_page(
             k = count;
         }
     }
+}
+
+/// Where a short read of about `k` entries per word ends: the earliest of the words' k-th
+/// entries in the span, in the walk's direction. Every entry of every word up to it is
+/// read, so what the read finds there is the start of the answer, in order; the earliest
+/// end keeps each word's read within `k` entries. None when no word has `k` entries in the
+/// span: the read is the whole span.
+async fn cut(
+    conn: &mut SqliteConnection,
+    driver: &Driver<'_>,
+    k: i64,
+    descending: bool,
+) -> Result<Option<(String, i64)>> {
+    let dir = if descending { "DESC" } else { "ASC" };
+    let mut qb = QueryBuilder::new("");
+    for (n, t) in driver.terms.iter().enumerate() {
+        if n > 0 {
+            qb.push(" UNION ALL ");
+        }
+        qb.push("SELECT * FROM (SELECT sort_name, contact_id FROM search_terms WHERE term = ")
+            .push_bind(t.clone())
+            .push(" AND sort_name >= ")
+            .push_bind(driver.span.0.clone())
+            .push(" AND sort_name <= ")
+            .push_bind(driver.span.1.clone())
+            .push(format!(
+                " ORDER BY sort_name {dir}, contact_id {dir} LIMIT 1 OFFSET "
+            ))
+            .push_bind(k - 1)
+            .push(")");
+    }
+    let ends: Vec<(String, i64)> = qb.build_query_as().fetch_all(&mut *conn).await?;
+    // SQLite orders text by its bytes, as Rust orders strings.
+    Ok(if descending {
+        ends.into_iter().max()
+    } else {
+        ends.into_iter().min()
+    })
+}
+
+/// `SELECT DISTINCT t.contact_id, t.sort_name`: the contacts of the driver's words inside
+/// its span (up to `cut` in the walk's direction, if given) that pass the filters and the
+/// other words, tested on the covering name index. A contact reached through two of the
+/// words is one row.
+fn push_matches(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    within: &Within<'_>,
+    driver: &Driver<'_>,
+    others: &[String],
+    cut: Option<(&(String, i64), bool)>,
+) {
+    qb.push("SELECT DISTINCT t.contact_id, t.sort_name FROM search_terms t");
+    if !others.is_empty() || !within.everything() {
+        qb.push(
+            " JOIN contacts c INDEXED BY contacts_by_name \
+             ON c.sort_name = t.sort_name AND c.id = t.contact_id",
+        );
+    }
+    qb.push(" WHERE t.sort_name >= ")
+        .push_bind(driver.span.0.clone())
+        .push(" AND t.sort_name <= ")
+        .push_bind(driver.span.1.clone());
+    if let Some(((name, id), descending)) = cut {
+        let (bound, order) = if descending { (">=", ">") } else { ("<=", "<") };
+        // The plain bound ends each word's index range; the pair settles a tie of names.
+        qb.push(format!(" AND t.sort_name {bound} "))
+            .push_bind(name.clone())
+            .push(format!(" AND (t.sort_name {order} "))
+            .push_bind(name.clone())
+            .push(format!(" OR t.contact_id {bound} "))
+            .push_bind(*id)
+            .push(")");
+    }
+    push_terms(qb, driver.terms);
+    push_within(qb, within);
+    push_words(qb, others);
 }
 
 /// Every entry of the driver's words inside the span, read at once: SQLite merges them,
@@ -146,22 +204,8 @@ async fn whole_span_page(
     offset: i64,
 ) -> Result<ContactPage> {
     let dir = if query.descending { "DESC" } else { "ASC" };
-    let mut qb = QueryBuilder::new(
-        "WITH m(id, sort_name) AS (SELECT DISTINCT t.contact_id, t.sort_name FROM search_terms t",
-    );
-    if !others.is_empty() || !within.everything() {
-        qb.push(
-            " JOIN contacts c INDEXED BY contacts_by_name \
-             ON c.sort_name = t.sort_name AND c.id = t.contact_id",
-        );
-    }
-    qb.push(" WHERE t.sort_name >= ")
-        .push_bind(driver.span.0.clone())
-        .push(" AND t.sort_name <= ")
-        .push_bind(driver.span.1.clone());
-    push_terms(&mut qb, driver.terms);
-    push_within(&mut qb, within);
-    push_words(&mut qb, others);
+    let mut qb = QueryBuilder::new("WITH m(id, sort_name) AS (");
+    push_matches(&mut qb, within, driver, others, None);
     qb.push(format!(
         ") SELECT id, count(*) OVER () FROM m ORDER BY sort_name {dir}, id {dir} LIMIT "
     ))
@@ -190,25 +234,4 @@ async fn whole_span_page(
         rows,
         total: Some(total as u32),
     })
-}
-
-/// The matching contacts of a short driven read (`read`: contact, word, passes, merged in
-/// order; each of the `words` read up to `k` entries) whose place is certain. A word cut
-/// short at `k` says nothing about what sorts after its last entry read, where its unread
-/// entries may belong: the merge holds up to the first such end, and what follows it waits
-/// for a longer read. A contact reached through two words counts once.
-fn merged_certain(read: &[(i64, i64, bool)], words: usize, k: i64) -> Vec<i64> {
-    let mut taken = vec![0i64; words];
-    let mut ids: Vec<i64> = Vec::new();
-    for &(id, word, passes) in read {
-        if passes && ids.last() != Some(&id) {
-            ids.push(id);
-        }
-        let n = &mut taken[word as usize];
-        *n += 1;
-        if *n >= k {
-            break;
-        }
-    }
-    ids
 }
