@@ -60,6 +60,8 @@ pub(super) async fn driven_page(
     // Read all of the word's contacts in the span when few; else enough for the page
     // (more when other words filter them or one contact matches through two words).
     let mut k = if count <= COUNT_LIMIT { count } else { wanted };
+    // Past COUNT_LIMIT, `count` only says "many" until the span is counted.
+    let mut exact = count <= COUNT_LIMIT;
     loop {
         let whole = Driver { terms, count, span };
         let Some(cut) = (if k >= count {
@@ -96,9 +98,10 @@ pub(super) async fn driven_page(
                 has_more: true,
             });
         }
-        if count > COUNT_LIMIT {
-            // `count` was only "many": the walk grows until it reads them all, if need be.
+        if !exact {
+            // The walk grows until it reads them all, if need be: counted once.
             count = count_in_span(conn, terms, span, i64::MAX).await?;
+            exact = true;
         }
         // Grow by what this pass found: the next one should fill the page. Past half of
         // the span, the whole span costs less than a longer short read.
