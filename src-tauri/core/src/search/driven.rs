@@ -30,6 +30,7 @@ pub(super) async fn count_in_span(
 
 /// The narrow word that leads a search: its distinct words, how many contacts have them,
 /// and the span of name order where every query word can match.
+#[derive(Clone, Copy)]
 pub(super) struct Driver<'a> {
     pub(super) terms: &'a [String],
     pub(super) count: i64,
@@ -50,32 +51,32 @@ pub(super) async fn driven_page(
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage> {
-    let Driver {
-        terms,
-        mut count,
-        span,
-    } = *driver;
+    // Its count grows exact as the read grows (below).
+    let mut driver = *driver;
     let dir = if query.descending { "DESC" } else { "ASC" };
     let wanted = offset + limit + 1;
     // Read all of the word's contacts in the span when few; else enough for the page
     // (more when other words filter them or one contact matches through two words).
-    let mut k = if count <= COUNT_LIMIT { count } else { wanted };
+    let mut k = if driver.count <= COUNT_LIMIT {
+        driver.count
+    } else {
+        wanted
+    };
     // Past COUNT_LIMIT, `count` only says "many" until the span is counted.
-    let mut exact = count <= COUNT_LIMIT;
+    let mut exact = driver.count <= COUNT_LIMIT;
     loop {
-        let whole = Driver { terms, count, span };
-        let Some(cut) = (if k >= count {
+        let Some(cut) = (if k >= driver.count {
             None
         } else {
-            cut(conn, &whole, k, query.descending).await?
+            cut(conn, &driver, k, query.descending).await?
         }) else {
-            return whole_span_page(conn, within, query, &whole, others, limit, offset).await;
+            return whole_span_page(conn, within, query, &driver, others, limit, offset).await;
         };
         let mut qb = QueryBuilder::new("");
         push_matches(
             &mut qb,
             within,
-            &whole,
+            &driver,
             others,
             Some((&cut, query.descending)),
         );
@@ -100,7 +101,7 @@ pub(super) async fn driven_page(
         }
         if !exact {
             // The walk grows until it reads them all, if need be: counted once.
-            count = count_in_span(conn, terms, span, i64::MAX).await?;
+            driver.count = count_in_span(conn, driver.terms, driver.span, i64::MAX).await?;
             exact = true;
         }
         // Grow by what this pass found: the next one should fill the page. Past half of
@@ -111,8 +112,8 @@ pub(super) async fn driven_page(
         } else {
             k * wanted * 5 / (4 * found) + 1
         };
-        if k * 2 >= count {
-            k = count;
+        if k * 2 >= driver.count {
+            k = driver.count;
         }
     }
 }
