@@ -64,7 +64,6 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
             .map(|(name, _)| format!("DROP INDEX \"{name}\"")),
     );
     steps.push("INSERT INTO contacts SELECT * FROM staging ORDER BY id".into());
-    steps.push("PRAGMA cache_size = -16384".into());
     steps.push(format!(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
          SELECT w.value, c.sort_name, c.id FROM contacts c, {CONTACT_WORDS_SQL} WHERE w.value <> '' \

@@ -19,9 +19,9 @@ use super::run::Run;
 /// with time (the window's time left divides by it): the rows (read, decided, written),
 /// then the search words, journal and feed of the new contacts, then the indexes built
 /// again (a bulk import's), then the commit (its log copied into the file afterwards, in
-/// the background). Measured by `make bench` (2026-11-29, 16 KB pages), they hold from a
-/// million rows to ten million: rows 37% and 38%, words 35% and 39%, indexes 26% and 22%,
-/// the commit 2%.
+/// the background). Measured by `make bench` (2026-11-30, 16 KB pages, the sorts' page
+/// cache 4 MB), they hold from a million rows to ten million: rows 39% and 40%, words 38%
+/// and 35%, indexes 21% and 22%, the commit 2%.
 pub(super) struct Shares {
     pub(super) rows: f64,
     pub(super) words: f64,
@@ -33,14 +33,14 @@ impl Shares {
     pub(super) fn of(bulk: bool) -> Shares {
         match bulk {
             true => Shares {
-                rows: 0.375,
-                words: 0.37,
-                indexes: 0.24,
+                rows: 0.395,
+                words: 0.365,
+                indexes: 0.22,
             },
             // The indexes kept up to date as rows are written: the rows take their share.
             false => Shares {
                 rows: 0.615,
-                words: 0.37,
+                words: 0.365,
                 indexes: 0.0,
             },
         }
@@ -74,9 +74,6 @@ async fn ticking<T>(
     }
 }
 
-/// The page cache for the last steps' sorting (KiB, negative as SQLite takes it).
-const FINISH_CACHE: i64 = -16_384;
-
 /// What the last steps need to know besides the rows: the indexes to build again, the
 /// stages' shares, and how long the rows took (the pace the last steps are expected at).
 pub(super) struct Last<'a> {
@@ -96,10 +93,8 @@ pub(super) async fn finish(
     last: &Last<'_>,
     step: impl Fn(f64) + Copy,
 ) -> Result<()> {
-    // The last steps sort: SQLite's sorter keeps runs in memory up to the page cache's size.
-    sqlx::query(&format!("PRAGMA cache_size = {FINISH_CACHE}"))
-        .execute(&mut *conn)
-        .await?;
+    // The last steps sort with the import connection's 4 MB page cache (import/mod.rs): a
+    // 16 MB cache here made a million-row import 14.0 s against 15.6-17.2 s (2026-11-30).
     let Last {
         rebuilt,
         shares,
