@@ -233,9 +233,7 @@ fn generate_ten(dir: &Path, one: &Path) -> PathBuf {
 /// database `db`: seconds, peak MB, the time-left estimate's worst error (a fraction of the
 /// whole time) and its summary.
 fn import_run(file: &Path, db: &Path) -> (Duration, f64, f64, String) {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    support::remove_database(db);
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--one-import",
@@ -456,9 +454,7 @@ fn main() {
     let mut theirs = Vec::new();
     for run in 1..=RUNS {
         let db = dir.join(format!("sqlite3-run-{run}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        support::remove_database(&db);
         let took = sqlite3_import(&file, &db);
         println!("sqlite3 .import run {run}: {:>6.2} s", took.as_secs_f64());
         theirs.push(took);
@@ -466,9 +462,7 @@ fn main() {
     let mut floors = Vec::new();
     for run in 1..=RUNS {
         let db = dir.join(format!("floor-run-{run}.db"));
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        support::remove_database(&db);
         let took = sqlite3_floor(&file, &dir.join("import-run-1.db"), &db, created);
         println!(
             "floor run {run} (sqlite3 writing {created} rows into Cardfile's contacts table, building its indexes): {:>6.2} s",
@@ -528,7 +522,7 @@ fn main() {
     // The schema's own cost at ten million, against its cost at one.
     let ten_floor = floor_run(&dir.join("import-10m.db"), &dir.join("schema-floor-10m.db"));
     for db in ["import-10m.db", "schema-floor-10m.db"] {
-        let _ = std::fs::remove_file(dir.join(db));
+        support::remove_database(&dir.join(db));
     }
     let times = ten_took.as_secs_f64() / ours.as_secs_f64();
     let ten_time_ok = times <= TEN_TARGET;
@@ -562,9 +556,7 @@ fn main() {
     let mut cancel_ok = true;
     for share in [0.33, 0.67] {
         let db = dir.join("import-10m-canceled.db");
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-        }
+        support::remove_database(&db);
         let after = ten_took.as_secs_f64() * share;
         let out = Command::new(std::env::current_exe().unwrap())
             .args([
@@ -589,7 +581,7 @@ fn main() {
             share * 100.0,
             verdict(ok)
         );
-        let _ = std::fs::remove_file(&db);
+        support::remove_database(&db);
     }
     if !(time_ok && memory_ok && ten_time_ok && ten_memory_ok && estimate_ok && cancel_ok) {
         std::process::exit(1);

@@ -21,9 +21,7 @@ use sqlx::Connection;
 /// `db` as the import's bulk path does; how long the timed part took. The contacts are
 /// first copied into a staging table of `db`, untimed.
 async fn schema_floor(imported: &Path, db: &Path) -> Duration {
-    for suffix in ["", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    crate::support::remove_database(db);
     let store = Store::open(db).await.unwrap();
     let mut conn = store.pool().acquire().await.unwrap();
     for sql in [
@@ -198,8 +196,6 @@ pub fn sqlite3_floor(file: &Path, cardfile_db: &Path, db: &Path, created: u64) -
 pub fn floor_run(imported: &Path, db: &Path) -> Duration {
     let rt = crate::support::runtime(2);
     let took = rt.block_on(schema_floor(imported, db));
-    for suffix in ["", "-wal", "-shm", ".backup"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
-    }
+    crate::support::remove_database(db);
     took
 }

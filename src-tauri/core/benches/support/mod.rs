@@ -161,6 +161,14 @@ pub fn person(rng: &mut Rng, i: usize) -> ContactFields {
     }
 }
 
+/// Removes the database file `db` with its log, its log's index and its daily backup, if
+/// there (a benchmark's databases are gigabytes; a log left behind filled the disk once).
+pub fn remove_database(db: &Path) {
+    for suffix in ["", "-wal", "-shm", ".backup"] {
+        let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+    }
+}
+
 /// The database at `path` holding `count` generated people, made (8 minutes for a
 /// million here) unless the file there already holds that many; opened and returned.
 #[allow(dead_code)] // the import and API benchmarks make databases of their own
@@ -175,9 +183,7 @@ pub async fn generated_database(path: &Path, count: usize) -> Store {
         // deleting its log by name): removing the files at once raced it, and the new
         // database lost its log ("disk I/O error").
         tokio::time::sleep(std::time::Duration::from_secs(1)).await;
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
-        }
+        remove_database(path);
     }
     let store = Store::open(path).await.unwrap();
     let session = Session::new(store.clone(), None).await.unwrap();
