@@ -38,11 +38,14 @@ impl Shares {
                 indexes: 0.22,
             },
             // The indexes kept up to date as rows are written: the rows take their share.
-            false => Shares {
-                rows: 0.615,
-                words: 0.365,
-                indexes: 0.0,
-            },
+            false => {
+                let bulk = Shares::of(true);
+                Shares {
+                    rows: bulk.rows + bulk.indexes,
+                    words: bulk.words,
+                    indexes: 0.0,
+                }
+            }
         }
     }
 }
