@@ -157,18 +157,7 @@ pub(crate) async fn add_terms(
     id: i64,
     derived: &Derived,
 ) -> Result<()> {
-    let terms = derived.terms();
-    if terms.is_empty() {
-        return Ok(());
-    }
-    let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, sort_name, contact_id) ");
-    qb.push_values(&terms, |mut b, term| {
-        b.push_bind(term)
-            .push_bind(&derived.sort_name)
-            .push_bind(id);
-    });
-    qb.build().execute(&mut *conn).await?;
-    Ok(())
+    insert_terms(conn, id, &derived.sort_name, &derived.terms()).await
 }
 
 /// Removes contact `id`'s words, as `derived` from its stored row, from the index.
@@ -177,15 +166,69 @@ pub(crate) async fn remove_terms(
     id: i64,
     derived: &Derived,
 ) -> Result<()> {
-    let terms = derived.terms();
+    delete_terms(conn, id, &derived.sort_name, &derived.terms()).await
+}
+
+/// Moves contact `id`'s words in the index from `old` (as derived from its stored row) to
+/// `new`: only the words that differ, when its sort name stays (an edit of a field that is
+/// not searched, a job title, leaves the index as it is), else all of them (the sort name
+/// is part of each entry).
+pub(crate) async fn change_terms(
+    conn: &mut SqliteConnection,
+    id: i64,
+    old: &Derived,
+    new: &Derived,
+) -> Result<()> {
+    if old.sort_name != new.sort_name {
+        remove_terms(conn, id, old).await?;
+        return add_terms(conn, id, new).await;
+    }
+    let (old_terms, new_terms) = (old.terms(), new.terms());
+    let gone: Vec<&str> = old_terms
+        .iter()
+        .copied()
+        .filter(|t| !new_terms.contains(t))
+        .collect();
+    let came: Vec<&str> = new_terms
+        .iter()
+        .copied()
+        .filter(|t| !old_terms.contains(t))
+        .collect();
+    delete_terms(conn, id, &old.sort_name, &gone).await?;
+    insert_terms(conn, id, &new.sort_name, &came).await
+}
+
+async fn insert_terms(
+    conn: &mut SqliteConnection,
+    id: i64,
+    sort_name: &str,
+    terms: &[&str],
+) -> Result<()> {
+    if terms.is_empty() {
+        return Ok(());
+    }
+    let mut qb = QueryBuilder::new("INSERT INTO search_terms (term, sort_name, contact_id) ");
+    qb.push_values(terms, |mut b, term| {
+        b.push_bind(*term).push_bind(sort_name).push_bind(id);
+    });
+    qb.build().execute(&mut *conn).await?;
+    Ok(())
+}
+
+async fn delete_terms(
+    conn: &mut SqliteConnection,
+    id: i64,
+    sort_name: &str,
+    terms: &[&str],
+) -> Result<()> {
     if terms.is_empty() {
         return Ok(());
     }
     let mut qb = QueryBuilder::new("DELETE FROM search_terms WHERE sort_name = ");
-    qb.push_bind(derived.sort_name.clone())
+    qb.push_bind(sort_name.to_string())
         .push(" AND contact_id = ")
         .push_bind(id);
-    push_terms(&mut qb, &terms);
+    push_terms(&mut qb, terms);
     qb.build().execute(&mut *conn).await?;
     Ok(())
 }

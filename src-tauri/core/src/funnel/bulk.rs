@@ -5,7 +5,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::{drop_terms, ffi, Funnel, Kind};
+use super::{ffi, Funnel, Kind};
 use crate::error::Result;
 use crate::journal::CONTACT;
 use crate::record::{ContactRow, ROW_COLUMNS};
@@ -20,8 +20,13 @@ impl Funnel {
         before: &ContactRow,
         after: &ContactRow,
     ) -> Result<()> {
-        drop_terms(conn, before).await?;
-        words::add_terms(conn, after.id, &words::derive(after)).await?;
+        words::change_terms(
+            conn,
+            after.id,
+            &words::derive(before),
+            &words::derive(after),
+        )
+        .await?;
         self.updated(conn, before, after).await
     }
 

@@ -19,7 +19,7 @@ use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
 use crate::outbox;
 use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
-use crate::words;
+use crate::words::{self, Derived};
 
 /// Who or what made a change, as the feed records it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,9 +135,13 @@ pub(crate) async fn first_free_id(conn: &mut SqliteConnection) -> Result<i64> {
 }
 
 /// Writes `row` (inserted with its own id, or updated in place) with its derived search
-/// columns and words.
-async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) -> Result<()> {
-    let derived = words::derive(row);
+/// columns (its words in the index are the caller's).
+async fn write_row(
+    conn: &mut SqliteConnection,
+    row: &ContactRow,
+    derived: &Derived,
+    insert: bool,
+) -> Result<()> {
     let sql = if insert {
         format!(
             "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES \
@@ -183,7 +187,7 @@ async fn write_row(conn: &mut SqliteConnection, row: &ContactRow, insert: bool) 
             row.id
         )));
     }
-    words::add_terms(conn, row.id, &derived).await
+    Ok(())
 }
 
 /// Removes the search words of `row` as stored.
@@ -327,7 +331,9 @@ impl Funnel {
         if row.id == 0 {
             row.id = next_id(conn).await?;
         }
-        write_row(conn, &row, true).await?;
+        let derived = words::derive(&row);
+        write_row(conn, &row, &derived, true).await?;
+        words::add_terms(conn, row.id, &derived).await?;
         self.recorded(conn, None, Some(&row), Kind::Create, None)
             .await?;
         Ok(row)
@@ -341,8 +347,9 @@ impl Funnel {
         before: &ContactRow,
         after: &ContactRow,
     ) -> Result<()> {
-        drop_terms(conn, before).await?;
-        write_row(conn, after, false).await?;
+        let derived = words::derive(after);
+        write_row(conn, after, &derived, false).await?;
+        words::change_terms(conn, after.id, &words::derive(before), &derived).await?;
         self.updated(conn, before, after).await
     }
 

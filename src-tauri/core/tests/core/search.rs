@@ -80,6 +80,46 @@ async fn a_prefix_finds_each_of_its_words_through_edits() {
 }
 
 #[tokio::test]
+async fn an_edit_that_keeps_the_name_moves_only_the_words_that_changed() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let a = s
+        .add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("email", "ann@acme.com"),
+                ("company", "Acme Widgets"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    let terms = || async {
+        sqlx::query_scalar::<_, String>(
+            "SELECT term FROM search_terms WHERE contact_id = ? ORDER BY term",
+        )
+        .bind(a.id.parse::<i64>().unwrap())
+        .fetch_all(db.store().pool())
+        .await
+        .unwrap()
+    };
+    // "acme" is the email's too: it stays when the company drops it.
+    s.edit(&a.id, &fields(&[("company", "Globex Widgets")]), false)
+        .await
+        .unwrap();
+    assert_eq!(terms().await, ["acme", "ann", "com", "globex", "widgets"]);
+    // A field that is not searched leaves the words as they are.
+    s.edit(&a.id, &fields(&[("job_title", "Buyer")]), false)
+        .await
+        .unwrap();
+    assert_eq!(terms().await, ["acme", "ann", "com", "globex", "widgets"]);
+    let found = |q: &'static str| async move { search(s, q, 10).await.len() };
+    assert_eq!(found("acme").await, 1);
+    assert_eq!(found("glob").await, 1);
+}
+
+#[tokio::test]
 async fn search_matches_word_prefixes_in_names_email_phones_and_company() {
     let db = Db::new().await;
     let s = &db.session;
