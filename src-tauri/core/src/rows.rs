@@ -25,6 +25,21 @@ pub async fn load_row(conn: &mut SqliteConnection, id: i64) -> Result<Option<Con
     )
 }
 
+/// The rows of contacts `ids` that exist, in one statement (the ids travel as JSON, so its
+/// text, and the statement sqlx keeps prepared, is the same for any number of them).
+pub(crate) async fn load_rows(conn: &mut SqliteConnection, ids: &[i64]) -> Result<Vec<ContactRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let json = serde_json::to_string(ids).map_err(|e| Error::Internal(e.to_string()))?;
+    Ok(sqlx::query_as(&format!(
+        "SELECT {ROW_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(json)
+    .fetch_all(&mut *conn)
+    .await?)
+}
+
 /// The row of contact `id` if `scope` may see it. A contact the user may not see is
 /// reported exactly like one that does not exist: nothing about it leaks.
 pub(crate) async fn visible_row(

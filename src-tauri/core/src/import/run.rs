@@ -10,7 +10,7 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::funnel;
 use crate::merge;
-use crate::record::{ContactRow, ROW_COLUMNS};
+use crate::record::ContactRow;
 use crate::search::Scope;
 use crate::words;
 
@@ -87,17 +87,7 @@ impl Run<'_> {
 
     /// Contacts as the database holds them, into the chunk's rows.
     pub(super) async fn load(&mut self, conn: &mut SqliteConnection, ids: Vec<i64>) -> Result<()> {
-        if ids.is_empty() {
-            return Ok(());
-        }
-        let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
-        let rows: Vec<ContactRow> = sqlx::query_as(&format!(
-            "SELECT {ROW_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
-        ))
-        .bind(json)
-        .fetch_all(&mut *conn)
-        .await?;
-        for row in rows {
+        for row in crate::rows::load_rows(conn, &ids).await? {
             self.stored
                 .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
             self.rows.insert(row.id, (row, None));

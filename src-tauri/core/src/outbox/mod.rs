@@ -9,6 +9,8 @@ mod targets;
 pub(crate) use targets::{enqueue_integrations, targets, Target};
 pub use targets::{wanted, CALENDARS, IDENTITY};
 
+use std::collections::HashMap;
+
 use serde::Serialize;
 use sqlx::SqliteConnection;
 
@@ -393,15 +395,33 @@ pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
     })
     .fetch_all(&mut *conn)
     .await?;
+    // The items' contacts and the cloud's shadows of them, each in one statement.
+    let mut ids: Vec<i64> = stored.iter().map(|s| s.contact_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let contacts: HashMap<i64, ContactRow> = rows::load_rows(&mut conn, &ids)
+        .await?
+        .into_iter()
+        .map(|row| (row.id, row))
+        .collect();
+    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let shadows: HashMap<i64, String> = sqlx::query_as(
+        "SELECT contact_id, shadow FROM remote_contacts WHERE contact_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(json)
+    .fetch_all(&mut *conn)
+    .await?
+    .into_iter()
+    .collect();
     let mut items = Vec::with_capacity(stored.len());
     for s in stored {
-        let row = rows::load_row(&mut conn, s.contact_id).await?;
+        let row = contacts.get(&s.contact_id);
         // What the remote holds: the cloud's shadow, or an integration item's before.
         let shadow: serde_json::Value = if s.target != CLOUD {
-            before_of(s.before.as_deref(), row.as_ref())
+            before_of(s.before.as_deref(), row)
         } else {
-            match link(&mut conn, s.contact_id).await? {
-                Some(l) => serde_json::from_str(&l.shadow).unwrap_or_default(),
+            match shadows.get(&s.contact_id) {
+                Some(shadow) => serde_json::from_str(shadow).unwrap_or_default(),
                 None => serde_json::Value::Null,
             }
         };
@@ -417,14 +437,13 @@ pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
                     })
                     .collect()
             }
-            None => diff(&s.op, &names(&s.fields), row.as_ref(), &shadow),
+            None => diff(&s.op, &names(&s.fields), row, &shadow),
         };
         items.push(OutboxItem {
             id: s.id.to_string(),
             target: s.target,
             contact: s.contact_id.to_string(),
             contact_name: row
-                .as_ref()
                 .map(|r| r.display_name())
                 .unwrap_or_else(|| format!("contact {} (deleted)", s.contact_id)),
             operation: s.op,
