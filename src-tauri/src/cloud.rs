@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use cardfile_core::outbox::{self, OutboxItem};
+use cardfile_core::outbox::{self, OutboxPage};
 use cardfile_core::sync::{self, CloudStatus, SyncProgress, SyncSummary};
 use cardfile_core::{Error, ErrorBody, Session};
 use serde::Serialize;
@@ -193,8 +193,8 @@ pub async fn sync_now(syncing: State<'_, Arc<Syncing>>) -> Reply<()> {
 
 #[tauri::command]
 #[specta::specta]
-pub async fn list_outbox(session: State<'_, Session>, all: bool) -> Reply<Vec<OutboxItem>> {
-    Ok(outbox::list(session.store(), all).await?)
+pub async fn list_outbox(session: State<'_, Session>, all: bool, limit: u32) -> Reply<OutboxPage> {
+    Ok(outbox::list(session.store(), all, None, limit).await?)
 }
 
 #[tauri::command]

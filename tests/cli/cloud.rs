@@ -252,6 +252,41 @@ fn outbox_items_that_need_attention_can_be_retried_and_canceled() {
 }
 
 #[test]
+fn outbox_list_prints_every_item_of_a_long_outbox_page_by_page() {
+    let cli = Cli::new();
+    // 1,001 contacts without a last name, imported before connecting: each is queued as a
+    // create (more than one page of the listing's 1,000).
+    let file = cli.db.with_file_name("people.csv");
+    let mut csv = "First Name,Email\n".to_string();
+    for i in 0..1001 {
+        csv.push_str(&format!("Person{i},person{i}@example.com\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    cli.ok(&["import", file.to_str().unwrap()]);
+    let rt = runtime();
+    let fake = rt.block_on(FakeOnceHub::start(KEY));
+    fake.set_limits(1000, 100_000);
+    let desk = Desktop::start();
+    connected(&cli, &desk, &fake, "1000");
+    let items: Value = serde_json::from_str(&cli.ok(&["outbox", "list", "--json"])).unwrap();
+    let ids: Vec<i64> = items
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().parse().unwrap())
+        .collect();
+    assert_eq!(ids.len(), 1001);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "oldest first, each once"
+    );
+    assert_eq!(items[1000]["contact_name"], "Person1000");
+    let lines = cli.ok(&["outbox", "list"]);
+    assert_eq!(lines.lines().count(), 1001);
+    assert!(lines.lines().all(|l| l.contains("\tcreate\t")), "{lines}");
+}
+
+#[test]
 fn syncs_killed_with_sigkill_twenty_times_leave_the_cloud_equal_and_nothing_created_twice() {
     let cli = Cli::new();
     let rt = runtime();

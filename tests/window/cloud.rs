@@ -2,7 +2,8 @@
 //! keyring (a throwaway session bus with an unlocked gnome-keyring, handed to the app through
 //! tauri-driver's environment): Settings → Cloud account connects with a key that never shows
 //! in the page, the Outbox fills and drains, the status bar says Offline while the cloud is
-//! away, and a failed item is retried and then fixed.
+//! away, a failed item is retried and then fixed, and a long outbox is shown a page at a
+//! time.
 
 use std::ffi::OsStr;
 
@@ -91,6 +92,101 @@ async fn edit_contact(app: &App, name: &str, field: &str, value: &str) {
 
 const WORKER: Duration = Duration::from_secs(20);
 
+/// Settings → Cloud account: the fake's URL and the key (in a password field), Connect, and
+/// the section says it is connected.
+async fn connect(app: &App, fake: &FakeOnceHub) {
+    tab(app, "Settings").await;
+    let section = app
+        .find(
+            "the Cloud account section",
+            By::XPath("//section[@aria-labelledby=//h2[normalize-space()='Cloud account']/@id]"),
+        )
+        .await;
+    app.type_into("API URL", &fake.url()).await;
+    let key_field = app.field("API key").await;
+    assert_eq!(
+        key_field.attr("type").await.unwrap().as_deref(),
+        Some("password")
+    );
+    app.type_into("API key", KEY).await;
+    app.button("Connect").await.click().await.unwrap();
+    let connected = format!("Connected to admin@example.com at {}", fake.url());
+    app.wait_up_to(WORKER, "the connected status", || async {
+        section
+            .text()
+            .await
+            .unwrap_or_default()
+            .contains(&connected)
+    })
+    .await;
+}
+
+/// The line under the Outbox table that says how much of it is shown (empty without one).
+async fn outbox_more(app: &App) -> String {
+    match app.find_now(By::Css(".outbox-more")).await {
+        Some(e) => e.text().await.unwrap_or_default(),
+        None => String::new(),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_outbox_shows_its_oldest_items_and_more_on_request() {
+    let fake = FakeOnceHub::start(KEY).await;
+    fake.set_limits(1000, 100_000);
+    // 250 imported contacts without a last name: connecting queues a create for each, and
+    // each needs attention (OnceHub needs a last name), so all 250 stay in the outbox.
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("window.db");
+    let file = dir.path().join("people.csv");
+    let mut csv = "First Name,Email\n".to_string();
+    for i in 0..250 {
+        csv.push_str(&format!("Person{i},person{i}@example.com\n"));
+    }
+    std::fs::write(&file, csv).unwrap();
+    cli(&db, &["import", file.to_str().unwrap()]);
+    for (key, value) in [
+        ("cloud-backoff-ms", "50"),
+        ("cloud-backoff-cap-ms", "500"),
+        ("cloud-per-second", "1000"),
+        ("cloud-per-five-minutes", "100000"),
+    ] {
+        cli(&db, &["settings", "set", key, value]);
+    }
+    let desktop = Desktop::start();
+    let env = desktop.env();
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let app = App::launch(dir, &env).await;
+    connect(&app, &fake).await;
+
+    tab(&app, "Outbox").await;
+    app.wait_up_to(WORKER, "the oldest 200 of 250 shown", || async {
+        outbox_more(&app)
+            .await
+            .starts_with("Showing the oldest 200 of 250.")
+            && outbox_rows(&app).await.len() == 200
+    })
+    .await;
+    let rows = outbox_rows(&app).await;
+    assert!(rows[0].contact.starts_with("Person0 "), "{:?}", rows[0]);
+    assert!(
+        rows[199].contact.starts_with("Person199 "),
+        "{:?}",
+        rows[199]
+    );
+    app.button("Show 50 more").await.click().await.unwrap();
+    app.wait_up_to(WORKER, "all 250 shown", || async {
+        outbox_rows(&app).await.len() == 250 && outbox_more(&app).await.is_empty()
+    })
+    .await;
+    let rows = outbox_rows(&app).await;
+    assert!(
+        rows[249].contact.starts_with("Person249 "),
+        "{:?}",
+        rows[249]
+    );
+    app.screenshot("cloud-outbox-long").await.unwrap();
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn connecting_shows_the_outbox_fill_offline_drain_when_back_and_retry_a_failed_item() {
     // The fake runs on this test's runtime, which lives as long as the test.
@@ -130,31 +226,7 @@ async fn connecting_shows_the_outbox_fill_offline_drain_when_back_and_retry_a_fa
     let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
     let app = App::launch(dir, &env).await;
 
-    // Settings → Cloud account: the fake's URL and the key, Connect.
-    tab(&app, "Settings").await;
-    let section = app
-        .find(
-            "the Cloud account section",
-            By::XPath("//section[@aria-labelledby=//h2[normalize-space()='Cloud account']/@id]"),
-        )
-        .await;
-    app.type_into("API URL", &fake.url()).await;
-    let key_field = app.field("API key").await;
-    assert_eq!(
-        key_field.attr("type").await.unwrap().as_deref(),
-        Some("password")
-    );
-    app.type_into("API key", KEY).await;
-    app.button("Connect").await.click().await.unwrap();
-    let connected = format!("Connected to admin@example.com at {}", fake.url());
-    app.wait_up_to(WORKER, "the connected status", || async {
-        section
-            .text()
-            .await
-            .unwrap_or_default()
-            .contains(&connected)
-    })
-    .await;
+    connect(&app, &fake).await;
     app.screenshot("cloud-connected").await.unwrap();
     // The key is nowhere in the page: not in its source, its text, or any field's value.
     let source = app.d().source().await.unwrap();

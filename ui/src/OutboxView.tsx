@@ -1,6 +1,6 @@
 // The Outbox view: every change waiting for the cloud (or, on request, sent and canceled), what it sends, why a failed one needs attention, and Retry/Cancel; with how long the queue takes at OnceHub's rate limit and the contacts kept on this computer only.
 import { useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type CloudStatus, type OutboxItem } from "./api";
 import { refreshCloud } from "./changes";
 import { BLANK, aboutDuration, fieldLabel, fieldValue, formatCount, longDateTime, plural, shortDateTime, targetLabel } from "./format";
@@ -17,6 +17,9 @@ const OPERATION_LABELS: Record<string, string> = {
   update: "Update",
   delete: "Delete",
 };
+
+/** How many items the view lists at first, and how many more each "Show more" adds: an import while the cloud is connected queues an item for every contact it creates. */
+const PAGE = 200;
 
 const STATUS_LABELS: Record<string, string> = {
   pending: "Pending",
@@ -74,8 +77,15 @@ function Summary({ status }: { status: CloudStatus }) {
 export function OutboxView({ onOpenSettings }: Props) {
   const qc = useQueryClient();
   const [showAll, setShowAll] = useState(false);
+  const [limit, setLimit] = useState(PAGE);
   const status = useQuery({ queryKey: CLOUD_STATUS_KEY, queryFn: api.cloudStatus, staleTime: 0 });
-  const items = useQuery({ queryKey: outboxKey(showAll), queryFn: () => api.listOutbox(showAll), staleTime: 0 });
+  const items = useQuery({
+    queryKey: outboxKey(showAll, limit),
+    queryFn: () => api.listOutbox(showAll, limit),
+    staleTime: 0,
+    // "Show more" keeps the rows shown until the longer page arrives.
+    placeholderData: keepPreviousData,
+  });
   const [error, setError] = useState<string | null>(null);
   const [shared, setShared] = useState<number | null>(null);
 
@@ -112,14 +122,22 @@ export function OutboxView({ onOpenSettings }: Props) {
   const busy = retry.isPending || cancel.isPending;
 
   const cloud = status.data;
-  const list = items.data;
+  const page = items.data;
+  const list = page?.items;
   return (
     <div className="outbox">
       <div className="activities-header">
         {/* The header's title already names the view. */}
         <h2 className="visually-hidden">Outbox</h2>
         <label className="outbox-show-all">
-          <input type="checkbox" checked={showAll} onChange={(e) => setShowAll(e.target.checked)} />
+          <input
+            type="checkbox"
+            checked={showAll}
+            onChange={(e) => {
+              setShowAll(e.target.checked);
+              setLimit(PAGE);
+            }}
+          />
           Show sent and canceled
         </label>
       </div>
@@ -237,6 +255,14 @@ export function OutboxView({ onOpenSettings }: Props) {
             ))}
           </tbody>
         </table>
+      )}
+      {page && page.total > page.items.length && (
+        <p className="outbox-more muted">
+          Showing the oldest {formatCount(page.items.length)} of {formatCount(page.total)}.{" "}
+          <button type="button" className="button" disabled={items.isFetching} onClick={() => setLimit(limit + PAGE)}>
+            Show {formatCount(Math.min(PAGE, page.total - page.items.length))} more
+          </button>
+        </p>
       )}
     </div>
   );

@@ -60,7 +60,8 @@ export type SyncProgress = import("./bindings").SyncProgress;
 /** The background sync as the status bar shows it; a "sync-state" event carries the same whenever it changes. */
 export type SyncState = Ok<Reply<typeof commands.syncState>>;
 /** One change waiting for (or sent to, or canceled before) the cloud. */
-export type OutboxItem = Ok<Reply<typeof commands.listOutbox>>[number];
+export type OutboxPage = Ok<Reply<typeof commands.listOutbox>>;
+export type OutboxItem = OutboxPage["items"][number];
 
 /** The local REST API as Settings shows it: running or not, its URL while it runs, and its port (the one it would use when off). */
 export type LocalApiStatus = Ok<Reply<typeof commands.localApiStatus>>;
@@ -243,7 +244,8 @@ export const api = {
     await unwrap(commands.syncNow());
   },
   /** Pending and failed items; with all=true the sent and canceled ones too. */
-  listOutbox: (all: boolean): Promise<OutboxItem[]> => unwrap(commands.listOutbox(all)),
+  /** The oldest `limit` items (waiting only, or `all`), and how many there are in all. */
+  listOutbox: (all: boolean, limit: number): Promise<OutboxPage> => unwrap(commands.listOutbox(all, limit)),
   retryOutbox: async (id: string): Promise<void> => {
     await unwrap(commands.retryOutbox(id));
   },

@@ -66,7 +66,7 @@ export const commands = {
 	syncState: () => typedError<SyncState_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("sync_state")),
 	/**  "Sync now": the worker delivers and pulls, after the usual few seconds' grace. */
 	syncNow: () => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("sync_now")),
-	listOutbox: (all: boolean) => typedError<OutboxItem_Serialize[], ErrorBody_Serialize>(__TAURI_INVOKE("list_outbox", { all })),
+	listOutbox: (all: boolean, limit: number) => typedError<OutboxPage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_outbox", { all, limit })),
 	retryOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("retry_outbox", { id })),
 	cancelOutbox: (id: string) => typedError<null, ErrorBody_Serialize>(__TAURI_INVOKE("cancel_outbox", { id })),
 	shareLocalContacts: () => typedError<number, ErrorBody_Serialize>(__TAURI_INVOKE("share_local_contacts")),
@@ -990,6 +990,25 @@ export type OutboxItem_Serialize = {
 	/**  RFC 3339. */
 	next_at: string | null,
 	status: string,
+};
+
+/**  A page of the outbox (`list`). */
+export type OutboxPage = OutboxPage_Serialize | OutboxPage_Deserialize;
+
+/**  A page of the outbox (`list`). */
+export type OutboxPage_Deserialize = {
+	/**  Oldest first. */
+	items: OutboxItem_Deserialize[],
+	/**  How many items there are in all (of those asked for: open, or all). */
+	total: number,
+};
+
+/**  A page of the outbox (`list`). */
+export type OutboxPage_Serialize = {
+	/**  Oldest first. */
+	items: OutboxItem_Serialize[],
+	/**  How many items there are in all (of those asked for: open, or all). */
+	total: number,
 };
 
 /**  A row that was not applied: rejected (with its reason) or held as a conflict. */

@@ -38,7 +38,7 @@ export const cloudEstimateKey = (count: number) => [...CLOUD_KEY, "estimate", co
 
 /** The outbox, as the Outbox view lists it (waiting only, or everything): invalidate after any change to contacts and after each sync. */
 export const OUTBOX_KEY = ["outbox"] as const;
-export const outboxKey = (all: boolean) => [...OUTBOX_KEY, all ? "all" : "waiting"] as const;
+export const outboxKey = (all: boolean, limit: number) => [...OUTBOX_KEY, all ? "all" : "waiting", limit] as const;
 
 /** The background sync's state: fetched once, then set from each "sync-state" event (changes.ts). */
 export const SYNC_STATE_KEY = ["sync-state"] as const;

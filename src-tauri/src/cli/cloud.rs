@@ -164,35 +164,35 @@ pub(super) async fn outbox(session: &Session, command: OutboxCommand) -> Result<
     let store = session.store();
     match command {
         OutboxCommand::List { all, json } => {
-            let items = outbox::list(store, all).await?;
+            // Page by page, each printed as it comes: an import while the cloud is connected
+            // queues an item for every contact it creates.
+            const PAGE: u32 = 1000;
+            let mut after: Option<String> = None;
+            let mut separator = "";
             if json {
-                return print_json(&items);
+                print!("[");
             }
-            for item in items {
-                let fields: Vec<String> = item
-                    .fields
-                    .iter()
-                    .map(|f| {
-                        format!(
-                            "{}: {} -> {}",
-                            f.field,
-                            f.before.as_deref().unwrap_or("(none)"),
-                            f.after.as_deref().unwrap_or("(cleared)")
-                        )
-                    })
-                    .collect();
-                println!(
-                    "{}\t{}\tcontact {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
-                    item.id,
-                    item.target,
-                    item.contact,
-                    item.operation,
-                    fields.join("; "),
-                    item.attempts,
-                    item.last_error.as_deref().unwrap_or("-"),
-                    item.next_at.as_deref().unwrap_or("-"),
-                    item.status
-                );
+            loop {
+                let page = outbox::list(store, all, after.as_deref(), PAGE).await?;
+                for item in &page.items {
+                    if json {
+                        let text = serde_json::to_string(item)
+                            .map_err(|e| cardfile_core::Error::Internal(e.to_string()))?;
+                        print!("{separator}{text}");
+                        separator = ",";
+                    } else {
+                        println!("{}", outbox_line(item));
+                    }
+                }
+                match page.items.last() {
+                    Some(last) if page.items.len() == PAGE as usize => {
+                        after = Some(last.id.clone())
+                    }
+                    _ => break,
+                }
+            }
+            if json {
+                println!("]");
             }
             Ok(())
         }
@@ -212,4 +212,32 @@ pub(super) async fn outbox(session: &Session, command: OutboxCommand) -> Result<
             Ok(())
         }
     }
+}
+
+/// One outbox item as `outbox list` prints it: a tab-separated line.
+fn outbox_line(item: &outbox::OutboxItem) -> String {
+    let fields: Vec<String> = item
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} -> {}",
+                f.field,
+                f.before.as_deref().unwrap_or("(none)"),
+                f.after.as_deref().unwrap_or("(cleared)")
+            )
+        })
+        .collect();
+    format!(
+        "{}\t{}\tcontact {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
+        item.id,
+        item.target,
+        item.contact,
+        item.operation,
+        fields.join("; "),
+        item.attempts,
+        item.last_error.as_deref().unwrap_or("-"),
+        item.next_at.as_deref().unwrap_or("-"),
+        item.status
+    )
 }

@@ -4,20 +4,18 @@
 //! contact at send time, so several edits go as one call with the net change. sync/ delivers.
 //! The integrations (CRMs, calendars, Zapier) are more targets, queued by `targets`.
 
+mod list;
 mod targets;
 
+pub use list::{list, OutboxItem, OutboxPage};
 pub(crate) use targets::{enqueue_integrations, targets, Target};
 pub use targets::{wanted, CALENDARS, IDENTITY};
 
-use std::collections::HashMap;
-
-use serde::Serialize;
 use sqlx::SqliteConnection;
 
 use crate::error::{Error, Result};
 pub use crate::record::FieldChange;
 use crate::record::{ContactRow, FIELDS};
-use crate::rows;
 use crate::settings;
 use crate::store::{now, Store};
 
@@ -306,24 +304,6 @@ async fn enqueue_range(conn: &mut SqliteConnection, change: &Change<'_>, last: i
     Ok(())
 }
 
-/// An outbox item as `outbox list` and the window's Outbox view show it.
-#[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
-pub struct OutboxItem {
-    pub id: String,
-    pub target: String,
-    /// The local contact id.
-    pub contact: String,
-    pub contact_name: String,
-    pub operation: String,
-    /// The fields it will send (or sent), before and after.
-    pub fields: Vec<FieldChange>,
-    pub attempts: u32,
-    pub last_error: Option<String>,
-    /// RFC 3339.
-    pub next_at: Option<String>,
-    pub status: String,
-}
-
 /// The shadow (what the cloud last held) as field -> text.
 pub(crate) fn shadow_value(shadow: &serde_json::Value, field: &str) -> Option<String> {
     match shadow.get(field)? {
@@ -366,95 +346,6 @@ pub(crate) fn diff(
             .collect(),
         _ => Vec::new(),
     }
-}
-
-#[derive(sqlx::FromRow)]
-struct Stored {
-    id: i64,
-    target: String,
-    contact_id: i64,
-    op: String,
-    fields: String,
-    status: String,
-    attempts: i64,
-    last_error: Option<String>,
-    next_at: String,
-    sent: Option<String>,
-    before: Option<String>,
-}
-
-/// The outbox: pending and failed items (`all`: sent and canceled too), oldest first.
-pub async fn list(store: &Store, all: bool) -> Result<Vec<OutboxItem>> {
-    let mut conn = store.pool().acquire().await?;
-    let stored: Vec<Stored> = sqlx::query_as(if all {
-        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent, before \
-         FROM outbox ORDER BY id"
-    } else {
-        "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent, before FROM outbox \
-         WHERE status IN ('pending', 'failed') ORDER BY id"
-    })
-    .fetch_all(&mut *conn)
-    .await?;
-    // The items' contacts and the cloud's shadows of them, each in one statement.
-    let mut ids: Vec<i64> = stored.iter().map(|s| s.contact_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let contacts: HashMap<i64, ContactRow> = rows::load_rows(&mut conn, &ids)
-        .await?
-        .into_iter()
-        .map(|row| (row.id, row))
-        .collect();
-    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
-    let shadows: HashMap<i64, String> = sqlx::query_as(
-        "SELECT contact_id, shadow FROM remote_contacts WHERE contact_id IN (SELECT value FROM json_each(?))",
-    )
-    .bind(json)
-    .fetch_all(&mut *conn)
-    .await?
-    .into_iter()
-    .collect();
-    let mut items = Vec::with_capacity(stored.len());
-    for s in stored {
-        let row = contacts.get(&s.contact_id);
-        // What the remote holds: the cloud's shadow, or an integration item's before.
-        let shadow: serde_json::Value = if s.target != CLOUD {
-            before_of(s.before.as_deref(), row)
-        } else {
-            match shadows.get(&s.contact_id) {
-                Some(shadow) => serde_json::from_str(shadow).unwrap_or_default(),
-                None => serde_json::Value::Null,
-            }
-        };
-        let fields = match &s.sent {
-            Some(sent) => {
-                serde_json::from_str::<Vec<(String, Option<String>, Option<String>)>>(sent)
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|(field, before, after)| FieldChange {
-                        field,
-                        before,
-                        after,
-                    })
-                    .collect()
-            }
-            None => diff(&s.op, &names(&s.fields), row, &shadow),
-        };
-        items.push(OutboxItem {
-            id: s.id.to_string(),
-            target: s.target,
-            contact: s.contact_id.to_string(),
-            contact_name: row
-                .map(|r| r.display_name())
-                .unwrap_or_else(|| format!("contact {} (deleted)", s.contact_id)),
-            operation: s.op,
-            fields,
-            attempts: s.attempts as u32,
-            last_error: s.last_error,
-            next_at: (s.status == "pending").then_some(s.next_at),
-            status: s.status,
-        });
-    }
-    Ok(items)
 }
 
 /// An integration item's before values, each field it does not name taken as the contact

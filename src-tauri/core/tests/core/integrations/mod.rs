@@ -235,9 +235,10 @@ impl Wired {
 
     /// Every outbox item (sent and canceled too).
     pub async fn outbox(&self) -> Vec<OutboxItem> {
-        cardfile_core::outbox::list(self.db.store(), true)
+        cardfile_core::outbox::list(self.db.store(), true, None, u32::MAX)
             .await
             .unwrap()
+            .items
     }
 
     /// This integration's items.

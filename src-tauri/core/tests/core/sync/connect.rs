@@ -1,10 +1,10 @@
 //! Connecting the cloud account: the key checked and kept only in the keyring, the account's
 //! users and teams, first links by email then mobile phone, disconnect pausing the outbox,
-//! and one sync at a time.
+//! one sync at a time, and the outbox listed a page at a time.
 
 use cardfile_core::secrets::{SecretStore, ONCEHUB_KEY};
 use cardfile_core::sync::{self, check_url};
-use cardfile_core::{ErrorCode, Role};
+use cardfile_core::{outbox, ErrorCode, Role};
 use serde_json::json;
 
 use super::{Cloudy, KEY};
@@ -242,4 +242,47 @@ async fn the_key_never_reaches_the_database_file() {
             "the key is in a database file"
         );
     }
+}
+
+#[tokio::test]
+async fn the_outbox_is_listed_a_page_at_a_time_oldest_first_with_its_total() {
+    let c = Cloudy::new().await;
+    c.connect().await;
+    for i in 0..5 {
+        c.add(&[
+            ("first_name", &format!("P{i}")),
+            ("last_name", "Page"),
+            ("email", &format!("p{i}@example.com")),
+        ])
+        .await;
+    }
+    let store = c.db.store();
+    let names = |page: &outbox::OutboxPage| -> Vec<String> {
+        page.items.iter().map(|i| i.contact_name.clone()).collect()
+    };
+    let first = outbox::list(store, false, None, 2).await.unwrap();
+    assert_eq!(
+        (names(&first), first.total),
+        (vec!["P0 Page".into(), "P1 Page".into()], 5)
+    );
+    let second = outbox::list(store, false, Some(&first.items[1].id), 2)
+        .await
+        .unwrap();
+    assert_eq!(
+        (names(&second), second.total),
+        (vec!["P2 Page".into(), "P3 Page".into()], 5)
+    );
+    let last = outbox::list(store, false, Some(&second.items[1].id), 2)
+        .await
+        .unwrap();
+    assert_eq!(names(&last), ["P4 Page"]);
+    // Sent items leave the waiting list; all of them are still there to list.
+    c.drain().await;
+    let waiting = outbox::list(store, false, None, 10).await.unwrap();
+    assert_eq!((waiting.items.len(), waiting.total), (0, 0));
+    let all = outbox::list(store, true, None, 10).await.unwrap();
+    assert_eq!((all.items.len(), all.total), (5, 5));
+    // An item id that is not one is refused as such.
+    let bad = outbox::list(store, false, Some("x"), 2).await.unwrap_err();
+    assert_eq!(bad.code(), ErrorCode::NotFound);
 }

@@ -115,9 +115,10 @@ impl Cloudy {
     }
 
     pub async fn outbox(&self) -> Vec<cardfile_core::outbox::OutboxItem> {
-        cardfile_core::outbox::list(self.db.store(), true)
+        cardfile_core::outbox::list(self.db.store(), true, None, u32::MAX)
             .await
             .unwrap()
+            .items
     }
 
     /// The requests that changed something in the cloud (and got their answer).
