@@ -92,6 +92,25 @@ async fn edit_contact(app: &App, name: &str, field: &str, value: &str) {
 
 const WORKER: Duration = Duration::from_secs(20);
 
+/// The window on `db` (in `dir`), its backoffs and rate limits (`per_second`) set first with
+/// the command line to suit a test; with the desktop (session bus, keyring) it runs in, which
+/// must outlive it.
+async fn launch(dir: tempfile::TempDir, db: &Path, per_second: &str) -> (Desktop, App) {
+    for (key, value) in [
+        ("cloud-backoff-ms", "50"),
+        ("cloud-backoff-cap-ms", "500"),
+        ("cloud-per-second", per_second),
+        ("cloud-per-five-minutes", "100000"),
+    ] {
+        cli(db, &["settings", "set", key, value]);
+    }
+    let desktop = Desktop::start();
+    let env = desktop.env();
+    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
+    let app = App::launch(dir, &env).await;
+    (desktop, app)
+}
+
 /// Settings → Cloud account: the fake's URL and the key (in a password field), Connect, and
 /// the section says it is connected.
 async fn connect(app: &App, fake: &FakeOnceHub) {
@@ -144,18 +163,7 @@ async fn a_long_outbox_shows_its_oldest_items_and_more_on_request() {
     }
     std::fs::write(&file, csv).unwrap();
     cli(&db, &["import", file.to_str().unwrap()]);
-    for (key, value) in [
-        ("cloud-backoff-ms", "50"),
-        ("cloud-backoff-cap-ms", "500"),
-        ("cloud-per-second", "1000"),
-        ("cloud-per-five-minutes", "100000"),
-    ] {
-        cli(&db, &["settings", "set", key, value]);
-    }
-    let desktop = Desktop::start();
-    let env = desktop.env();
-    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let app = App::launch(dir, &env).await;
+    let (_desktop, app) = launch(dir, &db, "1000").await;
     connect(&app, &fake).await;
 
     tab(&app, "Outbox").await;
@@ -213,18 +221,7 @@ async fn connecting_shows_the_outbox_fill_offline_drain_when_back_and_retry_a_fa
         &db,
         &["add", "--first-name", "Solo", "--email", "solo@example.com"],
     );
-    for (key, value) in [
-        ("cloud-backoff-ms", "50"),
-        ("cloud-backoff-cap-ms", "500"),
-        ("cloud-per-second", "100"),
-        ("cloud-per-five-minutes", "100000"),
-    ] {
-        cli(&db, &["settings", "set", key, value]);
-    }
-    let desktop = Desktop::start();
-    let env = desktop.env();
-    let env: Vec<(&str, &OsStr)> = env.iter().map(|(k, v)| (*k, v.as_os_str())).collect();
-    let app = App::launch(dir, &env).await;
+    let (desktop, app) = launch(dir, &db, "100").await;
 
     connect(&app, &fake).await;
     app.screenshot("cloud-connected").await.unwrap();

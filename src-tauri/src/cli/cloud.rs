@@ -9,6 +9,7 @@ use std::sync::atomic::AtomicBool;
 use cardfile_core::sync::{self, SyncProgress};
 use cardfile_core::{integrations, outbox, Session};
 
+use super::print::outbox_line;
 use super::{print_json, CloudCommand, Failure, IntegrationsCommand, OutboxCommand};
 use crate::keyring_store::Keyring;
 
@@ -212,32 +213,4 @@ pub(super) async fn outbox(session: &Session, command: OutboxCommand) -> Result<
             Ok(())
         }
     }
-}
-
-/// One outbox item as `outbox list` prints it: a tab-separated line.
-fn outbox_line(item: &outbox::OutboxItem) -> String {
-    let fields: Vec<String> = item
-        .fields
-        .iter()
-        .map(|f| {
-            format!(
-                "{}: {} -> {}",
-                f.field,
-                f.before.as_deref().unwrap_or("(none)"),
-                f.after.as_deref().unwrap_or("(cleared)")
-            )
-        })
-        .collect();
-    format!(
-        "{}\t{}\tcontact {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
-        item.id,
-        item.target,
-        item.contact,
-        item.operation,
-        fields.join("; "),
-        item.attempts,
-        item.last_error.as_deref().unwrap_or("-"),
-        item.next_at.as_deref().unwrap_or("-"),
-        item.status
-    )
 }

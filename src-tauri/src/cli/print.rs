@@ -1,4 +1,5 @@
-//! How the command line shows lists: readable tables (history, contacts, any columns).
+//! How the command line shows lists: readable tables (history, contacts, any columns) and
+//! the outbox's tab-separated lines.
 
 use cardfile_core::Contact;
 
@@ -68,4 +69,32 @@ pub(super) fn print_columns(header: &[&str], rows: &[Vec<String>]) {
     for row in rows {
         line(&row.iter().map(String::as_str).collect::<Vec<_>>());
     }
+}
+
+/// One outbox item as `outbox list` prints it: a tab-separated line.
+pub(super) fn outbox_line(item: &cardfile_core::outbox::OutboxItem) -> String {
+    let fields: Vec<String> = item
+        .fields
+        .iter()
+        .map(|f| {
+            format!(
+                "{}: {} -> {}",
+                f.field,
+                f.before.as_deref().unwrap_or("(none)"),
+                f.after.as_deref().unwrap_or("(cleared)")
+            )
+        })
+        .collect();
+    format!(
+        "{}\t{}\tcontact {}\t{}\t{}\tattempts {}\t{}\t{}\t{}",
+        item.id,
+        item.target,
+        item.contact,
+        item.operation,
+        fields.join("; "),
+        item.attempts,
+        item.last_error.as_deref().unwrap_or("-"),
+        item.next_at.as_deref().unwrap_or("-"),
+        item.status
+    )
 }

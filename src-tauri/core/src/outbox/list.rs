@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde::Serialize;
+use sqlx::Connection;
 
 use super::{before_of, diff, names, CLOUD};
 use crate::error::{Error, Result};
@@ -28,6 +29,7 @@ pub struct OutboxItem {
     pub next_at: Option<String>,
     pub status: String,
 }
+
 /// A page of the outbox (`list`).
 #[derive(Debug, Clone, PartialEq, Serialize, specta::Type)]
 pub struct OutboxPage {
@@ -66,8 +68,11 @@ pub async fn list(store: &Store, all: bool, after: Option<&str>, limit: u32) -> 
         false => "status IN ('pending', 'failed')",
     };
     let mut conn = store.pool().acquire().await?;
+    // One read transaction: the count and the page of the same moment (the sync worker
+    // sends and retries meanwhile).
+    let mut tx = conn.begin().await?;
     let total: u32 = sqlx::query_scalar(&format!("SELECT count(*) FROM outbox WHERE {which}"))
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *tx)
         .await?;
     let stored: Vec<Stored> = sqlx::query_as(&format!(
         "SELECT id, target, contact_id, op, fields, status, attempts, last_error, next_at, sent, before \
@@ -75,13 +80,13 @@ pub async fn list(store: &Store, all: bool, after: Option<&str>, limit: u32) -> 
     ))
     .bind(after)
     .bind(limit)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?;
     // The items' contacts and the cloud's shadows of them, each in one statement.
     let mut ids: Vec<i64> = stored.iter().map(|s| s.contact_id).collect();
     ids.sort_unstable();
     ids.dedup();
-    let contacts: HashMap<i64, ContactRow> = rows::load_rows(&mut conn, &ids)
+    let contacts: HashMap<i64, ContactRow> = rows::load_rows(&mut tx, &ids)
         .await?
         .into_iter()
         .map(|row| (row.id, row))
@@ -91,7 +96,7 @@ pub async fn list(store: &Store, all: bool, after: Option<&str>, limit: u32) -> 
         "SELECT contact_id, shadow FROM remote_contacts WHERE contact_id IN (SELECT value FROM json_each(?))",
     )
     .bind(json)
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *tx)
     .await?
     .into_iter()
     .collect();
