@@ -192,7 +192,6 @@ async fn a_long_outbox_shows_its_oldest_items_and_more_on_request() {
         "{:?}",
         rows[249]
     );
-    app.screenshot("cloud-outbox-long").await.unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
