@@ -25,9 +25,15 @@ until [ -f "$db" ]; do
 	[ $((SECONDS - start)) -lt 60 ] || fail "no $db after 60 s"
 	sleep 0.2
 done
-# --onlyvisible: mapped and viewable, not just created.
-wid=$(timeout 60 xdotool search --sync --onlyvisible --name '^Cardfile$' | head -1) \
-	|| fail "no window named Cardfile was mapped within 60 s"
+# --onlyvisible: mapped and viewable, not just created. Searched again until found, not
+# with --sync: a window that WebKit destroys while xdotool asks for its attributes ends that
+# search with an X error (BadWindow), which says nothing about Cardfile's own window.
+wid=
+until wid=$(xdotool search --onlyvisible --name '^Cardfile$' 2>/dev/null | head -1) && [ -n "$wid" ]; do
+	kill -0 $app 2>/dev/null || fail "cardfile exited before mapping its window"
+	[ $((SECONDS - start)) -lt 60 ] || fail "no window named Cardfile was mapped within 60 s"
+	sleep 0.2
+done
 kill -0 $app 2>/dev/null || fail "cardfile exited after mapping its window"
 [ "$(xdotool getwindowpid "$wid" 2>/dev/null || true)" = "$app" ] \
 	|| fail "the window named Cardfile ($wid) is not cardfile's (pid $app)"
