@@ -422,6 +422,12 @@ fn main() {
         std::env::var("CARDFILE_BENCH_DIR").unwrap_or_else(|_| "../../target/bench-data".into()),
     );
     std::fs::create_dir_all(&dir).unwrap();
+    if args.iter().any(|a| a == "--files") {
+        // Only the two files, for one-off runs (`--one-import`).
+        let one = generate(&dir);
+        println!("{}\n{}", one.display(), generate_ten(&dir, &one).display());
+        return;
+    }
     let started = Instant::now();
     let file = generate(&dir);
     let size = std::fs::metadata(&file).unwrap().len();
