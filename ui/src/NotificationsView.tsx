@@ -1,8 +1,9 @@
 // The Notifications view: each channel's state (ready, or why not), then every meeting reminder and workflow step with its channel, recipient, contact, meeting, status, attempts and last error; filters by status and channel; Retry for a failed one, Cancel for a pending one.
 import { useId, useState } from "react";
-import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
+import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type ChannelState, type Notification } from "./api";
-import { BLANK, fieldLabel, formatCount, longDateTime, plural, shortDateTime } from "./format";
+import { BLANK, fieldLabel, formatCount, plural } from "./format";
+import { RetryCancelButtons, Time, useRetryCancel } from "./QueueActions";
 import { ALL_NOTIFICATIONS_KEY, NOTIFICATIONS_KEY, NOTIFICATION_CHANNELS_KEY } from "./queryKeys";
 
 type Props = {
@@ -28,15 +29,6 @@ const KIND_LABELS: Record<string, string> = {
 };
 
 const label = (labels: Record<string, string>, key: string) => labels[key] ?? fieldLabel(key);
-
-function Time({ at }: { at: string | null | undefined }) {
-  if (!at) return <>{BLANK}</>;
-  return (
-    <time dateTime={at} title={longDateTime(at)}>
-      {shortDateTime(at)}
-    </time>
-  );
-}
 
 /** "Email: ready", or what stands in its way and where to fix it. */
 function Channels({ states, onOpenSettings }: { states: ChannelState[]; onOpenSettings: () => void }) {
@@ -76,30 +68,12 @@ export function NotificationsView({ onOpenSettings }: Props) {
   const id = useId();
   const [status, setStatus] = useState("");
   const [channel, setChannel] = useState("");
-  const [error, setError] = useState<string | null>(null);
   const list = useQuery({ queryKey: ALL_NOTIFICATIONS_KEY, queryFn: () => api.listNotifications(null, true), staleTime: 0 });
   const channels = useQuery({ queryKey: NOTIFICATION_CHANNELS_KEY, queryFn: api.channelStates, staleTime: 0 });
-
-  const refresh = () => void qc.invalidateQueries({ queryKey: NOTIFICATIONS_KEY });
-  const retry = useMutation({
-    mutationFn: (nid: string) => api.retryNotification(nid),
-    onMutate: () => setError(null),
-    onSuccess: refresh,
-    onError: (e) => {
-      setError(errorMessage(e));
-      refresh();
-    },
+  const actions = useRetryCancel(api.retryNotification, api.cancelNotification, () => {
+    void qc.invalidateQueries({ queryKey: NOTIFICATIONS_KEY });
   });
-  const cancel = useMutation({
-    mutationFn: (nid: string) => api.cancelNotification(nid),
-    onMutate: () => setError(null),
-    onSuccess: refresh,
-    onError: (e) => {
-      setError(errorMessage(e));
-      refresh();
-    },
-  });
-  const busy = retry.isPending || cancel.isPending;
+  const error = actions.error;
 
   const all = list.data;
   const shown = all?.filter((n) => (status === "" || n.status === status) && (channel === "" || n.channel === channel));
@@ -202,28 +176,13 @@ export function NotificationsView({ onOpenSettings }: Props) {
                 <td>{formatCount(n.attempts)}</td>
                 <td>{n.last_error ? <span className={n.status === "failed" ? "" : "muted"}>{n.last_error}</span> : BLANK}</td>
                 <td className="outbox-actions">
-                  {n.status === "failed" && (
-                    <button
-                      type="button"
-                      className="button"
-                      aria-label={`Retry notification ${n.id}`}
-                      disabled={busy}
-                      onClick={() => retry.mutate(n.id)}
-                    >
-                      Retry
-                    </button>
-                  )}
-                  {n.status === "pending" && (
-                    <button
-                      type="button"
-                      className="button"
-                      aria-label={`Cancel notification ${n.id}`}
-                      disabled={busy}
-                      onClick={() => cancel.mutate(n.id)}
-                    >
-                      Cancel
-                    </button>
-                  )}
+                  <RetryCancelButtons
+                    id={n.id}
+                    noun="notification"
+                    canRetry={n.status === "failed"}
+                    canCancel={n.status === "pending"}
+                    actions={actions}
+                  />
                 </td>
               </tr>
             ))}

@@ -3,7 +3,8 @@ import { useState } from "react";
 import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type CloudStatus, type OutboxItem } from "./api";
 import { refreshCloud } from "./changes";
-import { BLANK, aboutDuration, fieldLabel, fieldValue, formatCount, longDateTime, plural, shortDateTime, targetLabel } from "./format";
+import { BLANK, aboutDuration, fieldLabel, fieldValue, formatCount, plural, targetLabel } from "./format";
+import { RetryCancelButtons, Time, useRetryCancel } from "./QueueActions";
 import { CLOUD_STATUS_KEY, outboxKey } from "./queryKeys";
 import { waitingText } from "./SyncIndicator";
 
@@ -86,27 +87,9 @@ export function OutboxView({ onOpenSettings }: Props) {
     // "Show more" keeps the rows shown until the longer page arrives.
     placeholderData: keepPreviousData,
   });
-  const [error, setError] = useState<string | null>(null);
   const [shared, setShared] = useState<number | null>(null);
-
-  const retry = useMutation({
-    mutationFn: (id: string) => api.retryOutbox(id),
-    onMutate: () => setError(null),
-    onSuccess: () => refreshCloud(qc),
-    onError: (e) => {
-      setError(errorMessage(e));
-      refreshCloud(qc);
-    },
-  });
-  const cancel = useMutation({
-    mutationFn: (id: string) => api.cancelOutbox(id),
-    onMutate: () => setError(null),
-    onSuccess: () => refreshCloud(qc),
-    onError: (e) => {
-      setError(errorMessage(e));
-      refreshCloud(qc);
-    },
-  });
+  const actions = useRetryCancel(api.retryOutbox, api.cancelOutbox, () => refreshCloud(qc));
+  const { error, setError } = actions;
   const share = useMutation({
     mutationFn: api.shareLocalContacts,
     onMutate: () => {
@@ -119,8 +102,6 @@ export function OutboxView({ onOpenSettings }: Props) {
     },
     onError: (e) => setError(errorMessage(e)),
   });
-  const busy = retry.isPending || cancel.isPending;
-
   const cloud = status.data;
   const page = items.data;
   const list = page?.items;
@@ -219,37 +200,16 @@ export function OutboxView({ onOpenSettings }: Props) {
                 </td>
                 <td>{formatCount(item.attempts)}</td>
                 <td className="nowrap">
-                  {item.next_at && (item.status === "pending" || item.status === "failed") ? (
-                    <time dateTime={item.next_at} title={longDateTime(item.next_at)}>
-                      {shortDateTime(item.next_at)}
-                    </time>
-                  ) : (
-                    BLANK
-                  )}
+                  <Time at={item.status === "pending" || item.status === "failed" ? item.next_at : null} />
                 </td>
                 <td className="outbox-actions">
-                  {item.status === "failed" && (
-                    <button
-                      type="button"
-                      className="button"
-                      aria-label={`Retry item ${item.id}`}
-                      disabled={busy}
-                      onClick={() => retry.mutate(item.id)}
-                    >
-                      Retry
-                    </button>
-                  )}
-                  {(item.status === "pending" || item.status === "failed") && (
-                    <button
-                      type="button"
-                      className="button"
-                      aria-label={`Cancel item ${item.id}`}
-                      disabled={busy}
-                      onClick={() => cancel.mutate(item.id)}
-                    >
-                      Cancel
-                    </button>
-                  )}
+                  <RetryCancelButtons
+                    id={item.id}
+                    noun="item"
+                    canRetry={item.status === "failed"}
+                    canCancel={item.status === "pending" || item.status === "failed"}
+                    actions={actions}
+                  />
                 </td>
               </tr>
             ))}
