@@ -560,22 +560,31 @@ async fn reminders_region_and_theme_are_edited_with_their_errors_beside_the_fiel
     .await;
     assert_eq!(stored().await.default_region, "GB");
 
-    // Theme: Dark applies at once and is remembered on this computer; System follows it again.
+    // Theme: Dark applies at once (the page's colours are the dark set) and is remembered on
+    // this computer; System follows it again (Xvfb's GTK asks for light).
     let theme = || async {
         let ret = app
             .d()
             .execute(
-                "return [document.documentElement.getAttribute('data-theme'), localStorage.getItem('cardfile-theme')];",
+                "return [document.documentElement.getAttribute('data-theme'), localStorage.getItem('cardfile-theme'), getComputedStyle(document.body).backgroundColor];",
                 Vec::new(),
             )
             .await
             .unwrap();
-        serde_json::from_value::<(Option<String>, Option<String>)>(ret.json().clone()).unwrap()
+        serde_json::from_value::<(Option<String>, Option<String>, String)>(ret.json().clone())
+            .unwrap()
     };
     let radio =
         |name: &'static str| By::XPath(format!("//label[normalize-space()='{name}']/input"));
     app.find("Dark", radio("Dark")).await.click().await.unwrap();
-    assert_eq!(theme().await, (Some("dark".into()), Some("dark".into())));
+    assert_eq!(
+        theme().await,
+        (
+            Some("dark".into()),
+            Some("dark".into()),
+            "rgb(27, 28, 32)".into()
+        )
+    );
     show_section(&app, "settings-region").await;
     app.screenshot("settings-dark").await.unwrap();
     app.find("System", radio("System"))
@@ -583,6 +592,9 @@ async fn reminders_region_and_theme_are_edited_with_their_errors_beside_the_fiel
         .click()
         .await
         .unwrap();
-    assert_eq!(theme().await, (None, Some("system".into())));
+    assert_eq!(
+        theme().await,
+        (None, Some("system".into()), "rgb(255, 255, 255)".into())
+    );
     app.close().await;
 }
