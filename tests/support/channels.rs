@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncWriteExt, BufReader};
+
+#[path = "received.rs"]
+mod received;
 
 /// aiosmtpd requiring STARTTLS and a login, its certificate for 127.0.0.1 self-signed.
 pub struct TlsSmtp {
@@ -92,21 +95,7 @@ impl TlsSmtp {
 
     /// Every message received: its headers by lowercase name, and its body.
     pub fn messages(&self) -> Vec<(HashMap<String, String>, String)> {
-        let Ok(files) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        files
-            .map(|f| {
-                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-                let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-                let headers = head
-                    .lines()
-                    .filter_map(|l| l.split_once(": "))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-                    .collect();
-                (headers, body.to_string())
-            })
-            .collect()
+        received::messages(&self.maildir)
     }
 
     /// Every login attempt, in order.
@@ -163,42 +152,17 @@ impl SmsGateway {
 /// One request per connection (the client is told to close it).
 async fn serve(socket: tokio::net::TcpStream, received: Arc<Mutex<Vec<SmsRequest>>>) {
     let mut conn = BufReader::new(socket);
-    let mut request_line = String::new();
-    if conn.read_line(&mut request_line).await.unwrap_or(0) == 0 {
+    let Some(request) = received::form_request(&mut conn).await else {
         return;
-    }
-    let path = request_line
-        .split_whitespace()
-        .nth(1)
-        .unwrap_or("")
-        .to_string();
-    let mut headers = HashMap::new();
-    loop {
-        let mut line = String::new();
-        if conn.read_line(&mut line).await.unwrap_or(0) == 0 {
-            return;
-        }
-        let line = line.trim_end();
-        if line.is_empty() {
-            break;
-        }
-        if let Some((k, v)) = line.split_once(':') {
-            headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-        }
-    }
-    let length: usize = headers
-        .get("content-length")
-        .and_then(|l| l.parse().ok())
-        .unwrap_or(0);
-    let mut body = vec![0; length];
-    if conn.read_exact(&mut body).await.is_err() {
-        return;
-    }
-    let form = form_urlencoded::parse(&body).into_owned().collect();
+    };
     received.lock().unwrap().push(SmsRequest {
-        path,
-        authorization: headers.get("authorization").cloned().unwrap_or_default(),
-        form,
+        authorization: request
+            .headers
+            .get("authorization")
+            .cloned()
+            .unwrap_or_default(),
+        path: request.path,
+        form: request.form,
     });
     let reply = r#"{"sid":"SM0001","status":"queued"}"#;
     let _ = conn

@@ -11,7 +11,10 @@ use std::time::Duration;
 use cardfile_core::activity::{Kind, NewActivity};
 use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN};
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
+
+#[path = "../../../../tests/support/received.rs"]
+mod received;
 use tokio::sync::oneshot;
 
 use crate::{fields, Db};
@@ -86,21 +89,7 @@ impl SmtpServer {
 
     /// Every message received: its headers by lowercase name, and its body.
     pub fn messages(&self) -> Vec<(HashMap<String, String>, String)> {
-        let Ok(files) = std::fs::read_dir(self.maildir.join("new")) else {
-            return Vec::new();
-        };
-        files
-            .map(|f| {
-                let text = std::fs::read_to_string(f.unwrap().path()).unwrap();
-                let (head, body) = text.split_once("\n\n").unwrap_or((&text, ""));
-                let headers = head
-                    .lines()
-                    .filter_map(|l| l.split_once(": "))
-                    .map(|(k, v)| (k.to_ascii_lowercase(), v.to_string()))
-                    .collect();
-                (headers, body.to_string())
-            })
-            .collect()
+        received::messages(&self.maildir)
     }
 }
 
@@ -251,30 +240,14 @@ impl Gateway {
     async fn serve(self, socket: tokio::net::TcpStream) {
         let mut reader = BufReader::new(socket);
         loop {
-            let mut line = String::new();
-            if reader.read_line(&mut line).await.unwrap_or(0) == 0 {
+            let Some(received::FormRequest {
+                path,
+                headers,
+                form,
+            }) = received::form_request(&mut reader).await
+            else {
                 return;
-            }
-            let path = line.split_whitespace().nth(1).unwrap_or("").to_string();
-            let mut headers = HashMap::new();
-            loop {
-                let mut h = String::new();
-                reader.read_line(&mut h).await.unwrap();
-                let h = h.trim_end();
-                if h.is_empty() {
-                    break;
-                }
-                if let Some((k, v)) = h.split_once(':') {
-                    headers.insert(k.trim().to_ascii_lowercase(), v.trim().to_string());
-                }
-            }
-            let length: usize = headers
-                .get("content-length")
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            let mut body = vec![0; length];
-            reader.read_exact(&mut body).await.unwrap();
-            let form = url::form_urlencoded::parse(&body).into_owned().collect();
+            };
             let authorization = headers.get("authorization").cloned().unwrap_or_default();
             let known = path == format!("/2010-04-01/Accounts/{ACCOUNT}/Messages.json")
                 && authorization == AUTHORIZATION;
