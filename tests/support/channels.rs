@@ -150,12 +150,12 @@ impl SmsGateway {
 }
 
 /// One request per connection (the client is told to close it).
-async fn serve(socket: tokio::net::TcpStream, received: Arc<Mutex<Vec<SmsRequest>>>) {
+async fn serve(socket: tokio::net::TcpStream, requests: Arc<Mutex<Vec<SmsRequest>>>) {
     let mut conn = BufReader::new(socket);
     let Some(request) = received::form_request(&mut conn).await else {
         return;
     };
-    received.lock().unwrap().push(SmsRequest {
+    requests.lock().unwrap().push(SmsRequest {
         authorization: request
             .headers
             .get("authorization")
