@@ -17,7 +17,9 @@ export function activityWith(a: Activity): string {
   return a.with_name?.trim() || a.with_email?.trim() || a.with_phone?.trim() || "contact";
 }
 
-export function When({ at }: { at: string }) {
+/** A time, short, with its long form on hover; a blank when there is none. */
+export function When({ at }: { at: string | null | undefined }) {
+  if (!at) return <>{BLANK}</>;
   return (
     <time dateTime={at} title={longDateTime(at)}>
       {shortDateTime(at)}

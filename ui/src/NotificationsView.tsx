@@ -3,7 +3,8 @@ import { useId, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type ChannelState, type Notification } from "./api";
 import { BLANK, fieldLabel, formatCount, plural } from "./format";
-import { RetryCancelButtons, Time, useRetryCancel } from "./QueueActions";
+import { When } from "./ActivitiesView";
+import { RetryCancelButtons, useRetryCancel } from "./QueueActions";
 import { ALL_NOTIFICATIONS_KEY, NOTIFICATIONS_KEY, NOTIFICATION_CHANNELS_KEY } from "./queryKeys";
 
 type Props = {
@@ -56,7 +57,7 @@ function StatusCell({ n }: { n: Notification }) {
       <span className={`outbox-status status-${n.status}`}>{label(STATUS_LABELS, n.status)}</span>
       {n.status === "sent" && n.sent_at && (
         <p className="outbox-reason muted">
-          <Time at={n.sent_at} />
+          <When at={n.sent_at} />
         </p>
       )}
     </>
@@ -164,14 +165,14 @@ export function NotificationsView({ onOpenSettings }: Props) {
                 <td>{n.contact_name?.trim() || BLANK}</td>
                 <td>
                   <span className="nowrap">
-                    <Time at={n.meeting_starts_at} />
+                    <When at={n.meeting_starts_at} />
                   </span>
                   <p className="outbox-reason muted" title={label(KIND_LABELS, n.kind)}>
                     {n.purpose}
                   </p>
                 </td>
                 <td className="nowrap">
-                  <Time at={n.send_at} />
+                  <When at={n.send_at} />
                 </td>
                 <td>{formatCount(n.attempts)}</td>
                 <td>{n.last_error ? <span className={n.status === "failed" ? "" : "muted"}>{n.last_error}</span> : BLANK}</td>

@@ -4,7 +4,8 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, errorMessage, type CloudStatus, type OutboxItem } from "./api";
 import { refreshCloud } from "./changes";
 import { BLANK, aboutDuration, fieldLabel, fieldValue, formatCount, plural, targetLabel } from "./format";
-import { RetryCancelButtons, Time, useRetryCancel } from "./QueueActions";
+import { When } from "./ActivitiesView";
+import { RetryCancelButtons, useRetryCancel } from "./QueueActions";
 import { CLOUD_STATUS_KEY, outboxKey } from "./queryKeys";
 import { waitingText } from "./SyncIndicator";
 
@@ -200,7 +201,7 @@ export function OutboxView({ onOpenSettings }: Props) {
                 </td>
                 <td>{formatCount(item.attempts)}</td>
                 <td className="nowrap">
-                  <Time at={item.status === "pending" || item.status === "failed" ? item.next_at : null} />
+                  <When at={item.status === "pending" || item.status === "failed" ? item.next_at : null} />
                 </td>
                 <td className="outbox-actions">
                   <RetryCancelButtons

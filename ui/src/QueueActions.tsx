@@ -1,8 +1,7 @@
-// What the Outbox and Notifications views share about a queued item: Retry and Cancel with the error either leaves, their buttons, and a time shown short with its long form on hover.
+// What the Outbox and Notifications views share about a queued item: Retry and Cancel with the error either leaves, and their buttons.
 import { useState } from "react";
 import { useMutation } from "@tanstack/react-query";
 import { errorMessage } from "./api";
-import { BLANK, longDateTime, shortDateTime } from "./format";
 
 /** Retry and Cancel of a queued item by id: each clears the last error, and refreshes the view whether it worked or not (a failure says why). */
 export function useRetryCancel(
@@ -67,15 +66,5 @@ export function RetryCancelButtons({ id, noun, canRetry, canCancel, actions }: B
         </button>
       )}
     </>
-  );
-}
-
-/** A time, short, with its long form on hover; a blank when there is none. */
-export function Time({ at }: { at: string | null | undefined }) {
-  if (!at) return <>{BLANK}</>;
-  return (
-    <time dateTime={at} title={longDateTime(at)}>
-      {shortDateTime(at)}
-    </time>
   );
 }

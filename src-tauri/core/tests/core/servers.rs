@@ -12,12 +12,12 @@ use cardfile_core::activity::{Kind, NewActivity};
 use cardfile_core::preferences::Key;
 use cardfile_core::secrets::{MemorySecrets, SecretStore, SMS_TOKEN};
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
-
-#[path = "../../../../tests/support/received.rs"]
-mod received;
 use tokio::sync::oneshot;
 
 use crate::{fields, Db};
+
+#[path = "../../../../tests/support/received.rs"]
+mod received;
 
 pub const ACCOUNT: &str = "AC0123456789";
 pub const TOKEN: &str = "gateway-secret";
