@@ -317,6 +317,7 @@ pub fn builder() -> tauri_specta::Builder<tauri::Wry> {
             app_info,
             crate::refused::database_refusal,
             crate::refused::restore_database,
+            crate::refused::reopen_database,
             list_contacts,
             get_contact,
             add_contact,

@@ -1,10 +1,11 @@
 //! Opens the Cardfile window: state built once in setup() and managed, no globals. On its
-//! database the background work starts (workers.rs); a database refused on open is shown
-//! to the user instead of closing the window (refused.rs).
+//! database the background work starts (workers.rs); a database refused on open, or found
+//! damaged by the daily check run after the open, is shown to the user instead of closing
+//! the window (refused.rs).
 
 use std::path::PathBuf;
 
-use cardfile_core::store::{self, Refusal};
+use cardfile_core::store::{self, DailyCheck, Refusal};
 use cardfile_core::{Session, Store};
 use tauri::{DragDropEvent, Emitter, Manager, WindowEvent};
 
@@ -30,10 +31,11 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             }
         })
         .setup(move |app| {
-            // Refused (damaged, say): the window opens on why, and offers the backup.
+            // Refused (damaged, say): the window opens on why, and offers the backup. The
+            // daily check runs after the open: the first page does not wait for it.
             let opened = tauri::async_runtime::block_on(async {
                 cardfile_core::Result::<Result<Session, Refusal>>::Ok(
-                    match Store::open(&path).await {
+                    match Store::open_with(&path, DailyCheck::After).await {
                         Ok(store) => Ok(Session::new(store, as_user.clone()).await?),
                         Err(e) => Err(Refusal::of(&path, e)?),
                     },
@@ -42,6 +44,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             match opened {
                 Ok(session) => {
                     app.manage(Refused::new(path.clone(), as_user.clone(), None));
+                    crate::refused::refuse_if_found_damaged(app.handle(), session.store());
                     crate::workers::start(app.handle(), session);
                 }
                 Err(refusal) => {

@@ -3,7 +3,7 @@
 //! (notifications.rs), every committed change to contacts announced to the page, the
 //! cloud synced (cloud.rs), and the state the commands use.
 
-use cardfile_core::{feed, Session};
+use cardfile_core::{feed, Session, Store};
 use tauri::{AppHandle, Emitter, Manager};
 
 use crate::cloud::Syncing;
@@ -15,15 +15,20 @@ const CHANGED: &str = "contacts-changed";
 /// How often the change feed is looked at: well within the second the window promises.
 const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
-/// Starts the background work on `session` and hands the commands their state.
+/// Starts the background work on `session` and hands the commands their state. The work
+/// that writes starts once the daily check run after the open has passed (store/daily.rs):
+/// it neither waits on the check's write lock nor ever writes to a file found damaged.
 pub fn start(app: &AppHandle, session: Session) {
     // Due reminders go out while the window is open (and at once after a Retry).
     let dispatching = std::sync::Arc::new(Dispatching::default());
-    tauri::async_runtime::spawn(crate::notifications::dispatch_while_open(
-        app.clone(),
-        session.clone(),
-        dispatching.clone(),
-    ));
+    once_checked(
+        session.store(),
+        crate::notifications::dispatch_while_open(
+            app.clone(),
+            session.clone(),
+            dispatching.clone(),
+        ),
+    );
     app.manage(dispatching);
     // Every committed change to contacts, whoever made it (this window, the command
     // line, the local API and the sync worker), reaches the page within a
@@ -40,11 +45,10 @@ pub fn start(app: &AppHandle, session: Session) {
             handle.emit(CHANGED, seq).is_ok()
         },
     ));
-    tauri::async_runtime::spawn(crate::cloud::worker(
-        app.clone(),
-        session.clone(),
-        syncing.clone(),
-    ));
+    once_checked(
+        session.store(),
+        crate::cloud::worker(app.clone(), session.clone(), syncing.clone()),
+    );
     app.manage(syncing);
     app.manage(session);
     app.manage(crate::ipc::Imports::default());
@@ -53,4 +57,14 @@ pub fn start(app: &AppHandle, session: Session) {
     app.manage(crate::local_api::LocalApi::default());
     // OAuth sign-ins under way (Settings → Integrations).
     app.manage(crate::integrations::SignIns::default());
+}
+
+/// Runs `work` in the background once the store's daily check has passed.
+fn once_checked(store: &Store, work: impl std::future::Future<Output = ()> + Send + 'static) {
+    let store = store.clone();
+    tauri::async_runtime::spawn(async move {
+        if store.checked().await.is_ok() {
+            work.await
+        }
+    });
 }

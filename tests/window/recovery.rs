@@ -1,12 +1,12 @@
-//! A damaged database, as the window meets it: refused unwritten, said so in place of the
-//! contacts, and restored from its automatic backup with one button, after which the
-//! window works on the restored contacts.
+//! A damaged database, as the window meets it: opened at once, found damaged by the daily
+//! check that runs after the open, left unwritten, said so in place of the contacts, and
+//! restored from its automatic backup with one button.
 
 use super::damage::damage;
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_the_window() {
+async fn a_damaged_database_found_after_the_open_is_shown_unwritten_and_restored_from_its_backup() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("window.db");
     // Ann, then Bob: opening the existing file for Bob took the first backup, Ann's alone.
@@ -20,7 +20,7 @@ async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_t
     );
     let backup = store::backup_path(&db);
     assert!(backup.exists(), "the automatic backup beside the database");
-    // A day later the daily check is due, and finds the damage.
+    // A day later the daily check is due, and finds the damage once the window has opened.
     std::fs::File::options()
         .write(true)
         .open(&backup)
@@ -80,20 +80,14 @@ async fn a_damaged_database_is_shown_unwritten_and_restored_from_its_backup_in_t
         kept.display()
     );
 
-    // The window opens on the backup's contacts, and works: an edit lands in the database.
-    app.button("Open my contacts").await.click().await.unwrap();
-    app.wait_rows("the backup's contacts", |rows| {
-        rows.len() == 1 && rows[0].contains("Ann")
-    })
-    .await;
-    app.invoke(
-        "add_contact",
-        json!({ "fields": { "first_name": "Cy", "email": "cy@example.com" }, "merge": false }),
-    )
-    .await
-    .unwrap();
-    app.wait_rows("the new contact", |rows| rows.len() == 2)
-        .await;
+    // "Open my contacts" starts Cardfile again, on the restored file (the window's work
+    // had started on the damaged one); WebDriver cannot follow a new process, so the
+    // restored file is shown to work from the command line: the window let go of it.
+    app.button("Open my contacts").await;
+    cli(
+        &db,
+        &["add", "--first-name", "Cy", "--email", "cy@example.com"],
+    );
     let names = crate::shell::sqlite(
         &db,
         "SELECT group_concat(first_name, ',') FROM (SELECT first_name FROM contacts ORDER BY 1)",

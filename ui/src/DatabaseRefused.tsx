@@ -26,6 +26,11 @@ export function DatabaseRefused({ refusal }: { refusal: Refusal }) {
       .finally(() => setPending(false));
   };
 
+  // Cardfile starts again when the damage was found after it had opened the file; else the page reloads.
+  const reopen = () => {
+    void api.reopenDatabase().then(() => window.location.reload(), setError);
+  };
+
   if (restored) {
     return (
       <main className="refused" aria-labelledby="refused-title">
@@ -34,7 +39,7 @@ export function DatabaseRefused({ refusal }: { refusal: Refusal }) {
           Your contacts are back as they were on {longDateTime(restored.backup.taken_at)}. Changes made after that
           are not in the backup. The damaged file was kept as <code>{restored.damaged}</code>.
         </p>
-        <button type="button" className="primary" autoFocus onClick={() => window.location.reload()}>
+        <button type="button" className="primary" autoFocus onClick={reopen}>
           Open my contacts
         </button>
       </main>

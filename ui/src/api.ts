@@ -172,6 +172,7 @@ export const api = {
   /** Null when the database is open; else the window shows why in place of the contacts. */
   databaseRefusal: (): Promise<Refusal | null> => commands.databaseRefusal(),
   restoreDatabase: (): Promise<Restored> => unwrap(commands.restoreDatabase()),
+  reopenDatabase: (): Promise<void> => commands.reopenDatabase(),
   appInfo: (): Promise<AppInfo> => unwrap(commands.appInfo()),
   listContacts: (query: ListQuery): Promise<ContactPage> => unwrap(commands.listContacts(query)),
   getContact: (id: string): Promise<Contact> => unwrap(commands.getContact(id)),

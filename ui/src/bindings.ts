@@ -10,9 +10,16 @@ export const commands = {
 	databaseRefusal: () => __TAURI_INVOKE<Refusal_Serialize | null>("database_refusal"),
 	/**
 	 *  Restores a damaged database from its backup (the damaged file is kept beside it) and
-	 *  opens the window's work on it; the page then reloads.
+	 *  opens the window's work on it; the page then reloads (`reopen_database`). Damage found
+	 *  after the open: the window's work on the damaged file stops and its store closes first,
+	 *  and Cardfile starts again on the restored file.
 	 */
 	restoreDatabase: () => typedError<Restored, ErrorBody_Serialize>(__TAURI_INVOKE("restore_database")),
+	/**
+	 *  Opens the window on the restored database: the page reloads on it, or, when the damage
+	 *  was found after the window's work had started on the old file, Cardfile starts again.
+	 */
+	reopenDatabase: () => __TAURI_INVOKE<void>("reopen_database"),
 	listContacts: (query: ListQuery_Deserialize) => typedError<TablePage_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("list_contacts", { query })),
 	getContact: (id: string) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("get_contact", { id })),
 	addContact: (fields: ContactFields_Deserialize, merge: boolean) => typedError<Contact_Serialize, ErrorBody_Serialize>(__TAURI_INVOKE("add_contact", { fields, merge })),

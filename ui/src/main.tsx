@@ -3,6 +3,7 @@ import { StrictMode } from "react";
 import { createRoot } from "react-dom/client";
 import { QueryClient, QueryClientProvider } from "@tanstack/react-query";
 import { App } from "./App";
+import { listen } from "@tauri-apps/api/event";
 import { api } from "./api";
 import { DatabaseRefused } from "./DatabaseRefused";
 import "./styles.css";
@@ -28,8 +29,13 @@ const queryClient = new QueryClient({
 // there is nothing to ask, so the page says where to open it instead of imitating the core.
 const root = createRoot(document.getElementById("root")!);
 if ("__TAURI_INTERNALS__" in window) {
-  // A database Rust refused to open (damaged, say) is shown, with its way back, instead of the contacts.
-  void api.databaseRefusal().then(
+  // A database Rust refused to open (damaged, say) is shown, with its way back, instead of the contacts;
+  // so is one the daily check, run after the open, finds damaged (then the page reloads onto the refusal).
+  // Listening comes first, so a refusal is either already there to ask for or still to be announced.
+  void listen("database-refused", () => window.location.reload())
+    .catch(() => undefined)
+    .then(() => api.databaseRefusal())
+    .then(
     (refusal) =>
       root.render(
         <StrictMode>

@@ -2,9 +2,12 @@
 //! Before anything is written an existing file must be a Cardfile database, writable, of a
 //! schema this Cardfile knows, and (checked daily and before a migration) sound; each
 //! passing check leaves an automatic backup beside it (store/backup.rs), which it can be restored
-//! from.
+//! from. The window's daily check runs after it opens, holding back writes until it passes
+//! (store/daily.rs).
 
 pub mod backup;
+mod daily;
+pub(crate) mod interrupt;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
@@ -26,21 +29,40 @@ pub const CACHE_SIZE: i64 = -65_536;
 /// How every write transaction begins (`Store::write`).
 pub(crate) const IMMEDIATE: &str = "BEGIN IMMEDIATE";
 
+/// When an open runs the daily integrity check and its backup. A migration's check and
+/// backup always run before it: the migration writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DailyCheck {
+    /// Before the store opens: the command line, whose commands write as soon as they start.
+    Before,
+    /// After it opens, in the background, holding the write lock while it runs
+    /// (store/daily.rs): the window, which shows the contacts at once (`Store::checked`).
+    After,
+}
+
 /// The open database. Cheap to clone (a pool handle).
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
-    /// Why the daily backup could not be taken when it was opened, if it could not.
-    backup_problem: Option<std::sync::Arc<str>>,
+    /// Why the daily backup could not be taken, if it could not.
+    backup_problem: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<str>>>>,
+    /// The daily check run after the open (`DailyCheck::After`), running or done.
+    daily: std::sync::Arc<daily::Daily>,
     /// Copies of the log into the file running in the background, for `close` to wait for.
     checkpoints: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Store {
-    /// Opens (creating if needed) the database at `path` and applies pending migrations.
-    /// A new database gets its local owner, an Admin, as the signed-in user (migration 0011).
+    /// Opens (creating if needed) the database at `path` and applies pending migrations,
+    /// the daily check run before. A new database gets its local owner, an Admin, as the
+    /// signed-in user (migration 0011).
     pub async fn open(path: &Path) -> Result<Store> {
+        Store::open_with(path, DailyCheck::Before).await
+    }
+
+    /// `open`, with the daily check run `daily`.
+    pub async fn open_with(path: &Path, daily: DailyCheck) -> Result<Store> {
         if let Some(dir) = path.parent() {
             if !dir.as_os_str().is_empty() {
                 std::fs::create_dir_all(dir).map_err(|e| {
@@ -49,7 +71,7 @@ impl Store {
             }
         }
         let existing = std::fs::metadata(path).is_ok_and(|m| m.len() > 0);
-        let backup_problem = if existing {
+        let opening = if existing {
             backup::usable_file(path)?;
             // On a connection of its own that sets nothing: a file that is refused is
             // refused before a pragma (WAL, for one) has written to it.
@@ -59,11 +81,11 @@ impl Store {
                 .connect()
                 .await
                 .map_err(|e| refusal(path, e))?;
-            let checked = before_writing(&mut conn, path).await;
+            let checked = before_writing(&mut conn, path, daily).await;
             conn.close().await.ok();
-            checked?.map(Into::into)
+            checked?
         } else {
-            None
+            Opening::default()
         };
         let options = SqliteConnectOptions::from_str("sqlite:")?
             .filename(path)
@@ -93,14 +115,36 @@ impl Store {
                 true => backup::damaged(path, &e.to_string()),
                 false => Error::Internal(format!("cannot open database {}: {e}", path.display())),
             })?;
-        let store = Store {
+        let backup_problem = std::sync::Arc::new(std::sync::Mutex::new(
+            opening.backup_problem.map(Into::into),
+        ));
+        MIGRATOR.run(&pool).await?;
+        let daily = match opening.check_after {
+            true => daily::Daily::start(path.to_path_buf(), backup_problem.clone()),
+            false => daily::Daily::done(),
+        };
+        Ok(Store {
             pool,
             path: path.to_path_buf(),
             backup_problem,
+            daily: std::sync::Arc::new(daily),
             checkpoints: Default::default(),
-        };
-        MIGRATOR.run(&store.pool).await?;
-        Ok(store)
+        })
+    }
+
+    /// Waits for the daily check run after the open (`DailyCheck::After`), if one runs:
+    /// the damage it found, refused as on open (`trouble::DAMAGED`).
+    pub async fn checked(&self) -> Result<()> {
+        self.daily.outcome().await
+    }
+
+    /// Refuses a write to a file the daily check found damaged (it holds the write lock
+    /// besides, so no writer gets to write).
+    pub(crate) fn writable(&self) -> Result<()> {
+        match self.daily.damage() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        }
     }
 
     /// SQLite's integrity check: `full` checks every index against its table (minutes on
@@ -128,16 +172,20 @@ impl Store {
         self.backup().await.map(Some)
     }
 
-    /// Why the daily backup could not be taken when this store was opened (the window shows
-    /// it), if it could not.
-    pub fn backup_problem(&self) -> Option<&str> {
-        self.backup_problem.as_deref()
+    /// Why the daily backup could not be taken, if it could not.
+    pub fn backup_problem(&self) -> Option<String> {
+        let problem = self
+            .backup_problem
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        problem.as_deref().map(str::to_string)
     }
 
     /// A write transaction. It takes the write lock as it begins (BEGIN IMMEDIATE), so two
     /// writers (the window, the command line, the local API, the sync worker) wait for each
     /// other within the busy timeout instead of one failing when its read turns into a write.
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.writable()?;
         Ok(self.pool.begin_with(IMMEDIATE).await?)
     }
 
@@ -172,8 +220,9 @@ impl Store {
     }
 
     /// Closes the database once the copies of the log into the file have ended (the last
-    /// connection to close copies whatever is left).
+    /// connection to close copies whatever is left), stopping a daily check that still runs.
     pub async fn close(&self) {
+        self.daily.stop().await;
         let running =
             std::mem::take(&mut *self.checkpoints.lock().unwrap_or_else(|e| e.into_inner()));
         for copy in running {
@@ -183,13 +232,25 @@ impl Store {
     }
 }
 
+/// What the checks before the open leave: why the daily backup failed, or that its check
+/// is to run after the open.
+#[derive(Default)]
+struct Opening {
+    backup_problem: Option<String>,
+    check_after: bool,
+}
+
 /// What an existing file must pass before anything is written to it: it is Cardfile's,
 /// of a schema this Cardfile knows (a newer one is refused, never migrated backwards),
-/// and, when its daily backup is due or a migration is about to change it, sound by
-/// SQLite's integrity check; then the backup is taken. A daily backup that fails (a full
-/// disk) does not keep the user from their contacts: why is returned, to be shown. A
-/// migration does not run without its backup.
-async fn before_writing(conn: &mut SqliteConnection, path: &Path) -> Result<Option<String>> {
+/// and, when a migration is about to change it or (`DailyCheck::Before`) its daily backup
+/// is due, sound by SQLite's integrity check; then the backup is taken. A daily backup that
+/// fails (a full disk) does not keep the user from their contacts: why is returned, to be
+/// shown. A migration does not run without its backup.
+async fn before_writing(
+    conn: &mut SqliteConnection,
+    path: &Path,
+    daily: DailyCheck,
+) -> Result<Opening> {
     let tables: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name NOT LIKE 'sqlite_%'",
     )
@@ -197,7 +258,7 @@ async fn before_writing(conn: &mut SqliteConnection, path: &Path) -> Result<Opti
     .await
     .map_err(|e| refusal(path, e))?;
     if tables == 0 {
-        return Ok(None);
+        return Ok(Opening::default());
     }
     let has_versions: bool = sqlx::query_scalar(
         "SELECT count(*) > 0 FROM sqlite_schema WHERE type = 'table' AND name = '_sqlx_migrations'",
@@ -230,7 +291,14 @@ async fn before_writing(conn: &mut SqliteConnection, path: &Path) -> Result<Opti
         ));
     }
     let migrating = MIGRATOR.iter().any(|m| !applied.contains(&m.version));
-    if migrating || backup::due(path) {
+    let due = backup::due(path);
+    if due && !migrating && daily == DailyCheck::After {
+        return Ok(Opening {
+            backup_problem: None,
+            check_after: true,
+        });
+    }
+    if migrating || due {
         integrity(conn, path, migrating).await?;
         match backup::take(conn, path).await {
             Ok(_) => {}
@@ -239,10 +307,15 @@ async fn before_writing(conn: &mut SqliteConnection, path: &Path) -> Result<Opti
                 "{e}: this Cardfile updates the database's format only with a backup taken first"
             )))
             }
-            Err(e) => return Ok(Some(e.to_string())),
+            Err(e) => {
+                return Ok(Opening {
+                    backup_problem: Some(e.to_string()),
+                    check_after: false,
+                })
+            }
         }
     }
-    Ok(None)
+    Ok(Opening::default())
 }
 
 /// An error met while checking the file: damage named as such.

@@ -16,7 +16,6 @@ mod problems;
 pub mod read;
 pub mod records;
 mod run;
-mod stop;
 
 use std::collections::HashMap;
 use std::path::Path;
@@ -28,6 +27,7 @@ use sqlx::SqliteConnection;
 use crate::error::{Error, Result};
 use crate::funnel::{self, Funnel, Source};
 use crate::journal::BatchKind;
+use crate::store::interrupt::Interrupter;
 use crate::store::{now, Store};
 use crate::users::{self, User};
 use crate::{phone, settings};
@@ -38,7 +38,6 @@ pub use opened::{open, open_within, rows, Opened};
 use prepare::{read_file, Batch, Normalise, Spent};
 pub use problems::{Problem, Spool, EXAMPLES};
 use run::Run;
-use stop::Interrupter;
 
 /// What to do with a row whose person already existed before the import.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, specta::Type)]
@@ -219,6 +218,8 @@ pub async fn import_within(
         // (`Store::checkpoint_in_background`): the import is done once it is committed.
         ("wal_autocheckpoint", "0".to_string(), "1000".to_string()),
     ];
+    // The import's transaction begins on a connection of its own, not `Store::write`.
+    store.writable()?;
     let mut conn = store.pool().acquire().await?;
     let mut result = Ok(());
     for (pragma, value, _) in &connection_settings {

@@ -1,14 +1,18 @@
 //! Surviving what happens to a laptop's only copy of its contacts: a damaged, foreign,
-//! newer or unwritable file is refused on open with nothing written; the automatic backup
-//! (daily and before a migration) and restoring from it; a reminder whose send was cut off
-//! is marked for the user to check, never sent a second time by itself.
+//! newer or unwritable file is refused on open with nothing written (or, for the window,
+//! refused writes once the daily check after the open finds it damaged); the automatic
+//! backup (daily and before a migration) and restoring from it; a reminder whose send was
+//! cut off is marked for the user to check, never sent a second time by itself.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
 
+use sqlx::sqlite::SqliteConnectOptions;
+use sqlx::{ConnectOptions, Connection};
+
 use cardfile_core::dispatch::UNSURE;
 use cardfile_core::secrets::MemorySecrets;
-use cardfile_core::store::{self, trouble};
+use cardfile_core::store::{self, trouble, DailyCheck};
 use cardfile_core::{ErrorCode, Store};
 
 use crate::damage::damage;
@@ -121,6 +125,104 @@ async fn a_database_failing_its_integrity_check_is_refused_unwritten_and_restore
     assert_eq!(cardfile_core::contacts::count(&store).await.unwrap(), 200);
     store.check(true).await.unwrap();
     store.close().await;
+}
+
+#[tokio::test]
+async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_backup_is_taken() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 20).await;
+    Store::open(&db).await.unwrap().close().await;
+    age_backup(&db, 30);
+    let aged = std::fs::metadata(store::backup_path(&db))
+        .unwrap()
+        .modified()
+        .unwrap();
+
+    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    // A write at once: it waits for the check's write lock, then lands.
+    session
+        .add(
+            &fields(&[("first_name", "Early"), ("email", "early@example.com")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    store.checked().await.unwrap();
+    // The backup follows the check, in the background.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let taken = loop {
+        let modified = std::fs::metadata(store::backup_path(&db))
+            .unwrap()
+            .modified()
+            .unwrap();
+        if modified > aged {
+            break modified;
+        }
+        assert!(std::time::Instant::now() < deadline, "no backup taken");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert!(taken > aged);
+    store.close().await;
+    assert!(store.backup_problem().is_none());
+    let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
+    assert!(["20", "21"].contains(&copied.trim()), "{copied}");
+    assert_eq!(sqlite(&db, "SELECT count(*) FROM contacts").trim(), "21");
+}
+
+#[tokio::test]
+async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_left_unwritten() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 200).await;
+    Store::open(&db).await.unwrap().close().await;
+    age_backup(&db, 30);
+    let good = std::fs::read(store::backup_path(&db)).unwrap();
+    damage(&db);
+    let damaged = std::fs::read(&db).unwrap();
+
+    // The open itself does not read the damaged index: the window opens, and the check
+    // that runs after it finds the damage.
+    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
+    let e = store.checked().await.unwrap_err();
+    assert_eq!(
+        (e.code(), e.field()),
+        (ErrorCode::Invalid, Some(trouble::DAMAGED))
+    );
+    assert!(e.to_string().contains("has not changed it"), "{e}");
+    let refused = store.write().await.map(drop).unwrap_err();
+    assert_eq!(refused.field(), Some(trouble::DAMAGED));
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    let add = session
+        .add(&fields(&[("first_name", "Late")]), None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(add.field(), Some(trouble::DAMAGED), "{add}");
+    // The check keeps the write lock: a writer that goes round the store waits in vain.
+    let mut other = SqliteConnectOptions::new()
+        .filename(&db)
+        .busy_timeout(Duration::ZERO)
+        .connect()
+        .await
+        .unwrap();
+    let locked = sqlx::query("BEGIN IMMEDIATE")
+        .execute(&mut other)
+        .await
+        .unwrap_err();
+    assert!(locked.to_string().contains("locked"), "{locked}");
+    other.close().await.unwrap();
+
+    store.close().await;
+    assert_eq!(std::fs::read(&db).unwrap(), damaged, "not written to");
+    assert_eq!(
+        std::fs::read(store::backup_path(&db)).unwrap(),
+        good,
+        "a damaged file never replaces the backup"
+    );
 }
 
 #[tokio::test]

@@ -1,8 +1,8 @@
-//! Cancel, reaching into the import's last steps: building the search words and the indexes
-//! of ten million contacts are single statements of a minute or more, which a flag checked
-//! between chunks cannot stop. A progress handler on the import's connection interrupts the
-//! running statement once Cancel is pressed, and the transaction is rolled back: the
-//! database is as it was within a moment, not after the statement.
+//! Stopping a statement that runs for minutes: an import's last steps (building the search
+//! words and indexes of ten million contacts) when Cancel is pressed, and the daily integrity
+//! check when the window closes while it runs. A flag checked between statements cannot stop
+//! them; a progress handler on the connection interrupts the running one at once, and its
+//! transaction is rolled back.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
@@ -16,17 +16,17 @@ use crate::error::Result;
 /// is one atomic load; this many steps take well under a millisecond).
 const STEPS: i32 = 10_000;
 
-/// How often Cancel is looked at while a statement runs.
+/// How often the stop (Cancel, closing) is looked at while a statement runs.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
 
 /// A statement interrupter armed on one connection.
-pub(super) struct Interrupter {
+pub(crate) struct Interrupter {
     stop: Arc<AtomicBool>,
 }
 
 impl Interrupter {
     /// Arms `conn`: its statements stop once `self` is told to.
-    pub(super) async fn arm(conn: &mut SqliteConnection) -> Result<Interrupter> {
+    pub(crate) async fn arm(conn: &mut SqliteConnection) -> Result<Interrupter> {
         let stop = Arc::new(AtomicBool::new(false));
         let flag = stop.clone();
         conn.lock_handle()
@@ -36,8 +36,8 @@ impl Interrupter {
     }
 
     /// Runs `work` on the armed connection, interrupting its statement as soon as
-    /// `cancel` is set.
-    pub(super) async fn watch<T>(
+    /// `cancel` is set (Cancel pressed, the store closing).
+    pub(crate) async fn watch<T>(
         &self,
         cancel: &AtomicBool,
         work: impl std::future::Future<Output = T>,
@@ -56,7 +56,7 @@ impl Interrupter {
     }
 
     /// Disarms the connection (it goes back to the pool).
-    pub(super) async fn disarm(self, conn: &mut SqliteConnection) -> Result<()> {
+    pub(crate) async fn disarm(self, conn: &mut SqliteConnection) -> Result<()> {
         conn.lock_handle().await?.remove_progress_handler();
         Ok(())
     }
