@@ -2,8 +2,9 @@
 import type { Ref } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, errorMessage, type Activity } from "./api";
-import { BLANK, activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
+import { BLANK, activityKindLabel, meetingStatusLabel } from "./format";
 import { activitiesKey } from "./queryKeys";
+import { When } from "./When";
 
 type Props = {
   onLog: () => void;
@@ -15,16 +16,6 @@ type Props = {
 /** The name an activity's customer goes by: as given, else their email or phone. */
 export function activityWith(a: Activity): string {
   return a.with_name?.trim() || a.with_email?.trim() || a.with_phone?.trim() || "contact";
-}
-
-/** A time, short, with its long form on hover; a blank when there is none. */
-export function When({ at }: { at: string | null | undefined }) {
-  if (!at) return <>{BLANK}</>;
-  return (
-    <time dateTime={at} title={longDateTime(at)}>
-      {shortDateTime(at)}
-    </time>
-  );
 }
 
 function ContactCell({ activity, onOpen }: { activity: Activity; onOpen: (id: string) => void }) {

@@ -1,9 +1,10 @@
 // The edit pane's Activities: the contact's meetings, chats and routing forms, newest first, and its pending reminders; an upcoming meeting can be canceled here.
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type Activity } from "./api";
-import { activityKindLabel, longDateTime, meetingStatusLabel, shortDateTime } from "./format";
+import { activityKindLabel, meetingStatusLabel } from "./format";
 import { activitiesKey, notificationsKey } from "./queryKeys";
 import { refreshAfterChange } from "./changes";
+import { When } from "./When";
 
 /** A meeting still booked and ahead: the one kind whose reminders are still to go. */
 function isUpcoming(a: Activity): boolean {
@@ -53,9 +54,7 @@ export function ActivityTimeline({ contactId }: { contactId: string }) {
                 {a.status && <span> · {meetingStatusLabel(a.status)}</span>}
                 <span className="muted">
                   {" · "}
-                  <time dateTime={at} title={longDateTime(at)}>
-                    {shortDateTime(at)}
-                  </time>
+                  <When at={at} />
                 </span>
                 {isUpcoming(a) && (
                   <button
@@ -88,9 +87,7 @@ export function ActivityTimeline({ contactId }: { contactId: string }) {
                   {" · "}
                   {n.channel === "sms" ? "SMS" : "Email"} to {n.recipient}
                   {" · "}
-                  <time dateTime={n.send_at} title={longDateTime(n.send_at)}>
-                    {shortDateTime(n.send_at)}
-                  </time>
+                  <When at={n.send_at} />
                 </span>
               </li>
             ))}

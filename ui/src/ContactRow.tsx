@@ -2,7 +2,8 @@
 import { memo, type MouseEvent } from "react";
 import type { Column } from "@tanstack/react-table";
 import type { Contact, TableRow } from "./api";
-import { displayName, longDateTime, shortDateTime } from "./format";
+import { displayName } from "./format";
+import { When } from "./When";
 
 /** A column as the grid shows it: TanStack Table's column (its id and accessor) over table rows. */
 export type GridColumn = Column<TableRow, unknown>;
@@ -73,9 +74,7 @@ export const ContactRow = memo(function ContactRow({ row, index, top, id, select
             title={column.id !== "updated_at" ? value : undefined}
           >
             {column.id === "updated_at" ? (
-              <time dateTime={value} title={longDateTime(value)}>
-                {shortDateTime(value)}
-              </time>
+              <When at={value} />
             ) : (
               value
             )}

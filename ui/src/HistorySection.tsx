@@ -2,8 +2,9 @@
 import { useState } from "react";
 import { useQuery } from "@tanstack/react-query";
 import { api, errorMessage } from "./api";
-import { fieldLabel, fieldValue, longDateTime, shortDateTime } from "./format";
+import { fieldLabel, fieldValue } from "./format";
 import { historyKey } from "./queryKeys";
+import { When } from "./When";
 
 export function HistorySection({ contactId }: { contactId: string }) {
   const [open, setOpen] = useState(false);
@@ -32,9 +33,7 @@ export function HistorySection({ contactId }: { contactId: string }) {
           {entries.map((h, i) => (
             <li key={`${h.at}-${i}`} className="history-entry" data-kind={h.kind}>
               <div className="history-meta muted">
-                <time dateTime={h.at} title={longDateTime(h.at)}>
-                  {shortDateTime(h.at)}
-                </time>
+                <When at={h.at} />
                 {" · "}
                 <span className="history-user">{h.user}</span>
               </div>

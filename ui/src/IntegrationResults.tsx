@@ -2,8 +2,8 @@
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type ContactResult, type MeetingResult } from "./api";
 import { refreshCloud } from "./changes";
-import { longDateTime, shortDateTime } from "./format";
 import { contactIntegrationsKey } from "./queryKeys";
+import { When } from "./When";
 
 /** Results as Rust spells them, and how the pane says them. */
 const RESULT_LABELS: Record<string, string> = {
@@ -23,9 +23,7 @@ function At({ at }: { at: string | null }) {
   return (
     <span className="muted">
       {" · "}
-      <time dateTime={at} title={longDateTime(at)}>
-        {shortDateTime(at)}
-      </time>
+      <When at={at} />
     </span>
   );
 }
@@ -38,13 +36,7 @@ function Meetings({ title, meetings }: { title: string; meetings: MeetingResult[
       <ul>
         {meetings.map((m) => (
           <li key={m.activity_id} data-activity={m.activity_id} data-updated={m.updated}>
-            {m.starts_at ? (
-              <time dateTime={m.starts_at} title={longDateTime(m.starts_at)}>
-                {shortDateTime(m.starts_at)}
-              </time>
-            ) : (
-              "Meeting"
-            )}
+            {m.starts_at ? <When at={m.starts_at} /> : "Meeting"}
             {m.calendar && <span className="muted"> · {m.calendar}</span>}
             {m.why && <span className="muted"> · {m.why}</span>}
           </li>

@@ -3,7 +3,7 @@ import { useId, useState } from "react";
 import { useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type ChannelState, type Notification } from "./api";
 import { BLANK, fieldLabel, formatCount, plural } from "./format";
-import { When } from "./ActivitiesView";
+import { When } from "./When";
 import { RetryCancelButtons, useRetryCancel } from "./QueueActions";
 import { ALL_NOTIFICATIONS_KEY, NOTIFICATIONS_KEY, NOTIFICATION_CHANNELS_KEY } from "./queryKeys";
 

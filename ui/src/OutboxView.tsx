@@ -4,7 +4,7 @@ import { keepPreviousData, useMutation, useQuery, useQueryClient } from "@tansta
 import { api, errorMessage, type CloudStatus, type OutboxItem } from "./api";
 import { refreshCloud } from "./changes";
 import { BLANK, aboutDuration, fieldLabel, fieldValue, formatCount, plural, targetLabel } from "./format";
-import { When } from "./ActivitiesView";
+import { When } from "./When";
 import { RetryCancelButtons, useRetryCancel } from "./QueueActions";
 import { CLOUD_STATUS_KEY, outboxKey } from "./queryKeys";
 import { waitingText } from "./SyncIndicator";

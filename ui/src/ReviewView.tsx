@@ -1,7 +1,7 @@
 // The Review view: what is held for review (an activity or an imported row whose email named one contact and whose mobile phone another), each merged through the merge dialog or dismissed.
 import { useState } from "react";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
-import { When } from "./ActivitiesView";
+import { When } from "./When";
 import { ApiError, api, errorMessage, type Contact, type ContactFields, type MergePlan, type ReviewItem } from "./api";
 import { refreshAfterChange } from "./changes";
 import { MergeDialog } from "./MergeDialog";

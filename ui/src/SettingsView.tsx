@@ -4,7 +4,7 @@ import { flushSync } from "react-dom";
 import { useMutation, useQuery, useQueryClient } from "@tanstack/react-query";
 import { api, errorMessage, type CloudStatus, type LocalApiStatus, type SyncProgress } from "./api";
 import { refreshAfterChange, refreshCloud } from "./changes";
-import { formatCount, longDateTime, shortDateTime } from "./format";
+import { formatCount } from "./format";
 import { API_TOKEN_KEY, CLOUD_STATUS_KEY, LOCAL_API_KEY, SYNC_STATE_KEY } from "./queryKeys";
 import { useTauriEvent } from "./useTauriEvent";
 import { ConfirmDialog } from "./ConfirmDialog";
@@ -14,6 +14,7 @@ import { RegionSettings } from "./RegionSettings";
 import { RemindersSettings } from "./RemindersSettings";
 import { AdminOnlyNote, useIsAdmin } from "./SettingsFields";
 import { SmsSettings } from "./SmsSettings";
+import { When } from "./When";
 import "./settings.css";
 
 type Props = {
@@ -58,13 +59,7 @@ function AccountState({ status }: { status: CloudStatus }) {
       {status.url !== null && (
         <p className="muted">
           Last pull:{" "}
-          {status.last_pull ? (
-            <time dateTime={status.last_pull} title={longDateTime(status.last_pull)}>
-              {shortDateTime(status.last_pull)}
-            </time>
-          ) : (
-            "never"
-          )}
+          {status.last_pull ? <When at={status.last_pull} /> : "never"}
         </p>
       )}
     </div>
