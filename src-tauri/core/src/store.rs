@@ -11,6 +11,7 @@ pub(crate) mod interrupt;
 
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
@@ -46,11 +47,11 @@ pub struct Store {
     pool: SqlitePool,
     path: PathBuf,
     /// Why the daily backup could not be taken, if it could not.
-    backup_problem: std::sync::Arc<std::sync::Mutex<Option<std::sync::Arc<str>>>>,
+    backup_problem: Arc<Mutex<Option<String>>>,
     /// The daily check run after the open (`DailyCheck::After`), running or done.
-    daily: std::sync::Arc<daily::Daily>,
+    daily: Arc<daily::Daily>,
     /// Copies of the log into the file running in the background, for `close` to wait for.
-    checkpoints: std::sync::Arc<std::sync::Mutex<Vec<tokio::task::JoinHandle<()>>>>,
+    checkpoints: Arc<Mutex<Vec<tokio::task::JoinHandle<()>>>>,
 }
 
 impl Store {
@@ -115,9 +116,7 @@ impl Store {
                 true => backup::damaged(path, &e.to_string()),
                 false => Error::Internal(format!("cannot open database {}: {e}", path.display())),
             })?;
-        let backup_problem = std::sync::Arc::new(std::sync::Mutex::new(
-            opening.backup_problem.map(Into::into),
-        ));
+        let backup_problem = Arc::new(Mutex::new(opening.backup_problem));
         MIGRATOR.run(&pool).await?;
         let daily = match opening.check_after {
             true => daily::Daily::start(path.to_path_buf(), backup_problem.clone()),
@@ -127,7 +126,7 @@ impl Store {
             pool,
             path: path.to_path_buf(),
             backup_problem,
-            daily: std::sync::Arc::new(daily),
+            daily: Arc::new(daily),
             checkpoints: Default::default(),
         })
     }
@@ -174,11 +173,8 @@ impl Store {
 
     /// Why the daily backup could not be taken, if it could not.
     pub fn backup_problem(&self) -> Option<String> {
-        let problem = self
-            .backup_problem
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        problem.as_deref().map(str::to_string)
+        let problem = self.backup_problem.lock();
+        problem.unwrap_or_else(|e| e.into_inner()).clone()
     }
 
     /// A write transaction. It takes the write lock as it begins (BEGIN IMMEDIATE), so two

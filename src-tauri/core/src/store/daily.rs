@@ -49,7 +49,7 @@ impl Daily {
 
     /// Starts checking `path` in the background, then backing it up; why a backup could
     /// not be taken goes to `problem`.
-    pub(super) fn start(path: PathBuf, problem: Arc<Mutex<Option<Arc<str>>>>) -> Daily {
+    pub(super) fn start(path: PathBuf, problem: Arc<Mutex<Option<String>>>) -> Daily {
         let (tell, found) = watch::channel(None);
         let stop = Arc::new(AtomicBool::new(false));
         let task = tokio::spawn(check_then_back_up(path, tell, stop.clone(), problem));
@@ -97,10 +97,10 @@ async fn check_then_back_up(
     path: PathBuf,
     tell: watch::Sender<Option<Found>>,
     stop: Arc<AtomicBool>,
-    problem: Arc<Mutex<Option<Arc<str>>>>,
+    problem: Arc<Mutex<Option<String>>>,
 ) {
     let note = |why: String| {
-        *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(why.into());
+        *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
     };
     let mut conn = match connect(&path).await {
         Ok(conn) => conn,
