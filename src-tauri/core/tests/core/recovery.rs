@@ -54,6 +54,18 @@ fn age_backup(db: &Path, hours: u64) {
         .unwrap();
 }
 
+/// A database of 200 contacts with a sound backup a day old (the daily check is due), then
+/// damaged: its path, the backup's bytes and its own.
+async fn damaged_when_the_check_is_due(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
+    let db = database(dir, 200).await;
+    Store::open(&db).await.unwrap().close().await;
+    age_backup(&db, 30);
+    let good = std::fs::read(store::backup_path(&db)).unwrap();
+    damage(&db);
+    let damaged = std::fs::read(&db).unwrap();
+    (db, good, damaged)
+}
+
 #[tokio::test]
 async fn a_reopened_database_gets_a_backup_that_holds_its_contacts_and_a_fresh_one_is_not_taken_again(
 ) {
@@ -90,12 +102,7 @@ async fn a_reopened_database_gets_a_backup_that_holds_its_contacts_and_a_fresh_o
 async fn a_database_failing_its_integrity_check_is_refused_unwritten_and_restored_from_its_backup()
 {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path(), 200).await;
-    Store::open(&db).await.unwrap().close().await;
-    age_backup(&db, 30);
-    let good = std::fs::read(store::backup_path(&db)).unwrap();
-    damage(&db);
-    let damaged = std::fs::read(&db).unwrap();
+    let (db, good, damaged) = damaged_when_the_check_is_due(dir.path()).await;
 
     let e = Store::open(&db).await.unwrap_err();
     assert_eq!(
@@ -176,12 +183,7 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
 #[tokio::test]
 async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_left_unwritten() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path(), 200).await;
-    Store::open(&db).await.unwrap().close().await;
-    age_backup(&db, 30);
-    let good = std::fs::read(store::backup_path(&db)).unwrap();
-    damage(&db);
-    let damaged = std::fs::read(&db).unwrap();
+    let (db, good, damaged) = damaged_when_the_check_is_due(dir.path()).await;
 
     // The open itself does not read the damaged index: the window opens, and the check
     // that runs after it finds the damage.
