@@ -261,8 +261,9 @@ pub async fn page(
             terms: &terms,
             count,
             span,
+            others: &others,
         };
-        return driven_page(conn, within, query, &driver, &others, limit, offset).await;
+        return driven_page(conn, within, query, &driver, limit, offset).await;
     }
     if let Some(page) = walk_page(conn, within, query, &words, limit, offset).await? {
         return Ok(page);

@@ -29,12 +29,14 @@ pub(super) async fn count_in_span(
 }
 
 /// The narrow word that leads a search: its distinct words, how many contacts have them,
-/// and the span of name order where every query word can match.
+/// the span of name order where every query word can match, and the other query words its
+/// contacts are tested for.
 #[derive(Clone, Copy)]
 pub(super) struct Driver<'a> {
     pub(super) terms: &'a [String],
     pub(super) count: i64,
     pub(super) span: &'a (String, String),
+    pub(super) others: &'a [String],
 }
 
 /// Name order, led by a narrow word: each of its words' contacts are read in name order up
@@ -47,7 +49,6 @@ pub(super) async fn driven_page(
     within: &Within<'_>,
     query: &ListQuery,
     driver: &Driver<'_>,
-    others: &[String],
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage> {
@@ -70,16 +71,10 @@ pub(super) async fn driven_page(
         } else {
             cut(conn, &driver, k, query.descending).await?
         }) else {
-            return whole_span_page(conn, within, query, &driver, others, limit, offset).await;
+            return whole_span_page(conn, within, query, &driver, limit, offset).await;
         };
         let mut qb = QueryBuilder::new("");
-        push_matches(
-            &mut qb,
-            within,
-            &driver,
-            others,
-            Some((&cut, query.descending)),
-        );
+        push_matches(&mut qb, within, &driver, Some((&cut, query.descending)));
         qb.push(format!(
             " ORDER BY t.sort_name {dir}, t.contact_id {dir} LIMIT "
         ))
@@ -165,11 +160,10 @@ fn push_matches(
     qb: &mut QueryBuilder<'_, Sqlite>,
     within: &Within<'_>,
     driver: &Driver<'_>,
-    others: &[String],
     cut: Option<(&(String, i64), bool)>,
 ) {
     qb.push("SELECT DISTINCT t.contact_id, t.sort_name FROM search_terms t");
-    if !others.is_empty() || !within.everything() {
+    if !driver.others.is_empty() || !within.everything() {
         qb.push(
             " JOIN contacts c INDEXED BY contacts_by_name \
              ON c.sort_name = t.sort_name AND c.id = t.contact_id",
@@ -205,7 +199,7 @@ fn push_matches(
     }
     push_terms(qb, driver.terms);
     push_within(qb, within);
-    push_words(qb, others);
+    push_words(qb, driver.others);
 }
 
 /// Every entry of the driver's words inside the span, read at once: SQLite merges them,
@@ -217,13 +211,12 @@ async fn whole_span_page(
     within: &Within<'_>,
     query: &ListQuery,
     driver: &Driver<'_>,
-    others: &[String],
     limit: i64,
     offset: i64,
 ) -> Result<ContactPage> {
     let dir = if query.descending { "DESC" } else { "ASC" };
     let mut qb = QueryBuilder::new("WITH m(id, sort_name) AS (");
-    push_matches(&mut qb, within, driver, others, None);
+    push_matches(&mut qb, within, driver, None);
     qb.push(format!(
         ") SELECT id, count(*) OVER () FROM m ORDER BY sort_name {dir}, id {dir} LIMIT "
     ))
@@ -235,7 +228,7 @@ async fn whole_span_page(
         Some(&(_, total)) => total,
         // Past the last page: the count alone.
         None if offset > 0 => {
-            return Box::pin(whole_span_page(conn, within, query, driver, others, 1, 0))
+            return Box::pin(whole_span_page(conn, within, query, driver, 1, 0))
                 .await
                 .map(|first| ContactPage {
                     rows: Vec::new(),
