@@ -243,15 +243,20 @@ fn main() {
     rt.block_on(store.close());
 
     // Open the file to the first page, as the window does at start, on the day's first open:
-    // the backup a day old, so the daily check runs (in the background) through every open,
-    // each close stopping it.
+    // the backup made to look a day old, so the daily check runs (in the background) through
+    // every open, each close stopping it. Its time is given back after, so the next run
+    // does not start by taking a backup (1.7 GB written while it measures).
     let backup = cardfile_core::store::backup_path(&path);
-    if backup.exists() {
+    let set_taken = |at: std::time::SystemTime| {
         std::fs::File::options()
             .write(true)
             .open(&backup)
-            .and_then(|f| f.set_modified(std::time::SystemTime::now() - DAY_AND_AN_HOUR))
-            .unwrap();
+            .and_then(|f| f.set_modified(at))
+            .unwrap()
+    };
+    let taken = std::fs::metadata(&backup).and_then(|m| m.modified()).ok();
+    if taken.is_some() {
+        set_taken(std::time::SystemTime::now() - DAY_AND_AN_HOUR);
     }
     let mut samples: Vec<Duration> = (0..10)
         .map(|_| {
@@ -271,6 +276,9 @@ fn main() {
         percentile(&mut samples, 0.95),
     );
     verdict.check("open database to first page", p50, p95, 1000.0, true);
+    if let Some(taken) = taken {
+        set_taken(taken);
+    }
 
     println!(
         "\nCardfile foundation benchmark: {CONTACTS} contacts in {}",
