@@ -137,15 +137,6 @@ impl Store {
         self.daily.outcome().await
     }
 
-    /// Refuses a write to a file the daily check found damaged (it holds the write lock
-    /// besides, so no writer gets to write).
-    pub(crate) fn writable(&self) -> Result<()> {
-        match self.daily.damage() {
-            Some(e) => Err(e),
-            None => Ok(()),
-        }
-    }
-
     /// SQLite's integrity check: `full` checks every index against its table (minutes on
     /// millions of rows), else the quick check of every page's structure (seconds). A
     /// problem is refused as damage (`trouble::DAMAGED`).
@@ -180,8 +171,10 @@ impl Store {
     /// A write transaction. It takes the write lock as it begins (BEGIN IMMEDIATE), so two
     /// writers (the window, the command line, the local API, the sync worker) wait for each
     /// other within the busy timeout instead of one failing when its read turns into a write.
+    /// While the daily check after the open runs, it waits for the check to end (which can
+    /// take longer than the busy timeout), and a file the check found damaged is refused.
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
-        self.writable()?;
+        self.checked().await?;
         Ok(self.pool.begin_with(IMMEDIATE).await?)
     }
 

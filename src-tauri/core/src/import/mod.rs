@@ -218,8 +218,9 @@ pub async fn import_within(
         // (`Store::checkpoint_in_background`): the import is done once it is committed.
         ("wal_autocheckpoint", "0".to_string(), "1000".to_string()),
     ];
-    // The import's transaction begins on a connection of its own, not `Store::write`.
-    store.writable()?;
+    // The import's transaction begins on a connection of its own, not `Store::write`: it
+    // waits for the daily check as `Store::write` does.
+    store.checked().await?;
     let mut conn = store.pool().acquire().await?;
     let mut result = Ok(());
     for (pragma, value, _) in &connection_settings {

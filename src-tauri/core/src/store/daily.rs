@@ -1,8 +1,8 @@
 //! The daily integrity check and backup of the window's database, run after it opens instead
 //! of before: at a million contacts the quick check reads 1.7 GB (4.5 s) and the copy takes
 //! 3.0 s, which the first open of every day waited through. The check holds the write lock
-//! while it runs, so nothing is written to the file until it has passed (writers wait for it
-//! as for any other writer). A damaged file keeps that lock until the store closes, the store
+//! while it runs, so nothing is written to the file until it has passed (`Store::write` waits
+//! for its end; a writer going round it waits on the lock as for any other writer). A damaged file keeps that lock until the store closes, the store
 //! refuses writes, and the window shows the damage in place of the contacts.
 
 use std::path::{Path, PathBuf};
@@ -61,7 +61,7 @@ impl Daily {
     }
 
     /// The damage found, as the error that refuses a write; nothing while the check runs.
-    pub(super) fn damage(&self) -> Option<Error> {
+    fn damage(&self) -> Option<Error> {
         match &*self.found.borrow() {
             Some(Found::Damaged(why)) => Some(Error::invalid(trouble::DAMAGED, why.to_string())),
             _ => None,
