@@ -159,7 +159,10 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
         .await
         .unwrap();
     let ended = tokio::time::timeout(Duration::ZERO, store.checked()).await;
-    assert!(matches!(ended, Ok(Ok(()))), "the check had ended: {ended:?}");
+    assert!(
+        matches!(ended, Ok(Ok(()))),
+        "the check had ended: {ended:?}"
+    );
     // The backup follows the check, in the background.
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     let taken = loop {
