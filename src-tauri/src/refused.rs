@@ -42,7 +42,7 @@ pub fn refuse_if_found_damaged(app: &AppHandle, store: &Store) {
     tauri::async_runtime::spawn(async move {
         let found = store.checked().await;
         if let Some(problem) = store.backup_problem() {
-            eprintln!("cardfile: the daily backup was not taken: {problem}");
+            eprintln!("cardfile: {problem}");
         }
         let Err(e) = found else { return };
         let refusal = match Refusal::of(store.path(), e) {

@@ -162,10 +162,13 @@ impl Store {
         self.backup().await.map(Some)
     }
 
-    /// Why the daily backup could not be taken, if it could not.
+    /// Why the daily backup could not be taken, if it could not, as the user is told it.
     pub fn backup_problem(&self) -> Option<String> {
         let problem = self.backup_problem.lock();
-        problem.unwrap_or_else(|e| e.into_inner()).clone()
+        let problem = problem.unwrap_or_else(|e| e.into_inner());
+        problem
+            .as_ref()
+            .map(|why| format!("the daily backup was not taken: {why}"))
     }
 
     /// A write transaction. It takes the write lock as it begins (BEGIN IMMEDIATE), so two

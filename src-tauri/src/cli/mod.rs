@@ -51,7 +51,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>, command: Command) -> i3
         let path = db.unwrap_or_else(store::default_db_path);
         let store = Store::open(&path).await?;
         if let Some(problem) = store.backup_problem() {
-            eprintln!("cardfile: the daily backup was not taken: {problem}");
+            eprintln!("cardfile: {problem}");
         }
         let session = Session::new(store.clone(), as_user).await;
         let result = match session {

@@ -14,7 +14,7 @@ use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
 use tokio::sync::watch;
 
-use super::interrupt::Interrupter;
+use super::interrupt::{stopped, Interrupter};
 use super::{backup, integrity, trouble, IMMEDIATE};
 use crate::error::{Error, Result};
 
@@ -90,9 +90,6 @@ impl Daily {
     }
 }
 
-/// How often a damaged file's check looks whether the store is closing.
-const LOOK_EVERY: Duration = Duration::from_millis(50);
-
 async fn check_then_back_up(
     path: PathBuf,
     tell: watch::Sender<Option<Found>>,
@@ -124,9 +121,7 @@ async fn check_then_back_up(
         Err(Error::Invalid { field, reason }) if field == trouble::DAMAGED => {
             let _ = tell.send(Some(Found::Damaged(reason.into())));
             // The write lock is held until the store closes: nothing writes to the file.
-            while !stop.load(Ordering::Relaxed) {
-                tokio::time::sleep(LOOK_EVERY).await;
-            }
+            stopped(&stop).await;
         }
         Err(e) => {
             if !stop.load(Ordering::Relaxed) {

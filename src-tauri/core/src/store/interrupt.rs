@@ -19,6 +19,13 @@ const STEPS: i32 = 10_000;
 /// How often the stop (Cancel, closing) is looked at while a statement runs.
 const LOOK_EVERY: Duration = Duration::from_millis(50);
 
+/// Returns once `flag` is set (Cancel pressed, the store closing).
+pub(crate) async fn stopped(flag: &AtomicBool) {
+    while !flag.load(Ordering::Relaxed) {
+        tokio::time::sleep(LOOK_EVERY).await;
+    }
+}
+
 /// A statement interrupter armed on one connection.
 pub(crate) struct Interrupter {
     stop: Arc<AtomicBool>,
@@ -43,9 +50,7 @@ impl Interrupter {
         work: impl std::future::Future<Output = T>,
     ) -> T {
         let watching = async {
-            while !cancel.load(Ordering::Relaxed) {
-                tokio::time::sleep(LOOK_EVERY).await;
-            }
+            stopped(cancel).await;
             self.stop.store(true, Ordering::Relaxed);
             std::future::pending::<()>().await
         };
