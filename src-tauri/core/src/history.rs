@@ -246,14 +246,17 @@ pub async fn undo(store: &Store, user: &User) -> Result<Undone> {
         };
         // A released contact is what it was before its release (its email and mobile phone
         // only let go of in the table).
-        let current = match released.remove(&e.entity_id) {
-            Some(row) => Some(row),
-            None => load_row(&mut tx, e.entity_id).await?,
+        let (current, was_released) = match released.remove(&e.entity_id) {
+            Some(row) => (Some(row), true),
+            None => (load_row(&mut tx, e.entity_id).await?, false),
         };
         if current != after {
             return Err(refuse(format!("contact {} has changed since", e.entity_id)));
         }
         match (image::<ContactRow>(&e.before)?, e.op.as_str(), current) {
+            (Some(before), "update", Some(now)) if was_released => {
+                funnel.update_released(&mut tx, &now, &before).await?
+            }
             (Some(before), "update", Some(now)) => funnel.update(&mut tx, &now, &before).await?,
             (Some(before), "delete", None) => {
                 taken_since(&mut tx, &before).await.map_err(&refuse)?;

@@ -8,7 +8,7 @@ use sqlx::SqliteConnection;
 use super::{ffi, Funnel, Kind};
 use crate::error::Result;
 use crate::journal::CONTACT;
-use crate::record::{ContactRow, ROW_COLUMNS};
+use crate::record::ContactRow;
 use crate::words::{self, Derived};
 
 impl Funnel {
@@ -139,8 +139,9 @@ pub(crate) use ffi::Connection as BulkConnection;
 /// One contact row in.
 static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
     format!(
-        "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES ({})",
-        vec!["?"; 24].join(", ")
+        "INSERT INTO contacts ({}) VALUES ({})",
+        super::STORED_COLUMNS.join(", "),
+        vec!["?"; super::STORED_COLUMNS.len()].join(", ")
     )
 });
 
@@ -165,33 +166,7 @@ impl<'h> Bulk<'h> {
     /// Writes `row` with what search derives from it; `new`: not in the database yet (a
     /// plain insert: an upsert costs SQLite a conflict search first).
     pub(crate) fn write(&mut self, row: &ContactRow, d: &Derived, new: bool) -> Result<()> {
-        use ffi::Value::{Bool, Int, Text};
-        let values = [
-            Int(row.id),
-            Text(row.first_name.as_deref()),
-            Text(row.last_name.as_deref()),
-            Text(row.salutation.as_deref()),
-            Text(row.email.as_deref()),
-            Text(row.mobile_phone.as_deref()),
-            Text(row.phone.as_deref()),
-            Text(row.company.as_deref()),
-            Text(row.job_title.as_deref()),
-            Text(row.street_address.as_deref()),
-            Text(row.city.as_deref()),
-            Text(row.state.as_deref()),
-            Text(row.post_code.as_deref()),
-            Text(row.country.as_deref()),
-            Text(row.timezone.as_deref()),
-            Text(row.status.as_deref()),
-            Bool(row.has_consent),
-            Text(row.notes.as_deref()),
-            Int(row.owner_id),
-            Text(Some(&row.created_at)),
-            Text(Some(&row.updated_at)),
-            Text(row.last_interacted_at.as_deref()),
-            Text(Some(&d.sort_name)),
-            Text(Some(&d.search_text)),
-        ];
+        let values = super::stored_values(row, d);
         if new {
             self.insert.run(&values)
         } else {

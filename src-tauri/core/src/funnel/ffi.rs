@@ -12,6 +12,7 @@ use sqlx::sqlite::LockedSqliteHandle;
 use crate::error::{Error, Result};
 
 /// A value to bind.
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub(crate) enum Value<'a> {
     Int(i64),
     Text(Option<&'a str>),

@@ -12,13 +12,13 @@ mod purge;
 pub(crate) use bulk::{Bulk, BulkConnection};
 use purge::purge;
 
-use sqlx::SqliteConnection;
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use crate::error::{Error, Result};
 use crate::journal::{self, BatchKind, Op, CONTACT};
 use crate::links;
 use crate::outbox;
-use crate::record::{ContactRow, FIELDS, ROW_COLUMNS};
+use crate::record::{ContactRow, FIELDS};
 use crate::words::{self, Derived};
 
 /// Who or what made a change, as the feed records it.
@@ -134,60 +134,131 @@ pub(crate) async fn first_free_id(conn: &mut SqliteConnection) -> Result<i64> {
     )
 }
 
-/// Writes `row` (inserted with its own id, or updated in place) with its derived search
-/// columns (its words in the index are the caller's).
-async fn write_row(
+/// A contact's stored columns, in `ROW_COLUMNS`' order and then the two search derives:
+/// every write of a contact row binds them by this one list.
+const STORED_COLUMNS: [&str; 24] = [
+    "id",
+    "first_name",
+    "last_name",
+    "salutation",
+    "email",
+    "mobile_phone",
+    "phone",
+    "company",
+    "job_title",
+    "street_address",
+    "city",
+    "state",
+    "post_code",
+    "country",
+    "timezone",
+    "status",
+    "has_consent",
+    "notes",
+    "owner_id",
+    "created_at",
+    "updated_at",
+    "last_interacted_at",
+    "sort_name",
+    "search_text",
+];
+
+/// The values of `STORED_COLUMNS` for `row` with what search derives from it (`d`).
+fn stored_values<'r>(row: &'r ContactRow, d: &'r Derived) -> [ffi::Value<'r>; 24] {
+    use ffi::Value::{Bool, Int, Text};
+    [
+        Int(row.id),
+        Text(row.first_name.as_deref()),
+        Text(row.last_name.as_deref()),
+        Text(row.salutation.as_deref()),
+        Text(row.email.as_deref()),
+        Text(row.mobile_phone.as_deref()),
+        Text(row.phone.as_deref()),
+        Text(row.company.as_deref()),
+        Text(row.job_title.as_deref()),
+        Text(row.street_address.as_deref()),
+        Text(row.city.as_deref()),
+        Text(row.state.as_deref()),
+        Text(row.post_code.as_deref()),
+        Text(row.country.as_deref()),
+        Text(row.timezone.as_deref()),
+        Text(row.status.as_deref()),
+        Bool(row.has_consent),
+        Text(row.notes.as_deref()),
+        Int(row.owner_id),
+        Text(Some(&row.created_at)),
+        Text(Some(&row.updated_at)),
+        Text(row.last_interacted_at.as_deref()),
+        Text(Some(&d.sort_name)),
+        Text(Some(&d.search_text)),
+    ]
+}
+
+fn push_value<'r>(qb: &mut QueryBuilder<'r, Sqlite>, value: ffi::Value<'r>) {
+    match value {
+        ffi::Value::Int(n) => qb.push_bind(n),
+        ffi::Value::Text(t) => qb.push_bind(t),
+        ffi::Value::Bool(b) => qb.push_bind(b),
+    };
+}
+
+/// Inserts `row`, with its own id, and what search derives from it (its words in the index
+/// are the caller's).
+async fn insert_row(
     conn: &mut SqliteConnection,
     row: &ContactRow,
     derived: &Derived,
-    insert: bool,
 ) -> Result<()> {
-    let sql = if insert {
-        format!(
-            "INSERT INTO contacts ({ROW_COLUMNS}, sort_name, search_text) VALUES \
-             (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-        )
-    } else {
-        "UPDATE contacts SET id = ?, first_name = ?, last_name = ?, salutation = ?, email = ?, \
-         mobile_phone = ?, phone = ?, company = ?, job_title = ?, street_address = ?, city = ?, \
-         state = ?, post_code = ?, country = ?, timezone = ?, status = ?, has_consent = ?, \
-         notes = ?, owner_id = ?, created_at = ?, updated_at = ?, last_interacted_at = ?, \
-         sort_name = ?, search_text = ? WHERE id = ?"
-            .to_string()
-    };
-    let query = sqlx::query(&sql)
-        .bind(row.id)
-        .bind(&row.first_name)
-        .bind(&row.last_name)
-        .bind(&row.salutation)
-        .bind(&row.email)
-        .bind(&row.mobile_phone)
-        .bind(&row.phone)
-        .bind(&row.company)
-        .bind(&row.job_title)
-        .bind(&row.street_address)
-        .bind(&row.city)
-        .bind(&row.state)
-        .bind(&row.post_code)
-        .bind(&row.country)
-        .bind(&row.timezone)
-        .bind(&row.status)
-        .bind(row.has_consent)
-        .bind(&row.notes)
-        .bind(row.owner_id)
-        .bind(&row.created_at)
-        .bind(&row.updated_at)
-        .bind(&row.last_interacted_at)
-        .bind(&derived.sort_name)
-        .bind(&derived.search_text);
-    let query = if insert { query } else { query.bind(row.id) };
-    if query.execute(&mut *conn).await?.rows_affected() != 1 {
-        return Err(Error::Internal(format!(
-            "contact {} was not written",
-            row.id
-        )));
+    let mut qb = QueryBuilder::new(format!(
+        "INSERT INTO contacts ({}) VALUES (",
+        STORED_COLUMNS.join(", ")
+    ));
+    for (i, value) in stored_values(row, derived).into_iter().enumerate() {
+        if i > 0 {
+            qb.push(", ");
+        }
+        push_value(&mut qb, value);
     }
-    Ok(())
+    qb.push(")");
+    written(qb.build().execute(&mut *conn).await?, row.id)
+}
+
+/// Writes `after` over the stored `before` (same id), each with what search derives from
+/// it: only the columns that differ are set, so SQLite updates only the indexes on them (a
+/// job title's edit touches two of the table's indexes where setting every column, the id
+/// among them, rewrote an entry in each: half the pages an edit writes).
+async fn rewrite_row(
+    conn: &mut SqliteConnection,
+    (before, old): (&ContactRow, &Derived),
+    (after, new): (&ContactRow, &Derived),
+) -> Result<()> {
+    let mut qb = QueryBuilder::new("UPDATE contacts SET ");
+    let mut changed = 0;
+    let values = stored_values(before, old)
+        .into_iter()
+        .zip(stored_values(after, new));
+    for (column, (was, is)) in STORED_COLUMNS.iter().zip(values) {
+        if was != is {
+            if changed > 0 {
+                qb.push(", ");
+            }
+            qb.push(format!("{column} = "));
+            push_value(&mut qb, is);
+            changed += 1;
+        }
+    }
+    if changed == 0 {
+        return Ok(());
+    }
+    qb.push(" WHERE id = ").push_bind(before.id);
+    written(qb.build().execute(&mut *conn).await?, before.id)
+}
+
+fn written(done: sqlx::sqlite::SqliteQueryResult, id: i64) -> Result<()> {
+    match done.rows_affected() {
+        1 => Ok(()),
+        _ => Err(Error::Internal(format!("contact {id} was not written"))),
+    }
 }
 
 /// Removes the search words of `row` as stored.
@@ -332,24 +403,48 @@ impl Funnel {
             row.id = next_id(conn).await?;
         }
         let derived = words::derive(&row);
-        write_row(conn, &row, &derived, true).await?;
+        insert_row(conn, &row, &derived).await?;
         words::add_terms(conn, row.id, &derived).await?;
         self.recorded(conn, None, Some(&row), Kind::Create, None)
             .await?;
         Ok(row)
     }
 
-    /// A contact changed from `before` to `after` (same id). Its pending notifications follow
-    /// a new email or mobile phone.
+    /// A contact changed from `before` (as stored) to `after` (same id). Its pending
+    /// notifications follow a new email or mobile phone.
     pub(crate) async fn update(
         &self,
         conn: &mut SqliteConnection,
         before: &ContactRow,
         after: &ContactRow,
     ) -> Result<()> {
-        let derived = words::derive(after);
-        write_row(conn, after, &derived, false).await?;
-        words::change_terms(conn, after.id, &words::derive(before), &derived).await?;
+        self.update_over(conn, before, before, after).await
+    }
+
+    /// `update` of a contact that was released (`release`): the table holds `before` without
+    /// its email and mobile phone.
+    pub(crate) async fn update_released(
+        &self,
+        conn: &mut SqliteConnection,
+        before: &ContactRow,
+        after: &ContactRow,
+    ) -> Result<()> {
+        self.update_over(conn, &as_released(before), before, after)
+            .await
+    }
+
+    /// `update`, the row written over `stored` (what the table holds: `before`, or `before`
+    /// released).
+    async fn update_over(
+        &self,
+        conn: &mut SqliteConnection,
+        stored: &ContactRow,
+        before: &ContactRow,
+        after: &ContactRow,
+    ) -> Result<()> {
+        let (old, new) = (words::derive(before), words::derive(after));
+        rewrite_row(conn, (stored, &old), (after, &new)).await?;
+        words::change_terms(conn, after.id, &old, &new).await?;
         self.updated(conn, before, after).await
     }
 
@@ -414,9 +509,36 @@ impl Funnel {
 /// first, and an import for a contact whose email or mobile phone it moves.
 pub(crate) async fn release(conn: &mut SqliteConnection, id: i64) -> Result<()> {
     sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
-        .bind(format!("releasing:{id}"))
+        .bind(releasing(id))
         .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(())
+}
+
+/// The mobile phone a released contact holds in the table: one no contact has.
+fn releasing(id: i64) -> String {
+    format!("releasing:{id}")
+}
+
+/// `row` as the table holds it once released.
+fn as_released(row: &ContactRow) -> ContactRow {
+    ContactRow {
+        email: None,
+        mobile_phone: Some(releasing(row.id)),
+        ..row.clone()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_written_columns_are_the_read_columns_and_the_search_derives() {
+        let read: Vec<&str> = crate::record::ROW_COLUMNS.split(", ").collect();
+        assert_eq!(super::STORED_COLUMNS[..read.len()], read[..]);
+        assert_eq!(
+            super::STORED_COLUMNS[read.len()..],
+            ["sort_name", "search_text"]
+        );
+    }
 }

@@ -276,6 +276,135 @@ async fn two_writers_at_once_wait_for_each_other_instead_of_failing() {
     }
 }
 
+/// The contact columns an UPDATE statement set since the last call, as triggers on each
+/// column saw them (SQLite fires `AFTER UPDATE OF c` when `c` is set, changed or not).
+async fn columns_set(db: &Db) -> Vec<String> {
+    let pool = db.store().pool();
+    let set: Vec<String> =
+        sqlx::query_scalar("SELECT DISTINCT name FROM set_columns ORDER BY name")
+            .fetch_all(pool)
+            .await
+            .unwrap();
+    sqlx::query("DELETE FROM set_columns")
+        .execute(pool)
+        .await
+        .unwrap();
+    set
+}
+
+#[tokio::test]
+async fn an_edit_sets_only_the_columns_it_changes_so_only_their_indexes_are_written() {
+    let db = Db::new().await;
+    let s = &db.session;
+    let pool = db.store().pool();
+    sqlx::query("CREATE TABLE set_columns (name TEXT)")
+        .execute(pool)
+        .await
+        .unwrap();
+    let watched = [
+        "id",
+        "first_name",
+        "email",
+        "mobile_phone",
+        "company",
+        "job_title",
+        "owner_id",
+        "status",
+        "updated_at",
+        "sort_name",
+        "search_text",
+    ];
+    for column in watched {
+        sqlx::query(&format!(
+            "CREATE TRIGGER set_{column} AFTER UPDATE OF {column} ON contacts \
+             BEGIN INSERT INTO set_columns VALUES ('{column}'); END"
+        ))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    let ann = s
+        .add(
+            &fields(&[
+                ("first_name", "Ann"),
+                ("last_name", "Lee"),
+                ("email", "ann@example.com"),
+                ("mobile_phone", "+12015550123"),
+                ("company", "Acme"),
+            ]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    columns_set(&db).await;
+
+    s.edit(&ann.id, &fields(&[("job_title", "Buyer")]), false)
+        .await
+        .unwrap();
+    assert_eq!(columns_set(&db).await, ["job_title", "updated_at"]);
+
+    s.edit(&ann.id, &fields(&[("email", "annie@northwind.io")]), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        columns_set(&db).await,
+        ["email", "search_text", "updated_at"],
+        "a searched field's edit also moves its words, and nothing else"
+    );
+
+    s.edit(&ann.id, &fields(&[("first_name", "Anna")]), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        columns_set(&db).await,
+        ["first_name", "search_text", "sort_name", "updated_at"]
+    );
+    let stored = s.get(&ann.id).await.unwrap();
+    assert_eq!(
+        (
+            stored.first_name.as_deref(),
+            stored.email.as_deref(),
+            stored.job_title.as_deref(),
+            stored.company.as_deref()
+        ),
+        (
+            Some("Anna"),
+            Some("annie@northwind.io"),
+            Some("Buyer"),
+            Some("Acme")
+        )
+    );
+
+    // Undo first lets go of the contact's email and mobile phone (restores in any order
+    // cannot collide), then writes back what the edit changed and those two.
+    s.undo().await.unwrap();
+    assert_eq!(
+        columns_set(&db).await,
+        [
+            "email",
+            "first_name",
+            "mobile_phone",
+            "search_text",
+            "sort_name",
+            "updated_at"
+        ]
+    );
+    let restored = s.get(&ann.id).await.unwrap();
+    assert_eq!(
+        (
+            restored.first_name.as_deref(),
+            restored.email.as_deref(),
+            restored.mobile_phone.as_deref()
+        ),
+        (
+            Some("Ann"),
+            Some("annie@northwind.io"),
+            Some("+12015550123")
+        )
+    );
+}
+
 /// Every row of the change feed, in order, as text.
 async fn feed(db: &Db) -> Vec<String> {
     sqlx::query_scalar(
