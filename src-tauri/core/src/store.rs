@@ -152,16 +152,6 @@ impl Store {
         backup::take(&mut conn, &self.path).await
     }
 
-    /// Takes the daily backup if it is due (for a window left open for days), after the
-    /// quick integrity check: a damaged database never replaces a sound backup.
-    pub async fn backup_if_due(&self) -> Result<Option<Backup>> {
-        if !backup::due(&self.path) {
-            return Ok(None);
-        }
-        self.check(false).await?;
-        self.backup().await.map(Some)
-    }
-
     /// Why the daily backup could not be taken, if it could not, as the user is told it.
     pub fn backup_problem(&self) -> Option<String> {
         let problem = self.backup_problem.lock();
@@ -176,8 +166,10 @@ impl Store {
     /// other within the busy timeout instead of one failing when its read turns into a write.
     /// While the daily check after the open runs, it waits for the check to end (which can
     /// take longer than the busy timeout), and a file the check found damaged is refused.
+    /// A store open past a day starts the next daily backup (store/daily.rs).
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.checked().await?;
+        self.daily.again_if_due(&self.path, &self.backup_problem);
         Ok(self.pool.begin_with(IMMEDIATE).await?)
     }
 

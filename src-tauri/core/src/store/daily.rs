@@ -3,12 +3,13 @@
 //! 3.0 s, which the first open of every day waited through. The check holds the write lock
 //! while it runs, so nothing is written to the file until it has passed (`Store::write` waits
 //! for its end; a writer going round it waits on the lock as for any other writer). A damaged file keeps that lock until the store closes, the store
-//! refuses writes, and the window shows the damage in place of the contacts.
+//! refuses writes, and the window shows the damage in place of the contacts. A store left
+//! open past a day takes the next day's backup when it is next written to (`again_if_due`).
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{ConnectOptions, Connection, SqliteConnection};
@@ -33,7 +34,12 @@ pub(super) struct Daily {
     found: watch::Receiver<Option<Found>>,
     stop: Arc<AtomicBool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// When a write may next look whether the backup is due again.
+    next_look: Mutex<Instant>,
 }
+
+/// How often writes look at the backup's age (a file's metadata read) while it is not due.
+const LOOK_EVERY: Duration = Duration::from_secs(60);
 
 impl Daily {
     /// Nothing left to check: the file was checked before the store opened, or no check
@@ -44,6 +50,7 @@ impl Daily {
             found,
             stop: Default::default(),
             task: Mutex::new(None),
+            next_look: Mutex::new(Instant::now()),
         }
     }
 
@@ -57,6 +64,7 @@ impl Daily {
             found,
             stop,
             task: Mutex::new(Some(task)),
+            next_look: Mutex::new(Instant::now()),
         }
     }
 
@@ -76,6 +84,35 @@ impl Daily {
         match self.damage() {
             Some(e) => Err(e),
             None => Ok(()),
+        }
+    }
+
+    /// A store open past a day (a window left open for days): when the backup of `path` is
+    /// a day old, a write starts the next one in the background, after the quick check. The
+    /// check then runs without the write lock (the user is at work, and a damaged file is
+    /// never copied over a sound backup: why goes to `problem`, as at the open). Nothing
+    /// written since the last backup, nothing to back up: a store no one writes to takes no
+    /// new one.
+    pub(super) fn again_if_due(&self, path: &Path, problem: &Arc<Mutex<Option<String>>>) {
+        let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
+        if task.as_ref().is_some_and(|t| !t.is_finished()) {
+            return;
+        }
+        {
+            let mut next = self.next_look.lock().unwrap_or_else(|e| e.into_inner());
+            if Instant::now() < *next {
+                return;
+            }
+            *next = Instant::now() + LOOK_EVERY;
+        }
+        // A new database's first backup is the next open's, as it always was.
+        let renew = backup::backup_path(path).exists() && backup::due(path);
+        if renew && !self.stop.load(Ordering::Relaxed) {
+            *task = Some(tokio::spawn(check_then_back_up_unlocked(
+                path.to_path_buf(),
+                self.stop.clone(),
+                problem.clone(),
+            )));
         }
     }
 
@@ -110,13 +147,7 @@ async fn check_then_back_up(
     match checked(&mut conn, &path, &stop).await {
         Ok(interrupter) => {
             let _ = tell.send(Some(Found::Sound));
-            // The copy runs while others read and write; closing the store stops it.
-            let copy = interrupter
-                .watch(&stop, backup::take(&mut conn, &path))
-                .await;
-            if let (Err(e), false) = (copy, stop.load(Ordering::Relaxed)) {
-                note(e.to_string());
-            }
+            copy(&mut conn, &interrupter, &path, &stop, &problem).await;
         }
         Err(Error::Invalid { field, reason }) if field == trouble::DAMAGED => {
             let _ = tell.send(Some(Found::Damaged(reason.into())));
@@ -132,6 +163,47 @@ async fn check_then_back_up(
     }
     // Closed, not dropped: the lock and the connection are gone when `stop` returns.
     let _ = conn.close().await;
+}
+
+/// `again_if_due`'s work: the quick check without the write lock, then the copy.
+async fn check_then_back_up_unlocked(
+    path: PathBuf,
+    stop: Arc<AtomicBool>,
+    problem: Arc<Mutex<Option<String>>>,
+) {
+    let checked = async {
+        let mut conn = connect(&path).await?;
+        let interrupter = Interrupter::arm(&mut conn).await?;
+        interrupter
+            .watch(&stop, integrity(&mut conn, &path, false))
+            .await?;
+        Ok::<_, Error>((conn, interrupter))
+    };
+    match checked.await {
+        Ok((mut conn, interrupter)) => {
+            copy(&mut conn, &interrupter, &path, &stop, &problem).await;
+            let _ = conn.close().await;
+        }
+        Err(e) if !stop.load(Ordering::Relaxed) => {
+            *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+        }
+        Err(_) => {}
+    }
+}
+
+/// The backup copy, while others read and write; closing the store stops it. Why it
+/// failed goes to `problem`.
+async fn copy(
+    conn: &mut SqliteConnection,
+    interrupter: &Interrupter,
+    path: &Path,
+    stop: &AtomicBool,
+    problem: &Mutex<Option<String>>,
+) {
+    let copied = interrupter.watch(stop, backup::take(conn, path)).await;
+    if let (Err(e), false) = (copied, stop.load(Ordering::Relaxed)) {
+        *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+    }
 }
 
 /// A connection of the check's own, which sets nothing on the file.

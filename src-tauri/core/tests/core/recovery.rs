@@ -185,6 +185,51 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
 }
 
 #[tokio::test]
+async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 20).await;
+    Store::open(&db).await.unwrap().close().await;
+    // Opened with the backup fresh: no check runs. Then the day passes with the window open.
+    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    age_backup(&db, 25);
+    let aged = std::fs::metadata(store::backup_path(&db))
+        .unwrap()
+        .modified()
+        .unwrap();
+    session
+        .add(
+            &fields(&[("first_name", "Late"), ("email", "late@example.com")]),
+            None,
+            false,
+        )
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let modified = std::fs::metadata(store::backup_path(&db))
+            .unwrap()
+            .modified()
+            .unwrap();
+        if modified > aged {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no backup taken: {:?}",
+            store.backup_problem()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    store.close().await;
+    assert!(store.backup_problem().is_none());
+    let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
+    assert!(["20", "21"].contains(&copied.trim()), "{copied}");
+}
+
+#[tokio::test]
 async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_left_unwritten() {
     let dir = tempfile::tempdir().unwrap();
     let (db, good, damaged) = damaged_when_the_check_is_due(dir.path()).await;
