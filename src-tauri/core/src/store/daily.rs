@@ -133,13 +133,13 @@ async fn check_then_back_up(
     stop: Arc<AtomicBool>,
     problem: Arc<Mutex<Option<String>>>,
 ) {
-    let note = |why: String| {
-        *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(why);
-    };
     let mut conn = match connect(&path).await {
         Ok(conn) => conn,
         Err(e) => {
-            note(format!("the daily check could not start: {e}"));
+            note(
+                &problem,
+                Some(format!("the daily check could not start: {e}")),
+            );
             let _ = tell.send(Some(Found::Sound));
             return;
         }
@@ -156,7 +156,10 @@ async fn check_then_back_up(
         }
         Err(e) => {
             if !stop.load(Ordering::Relaxed) {
-                note(format!("the daily check could not run: {e}"));
+                note(
+                    &problem,
+                    Some(format!("the daily check could not run: {e}")),
+                );
             }
             let _ = tell.send(Some(Found::Sound));
         }
@@ -184,15 +187,13 @@ async fn check_then_back_up_unlocked(
             copy(&mut conn, &interrupter, &path, &stop, &problem).await;
             let _ = conn.close().await;
         }
-        Err(e) if !stop.load(Ordering::Relaxed) => {
-            *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
-        }
+        Err(e) if !stop.load(Ordering::Relaxed) => note(&problem, Some(e.to_string())),
         Err(_) => {}
     }
 }
 
 /// The backup copy, while others read and write; closing the store stops it. Why it
-/// failed goes to `problem`.
+/// failed goes to `problem`; a copy taken clears an earlier problem.
 async fn copy(
     conn: &mut SqliteConnection,
     interrupter: &Interrupter,
@@ -200,10 +201,16 @@ async fn copy(
     stop: &AtomicBool,
     problem: &Mutex<Option<String>>,
 ) {
-    let copied = interrupter.watch(stop, backup::take(conn, path)).await;
-    if let (Err(e), false) = (copied, stop.load(Ordering::Relaxed)) {
-        *problem.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.to_string());
+    match interrupter.watch(stop, backup::take(conn, path)).await {
+        Ok(_) => note(problem, None),
+        Err(_) if stop.load(Ordering::Relaxed) => {}
+        Err(e) => note(problem, Some(e.to_string())),
     }
+}
+
+/// Keeps why the daily backup was not taken, or that it was.
+fn note(problem: &Mutex<Option<String>>, why: Option<String>) {
+    *problem.lock().unwrap_or_else(|e| e.into_inner()) = why;
 }
 
 /// A connection of the check's own, which sets nothing on the file.
