@@ -40,6 +40,8 @@ pub(super) struct Daily {
 
 /// How often writes look at the backup's age (a file's metadata read) while it is not due.
 const LOOK_EVERY: Duration = Duration::from_secs(60);
+/// How long after a renewed backup starts a write may start another, should it fail.
+const RETRY_AFTER: Duration = Duration::from_secs(3600);
 
 impl Daily {
     /// Nothing left to check: the file was checked before the store opened, or no check
@@ -98,16 +100,16 @@ impl Daily {
         if task.as_ref().is_some_and(|t| !t.is_finished()) {
             return;
         }
-        {
-            let mut next = self.next_look.lock().unwrap_or_else(|e| e.into_inner());
-            if Instant::now() < *next {
-                return;
-            }
-            *next = Instant::now() + LOOK_EVERY;
+        let mut next = self.next_look.lock().unwrap_or_else(|e| e.into_inner());
+        if Instant::now() < *next {
+            return;
         }
+        *next = Instant::now() + LOOK_EVERY;
         // A new database's first backup is the next open's, as it always was.
         let renew = backup::backup_path(path).exists() && backup::due(path);
         if renew && !self.stop.load(Ordering::Relaxed) {
+            // A copy that fails (a full disk) is tried again an hour on, not at every write.
+            *next = Instant::now() + RETRY_AFTER;
             *task = Some(tokio::spawn(check_then_back_up_unlocked(
                 path.to_path_buf(),
                 self.stop.clone(),
