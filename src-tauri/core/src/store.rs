@@ -145,13 +145,6 @@ impl Store {
         integrity(&mut conn, &self.path, full).await
     }
 
-    /// Takes the automatic backup now (SQLite's VACUUM INTO: a consistent copy while others
-    /// read and write), replacing the last one only once it is complete.
-    pub async fn backup(&self) -> Result<Backup> {
-        let mut conn = self.pool.acquire().await?;
-        backup::take(&mut conn, &self.path).await
-    }
-
     /// Why the daily backup could not be taken, if it could not, as the user is told it.
     pub fn backup_problem(&self) -> Option<String> {
         let problem = self.backup_problem.lock();

@@ -146,7 +146,7 @@ async fn check_then_back_up(
             return;
         }
     };
-    match checked(&mut conn, &path, &stop).await {
+    match checked(&mut conn, &path, &stop, Lock::Hold).await {
         Ok(interrupter) => {
             let _ = tell.send(Some(Found::Sound));
             copy(&mut conn, &interrupter, &path, &stop, &problem).await;
@@ -176,22 +176,16 @@ async fn check_then_back_up_unlocked(
     stop: Arc<AtomicBool>,
     problem: Arc<Mutex<Option<String>>>,
 ) {
-    let checked = async {
-        let mut conn = connect(&path).await?;
-        let interrupter = Interrupter::arm(&mut conn).await?;
-        interrupter
-            .watch(&stop, integrity(&mut conn, &path, false))
-            .await?;
-        Ok::<_, Error>((conn, interrupter))
+    let mut conn = match connect(&path).await {
+        Ok(conn) => conn,
+        Err(e) => return note(&problem, Some(e.to_string())),
     };
-    match checked.await {
-        Ok((mut conn, interrupter)) => {
-            copy(&mut conn, &interrupter, &path, &stop, &problem).await;
-            let _ = conn.close().await;
-        }
+    match checked(&mut conn, &path, &stop, Lock::Leave).await {
+        Ok(interrupter) => copy(&mut conn, &interrupter, &path, &stop, &problem).await,
         Err(e) if !stop.load(Ordering::Relaxed) => note(&problem, Some(e.to_string())),
         Err(_) => {}
     }
+    let _ = conn.close().await;
 }
 
 /// The backup copy, while others read and write; closing the store stops it. Why it
@@ -224,16 +218,27 @@ async fn connect(path: &Path) -> Result<SqliteConnection> {
         .await?)
 }
 
-/// The quick check, holding the write lock (left held when it finds damage). Another writer
-/// holding the lock (the command line importing, say) keeps it from being taken within the
-/// busy timeout: the file is then checked without it, as the command line checks it.
+/// Whether the quick check holds the write lock while it runs.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Lock {
+    /// The check after the open: nothing is written until it has passed.
+    Hold,
+    /// A check while the user is at work (`again_if_due`): writes go on.
+    Leave,
+}
+
+/// The quick check, holding the write lock when `lock` says so (left held when it finds
+/// damage). Another writer holding the lock (the command line importing, say) keeps it from
+/// being taken within the busy timeout: the file is then checked without it, as the command
+/// line checks it.
 async fn checked(
     conn: &mut SqliteConnection,
     path: &Path,
     stop: &AtomicBool,
+    lock: Lock,
 ) -> Result<Interrupter> {
     let interrupter = Interrupter::arm(conn).await?;
-    let locked = sqlx::query(IMMEDIATE).execute(&mut *conn).await.is_ok();
+    let locked = lock == Lock::Hold && sqlx::query(IMMEDIATE).execute(&mut *conn).await.is_ok();
     interrupter
         .watch(stop, integrity(conn, path, false))
         .await?;
