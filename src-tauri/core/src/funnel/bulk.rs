@@ -131,10 +131,34 @@ impl Funnel {
 pub(crate) struct Bulk<'h> {
     insert: ffi::Statement<'h>,
     rewrite: ffi::Statement<'h>,
+    release: ffi::Statement<'h>,
 }
 
 /// The connection a bulk writer's statements are prepared on.
 pub(crate) use ffi::Connection as BulkConnection;
+
+/// The rows of those of contacts `ids` that exist, read on the import's locked connection.
+pub(crate) fn read_rows(db: &BulkConnection<'_>, ids: &[i64]) -> Result<Vec<ContactRow>> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut select = ffi::Statement::prepare(db, &READ_ROW)?;
+    let mut rows = Vec::with_capacity(ids.len());
+    for id in ids {
+        select.query(&[ffi::Value::Int(*id)], |c| {
+            rows.push(super::stored_row(c)?);
+            Ok(())
+        })?;
+    }
+    Ok(rows)
+}
+
+static READ_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+    format!(
+        "SELECT {} FROM contacts WHERE id = ?1",
+        crate::record::ROW_COLUMNS
+    )
+});
 
 /// One contact row in.
 static INSERT_ROW: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
@@ -160,7 +184,15 @@ impl<'h> Bulk<'h> {
         Ok(Bulk {
             insert: ffi::Statement::prepare(db, &INSERT_ROW)?,
             rewrite: ffi::Statement::prepare(db, &format!("{}{UPSERT_SET}", *INSERT_ROW))?,
+            release: ffi::Statement::prepare(db, super::RELEASE)?,
         })
+    }
+
+    /// A stored contact lets go of its email and mobile phone (`funnel::release`).
+    pub(crate) fn release(&mut self, id: i64) -> Result<()> {
+        let marker = super::releasing(id);
+        self.release
+            .run(&[ffi::Value::Text(Some(&marker)), ffi::Value::Int(id)])
     }
 
     /// Writes `row` with what search derives from it; `new`: not in the database yet (a
@@ -172,5 +204,75 @@ impl<'h> Bulk<'h> {
         } else {
             self.rewrite.run(&values)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{as_released, STORED_COLUMNS};
+    use super::*;
+    use sqlx::Connection;
+
+    /// A row with every column set, each to a value of its own.
+    fn full_row(id: i64) -> ContactRow {
+        let text = |name: &str| Some(format!("{name} of {id}"));
+        ContactRow {
+            id,
+            first_name: text("first"),
+            last_name: text("last"),
+            salutation: text("salutation"),
+            email: text("email"),
+            mobile_phone: text("mobile"),
+            phone: text("phone"),
+            company: text("company"),
+            job_title: text("job"),
+            street_address: text("street"),
+            city: text("city"),
+            state: text("state"),
+            post_code: text("post code"),
+            country: text("country"),
+            timezone: text("timezone"),
+            status: text("status"),
+            has_consent: Some(true),
+            notes: text("notes é"),
+            owner_id: 7,
+            created_at: "2026-01-01T00:00:00Z".into(),
+            updated_at: "2026-01-02T00:00:00Z".into(),
+            last_interacted_at: text("last interacted"),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_import_reads_back_on_its_locked_connection_the_very_row_it_wrote() {
+        let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
+        let columns = STORED_COLUMNS[1..].join(", ");
+        sqlx::query(&format!(
+            "CREATE TABLE contacts (id INTEGER PRIMARY KEY, {columns})"
+        ))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+        let full = full_row(1);
+        let sparse = ContactRow {
+            id: 2,
+            email: Some("only@example.com".into()),
+            ..ContactRow::blank(3, "2026-01-03T00:00:00Z".into())
+        };
+        {
+            let mut handle = conn.lock_handle().await.unwrap();
+            let db = BulkConnection::new(&mut handle);
+            let mut writer = Bulk::prepare(&db).unwrap();
+            for row in [&full, &sparse] {
+                writer.write(row, &words::derive(row), true).unwrap();
+            }
+            // Asked for in any order, a missing id among them: what exists, by position.
+            let read = read_rows(&db, &[2, 99, 1]).unwrap();
+            assert_eq!(read, vec![sparse.clone(), full.clone()]);
+            writer.release(1).unwrap();
+            assert_eq!(read_rows(&db, &[1]).unwrap(), vec![as_released(&full)]);
+        }
+        // sqlx reads by column name what was read by position.
+        let by_name = crate::rows::load_rows(&mut conn, &[1, 2]).await.unwrap();
+        assert_eq!(by_name, vec![as_released(&full), sparse]);
     }
 }

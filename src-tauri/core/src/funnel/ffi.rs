@@ -1,9 +1,11 @@
 //! SQLite statements stepped straight on sqlx's own connection (its raw handle, inside the
-//! caller's transaction), for the funnel's bulk writes: binding a million rows through sqlx's
-//! general query path costs several times what SQLite's work does.
+//! caller's transaction), for an import's writes and reads: binding a million rows through
+//! sqlx's general query path costs several times what SQLite's work does, and sqlx hands
+//! every row it reads from its connection's thread to the caller's (two thread wake-ups).
 
 use std::ffi::{c_int, CStr, CString};
 use std::marker::PhantomData;
+use std::ops::Not;
 use std::ptr::NonNull;
 
 use libsqlite3_sys as ffi;
@@ -73,13 +75,13 @@ impl<'h> Statement<'h> {
         }
     }
 
-    /// Binds `values` to the parameters in order and runs the statement once.
-    pub(crate) fn run(&mut self, values: &[Value<'_>]) -> Result<()> {
+    /// Binds `values` to the parameters in order.
+    fn bind(&mut self, values: &[Value<'_>]) -> Result<()> {
         let s = self.stmt.as_ptr();
         for (i, v) in values.iter().enumerate() {
             let at = (i + 1) as c_int;
-            // SAFETY: `s` is a prepared statement; a text is borrowed for this call only
-            // (SQLITE_STATIC), its bindings cleared before `run` returns.
+            // SAFETY: `s` is a prepared statement; a text is borrowed until `finish` clears
+            // the bindings, before `run` or `query` returns (SQLITE_STATIC).
             let rc = unsafe {
                 match v {
                     Value::Int(n) => ffi::sqlite3_bind_int64(s, at, *n),
@@ -105,19 +107,116 @@ impl<'h> Statement<'h> {
                 }
             };
             if rc != ffi::SQLITE_OK {
+                self.finish();
                 return Err(failure(self.db, "cannot bind an import value"));
             }
         }
-        // SAFETY: as above; reset makes the statement ready for the next row.
-        let rc = unsafe { ffi::sqlite3_step(s) };
-        let reset = unsafe { ffi::sqlite3_reset(s) };
-        // SAFETY: as above. Texts were bound without a copy (they outlive this call): no
-        // binding may point at them once it returns.
-        unsafe { ffi::sqlite3_clear_bindings(s) };
+        Ok(())
+    }
+
+    /// Makes the statement ready for its next use, with no binding left pointing at the
+    /// caller's texts. SQLite's answer is the step's error, already seen.
+    fn finish(&mut self) -> c_int {
+        // SAFETY: `stmt` is a prepared statement.
+        unsafe {
+            let reset = ffi::sqlite3_reset(self.stmt.as_ptr());
+            ffi::sqlite3_clear_bindings(self.stmt.as_ptr());
+            reset
+        }
+    }
+
+    /// Binds `values` to the parameters in order and runs the statement once.
+    pub(crate) fn run(&mut self, values: &[Value<'_>]) -> Result<()> {
+        self.bind(values)?;
+        // SAFETY: a prepared statement with its values bound.
+        let rc = unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) };
+        let reset = self.finish();
         if rc != ffi::SQLITE_DONE || reset != ffi::SQLITE_OK {
             return Err(failure(self.db, "cannot write an imported row"));
         }
         Ok(())
+    }
+
+    /// Binds `values`, then hands each row the statement returns to `each`.
+    pub(crate) fn query(
+        &mut self,
+        values: &[Value<'_>],
+        mut each: impl FnMut(&Columns<'_>) -> Result<()>,
+    ) -> Result<()> {
+        self.bind(values)?;
+        loop {
+            // SAFETY: a prepared statement with its values bound.
+            match unsafe { ffi::sqlite3_step(self.stmt.as_ptr()) } {
+                ffi::SQLITE_ROW => {
+                    let row = Columns {
+                        stmt: self.stmt,
+                        _row: PhantomData,
+                    };
+                    if let Err(e) = each(&row) {
+                        self.finish();
+                        return Err(e);
+                    }
+                }
+                ffi::SQLITE_DONE => break,
+                _ => {
+                    let error = failure(self.db, "cannot read during the import");
+                    self.finish();
+                    return Err(error);
+                }
+            }
+        }
+        match self.finish() {
+            ffi::SQLITE_OK => Ok(()),
+            _ => Err(failure(self.db, "cannot read during the import")),
+        }
+    }
+}
+
+/// The row a query stands on, its columns read by position.
+pub(crate) struct Columns<'s> {
+    stmt: NonNull<ffi::sqlite3_stmt>,
+    _row: PhantomData<&'s ()>,
+}
+
+impl Columns<'_> {
+    pub(crate) fn int(&self, at: usize) -> i64 {
+        // SAFETY: the statement stands on a row; an out-of-range column reads as 0.
+        unsafe { ffi::sqlite3_column_int64(self.stmt.as_ptr(), at as c_int) }
+    }
+
+    pub(crate) fn flag(&self, at: usize) -> Option<bool> {
+        self.is_null(at).not().then(|| self.int(at) != 0)
+    }
+
+    pub(crate) fn text(&self, at: usize) -> Result<Option<String>> {
+        if self.is_null(at) {
+            return Ok(None);
+        }
+        let s = self.stmt.as_ptr();
+        // SAFETY: the statement stands on a row. The text pointer is read before its
+        // length, as SQLite asks; both stay valid until the next step, and are copied here.
+        let bytes = unsafe {
+            let text = ffi::sqlite3_column_text(s, at as c_int);
+            let len = ffi::sqlite3_column_bytes(s, at as c_int);
+            match text.is_null() {
+                true => &[][..],
+                false => std::slice::from_raw_parts(text, len as usize),
+            }
+        };
+        String::from_utf8(bytes.to_vec())
+            .map(Some)
+            .map_err(|_| Error::Internal(format!("column {at} holds text that is not UTF-8")))
+    }
+
+    /// A text SQLite's schema never leaves NULL.
+    pub(crate) fn required_text(&self, at: usize) -> Result<String> {
+        self.text(at)?
+            .ok_or_else(|| Error::Internal(format!("column {at} is NULL")))
+    }
+
+    fn is_null(&self, at: usize) -> bool {
+        // SAFETY: the statement stands on a row.
+        unsafe { ffi::sqlite3_column_type(self.stmt.as_ptr(), at as c_int) == ffi::SQLITE_NULL }
     }
 }
 

@@ -6,10 +6,10 @@
 //! event: `feed::watch` announces what was committed).
 
 mod bulk;
-mod ffi;
+pub(crate) mod ffi;
 mod purge;
 
-pub(crate) use bulk::{Bulk, BulkConnection};
+pub(crate) use bulk::{read_rows, Bulk, BulkConnection};
 use purge::purge;
 
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
@@ -172,6 +172,34 @@ fn stored_values<'r>(row: &'r ContactRow, d: &'r Derived) -> [ffi::Value<'r>; 24
         Text(Some(&d.sort_name)),
         Text(Some(&d.search_text)),
     ]
+}
+
+/// A contact row read back by position in `ROW_COLUMNS` order: what `stored_values` binds.
+fn stored_row(c: &ffi::Columns<'_>) -> Result<ContactRow> {
+    Ok(ContactRow {
+        id: c.int(0),
+        first_name: c.text(1)?,
+        last_name: c.text(2)?,
+        salutation: c.text(3)?,
+        email: c.text(4)?,
+        mobile_phone: c.text(5)?,
+        phone: c.text(6)?,
+        company: c.text(7)?,
+        job_title: c.text(8)?,
+        street_address: c.text(9)?,
+        city: c.text(10)?,
+        state: c.text(11)?,
+        post_code: c.text(12)?,
+        country: c.text(13)?,
+        timezone: c.text(14)?,
+        status: c.text(15)?,
+        has_consent: c.flag(16),
+        notes: c.text(17)?,
+        owner_id: c.int(18),
+        created_at: c.required_text(19)?,
+        updated_at: c.required_text(20)?,
+        last_interacted_at: c.text(21)?,
+    })
 }
 
 fn push_value<'r>(qb: &mut QueryBuilder<'r, Sqlite>, value: ffi::Value<'r>) {
@@ -488,13 +516,15 @@ impl Funnel {
 /// contacts' identifiers, in any order, cannot collide on the UNIQUE indexes: undo does this
 /// first, and an import for a contact whose email or mobile phone it moves.
 pub(crate) async fn release(conn: &mut SqliteConnection, id: i64) -> Result<()> {
-    sqlx::query("UPDATE contacts SET email = NULL, mobile_phone = ? WHERE id = ?")
+    sqlx::query(RELEASE)
         .bind(releasing(id))
         .bind(id)
         .execute(&mut *conn)
         .await?;
     Ok(())
 }
+
+const RELEASE: &str = "UPDATE contacts SET email = NULL, mobile_phone = ?1 WHERE id = ?2";
 
 /// The mobile phone a released contact holds in the table: one no contact has.
 fn releasing(id: i64) -> String {

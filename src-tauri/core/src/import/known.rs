@@ -10,6 +10,7 @@ use sqlx::SqliteConnection;
 use std::hash::BuildHasher;
 
 use crate::error::{Error, Result};
+use crate::funnel::{ffi, BulkConnection};
 
 /// What one kind of key may take in memory (arena and table) before it is moved to disk:
 /// about 490,000 emails. A million-row file moves twice, ten million rows about twenty
@@ -132,11 +133,7 @@ impl Holders {
 
     /// Asks the table on disk for those of `keys` memory does not know, and remembers the
     /// answers (a key not there is free).
-    pub(super) async fn fetch(
-        &mut self,
-        conn: &mut SqliteConnection,
-        keys: &[&String],
-    ) -> Result<()> {
+    pub(super) fn fetch(&mut self, db: &BulkConnection<'_>, keys: &[&String]) -> Result<()> {
         let Some(moved) = &self.moved else {
             return Ok(());
         };
@@ -148,13 +145,21 @@ impl Holders {
         if asked.is_empty() {
             return Ok(());
         }
-        let found: Vec<(String, i64)> = sqlx::query_as(
+        let mut found: Vec<(String, i64)> = Vec::new();
+        ffi::Statement::prepare(
+            db,
             "SELECT key, id FROM temp.import_holders WHERE kind = ?1 AND key IN (SELECT value FROM json_each(?2))",
-        )
-        .bind(self.kind)
-        .bind(json(&asked)?)
-        .fetch_all(&mut *conn)
-        .await?;
+        )?
+        .query(
+            &[
+                ffi::Value::Text(Some(self.kind)),
+                ffi::Value::Text(Some(&json(&asked)?)),
+            ],
+            |c| {
+                found.push((c.required_text(0)?, c.int(1)));
+                Ok(())
+            },
+        )?;
         for k in asked {
             self.set(k, NOBODY);
         }

@@ -86,8 +86,13 @@ impl Run<'_> {
     }
 
     /// Contacts as the database holds them, into the chunk's rows.
-    pub(super) async fn load(&mut self, conn: &mut SqliteConnection, ids: Vec<i64>) -> Result<()> {
-        for row in crate::rows::load_rows(conn, &ids).await? {
+    async fn load(&mut self, conn: &mut SqliteConnection, ids: &[i64]) -> Result<()> {
+        let mut handle = conn.lock_handle().await?;
+        self.load_locked(&funnel::BulkConnection::new(&mut handle), ids)
+    }
+
+    fn load_locked(&mut self, db: &funnel::BulkConnection<'_>, ids: &[i64]) -> Result<()> {
+        for row in funnel::read_rows(db, ids)? {
             self.stored
                 .insert(row.id, (row.email.clone(), row.mobile_phone.clone()));
             self.rows.insert(row.id, (row, None));
@@ -97,12 +102,16 @@ impl Run<'_> {
 
     /// Before a chunk is decided: the database's holders of the keys the import has not
     /// seen (contacts it has not touched, so the database has them as they are), and the
-    /// rows of every holder the chunk may merge into.
+    /// rows of every holder the chunk may merge into. Read on the locked connection: a
+    /// row read through sqlx is handed from its connection's thread to this one, and an
+    /// import reads some of its rows back tens of thousands of times.
     pub(super) async fn look_up(
         &mut self,
         conn: &mut SqliteConnection,
         chunk: &[Prepared],
     ) -> Result<()> {
+        let mut handle = conn.lock_handle().await?;
+        let db = funnel::BulkConnection::new(&mut handle);
         let entries = || {
             chunk
                 .iter()
@@ -112,8 +121,8 @@ impl Run<'_> {
         let emails: Vec<&String> = entries().filter_map(|e| e.email.as_ref()).collect();
         let phones: Vec<&String> = entries().filter_map(|e| e.mobile_phone.as_ref()).collect();
         // Keys memory let go of to disk (a file past its budget).
-        self.emails.fetch(conn, &emails).await?;
-        self.phones.fetch(conn, &phones).await?;
+        self.emails.fetch(&db, &emails)?;
+        self.phones.fetch(&db, &phones)?;
         if self.ask_database {
             let emails: Vec<&String> = emails
                 .into_iter()
@@ -124,19 +133,27 @@ impl Run<'_> {
                 .filter(|k| self.phones.unknown(k))
                 .collect();
             if !emails.is_empty() || !phones.is_empty() {
-                // One statement text for every chunk (the keys travel as JSON): sqlx caches
-                // a prepared statement per text.
+                // The keys travel as JSON: one statement for any number of them.
                 let json = |v: Vec<&String>| {
                     serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()))
                 };
-                let found: Vec<(i64, Option<String>, Option<String>)> = sqlx::query_as(
+                let (emails, phones) = (json(emails)?, json(phones)?);
+                let mut found: Vec<(i64, Option<String>, Option<String>)> = Vec::new();
+                funnel::ffi::Statement::prepare(
+                    &db,
                     "SELECT id, email, mobile_phone FROM contacts WHERE email IN (SELECT value FROM json_each(?1)) \
                      UNION SELECT id, email, mobile_phone FROM contacts WHERE mobile_phone IN (SELECT value FROM json_each(?2))",
-                )
-                .bind(json(emails)?)
-                .bind(json(phones)?)
-                .fetch_all(&mut *conn)
-                .await?;
+                )?
+                .query(
+                    &[
+                        funnel::ffi::Value::Text(Some(&emails)),
+                        funnel::ffi::Value::Text(Some(&phones)),
+                    ],
+                    |c| {
+                        found.push((c.int(0), c.text(1)?, c.text(2)?));
+                        Ok(())
+                    },
+                )?;
                 for (id, email, phone) in found {
                     if let Some(k) = email {
                         self.emails.set(&k, id);
@@ -158,7 +175,7 @@ impl Run<'_> {
             .collect();
         ids.sort_unstable();
         ids.dedup();
-        self.load(conn, ids).await
+        self.load_locked(&db, &ids)
     }
 
     /// Decides one normalised row (file order).
@@ -215,7 +232,7 @@ impl Run<'_> {
             return Ok(());
         };
         if !self.rows.contains_key(&id) {
-            self.load(conn, vec![id]).await?;
+            self.load(conn, &[id]).await?;
         }
         let existing = &self
             .rows
@@ -257,21 +274,22 @@ impl Run<'_> {
     pub(super) async fn flush(&mut self, conn: &mut SqliteConnection) -> Result<()> {
         self.dirty.sort_unstable();
         self.dirty.dedup();
-        // A stored row whose email or mobile phone moves lets go of them first, so another
-        // row taking them in the same chunk cannot collide with it, whatever the order.
-        for id in &self.dirty {
-            let (row, _) = &self.rows[id];
-            if let Some((email, mobile)) = self.stored.get(id) {
-                if (email, mobile) != (&row.email, &row.mobile_phone) {
-                    funnel::release(conn, *id).await?;
-                }
-            }
-        }
         {
             // The raw handle is not Send: its scope ends before the next await.
             let mut handle = conn.lock_handle().await?;
             let db = funnel::BulkConnection::new(&mut handle);
             let mut writer = funnel::Bulk::prepare(&db)?;
+            // A stored row whose email or mobile phone moves lets go of them first, so
+            // another row taking them in the same chunk cannot collide with it, whatever
+            // the order.
+            for id in &self.dirty {
+                let (row, _) = &self.rows[id];
+                if let Some((email, mobile)) = self.stored.get(id) {
+                    if (email, mobile) != (&row.email, &row.mobile_phone) {
+                        writer.release(*id)?;
+                    }
+                }
+            }
             for id in &self.dirty {
                 let (row, derived) = self
                     .rows
