@@ -16,6 +16,8 @@
 //! import wrote (rows, search words, journal, indexes, commit) with no file to read and
 //! nothing to decide, at 1M and at 10M. No import into this schema can be faster, so the
 //! floors say how much of each target is reachable.
+//!
+//! Every timed run starts once what the runs before it wrote has reached the disk (`sync`).
 
 #[path = "support/floors.rs"]
 mod floors;
@@ -234,6 +236,7 @@ fn generate_ten(dir: &Path, one: &Path) -> PathBuf {
 /// whole time) and its summary.
 fn import_run(file: &Path, db: &Path) -> (Duration, f64, f64, String) {
     support::remove_database(db);
+    floors::settle();
     let out = Command::new(std::env::current_exe().unwrap())
         .args([
             "--one-import",
@@ -564,6 +567,7 @@ fn main() {
         let db = dir.join("import-10m-canceled.db");
         support::remove_database(&db);
         let after = ten_took.as_secs_f64() * share;
+        floors::settle();
         let out = Command::new(std::env::current_exe().unwrap())
             .args([
                 "--canceled-import",
