@@ -108,7 +108,8 @@ pub fn sqlite3_import(file: &Path, db: &Path) -> Duration {
 
 /// Waits until what earlier runs wrote has reached the disk (`sync`), so that a timed run
 /// is not slowed by the kernel writing back another's gigabytes: the ten-million-row
-/// import, run right after the ten-million schema floor, took 166 s against 131 s alone.
+/// import, run after the million-row runs and floors without it, took 166 s; after `sync`,
+/// 133 s (2026-11-30).
 pub fn settle() {
     let synced = Command::new("sync").status();
     assert!(synced.is_ok_and(|s| s.success()), "sync failed");
