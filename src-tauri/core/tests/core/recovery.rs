@@ -54,6 +54,32 @@ fn age_backup(db: &Path, hours: u64) {
         .unwrap();
 }
 
+/// When the backup of `db` was last written.
+fn backup_time(db: &Path) -> SystemTime {
+    std::fs::metadata(store::backup_path(db))
+        .unwrap()
+        .modified()
+        .unwrap()
+}
+
+/// Waits (30 s at most) for the backup `store` takes in the background to be written after
+/// `aged`; when it was.
+async fn backup_after(store: &Store, db: &Path, aged: SystemTime) -> SystemTime {
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    loop {
+        let modified = backup_time(db);
+        if modified > aged {
+            return modified;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no backup taken: {:?}",
+            store.backup_problem()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
 /// A database of 200 contacts with a sound backup a day old (the daily check is due), then
 /// damaged: its path, the backup's bytes and its own.
 async fn damaged_when_the_check_is_due(dir: &Path) -> (std::path::PathBuf, Vec<u8>, Vec<u8>) {
@@ -77,13 +103,13 @@ async fn a_reopened_database_gets_a_backup_that_holds_its_contacts_and_a_fresh_o
     let backup = store::last_backup(&db).expect("taken on the first open after");
     let copied = sqlite(Path::new(&backup.path), "SELECT count(*) FROM contacts");
     assert_eq!(copied.trim(), "3");
-    let taken = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    let taken = backup_time(&db);
     Store::open(&db).await.unwrap().close().await;
-    let again = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    let again = backup_time(&db);
     assert_eq!(taken, again, "the day's backup is not taken twice");
     age_backup(&db, 25);
     Store::open(&db).await.unwrap().close().await;
-    let next = std::fs::metadata(&backup.path).unwrap().modified().unwrap();
+    let next = backup_time(&db);
     assert!(next > taken, "a day later it is taken again");
     let partials = std::fs::read_dir(dir.path())
         .unwrap()
@@ -140,10 +166,7 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
     let db = database(dir.path(), 20).await;
     Store::open(&db).await.unwrap().close().await;
     age_backup(&db, 30);
-    let aged = std::fs::metadata(store::backup_path(&db))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let aged = backup_time(&db);
 
     let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
     let session = cardfile_core::Session::new(store.clone(), None)
@@ -164,19 +187,7 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
         "the check had ended: {ended:?}"
     );
     // The backup follows the check, in the background.
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    let taken = loop {
-        let modified = std::fs::metadata(store::backup_path(&db))
-            .unwrap()
-            .modified()
-            .unwrap();
-        if modified > aged {
-            break modified;
-        }
-        assert!(std::time::Instant::now() < deadline, "no backup taken");
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    };
-    assert!(taken > aged);
+    backup_after(&store, &db, aged).await;
     store.close().await;
     assert!(store.backup_problem().is_none());
     let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
@@ -195,10 +206,7 @@ async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_write()
         .await
         .unwrap();
     age_backup(&db, 25);
-    let aged = std::fs::metadata(store::backup_path(&db))
-        .unwrap()
-        .modified()
-        .unwrap();
+    let aged = backup_time(&db);
     session
         .add(
             &fields(&[("first_name", "Late"), ("email", "late@example.com")]),
@@ -207,22 +215,7 @@ async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_write()
         )
         .await
         .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        let modified = std::fs::metadata(store::backup_path(&db))
-            .unwrap()
-            .modified()
-            .unwrap();
-        if modified > aged {
-            break;
-        }
-        assert!(
-            std::time::Instant::now() < deadline,
-            "no backup taken: {:?}",
-            store.backup_problem()
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    backup_after(&store, &db, aged).await;
     store.close().await;
     assert!(store.backup_problem().is_none());
     let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
