@@ -223,7 +223,8 @@ impl Holders {
     }
 }
 
-fn json<T: serde::Serialize>(v: &T) -> Result<String> {
+/// `v` as JSON text: how the import hands SQLite a list of keys or ids in one parameter.
+pub(super) fn json<T: serde::Serialize>(v: &T) -> Result<String> {
     serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
 }
 

@@ -14,7 +14,7 @@ use crate::record::ContactRow;
 use crate::search::Scope;
 use crate::words;
 
-use super::known::Holders;
+use super::known::{json, Holders};
 use super::prepare::{Prepared, Spent};
 use super::{problems, ImportOptions, OnDuplicate, Problem, Summary};
 
@@ -134,10 +134,7 @@ impl Run<'_> {
                 .collect();
             if !emails.is_empty() || !phones.is_empty() {
                 // The keys travel as JSON: one statement for any number of them.
-                let json = |v: Vec<&String>| {
-                    serde_json::to_string(&v).map_err(|e| Error::Internal(e.to_string()))
-                };
-                let (emails, phones) = (json(emails)?, json(phones)?);
+                let (emails, phones) = (json(&emails)?, json(&phones)?);
                 let mut found: Vec<(i64, Option<String>, Option<String>)> = Vec::new();
                 funnel::ffi::Statement::prepare(
                     &db,
@@ -197,8 +194,7 @@ impl Run<'_> {
                 self.summary.conflicts += 1;
                 let reason =
                     format!("the email belongs to contact {e} and the mobile phone to contact {p}");
-                let given = serde_json::to_string(&fields_json(&entry))
-                    .map_err(|e| Error::Internal(e.to_string()))?;
+                let given = json(&fields_json(&entry))?;
                 sqlx::query(
                     "INSERT INTO review_items (source, given, email_contact_id, phone_contact_id, reason, created_at, batch_id) \
                      VALUES ('import', ?, ?, ?, ?, ?, ?)",
