@@ -354,7 +354,7 @@ async fn import_on(
         mapping = mapping.with_column(*column, field.as_deref());
     }
     if !options.overrides.is_empty() {
-        let json = serde_json::to_string(&mapping).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = known::json(&mapping)?;
         sqlx::query(
             "INSERT INTO import_mappings (header, mapping, saved_at) VALUES (?, ?, ?) \
              ON CONFLICT (header) DO UPDATE SET mapping = excluded.mapping, saved_at = excluded.saved_at",
