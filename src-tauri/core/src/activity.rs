@@ -183,7 +183,7 @@ pub(crate) async fn record_from(
     };
     let region = settings::default_region(&mut tx).await?;
     let mut entry = ContactRow::blank(host.id, at.clone());
-    entry.apply(&new.fields, &region)?;
+    entry.apply(new.fields.clone(), &region)?;
     // A cloud booking's contact is the one the cloud linked it to, when it is here.
     let linked = match cloud.and_then(|c| c.contact_id) {
         Some(id) => rows::load_row(&mut tx, id).await?,
@@ -235,7 +235,7 @@ pub(crate) async fn record_from(
     let scope = users::scope(&mut tx, user).await?;
     let visible = scope.allows(contact.owner_id);
     let shown = if visible { &contact } else { &entry };
-    let given = serde_json::to_string(&new.fields).map_err(|e| Error::Internal(e.to_string()))?;
+    let given = crate::error::json(&new.fields)?;
     let id = insert(
         &mut tx,
         funnel.batch(),

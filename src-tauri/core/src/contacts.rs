@@ -90,7 +90,7 @@ pub async fn add(
     };
     let region = settings::default_region(&mut tx).await?;
     let mut row = ContactRow::blank(owner_id, now());
-    row.apply(fields, &region)?;
+    row.apply(fields.clone(), &region)?;
     let saved = save(&mut tx, user, &scope, None, row, merge, source).await?;
     let contact = to_contact(&mut tx, saved).await?;
     tx.commit().await?;
@@ -114,7 +114,7 @@ pub async fn edit(
     let before = visible_row(&mut tx, &scope, id).await?;
     let region = settings::default_region(&mut tx).await?;
     let mut row = before.clone();
-    row.apply(fields, &region)?;
+    row.apply(fields.clone(), &region)?;
     if row == before {
         return to_contact(&mut tx, row).await;
     }
@@ -348,7 +348,7 @@ pub async fn add_many(
     let mut report = AddManyReport::default();
     for (i, fields) in entries.into_iter().enumerate() {
         let mut row = ContactRow::blank(user.id, now());
-        let checked = match row.apply(&fields, &region) {
+        let checked = match row.apply(fields, &region) {
             Ok(()) => refuse_taken(&mut tx, &scope, &row).await,
             Err(e) => Err(e),
         };

@@ -157,3 +157,9 @@ impl ErrorCode {
         }
     }
 }
+
+/// `v` as JSON text, for a statement's parameter or a stored value; an encoding failure is an
+/// internal error (every value core encodes is its own type).
+pub(crate) fn json<T: Serialize + ?Sized>(v: &T) -> Result<String> {
+    serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
+}

@@ -100,10 +100,8 @@ pub async fn record<T: Serialize>(
     before: Option<&T>,
     after: Option<&T>,
 ) -> Result<()> {
-    let image = |v: Option<&T>| -> Result<Option<String>> {
-        v.map(|v| serde_json::to_string(v).map_err(|e| crate::Error::Internal(e.to_string())))
-            .transpose()
-    };
+    let image =
+        |v: Option<&T>| -> Result<Option<String>> { v.map(|v| crate::error::json(v)).transpose() };
     sqlx::query(
         "INSERT INTO journal (batch_id, entity, entity_id, op, before, after) VALUES (?, ?, ?, ?, ?, ?)",
     )

@@ -45,37 +45,50 @@ pub fn normalize(raw: &str, region: &str) -> Result<Option<String>, String> {
 /// range and reused for the rest, which need no parse or format of their own (formatting
 /// is most of an import's phone work).
 pub fn national_digits(e164: &str) -> Option<String> {
-    let digits = e164.strip_prefix('+')?;
-    let code_len = (1..=3.min(digits.len())).find(|&len| {
+    let mut out = String::new();
+    push_national_digits(e164, &mut out).then_some(out)
+}
+
+/// `national_digits`, appended to `out`; false (nothing appended) when there are none. An
+/// import derives a million contacts' words into one buffer each, not a String per number.
+pub fn push_national_digits(e164: &str, out: &mut String) -> bool {
+    let Some(digits) = e164.strip_prefix('+') else {
+        return false;
+    };
+    let Some(code_len) = (1..=3.min(digits.len())).find(|&len| {
         digits[..len]
             .parse::<i32>()
             .is_ok_and(|code| CALLING_CODES.contains(&code))
-    })?;
+    }) else {
+        return false;
+    };
     let range = &digits[..(code_len + RANGE_DIGITS).min(digits.len())];
     let national = &digits[code_len..];
-    let known = NATIONAL_PREFIXES
-        .read()
-        .ok()
-        .and_then(|prefixes| prefixes.get(range).cloned());
-    let prefix = match known {
-        Some(prefix) => prefix,
-        None => {
-            let formatted = formatted_national_digits(e164)?;
-            let prefix = formatted.strip_suffix(national).map(str::to_string);
-            if let Ok(mut prefixes) = NATIONAL_PREFIXES.write() {
-                prefixes.insert(range.to_string(), prefix.clone());
+    // The range's prefix, learned from an earlier number (read under the lock, not copied).
+    let learned = match NATIONAL_PREFIXES.read() {
+        Ok(prefixes) => match prefixes.get(range) {
+            Some(Some(prefix)) => {
+                out.push_str(prefix);
+                out.push_str(national);
+                return true;
             }
-            match prefix {
-                Some(_) => prefix,
-                // Not a prefix and the national number: this number is formatted as it is.
-                None => return Some(formatted),
-            }
-        }
+            Some(None) => true,
+            None => false,
+        },
+        Err(_) => false,
     };
-    match prefix {
-        Some(prefix) => Some(format!("{prefix}{national}")),
-        None => formatted_national_digits(e164),
+    let Some(formatted) = formatted_national_digits(e164) else {
+        return false;
+    };
+    if !learned {
+        let prefix = formatted.strip_suffix(national).map(str::to_string);
+        if let Ok(mut prefixes) = NATIONAL_PREFIXES.write() {
+            prefixes.insert(range.to_string(), prefix);
+        }
     }
+    // Not a prefix and the national number (or the first of its range): as formatted.
+    out.push_str(&formatted);
+    true
 }
 
 /// A stored E.164 number as people read it internationally ("+16469123478" gives
@@ -111,7 +124,13 @@ fn formatted_national_digits(e164: &str) -> Option<String> {
 }
 
 fn parse_region(code: &str) -> Option<Region> {
-    Region::from_str(&code.trim().to_ascii_uppercase()).ok()
+    // Uppercased on the stack: every phone of an import names its region.
+    let code = code.trim();
+    let mut upper = [0u8; 8];
+    let buf = upper.get_mut(..code.len())?;
+    buf.copy_from_slice(code.as_bytes());
+    buf.make_ascii_uppercase();
+    Region::from_str(std::str::from_utf8(buf).ok()?).ok()
 }
 
 /// True when `code` is a region libphonenumber knows (for the default-region setting).

@@ -331,15 +331,17 @@ impl ContactRow {
 
     /// Applies `fields` to this row: the one place where typed values become stored values.
     /// Phones without a country code take the row's country, else `default_region`.
-    pub fn apply(&mut self, fields: &ContactFields, default_region: &str) -> Result<()> {
+    /// `fields` is taken, not borrowed: a value already trimmed is kept as given, not
+    /// copied (an import applies a million rows' fields).
+    pub fn apply(&mut self, fields: ContactFields, default_region: &str) -> Result<()> {
         fn text(
             slot: &mut Option<String>,
-            given: &Option<String>,
+            given: Option<String>,
             field: &'static str,
             max: usize,
         ) -> Result<()> {
-            if let Some(v) = given {
-                let v = v.trim();
+            if let Some(given) = given {
+                let v = given.trim();
                 if v.chars().count() > max {
                     return Err(Error::invalid(
                         field,
@@ -349,52 +351,41 @@ impl ContactRow {
                 if v.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
                     return Err(Error::invalid(field, "contains control characters"));
                 }
-                *slot = (!v.is_empty()).then(|| v.to_string());
+                *slot = match v.len() {
+                    0 => None,
+                    n if n == given.len() => Some(given),
+                    _ => Some(v.to_string()),
+                };
             }
             Ok(())
         }
         text(
             &mut self.first_name,
-            &fields.first_name,
+            fields.first_name,
             "first_name",
             MAX_TEXT,
         )?;
-        text(
-            &mut self.last_name,
-            &fields.last_name,
-            "last_name",
-            MAX_TEXT,
-        )?;
+        text(&mut self.last_name, fields.last_name, "last_name", MAX_TEXT)?;
         text(
             &mut self.salutation,
-            &fields.salutation,
+            fields.salutation,
             "salutation",
             MAX_TEXT,
         )?;
-        text(&mut self.company, &fields.company, "company", MAX_TEXT)?;
-        text(
-            &mut self.job_title,
-            &fields.job_title,
-            "job_title",
-            MAX_TEXT,
-        )?;
+        text(&mut self.company, fields.company, "company", MAX_TEXT)?;
+        text(&mut self.job_title, fields.job_title, "job_title", MAX_TEXT)?;
         text(
             &mut self.street_address,
-            &fields.street_address,
+            fields.street_address,
             "street_address",
             MAX_TEXT,
         )?;
-        text(&mut self.city, &fields.city, "city", MAX_TEXT)?;
-        text(&mut self.state, &fields.state, "state", MAX_TEXT)?;
-        text(
-            &mut self.post_code,
-            &fields.post_code,
-            "post_code",
-            MAX_TEXT,
-        )?;
-        text(&mut self.country, &fields.country, "country", MAX_TEXT)?;
-        text(&mut self.timezone, &fields.timezone, "timezone", MAX_TEXT)?;
-        text(&mut self.notes, &fields.notes, "notes", MAX_NOTES)?;
+        text(&mut self.city, fields.city, "city", MAX_TEXT)?;
+        text(&mut self.state, fields.state, "state", MAX_TEXT)?;
+        text(&mut self.post_code, fields.post_code, "post_code", MAX_TEXT)?;
+        text(&mut self.country, fields.country, "country", MAX_TEXT)?;
+        text(&mut self.timezone, fields.timezone, "timezone", MAX_TEXT)?;
+        text(&mut self.notes, fields.notes, "notes", MAX_NOTES)?;
 
         if let Some(v) = &fields.email {
             self.email = normalize_email(v)?;
@@ -470,11 +461,11 @@ fn email_problem(email: &str) -> Option<&'static str> {
     if domain.is_empty() {
         return Some("nothing after the @");
     }
-    let labels: Vec<&str> = domain.split('.').collect();
-    if labels.len() < 2 {
+    if !domain.contains('.') {
         return Some("the domain has no dot");
     }
-    for label in &labels {
+    let mut tld = "";
+    for label in domain.split('.') {
         if label.is_empty() || label.len() > 63 {
             return Some("the domain has an empty or overlong part");
         }
@@ -484,8 +475,8 @@ fn email_problem(email: &str) -> Option<&'static str> {
         {
             return Some("the domain has a character that is not allowed");
         }
+        tld = label;
     }
-    let tld = labels[labels.len() - 1];
     if tld.len() < 2 || tld.chars().all(|c| c.is_ascii_digit()) {
         return Some("the domain does not end in a valid top-level domain");
     }

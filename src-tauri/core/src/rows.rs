@@ -31,7 +31,7 @@ pub(crate) async fn load_rows(conn: &mut SqliteConnection, ids: &[i64]) -> Resul
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let json = serde_json::to_string(ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = crate::error::json(ids)?;
     Ok(sqlx::query_as(&format!(
         "SELECT {ROW_COLUMNS} FROM contacts WHERE id IN (SELECT value FROM json_each(?))"
     ))

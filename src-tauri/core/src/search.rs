@@ -222,7 +222,7 @@ pub async fn page(
                         max((SELECT sort_name FROM search_terms t WHERE t.term = v.value ORDER BY sort_name DESC LIMIT 1)) \
                  FROM json_each(?1) v",
             )
-            .bind(serde_json::to_string(&terms).map_err(|e| crate::error::Error::Internal(e.to_string()))?)
+            .bind(crate::error::json(&terms)?)
             .fetch_one(&mut *conn)
             .await?;
             span = Some(match span {

@@ -332,7 +332,7 @@ impl Funnel {
         before: Option<String>,
         after: Option<String>,
     ) -> Result<()> {
-        let names = serde_json::to_string(fields).map_err(|e| Error::Internal(e.to_string()))?;
+        let names = crate::error::json(fields)?;
         let seq: i64 = sqlx::query_scalar(
             "INSERT INTO changes (batch_id, contact_id, last_id, kind, merged_into, fields, source, user_id, at) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING seq",

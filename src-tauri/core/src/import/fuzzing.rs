@@ -58,7 +58,7 @@ pub fn mapping(data: &[u8]) {
         for m in [&guessed, &remapped] {
             let fields = m.fields_of(&cells);
             let mut row = ContactRow::blank(1, "2026-01-01T00:00:00.000Z".into());
-            let _ = row.apply(&fields, "US");
+            let _ = row.apply(fields, "US");
         }
     }
 }

@@ -9,7 +9,7 @@ use hashbrown::{DefaultHashBuilder, HashTable};
 use sqlx::SqliteConnection;
 use std::hash::BuildHasher;
 
-use crate::error::{Error, Result};
+use crate::error::{json, Result};
 use crate::funnel::{ffi, BulkConnection};
 
 /// What one kind of key may take in memory (arena and table) before it is moved to disk:
@@ -221,11 +221,6 @@ impl Holders {
         }
         Ok(())
     }
-}
-
-/// `v` as JSON text: how the import hands SQLite a list of keys or ids in one parameter.
-pub(super) fn json<T: serde::Serialize>(v: &T) -> Result<String> {
-    serde_json::to_string(v).map_err(|e| Error::Internal(e.to_string()))
 }
 
 /// A Bloom filter of fixed size (16 MB, six probes): at ten million keys about one in five

@@ -302,8 +302,13 @@ pub fn guess(header: &[String]) -> Mapping {
 }
 
 fn first_value(cell: &str) -> &str {
-    // Google joins several values in one cell with " ::: ".
-    cell.split(" ::: ").next().unwrap_or("").trim()
+    // Google joins several values in one cell with " ::: " (a cell without a colon, as
+    // most are, is not searched for it: an import asks this of every email and phone).
+    let first = match cell.contains(':') {
+        true => cell.split(" ::: ").next().unwrap_or(""),
+        false => cell,
+    };
+    first.trim()
 }
 
 impl Mapping {

@@ -17,7 +17,7 @@ pub mod read;
 pub mod records;
 mod run;
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -35,7 +35,8 @@ use known::Holders;
 use last::{finish, Last, Shares};
 pub use limits::Limits;
 pub use opened::{open, open_within, rows, Opened};
-use prepare::{read_file, Batch, Normalise, Spent};
+pub use prepare::Normalise;
+use prepare::{read_file, Batch, Spent};
 pub use problems::{Problem, Spool, EXAMPLES};
 use run::Run;
 
@@ -354,7 +355,7 @@ async fn import_on(
         mapping = mapping.with_column(*column, field.as_deref());
     }
     if !options.overrides.is_empty() {
-        let json = known::json(&mapping)?;
+        let json = crate::error::json(&mapping)?;
         sqlx::query(
             "INSERT INTO import_mappings (header, mapping, saved_at) VALUES (?, ?, ?) \
              ON CONFLICT (header) DO UPDATE SET mapping = excluded.mapping, saved_at = excluded.saved_at",

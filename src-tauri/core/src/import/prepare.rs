@@ -39,11 +39,30 @@ pub(super) struct Spent {
 }
 
 /// How the reading thread turns records into contacts.
-pub(super) struct Normalise {
-    pub(super) mapping: mapping::Mapping,
-    pub(super) region: String,
-    pub(super) owner_id: i64,
-    pub(super) at: String,
+pub struct Normalise {
+    pub mapping: mapping::Mapping,
+    pub region: String,
+    pub owner_id: i64,
+    pub at: String,
+}
+
+impl Normalise {
+    /// A row's cells as a normalised contact with what search derives from it, or why the
+    /// row is rejected: the import's work for each row that is not SQLite's (the reading
+    /// thread's, and what `make bench`'s `--reader` times alone).
+    pub fn contact(
+        &self,
+        cells: &[String],
+    ) -> std::result::Result<(ContactRow, words::Derived), String> {
+        let mut entry = ContactRow::blank(self.owner_id, self.at.clone());
+        match entry.apply(self.mapping.fields_of(cells), &self.region) {
+            Ok(()) => {
+                let derived = words::derive(&entry);
+                Ok((entry, derived))
+            }
+            Err(e) => Err(e.to_string()),
+        }
+    }
 }
 
 /// The reading thread: reads the opened file's records as they come and sends them,
@@ -74,16 +93,7 @@ pub(super) fn read_file(
         };
         let outcome = match row.problem {
             Some(problem) => Err(problem),
-            None => {
-                let mut entry = ContactRow::blank(how.owner_id, how.at.clone());
-                match entry.apply(&how.mapping.fields_of(&row.cells), &how.region) {
-                    Ok(()) => {
-                        let derived = words::derive(&entry);
-                        Ok((entry, derived))
-                    }
-                    Err(e) => Err(e.to_string()),
-                }
-            }
+            None => how.contact(&row.cells),
         };
         chunk.push(Prepared {
             line: row.line as u32,

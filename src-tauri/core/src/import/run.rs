@@ -3,7 +3,7 @@
 //! creates, merges, collapses, is skipped, is held for review or is rejected, and the writes
 //! of each chunk through the funnel's bulk writer.
 
-use std::collections::HashMap;
+use hashbrown::HashMap;
 
 use sqlx::SqliteConnection;
 
@@ -14,9 +14,10 @@ use crate::record::ContactRow;
 use crate::search::Scope;
 use crate::words;
 
-use super::known::{json, Holders};
+use super::known::Holders;
 use super::prepare::{Prepared, Spent};
 use super::{problems, ImportOptions, OnDuplicate, Problem, Summary};
+use crate::error::json;
 
 /// The import's running state: who holds what, counts, problems, and what to write.
 pub(super) struct Run<'a> {
@@ -34,7 +35,9 @@ pub(super) struct Run<'a> {
     pub(super) emails: Holders,
     pub(super) phones: Holders,
     /// The current chunk's contacts: read from the database or changed by the chunk, with
-    /// their search data (None: derived again when written).
+    /// their search data (None: derived again when written). These maps are hashbrown's
+    /// with its fast hasher: std's SipHash is made for keys an attacker chooses, and these
+    /// ids are the import's own.
     pub(super) rows: HashMap<i64, (ContactRow, Option<words::Derived>)>,
     /// The email and mobile phone the database holds for those read from it. A chunk's
     /// contact not in it is new: it is written with a plain insert (an upsert costs SQLite a

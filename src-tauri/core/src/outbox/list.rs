@@ -7,7 +7,7 @@ use serde::Serialize;
 use sqlx::Connection;
 
 use super::{before_of, diff, names, CLOUD};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::record::{ContactRow, FieldChange};
 use crate::rows;
 use crate::store::Store;
@@ -91,7 +91,7 @@ pub async fn list(store: &Store, all: bool, after: Option<&str>, limit: u32) -> 
         .into_iter()
         .map(|row| (row.id, row))
         .collect();
-    let json = serde_json::to_string(&ids).map_err(|e| Error::Internal(e.to_string()))?;
+    let json = crate::error::json(&ids)?;
     let shadows: HashMap<i64, String> = sqlx::query_as(
         "SELECT contact_id, shadow FROM remote_contacts WHERE contact_id IN (SELECT value FROM json_each(?))",
     )

@@ -27,7 +27,7 @@ pub(crate) fn remote_row(item: &Value, region: &str) -> Result<ContactRow> {
         fields.status = None;
     }
     let mut row = ContactRow::blank(0, String::new());
-    row.apply(&fields, region)?;
+    row.apply(fields, region)?;
     Ok(row)
 }
 

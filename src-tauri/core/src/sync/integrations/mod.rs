@@ -130,7 +130,7 @@ impl Tokens {
     }
 
     pub(crate) fn keep(&self, secrets: &dyn SecretStore, name: &str) -> Result<()> {
-        let json = serde_json::to_string(self).map_err(|e| Error::Internal(e.to_string()))?;
+        let json = crate::error::json(self)?;
         secrets.set(&secret_name(name), &json)
     }
 }
