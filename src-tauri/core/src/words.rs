@@ -169,12 +169,6 @@ fn word_slices<'t>(text: &'t str, out: &mut Vec<&'t str>) {
     }
 }
 
-/// The words of each contact `c` in SQL, as rows `w.value` (non-empty: filter on that): its
-/// search_text read as a JSON array. Words hold only letters and digits, so none needs
-/// escaping in JSON.
-pub const CONTACT_WORDS_SQL: &str =
-    "json_each('[\"' || replace(substr(c.search_text, 2), ' ', '\",\"') || '\"]') w";
-
 /// The index that holds each contact's sort name, id and words, in a third of the contacts
 /// table's bytes: a bulk import builds it again first and reads its new contacts' words
 /// from it (a million contacts' words read and sorted in 4.7 s from it against 5.4 s from

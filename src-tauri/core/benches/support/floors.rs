@@ -13,7 +13,8 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cardfile_core::words::{CONTACT_WORDS_SQL, WORDS_INDEX};
+use cardfile_core::funnel::split::{self, CONTACT_WORDS_SQL};
+use cardfile_core::words::WORDS_INDEX;
 use cardfile_core::Store;
 use sqlx::Connection;
 
@@ -49,6 +50,7 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     .unwrap();
     settle();
     let started = Instant::now();
+    split::register_on(&mut conn).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     let batch: i64 = sqlx::query_scalar(
         "INSERT INTO batches (user_id, kind, at, summary) VALUES (1, 'import', '2026-01-01T00:00:00Z', 'floor') RETURNING id",
@@ -69,7 +71,7 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     steps.push(format!(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
          SELECT w.value, c.sort_name, c.id FROM contacts c INDEXED BY {WORDS_INDEX}, {CONTACT_WORDS_SQL} \
-         WHERE w.value <> '' ORDER BY 1, 2, 3"
+         ORDER BY 1, 2, 3"
     ));
     steps.push(format!(
         "INSERT INTO journal (batch_id, entity, entity_id, op) \

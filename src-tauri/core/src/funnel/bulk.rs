@@ -5,7 +5,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::{ffi, Funnel, Kind};
+use super::{ffi, split, Funnel, Kind};
 use crate::error::Result;
 use crate::journal::CONTACT;
 use crate::record::ContactRow;
@@ -52,11 +52,12 @@ impl Funnel {
             true => format!("contacts c INDEXED BY {}", words::WORDS_INDEX),
             false => "contacts c".to_string(),
         };
+        split::register_on(&mut *conn).await?;
         sqlx::query(&format!(
             "INSERT INTO search_terms (term, sort_name, contact_id) \
-             SELECT w.value, c.sort_name, c.id FROM {contacts}, {} WHERE c.id >= ?1 AND w.value <> '' \
+             SELECT w.value, c.sort_name, c.id FROM {contacts}, {} WHERE c.id >= ?1 \
              ORDER BY 1, 2, 3",
-            words::CONTACT_WORDS_SQL
+            split::CONTACT_WORDS_SQL
         ))
         .bind(first)
         .execute(&mut *conn)

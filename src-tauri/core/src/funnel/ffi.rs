@@ -34,6 +34,11 @@ impl<'h> Connection<'h> {
             _lock: PhantomData,
         }
     }
+
+    /// The raw connection, for what SQLite is told about it (`split::register`).
+    pub(crate) fn raw(&self) -> *mut ffi::sqlite3 {
+        self.db.as_ptr()
+    }
 }
 
 /// A prepared statement on a locked connection.

@@ -8,6 +8,7 @@
 mod bulk;
 pub(crate) mod ffi;
 mod purge;
+pub mod split;
 
 pub(crate) use bulk::{read_rows, Bulk, BulkConnection};
 use purge::purge;
