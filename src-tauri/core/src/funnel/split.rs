@@ -1,9 +1,10 @@
 //! `cardfile_words(text)`: a table-valued function giving the words of a contact's search
 //! text (`contacts.search_text`: its words, each after a space), one row each, for an
-//! import's new contacts' search terms. SQLite has no split: built from JSON
-//! (`json_each` over the text with its spaces replaced by `","`), a million contacts' 8.25
-//! million words took 2.1-2.3 s of the single thread that feeds the words' sort, most of it
-//! building the strings; this walks the text in place.
+//! import's new contacts' search terms. SQLite has no split: built from JSON (`json_each`
+//! over the text with its spaces replaced by `","`), the strings built and parsed for every
+//! contact cost the thread that feeds the words' sort about 3 core-seconds at a million
+//! contacts (the step took 6.1-7.8 s that way, 5.0-6.6 s with this); this walks the text
+//! in place.
 
 use std::ffi::{c_char, c_int, c_void, CStr};
 use std::ptr;
