@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cardfile_core::funnel::split::{self, CONTACT_WORDS_SQL};
+use cardfile_core::funnel::split;
 use cardfile_core::words::WORDS_INDEX;
 use cardfile_core::Store;
 use sqlx::Connection;
@@ -48,9 +48,9 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     .fetch_all(&mut *conn)
     .await
     .unwrap();
+    split::register_on(&mut conn).await.unwrap();
     settle();
     let started = Instant::now();
-    split::register_on(&mut conn).await.unwrap();
     let mut tx = conn.begin().await.unwrap();
     let batch: i64 = sqlx::query_scalar(
         "INSERT INTO batches (user_id, kind, at, summary) VALUES (1, 'import', '2026-01-01T00:00:00Z', 'floor') RETURNING id",
@@ -70,8 +70,9 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     steps.extend(first.iter().map(|(_, sql)| sql.clone()));
     steps.push(format!(
         "INSERT INTO search_terms (term, sort_name, contact_id) \
-         SELECT w.value, c.sort_name, c.id FROM contacts c INDEXED BY {WORDS_INDEX}, {CONTACT_WORDS_SQL} \
-         ORDER BY 1, 2, 3"
+         SELECT w.value, c.sort_name, c.id FROM contacts c INDEXED BY {WORDS_INDEX}, {} \
+         ORDER BY 1, 2, 3",
+        split::contact_words_sql()
     ));
     steps.push(format!(
         "INSERT INTO journal (batch_id, entity, entity_id, op) \

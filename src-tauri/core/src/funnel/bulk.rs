@@ -57,7 +57,7 @@ impl Funnel {
             "INSERT INTO search_terms (term, sort_name, contact_id) \
              SELECT w.value, c.sort_name, c.id FROM {contacts}, {} WHERE c.id >= ?1 \
              ORDER BY 1, 2, 3",
-            split::CONTACT_WORDS_SQL
+            split::contact_words_sql()
         ))
         .bind(first)
         .execute(&mut *conn)

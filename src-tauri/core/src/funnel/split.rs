@@ -14,27 +14,30 @@ use libsqlite3_sys as ffi;
 use super::ffi::Connection;
 use crate::error::{Error, Result};
 
+/// The function's name, as SQLite is told it.
+const NAME: &CStr = c"cardfile_words";
+
 /// The function's name in SQL.
-pub const WORDS_FUNCTION: &str = "cardfile_words";
+pub const WORDS_FUNCTION: &str = match NAME.to_str() {
+    Ok(name) => name,
+    Err(_) => panic!("the function's name is ASCII"),
+};
 
 /// The words of each contact `c` in SQL, as rows `w.value` (each non-empty), on a
 /// connection the function is registered on (`register_on`).
-pub const CONTACT_WORDS_SQL: &str = "cardfile_words(c.search_text) w";
-
-/// Makes `cardfile_words` known to the connection behind `conn`.
-pub async fn register_on(conn: &mut sqlx::SqliteConnection) -> Result<()> {
-    let mut handle = conn.lock_handle().await?;
-    register(&Connection::new(&mut handle))
+pub fn contact_words_sql() -> String {
+    format!("{WORDS_FUNCTION}(c.search_text) w")
 }
 
-/// Makes `cardfile_words` known to the connection (again, if it was: the newer replaces it).
-pub(crate) fn register(conn: &Connection<'_>) -> Result<()> {
-    let name = c"cardfile_words";
-    debug_assert_eq!(name.to_str().ok(), Some(WORDS_FUNCTION));
-    // SAFETY: the connection is open and locked by the caller; the module is a static that
-    // outlives it, and holds no data of its own.
+/// Makes `cardfile_words` known to the connection behind `conn` (again, if it was: the
+/// newer replaces it, and a statement prepared with the older keeps its own reference).
+pub async fn register_on(conn: &mut sqlx::SqliteConnection) -> Result<()> {
+    let mut handle = conn.lock_handle().await?;
+    let conn = Connection::new(&mut handle);
+    // SAFETY: the connection is open and locked here; the module is a static that outlives
+    // it, and holds no data of its own.
     let rc = unsafe {
-        ffi::sqlite3_create_module_v2(conn.raw(), name.as_ptr(), &MODULE, ptr::null_mut(), None)
+        ffi::sqlite3_create_module_v2(conn.raw(), NAME.as_ptr(), &MODULE, ptr::null_mut(), None)
     };
     match rc {
         ffi::SQLITE_OK => Ok(()),
@@ -257,10 +260,7 @@ mod tests {
 
     async fn registered() -> SqliteConnection {
         let mut conn = SqliteConnection::connect("sqlite::memory:").await.unwrap();
-        {
-            let mut handle = conn.lock_handle().await.unwrap();
-            register(&Connection::new(&mut handle)).unwrap();
-        }
+        register_on(&mut conn).await.unwrap();
         conn
     }
 
