@@ -13,7 +13,7 @@ use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
-use cardfile_core::funnel::split;
+use cardfile_core::funnel::new_words;
 use cardfile_core::words::WORDS_INDEX;
 use cardfile_core::Store;
 use sqlx::Connection;
@@ -48,7 +48,7 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     .fetch_all(&mut *conn)
     .await
     .unwrap();
-    split::register_on(&mut conn).await.unwrap();
+    new_words::register_on(&mut conn).await.unwrap();
     settle();
     let started = Instant::now();
     let mut tx = conn.begin().await.unwrap();
@@ -68,12 +68,7 @@ async fn schema_floor(imported: &Path, db: &Path) -> Duration {
     // As the import: the index the words are read from is built first, the others last.
     let (first, rest): (Vec<_>, Vec<_>) = indexes.iter().partition(|(name, _)| name == WORDS_INDEX);
     steps.extend(first.iter().map(|(_, sql)| sql.clone()));
-    steps.push(format!(
-        "INSERT INTO search_terms (term, sort_name, contact_id) \
-         SELECT w.value, c.sort_name, c.id FROM contacts c INDEXED BY {WORDS_INDEX}, {} \
-         ORDER BY 1, 2, 3",
-        split::contact_words_sql()
-    ));
+    steps.push(new_words::insert_new_words_sql(1, true));
     steps.push(format!(
         "INSERT INTO journal (batch_id, entity, entity_id, op) \
          SELECT {batch}, 'contact', id, 'insert' FROM contacts ORDER BY id"

@@ -5,7 +5,7 @@
 
 use sqlx::SqliteConnection;
 
-use super::{ffi, split, Funnel, Kind};
+use super::{ffi, new_words, Funnel, Kind};
 use crate::error::Result;
 use crate::journal::CONTACT;
 use crate::record::ContactRow;
@@ -48,20 +48,10 @@ impl Funnel {
         if last < first {
             return Ok(());
         }
-        let contacts = match from_index {
-            true => format!("contacts c INDEXED BY {}", words::WORDS_INDEX),
-            false => "contacts c".to_string(),
-        };
-        split::register_on(&mut *conn).await?;
-        sqlx::query(&format!(
-            "INSERT INTO search_terms (term, sort_name, contact_id) \
-             SELECT w.value, c.sort_name, c.id FROM {contacts}, {} WHERE c.id >= ?1 \
-             ORDER BY 1, 2, 3",
-            split::contact_words_sql()
-        ))
-        .bind(first)
-        .execute(&mut *conn)
-        .await?;
+        new_words::register_on(&mut *conn).await?;
+        sqlx::query(&new_words::insert_new_words_sql(first, from_index))
+            .execute(&mut *conn)
+            .await?;
         sqlx::query(
             "INSERT INTO journal (batch_id, entity, entity_id, op) \
              SELECT ?1, ?2, id, 'insert' FROM contacts WHERE id >= ?3 ORDER BY id",

@@ -35,7 +35,7 @@ impl<'h> Connection<'h> {
         }
     }
 
-    /// The raw connection, for what SQLite is told about it (`split::register`).
+    /// The raw connection, for what SQLite is told about it (`new_words::register_on`).
     pub(crate) fn raw(&self) -> *mut ffi::sqlite3 {
         self.db.as_ptr()
     }

@@ -7,8 +7,9 @@
 
 mod bulk;
 pub(crate) mod ffi;
+pub mod new_words;
 mod purge;
-pub mod split;
+mod word_sort;
 
 pub(crate) use bulk::{read_rows, Bulk, BulkConnection};
 use purge::purge;
