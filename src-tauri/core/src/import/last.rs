@@ -19,9 +19,9 @@ use super::run::Run;
 /// with time (the window's time left divides by it): the rows (read, decided, written),
 /// then the search words, journal and feed of the new contacts, then the indexes built
 /// again (a bulk import's), then the commit (its log copied into the file afterwards, in
-/// the background). Measured by one-off imports (2026-11-30, 16 KB pages, the sorts' page
-/// cache 4 MB, the words read from the name index): a million rows 45%, words 30%, indexes
-/// 22%; ten million 42%, 37% and 19% (the words' sort grows as n log n); the commit 2%.
+/// the background). Measured by one-off imports (2026-12-02, 16 KB pages, the words sorted
+/// outside SQLite (`funnel::new_words`), the indexes' sorts with a 4 MB page cache): a
+/// million rows 43%, words 31%, indexes 24%; ten million 41%, 29% and 28%; the commit 2-3%.
 /// The shares sit between the two.
 pub(super) struct Shares {
     pub(super) rows: f64,
@@ -34,9 +34,9 @@ impl Shares {
     pub(super) fn of(bulk: bool) -> Shares {
         match bulk {
             true => Shares {
-                rows: 0.435,
-                words: 0.335,
-                indexes: 0.21,
+                rows: 0.42,
+                words: 0.30,
+                indexes: 0.26,
             },
             // The indexes kept up to date as rows are written: the rows take their share.
             false => {
