@@ -4,8 +4,9 @@
 //! import's new contacts' search terms. It reads the contacts itself, on the connection the
 //! statement runs on, and sorts their words outside SQLite (`word_sort`): the insert then
 //! only appends, and SQLite's sorter is not used (in alternated million-row imports the
-//! step took 4.4-5.0 s this way against 6.9-7.0 s with SQLite's sort). Running inside the
-//! one statement keeps the import's progress handler, and so Cancel, working throughout.
+//! step took 5.4-5.65 s this way against 6.9-7.0 s with SQLite's sort, 4.4-5.0 s once the
+//! merge had a thread of its own). Running inside the one statement keeps the import's
+//! progress handler, and so Cancel, working throughout.
 
 use std::ffi::{c_char, c_int, c_void, CStr, CString};
 use std::path::PathBuf;

@@ -86,9 +86,7 @@ impl Batch {
                 .then(a.contact.cmp(&b.contact))
         });
     }
-}
 
-impl Batch {
     /// Sorts the batch and writes it to a new temporary file in `dir`, rewound; leaves the
     /// batch empty, for reuse.
     fn spill(&mut self, dir: &Path) -> std::io::Result<File> {
@@ -248,7 +246,7 @@ struct Spilled {
 impl Spilled {
     fn open(file: File) -> std::io::Result<Spilled> {
         let mut run = Spilled {
-            reader: BufReader::with_capacity(256 << 10, file),
+            reader: BufReader::with_capacity(64 << 10, file),
             term: Vec::new(),
             name: Vec::new(),
             id: 0,
