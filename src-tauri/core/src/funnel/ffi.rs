@@ -35,9 +35,27 @@ impl<'h> Connection<'h> {
         }
     }
 
+    /// The connection SQLite hands a virtual table's callbacks (`new_words`), or None for null.
+    ///
+    /// # Safety
+    /// `db` is an open connection that outlives the returned value, used by no other thread
+    /// meanwhile (SQLite runs the callback on the connection's own thread, inside its call).
+    pub(crate) unsafe fn from_raw(db: *mut ffi::sqlite3) -> Option<Connection<'h>> {
+        NonNull::new(db).map(|db| Connection {
+            db,
+            _lock: PhantomData,
+        })
+    }
+
     /// The raw connection, for what SQLite is told about it (`new_words::register_on`).
     pub(crate) fn raw(&self) -> *mut ffi::sqlite3 {
         self.db.as_ptr()
+    }
+
+    /// SQLite's code for the connection's last failure (SQLITE_INTERRUPT for a Cancel).
+    pub(crate) fn error_code(&self) -> c_int {
+        // SAFETY: `db` is open.
+        unsafe { ffi::sqlite3_errcode(self.db.as_ptr()) }
     }
 }
 
@@ -193,22 +211,26 @@ impl Columns<'_> {
         self.is_null(at).not().then(|| self.int(at) != 0)
     }
 
+    /// A column's text as bytes, empty for NULL; valid until the statement steps again.
+    pub(crate) fn bytes(&self, at: usize) -> &[u8] {
+        let s = self.stmt.as_ptr();
+        // SAFETY: the statement stands on a row, and cannot step while `self` is borrowed.
+        // The text pointer is read before its length, as SQLite asks.
+        unsafe {
+            let text = ffi::sqlite3_column_text(s, at as c_int);
+            let len = usize::try_from(ffi::sqlite3_column_bytes(s, at as c_int)).unwrap_or(0);
+            match text.is_null() {
+                true => &[],
+                false => std::slice::from_raw_parts(text, len),
+            }
+        }
+    }
+
     pub(crate) fn text(&self, at: usize) -> Result<Option<String>> {
         if self.is_null(at) {
             return Ok(None);
         }
-        let s = self.stmt.as_ptr();
-        // SAFETY: the statement stands on a row. The text pointer is read before its
-        // length, as SQLite asks; both stay valid until the next step, and are copied here.
-        let bytes = unsafe {
-            let text = ffi::sqlite3_column_text(s, at as c_int);
-            let len = ffi::sqlite3_column_bytes(s, at as c_int);
-            match text.is_null() {
-                true => &[][..],
-                false => std::slice::from_raw_parts(text, len as usize),
-            }
-        };
-        String::from_utf8(bytes.to_vec())
+        String::from_utf8(self.bytes(at).to_vec())
             .map(Some)
             .map_err(|_| Error::Internal(format!("column {at} holds text that is not UTF-8")))
     }

@@ -14,7 +14,7 @@ use std::ptr;
 
 use libsqlite3_sys as ffi;
 
-use super::ffi::Connection;
+use super::ffi::{Connection, Statement, Value};
 use super::word_sort::{WordSorter, Words};
 use crate::error::{Error, Result};
 use crate::words::WORDS_INDEX;
@@ -236,70 +236,41 @@ fn sort_words(
         true => format!("contacts INDEXED BY {WORDS_INDEX}"),
         false => "contacts NOT INDEXED".to_string(),
     };
-    let sql = CString::new(format!(
+    let sql = format!(
         "SELECT id, sort_name, search_text FROM {source} WHERE id >= ?1 ORDER BY sort_name, id"
-    ))
-    .map_err(|_| (ffi::SQLITE_INTERNAL, "SQL with a NUL".to_string()))?;
-    let failed = |rc: c_int| {
-        // SAFETY: `db` is open; the message is a NUL-terminated string it owns, copied here.
-        let why = unsafe { CStr::from_ptr(ffi::sqlite3_errmsg(db)) }.to_string_lossy();
-        (rc, format!("cannot read the new contacts' words: {why}"))
+    );
+    // SAFETY: SQLite calls `filter`, and so this, on the connection's thread, with `db` open.
+    let conn = unsafe { Connection::from_raw(db) }
+        .ok_or_else(|| (ffi::SQLITE_MISUSE, "no connection".to_string()))?;
+    let sqlite_failed = |e: Error| {
+        (
+            conn.error_code(),
+            format!("cannot read the new contacts' words: {e}"),
+        )
     };
-    let mut stmt = ptr::null_mut();
-    // SAFETY: `db` is open; `sql` is NUL-terminated; `stmt` receives the new statement.
-    let rc = unsafe { ffi::sqlite3_prepare_v2(db, sql.as_ptr(), -1, &mut stmt, ptr::null_mut()) };
-    if rc != ffi::SQLITE_OK {
-        return Err(failed(rc));
-    }
+    let mut stmt = Statement::prepare(&conn, &sql).map_err(sqlite_failed)?;
     let mut sorter = WordSorter::new(SORT_BUDGET, spill_dir(db));
-    let read = (|| {
-        // SAFETY: `stmt` is prepared, finalized below whatever happens here.
-        unsafe { ffi::sqlite3_bind_int64(stmt, 1, first) };
-        loop {
-            // SAFETY: as above; a row's texts stay valid until the next step, and the sorter
-            // copies them.
-            match unsafe { ffi::sqlite3_step(stmt) } {
-                ffi::SQLITE_ROW => unsafe {
-                    let id = ffi::sqlite3_column_int64(stmt, 0);
-                    let name = column_bytes(stmt, 1);
-                    let text = column_bytes(stmt, 2);
-                    sorter.push(id, name, text).map_err(|e| {
-                        (
-                            ffi::SQLITE_IOERR,
-                            format!("cannot sort the new contacts' words: {e}"),
-                        )
-                    })?;
-                },
-                ffi::SQLITE_DONE => return Ok(()),
-                rc => return Err(failed(rc)),
-            }
-        }
-    })();
-    // SAFETY: prepared above, finalized once.
-    unsafe { ffi::sqlite3_finalize(stmt) };
-    read?;
+    let mut sort_failure = None;
+    let read = stmt.query(&[Value::Int(first)], |row| {
+        sorter
+            .push(row.int(0), row.bytes(1), row.bytes(2))
+            .map_err(|e| {
+                let why = format!("cannot sort the new contacts' words: {e}");
+                sort_failure = Some(why.clone());
+                Error::Internal(why)
+            })
+    });
+    match (read, sort_failure) {
+        (Ok(()), _) => {}
+        (Err(_), Some(why)) => return Err((ffi::SQLITE_IOERR, why)),
+        (Err(e), None) => return Err(sqlite_failed(e)),
+    }
     sorter.finish().map_err(|e| {
         (
             ffi::SQLITE_IOERR,
             format!("cannot sort the new contacts' words: {e}"),
         )
     })
-}
-
-/// A column's bytes on the row `stmt` stands on (empty for NULL).
-///
-/// # Safety
-/// `stmt` stands on a row; the bytes are valid until it steps again.
-unsafe fn column_bytes<'a>(stmt: *mut ffi::sqlite3_stmt, at: c_int) -> &'a [u8] {
-    // SAFETY: the pointer is read before the length, as SQLite asks.
-    unsafe {
-        let text = ffi::sqlite3_column_text(stmt, at);
-        let len = usize::try_from(ffi::sqlite3_column_bytes(stmt, at)).unwrap_or(0);
-        match text.is_null() {
-            true => &[],
-            false => std::slice::from_raw_parts(text, len),
-        }
-    }
 }
 
 unsafe extern "C" fn filter(
