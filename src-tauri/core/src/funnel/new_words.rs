@@ -242,35 +242,31 @@ fn sort_words(
     // SAFETY: SQLite calls `filter`, and so this, on the connection's thread, with `db` open.
     let conn = unsafe { Connection::from_raw(db) }
         .ok_or_else(|| (ffi::SQLITE_MISUSE, "no connection".to_string()))?;
-    let sqlite_failed = |e: Error| {
-        (
-            conn.error_code(),
-            format!("cannot read the new contacts' words: {e}"),
-        )
-    };
+    // The statement's own message already says what failed (preparing or reading).
+    let sqlite_failed = |e: Error| (conn.error_code(), e.to_string());
     let mut stmt = Statement::prepare(&conn, &sql).map_err(sqlite_failed)?;
     let mut sorter = WordSorter::new(SORT_BUDGET, spill_dir(db));
+    let sort_failed = |e: std::io::Error| {
+        (
+            ffi::SQLITE_IOERR,
+            format!("cannot sort the new contacts' words: {e}"),
+        )
+    };
+    // A sorter failure stops the read; it is kept here, and reported before SQLite's.
     let mut sort_failure = None;
     let read = stmt.query(&[Value::Int(first)], |row| {
         sorter
             .push(row.int(0), row.bytes(1), row.bytes(2))
             .map_err(|e| {
-                let why = format!("cannot sort the new contacts' words: {e}");
-                sort_failure = Some(why.clone());
-                Error::Internal(why)
+                sort_failure = Some(sort_failed(e));
+                Error::Internal("the sort failed".into())
             })
     });
-    match (read, sort_failure) {
-        (Ok(()), _) => {}
-        (Err(_), Some(why)) => return Err((ffi::SQLITE_IOERR, why)),
-        (Err(e), None) => return Err(sqlite_failed(e)),
+    if let Some(failure) = sort_failure {
+        return Err(failure);
     }
-    sorter.finish().map_err(|e| {
-        (
-            ffi::SQLITE_IOERR,
-            format!("cannot sort the new contacts' words: {e}"),
-        )
-    })
+    read.map_err(sqlite_failed)?;
+    sorter.finish().map_err(sort_failed)
 }
 
 unsafe extern "C" fn filter(
