@@ -1,5 +1,5 @@
 //! A database refused on open (damaged, not Cardfile's, from a newer Cardfile, read-only),
-//! or found damaged by the daily check run after the open: the window shows why in place of
+//! or found damaged by a daily check run after the open: the window shows why in place of
 //! the contacts, and a damaged one can be restored from its last automatic backup, after
 //! which the window opens on it.
 
@@ -35,16 +35,26 @@ impl Refused {
     }
 }
 
-/// Waits for the daily check of the window's open database (run after the open, holding
-/// back writes): damage found turns the window to the refusal, as a file refused on open.
-pub fn refuse_if_found_damaged(app: &AppHandle, store: &Store) {
+/// Starts the window's work on its open database (workers.rs), watching its daily checks
+/// for damage: at start, and on a database restored from its backup.
+pub fn start_work(app: &AppHandle, session: Session) {
+    refuse_if_found_damaged(app, session.store());
+    crate::workers::start(app, session);
+}
+
+/// Waits for the daily checks of the window's open database (the one run after the open,
+/// holding back writes, and, in a window left open for days, each later day's before its
+/// backup): damage found turns the window to the refusal, as a file refused on open.
+fn refuse_if_found_damaged(app: &AppHandle, store: &Store) {
     let (app, store) = (app.clone(), store.clone());
     tauri::async_runtime::spawn(async move {
-        let found = store.checked().await;
+        let _ = store.checked().await;
         if let Some(problem) = store.backup_problem() {
             eprintln!("cardfile: {problem}");
         }
-        let Err(e) = found else { return };
+        let Some(e) = store.damage_found().await else {
+            return;
+        };
         let refusal = match Refusal::of(store.path(), e) {
             Ok(refusal) => refusal,
             Err(e) => return eprintln!("cardfile: {e}"),
@@ -104,7 +114,7 @@ pub async fn restore_database(
     if !after_open {
         let store = Store::open(&refused.path).await?;
         let session = Session::new(store, refused.as_user.clone()).await?;
-        crate::workers::start(&app, session);
+        start_work(&app, session);
     }
     if let Ok(mut r) = refused.refusal.lock() {
         *r = None;

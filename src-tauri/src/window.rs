@@ -44,8 +44,7 @@ pub fn run(db: Option<PathBuf>, as_user: Option<String>) -> i32 {
             match opened {
                 Ok(session) => {
                     app.manage(Refused::new(path.clone(), as_user.clone(), None));
-                    crate::refused::refuse_if_found_damaged(app.handle(), session.store());
-                    crate::workers::start(app.handle(), session);
+                    crate::refused::start_work(app.handle(), session);
                 }
                 Err(refusal) => {
                     eprintln!("cardfile: {}", refusal.error.message);

@@ -17,7 +17,8 @@ const CHANGES_EVERY: std::time::Duration = std::time::Duration::from_millis(250)
 
 /// Starts the background work on `session` and hands the commands their state. The work
 /// that writes starts once the daily check run after the open has passed (store/daily.rs):
-/// it neither waits on the check's write lock nor ever writes to a file found damaged.
+/// it neither waits on the check's write lock nor ever writes to a file found damaged, and
+/// it stops when a later day's check finds damage.
 pub fn start(app: &AppHandle, session: Session) {
     // Due reminders go out while the window is open (and at once after a Retry).
     let dispatching = std::sync::Arc::new(Dispatching::default());
@@ -59,12 +60,16 @@ pub fn start(app: &AppHandle, session: Session) {
     app.manage(crate::integrations::SignIns::default());
 }
 
-/// Runs `work` in the background once the store's daily check has passed.
+/// Runs `work` in the background once the store's daily check has passed, until a later
+/// day's check finds the file damaged (a window left open for days): it writes no more.
 fn once_checked(store: &Store, work: impl std::future::Future<Output = ()> + Send + 'static) {
     let store = store.clone();
     tauri::async_runtime::spawn(async move {
         if store.checked().await.is_ok() {
-            work.await
+            tokio::select! {
+                () = work => {}
+                _ = store.damage_found() => {}
+            }
         }
     });
 }

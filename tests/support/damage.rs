@@ -11,15 +11,19 @@ fn number(db: &Path, sql: &str) -> u64 {
     sqlite(db, sql).trim().parse().unwrap()
 }
 
-/// Damages the closed database at `db`.
+/// Damages the database at `db`: closed, or open with its log copied into the file and
+/// emptied (the bad bytes are written in place, as a disk would, so a process that maps the
+/// file goes on reading it).
 pub fn damage(db: &Path) {
+    use std::io::{Seek, SeekFrom, Write};
     let root = number(
         db,
         "SELECT rootpage FROM sqlite_schema WHERE name = 'contacts_email'",
     );
     let page = number(db, "PRAGMA page_size");
-    let mut bytes = std::fs::read(db).unwrap();
-    let at = ((root - 1) * page) as usize;
-    bytes[at..at + 8].copy_from_slice(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff]);
-    std::fs::write(db, bytes).unwrap();
+    let mut file = std::fs::File::options().write(true).open(db).unwrap();
+    file.seek(SeekFrom::Start((root - 1) * page)).unwrap();
+    file.write_all(&[0x7f, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff])
+        .unwrap();
+    file.sync_all().unwrap();
 }

@@ -76,10 +76,12 @@ pub async fn dismiss_conflict(store: &Store, user: &User, id: &str) -> Result<()
         .iter()
         .find(|r| r.id == id.trim())
         .ok_or_else(|| Error::NotFound(format!("no review item with id {}", id.trim())))?;
+    let mut tx = store.write().await?;
     sqlx::query("UPDATE review_items SET dismissed_at = ? WHERE id = ?")
         .bind(now())
         .bind(item.id.parse::<i64>().unwrap_or(0))
-        .execute(store.pool())
+        .execute(&mut *tx)
         .await?;
+    tx.commit().await?;
     Ok(())
 }

@@ -137,6 +137,14 @@ impl Store {
         self.daily.outcome().await
     }
 
+    /// Waits until a daily check finds the file damaged, the one after the open or, in a
+    /// store left open past a day, the one before the next backup (store/daily.rs): that
+    /// damage, refused as on open (`trouble::DAMAGED`); writes are refused with it from then
+    /// on. It waits as long as the store is open.
+    pub async fn damage_found(&self) -> Option<Error> {
+        self.daily.damage_found().await
+    }
+
     /// SQLite's integrity check: `full` checks every index against its table (minutes on
     /// millions of rows), else the quick check of every page's structure (seconds). A
     /// problem is refused as damage (`trouble::DAMAGED`).

@@ -2,9 +2,11 @@
 //! of before: at a million contacts the quick check reads 1.7 GB (4.5 s) and the copy takes
 //! 3.0 s, which the first open of every day waited through. The check holds the write lock
 //! while it runs, so nothing is written to the file until it has passed (`Store::write` waits
-//! for its end; a writer going round it waits on the lock as for any other writer). A damaged file keeps that lock until the store closes, the store
-//! refuses writes, and the window shows the damage in place of the contacts. A store left
-//! open past a day takes the next day's backup when it is next written to (`again_if_due`).
+//! for its end; a writer going round it waits on the lock as for any other writer). A
+//! damaged file keeps that lock until the store closes, the store refuses writes, and the
+//! window shows the damage in place of the contacts. A store left open past a day takes the
+//! next day's backup when it is next written to (`again_if_due`), after the same check:
+//! damage it finds is refused and shown in the same way.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -32,14 +34,14 @@ enum Found {
 #[derive(Debug)]
 pub(super) struct Daily {
     found: watch::Receiver<Option<Found>>,
+    /// Where a check tells what it found: the one after the open, or a later day's.
+    tell: watch::Sender<Option<Found>>,
     stop: Arc<AtomicBool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
-    /// When a write may next look whether the backup is due again.
-    next_look: Mutex<Instant>,
+    /// When a write may next start a backup, after one started (and may have failed).
+    next_start: Mutex<Instant>,
 }
 
-/// How often writes look at the backup's age (a file's metadata read) while it is not due.
-const LOOK_EVERY: Duration = Duration::from_secs(60);
 /// How long after a renewed backup starts a write may start another, should it fail.
 const RETRY_AFTER: Duration = Duration::from_secs(3600);
 
@@ -47,12 +49,13 @@ impl Daily {
     /// Nothing left to check: the file was checked before the store opened, or no check
     /// was due.
     pub(super) fn done() -> Daily {
-        let (_, found) = watch::channel(Some(Found::Sound));
+        let (tell, found) = watch::channel(Some(Found::Sound));
         Daily {
             found,
+            tell,
             stop: Default::default(),
             task: Mutex::new(None),
-            next_look: Mutex::new(Instant::now()),
+            next_start: Mutex::new(Instant::now()),
         }
     }
 
@@ -61,12 +64,18 @@ impl Daily {
     pub(super) fn start(path: PathBuf, problem: Arc<Mutex<Option<String>>>) -> Daily {
         let (tell, found) = watch::channel(None);
         let stop = Arc::new(AtomicBool::new(false));
-        let task = tokio::spawn(check_then_back_up(path, tell, stop.clone(), problem));
+        let task = tokio::spawn(check_then_back_up(
+            path,
+            tell.clone(),
+            stop.clone(),
+            problem,
+        ));
         Daily {
             found,
+            tell,
             stop,
             task: Mutex::new(Some(task)),
-            next_look: Mutex::new(Instant::now()),
+            next_start: Mutex::new(Instant::now()),
         }
     }
 
@@ -89,29 +98,43 @@ impl Daily {
         }
     }
 
+    /// Waits until a check, the one after the open or a later day's, finds the file
+    /// damaged: that damage, as the error that refuses a write (the wait lasts as long as
+    /// the store is open).
+    pub(super) async fn damage_found(&self) -> Option<Error> {
+        let mut found = self.found.clone();
+        let _ = found
+            .wait_for(|f| matches!(f, Some(Found::Damaged(_))))
+            .await;
+        self.damage()
+    }
+
     /// A store open past a day (a window left open for days): when the backup of `path` is
     /// a day old, a write starts the next one in the background, after the quick check. The
-    /// check then runs without the write lock (the user is at work, and a damaged file is
-    /// never copied over a sound backup: why goes to `problem`, as at the open). Nothing
-    /// written since the last backup, nothing to back up: a store no one writes to takes no
-    /// new one.
+    /// check then runs without the write lock (the user is at work). A damaged file is never
+    /// copied over a sound backup: the damage is refused from then on as at the open (later
+    /// writes fail with it, `damage_found` returns it); why another check or copy failed
+    /// goes to `problem`, as at the open. Nothing written since the last backup, nothing to
+    /// back up: a store no one writes to takes no new one.
     pub(super) fn again_if_due(&self, path: &Path, problem: &Arc<Mutex<Option<String>>>) {
         let mut task = self.task.lock().unwrap_or_else(|e| e.into_inner());
         if task.as_ref().is_some_and(|t| !t.is_finished()) {
             return;
         }
-        let mut next = self.next_look.lock().unwrap_or_else(|e| e.into_inner());
+        let mut next = self.next_start.lock().unwrap_or_else(|e| e.into_inner());
         if Instant::now() < *next {
             return;
         }
-        *next = Instant::now() + LOOK_EVERY;
-        // A new database's first backup is the next open's, as it always was.
+        // Each write looks at the backup's age (a file's metadata read, microseconds beside
+        // the write itself): the first write once it is a day old starts the next. A new
+        // database's first backup is the next open's, as it always was.
         let renew = backup::backup_path(path).exists() && backup::due(path);
         if renew && !self.stop.load(Ordering::Relaxed) {
             // A copy that fails (a full disk) is tried again an hour on, not at every write.
             *next = Instant::now() + RETRY_AFTER;
             *task = Some(tokio::spawn(check_then_back_up_unlocked(
                 path.to_path_buf(),
+                self.tell.clone(),
                 self.stop.clone(),
                 problem.clone(),
             )));
@@ -170,9 +193,11 @@ async fn check_then_back_up(
     let _ = conn.close().await;
 }
 
-/// `again_if_due`'s work: the quick check without the write lock, then the copy.
+/// `again_if_due`'s work: the quick check without the write lock, then the copy; damage
+/// found is told as the check after the open tells it.
 async fn check_then_back_up_unlocked(
     path: PathBuf,
+    tell: watch::Sender<Option<Found>>,
     stop: Arc<AtomicBool>,
     problem: Arc<Mutex<Option<String>>>,
 ) {
@@ -182,6 +207,9 @@ async fn check_then_back_up_unlocked(
     };
     match checked(&mut conn, &path, &stop, Lock::Leave).await {
         Ok(interrupter) => copy(&mut conn, &interrupter, &path, &stop, &problem).await,
+        Err(Error::Invalid { field, reason }) if field == trouble::DAMAGED => {
+            tell.send_replace(Some(Found::Damaged(reason.into())));
+        }
         Err(e) if !stop.load(Ordering::Relaxed) => note(&problem, Some(e.to_string())),
         Err(_) => {}
     }

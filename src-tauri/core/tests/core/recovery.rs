@@ -1,7 +1,7 @@
 //! Surviving what happens to a laptop's only copy of its contacts: a damaged, foreign,
 //! newer or unwritable file is refused on open with nothing written (or, for the window,
-//! refused writes once the daily check after the open finds it damaged); the automatic
-//! backup (daily and before a migration) and restoring from it; a reminder whose send was
+//! refused writes once a daily check after the open, that day's or a later day's, finds it
+//! damaged); the automatic backup (daily and before a migration) and restoring from it; a reminder whose send was
 //! cut off is marked for the user to check, never sent a second time by itself.
 
 use std::path::Path;
@@ -266,6 +266,59 @@ async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_lef
         std::fs::read(store::backup_path(&db)).unwrap(),
         good,
         "a damaged file never replaces the backup"
+    );
+}
+
+#[tokio::test]
+async fn a_window_left_open_past_a_day_whose_next_check_finds_damage_refuses_writes_and_keeps_the_backup(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let db = database(dir.path(), 200).await;
+    Store::open(&db).await.unwrap().close().await;
+    // Opened with the backup fresh: no check runs, nothing is found.
+    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    let none = tokio::time::timeout(Duration::from_millis(50), store.damage_found()).await;
+    assert!(none.is_err(), "nothing found on a sound file: {none:?}");
+    // The disk fails under the open window, and the day passes.
+    let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(busy, 0, "the log copied into the file and emptied");
+    damage(&db);
+    age_backup(&db, 25);
+    let good = std::fs::read(store::backup_path(&db)).unwrap();
+
+    // The next write starts the check before the backup; it finds the damage.
+    store.write().await.unwrap().commit().await.unwrap();
+    let found = tokio::time::timeout(Duration::from_secs(30), store.damage_found())
+        .await
+        .expect("the check ends")
+        .expect("it finds the damage");
+    assert_eq!(
+        (found.code(), found.field()),
+        (ErrorCode::Invalid, Some(trouble::DAMAGED))
+    );
+    assert!(found.to_string().contains("has not changed it"), "{found}");
+    let refused = store.write().await.map(drop).unwrap_err();
+    assert_eq!(refused.field(), Some(trouble::DAMAGED), "{refused}");
+    let add = session
+        .add(&fields(&[("first_name", "Later")]), None, false)
+        .await
+        .unwrap_err();
+    assert_eq!(add.field(), Some(trouble::DAMAGED), "{add}");
+    store.close().await;
+    assert_eq!(
+        std::fs::read(store::backup_path(&db)).unwrap(),
+        good,
+        "a damaged file never replaces the backup"
+    );
+    assert!(
+        store.backup_problem().is_none(),
+        "the damage is the refusal"
     );
 }
 
