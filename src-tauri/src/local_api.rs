@@ -50,8 +50,9 @@ async fn remembered_port(session: &Session) -> Result<u16, Error> {
 }
 
 async fn remember_port(session: &Session, port: u16) -> Result<(), Error> {
-    let mut conn = session.store().pool().acquire().await?;
-    settings::put(&mut conn, settings::API_PORT, &port.to_string()).await
+    let mut tx = session.store().write().await?;
+    settings::put(&mut tx, settings::API_PORT, &port.to_string()).await?;
+    Ok(tx.commit().await?)
 }
 
 fn running_status(r: &Running) -> LocalApiStatus {

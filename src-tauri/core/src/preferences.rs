@@ -191,9 +191,6 @@ pub async fn set(
             whole(key, value, 3_600_000)?,
         ),
     };
-    // Through the store's one door for writes (store.rs): it waits for the daily check and
-    // refuses a file found damaged.
-    let mut tx = store.write().await?;
     let credential = match key {
         Key::Smtp => Some(SMTP_PASSWORD),
         Key::SmsGateway => Some(SMS_TOKEN),
@@ -202,11 +199,20 @@ pub async fn set(
     if let Some(secret) = credential {
         // Forgotten before the new server is saved: if the keyring cannot forget it, the
         // setting stays as it was, and a credential never follows it to another server.
-        let before = get(&mut tx, name).await?;
+        // Read and forgotten outside the write (the keyring may wait for the user to
+        // unlock it), with the daily check passed and no damage found.
+        store.checked().await?;
+        let before = {
+            let mut conn = store.pool().acquire().await?;
+            get(&mut conn, name).await?
+        };
         if before.is_some_and(|b| !channels::same_server(&b, &value)) {
             secrets.delete(secret)?;
         }
     }
+    // Through the store's one door for writes (store.rs): it waits for the daily check and
+    // refuses a file found damaged.
+    let mut tx = store.write().await?;
     put(&mut tx, name, &value).await?;
     tx.commit().await?;
     show(store).await

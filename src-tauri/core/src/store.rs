@@ -132,7 +132,8 @@ impl Store {
     }
 
     /// Waits for the daily check run after the open (`DailyCheck::After`), if one runs:
-    /// the damage it found, refused as on open (`trouble::DAMAGED`).
+    /// the damage it found, or a later day's check found since (`damage_found`), refused
+    /// as on open (`trouble::DAMAGED`).
     pub async fn checked(&self) -> Result<()> {
         self.daily.outcome().await
     }
@@ -140,7 +141,7 @@ impl Store {
     /// Waits until a daily check finds the file damaged, the one after the open or, in a
     /// store left open past a day, the one before the next backup (store/daily.rs): that
     /// damage, refused as on open (`trouble::DAMAGED`); writes are refused with it from then
-    /// on. It waits as long as the store is open.
+    /// on. Nothing once the store has closed without any.
     pub async fn damage_found(&self) -> Option<Error> {
         self.daily.damage_found().await
     }
@@ -150,7 +151,7 @@ impl Store {
     /// problem is refused as damage (`trouble::DAMAGED`).
     pub async fn check(&self, full: bool) -> Result<()> {
         let mut conn = self.pool.acquire().await?;
-        integrity(&mut conn, &self.path, full).await
+        integrity(&mut conn, &self.path, full, backup::damaged).await
     }
 
     /// Why the daily backup could not be taken, if it could not, as the user is told it.
@@ -166,7 +167,7 @@ impl Store {
     /// writers (the window, the command line, the local API, the sync worker) wait for each
     /// other within the busy timeout instead of one failing when its read turns into a write.
     /// While the daily check after the open runs, it waits for the check to end (which can
-    /// take longer than the busy timeout), and a file the check found damaged is refused.
+    /// take longer than the busy timeout), and a file a daily check found damaged is refused.
     /// A store open past a day starts the next daily backup (store/daily.rs).
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
         self.checked().await?;
@@ -284,7 +285,7 @@ async fn before_writing(
         });
     }
     if migrating || due {
-        integrity(conn, path, migrating).await?;
+        integrity(conn, path, migrating, backup::damaged).await?;
         match backup::take(conn, path).await {
             Ok(_) => {}
             Err(e) if migrating => {
@@ -312,8 +313,18 @@ fn refusal(path: &Path, e: sqlx::Error) -> Error {
     }
 }
 
-/// SQLite's integrity check (`full`) or quick check, a problem refused as damage.
-async fn integrity(conn: &mut SqliteConnection, path: &Path, full: bool) -> Result<()> {
+/// How a damaged file is refused: found before anything was written to it
+/// (`backup::damaged`), or while open (`backup::damaged_while_open`).
+type Damaged = fn(&Path, &str) -> Error;
+
+/// SQLite's integrity check (`full`) or quick check, a problem refused as damage in the
+/// words of `damaged`.
+async fn integrity(
+    conn: &mut SqliteConnection,
+    path: &Path,
+    full: bool,
+    damaged: Damaged,
+) -> Result<()> {
     let pragma = if full {
         "PRAGMA integrity_check(5)"
     } else {
@@ -322,11 +333,14 @@ async fn integrity(conn: &mut SqliteConnection, path: &Path, full: bool) -> Resu
     let found: Vec<String> = sqlx::query_scalar(pragma)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| refusal(path, e))?;
+        .map_err(|e| match backup::is_damage(&e) {
+            true => damaged(path, &e.to_string()),
+            false => e.into(),
+        })?;
     if found.len() == 1 && found[0] == "ok" {
         return Ok(());
     }
-    Err(backup::damaged(path, &found.join("; ")))
+    Err(damaged(path, &found.join("; ")))
 }
 
 /// The `field` of the errors that refuse a database file on open, so the window can tell

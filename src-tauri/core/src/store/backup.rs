@@ -150,12 +150,28 @@ pub(super) fn is_damage(e: &sqlx::Error) -> bool {
     matches!(code.map(|c| c & 0xff), Some(11 | 26))
 }
 
-/// The refusal of a damaged database: what was found, that nothing was changed, and the
-/// way back (the window offers the restore itself).
+/// The refusal of a damaged database found before anything was written to it: what was
+/// found, that nothing was changed, and the way back (the window offers the restore itself).
 pub(super) fn damaged(db: &Path, found: &str) -> Error {
+    refusal(db, found, "Cardfile has not changed it.", "")
+}
+
+/// The refusal of a database found damaged by a later day's check, while open (a window
+/// left open for days): it was written to until then, so what was saved since its backup
+/// is in the damaged file, which a restore keeps.
+pub(super) fn damaged_while_open(db: &Path, found: &str) -> Error {
+    refusal(
+        db,
+        found,
+        "Cardfile found this while it was open and has written nothing to it since.",
+        "; what was saved after that backup stays in the damaged file, which the restore keeps beside the database",
+    )
+}
+
+fn refusal(db: &Path, found: &str, written: &str, since_backup: &str) -> Error {
     let way_back = match last_backup(db) {
         Some(b) => format!(
-            "Its last automatic backup, {} ({}), can replace it: restore it from the window, or close Cardfile, move the damaged file away and copy the backup in its place",
+            "Its last automatic backup, {} ({}), can replace it: restore it from the window, or close Cardfile, move the damaged file away and copy the backup in its place{since_backup}",
             b.path, b.taken_at
         ),
         None => "There is no automatic backup of it to restore".to_string(),
@@ -163,7 +179,7 @@ pub(super) fn damaged(db: &Path, found: &str) -> Error {
     Error::invalid(
         trouble::DAMAGED,
         format!(
-            "the database {} is damaged (SQLite's integrity check: {found}). Cardfile has not changed it. {way_back}",
+            "the database {} is damaged (SQLite's integrity check: {found}). {written} {way_back}",
             db.display()
         ),
     )

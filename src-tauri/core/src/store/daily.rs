@@ -34,8 +34,9 @@ enum Found {
 #[derive(Debug)]
 pub(super) struct Daily {
     found: watch::Receiver<Option<Found>>,
-    /// Where a check tells what it found: the one after the open, or a later day's.
-    tell: watch::Sender<Option<Found>>,
+    /// Where a check tells what it found, the one after the open or a later day's; let go
+    /// of when the store closes, which ends the waits on `found`.
+    tell: Mutex<Option<watch::Sender<Option<Found>>>>,
     stop: Arc<AtomicBool>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// When a write may next start a backup, after one started (and may have failed).
@@ -52,7 +53,7 @@ impl Daily {
         let (tell, found) = watch::channel(Some(Found::Sound));
         Daily {
             found,
-            tell,
+            tell: Mutex::new(Some(tell)),
             stop: Default::default(),
             task: Mutex::new(None),
             next_start: Mutex::new(Instant::now()),
@@ -72,7 +73,7 @@ impl Daily {
         ));
         Daily {
             found,
-            tell,
+            tell: Mutex::new(Some(tell)),
             stop,
             task: Mutex::new(Some(task)),
             next_start: Mutex::new(Instant::now()),
@@ -87,7 +88,8 @@ impl Daily {
         }
     }
 
-    /// Waits for the check to end: the damage it found, as an error.
+    /// Waits for the check after the open to end: the damage it found (or a later day's
+    /// check found since), as an error.
     pub(super) async fn outcome(&self) -> Result<()> {
         let mut found = self.found.clone();
         // The check stopped before it ended (the store closed) found nothing.
@@ -99,8 +101,8 @@ impl Daily {
     }
 
     /// Waits until a check, the one after the open or a later day's, finds the file
-    /// damaged: that damage, as the error that refuses a write (the wait lasts as long as
-    /// the store is open).
+    /// damaged: that damage, as the error that refuses a write; nothing once the store
+    /// has closed without any.
     pub(super) async fn damage_found(&self) -> Option<Error> {
         let mut found = self.found.clone();
         let _ = found
@@ -125,6 +127,9 @@ impl Daily {
         if Instant::now() < *next {
             return;
         }
+        let Some(tell) = self.tell.lock().unwrap_or_else(|e| e.into_inner()).clone() else {
+            return; // closed
+        };
         // Each write looks at the backup's age (a file's metadata read, microseconds beside
         // the write itself): the first write once it is a day old starts the next. A new
         // database's first backup is the next open's, as it always was.
@@ -134,7 +139,7 @@ impl Daily {
             *next = Instant::now() + RETRY_AFTER;
             *task = Some(tokio::spawn(check_then_back_up_unlocked(
                 path.to_path_buf(),
-                self.tell.clone(),
+                tell,
                 self.stop.clone(),
                 problem.clone(),
             )));
@@ -142,13 +147,31 @@ impl Daily {
     }
 
     /// Stops the check or the backup if still running (interrupting its statement) and
-    /// closes its connection, letting go of the write lock.
+    /// closes its connection, letting go of the write lock; then no check tells anything
+    /// more, and `damage_found` ends.
     pub(super) async fn stop(&self) {
         self.stop.store(true, Ordering::Relaxed);
         let task = self.task.lock().unwrap_or_else(|e| e.into_inner()).take();
         if let Some(task) = task {
             let _ = task.await;
         }
+        self.tell.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
+/// Held by the check after the open: one that ends without telling what it found (it
+/// panicked, or was dropped) found nothing, and the writes waiting on it go on.
+struct Told(watch::Sender<Option<Found>>);
+
+impl Drop for Told {
+    fn drop(&mut self) {
+        self.0.send_if_modified(|found| {
+            let untold = found.is_none();
+            if untold {
+                *found = Some(Found::Sound);
+            }
+            untold
+        });
     }
 }
 
@@ -158,6 +181,7 @@ async fn check_then_back_up(
     stop: Arc<AtomicBool>,
     problem: Arc<Mutex<Option<String>>>,
 ) {
+    let _told = Told(tell.clone());
     let mut conn = match connect(&path).await {
         Ok(conn) => conn,
         Err(e) => {
@@ -267,8 +291,13 @@ async fn checked(
 ) -> Result<Interrupter> {
     let interrupter = Interrupter::arm(conn).await?;
     let locked = lock == Lock::Hold && sqlx::query(IMMEDIATE).execute(&mut *conn).await.is_ok();
+    // Damage found while the user is at work was written to until then: said so.
+    let damaged = match lock {
+        Lock::Hold => backup::damaged,
+        Lock::Leave => backup::damaged_while_open,
+    };
     interrupter
-        .watch(stop, integrity(conn, path, false))
+        .watch(stop, integrity(conn, path, false, damaged))
         .await?;
     if locked {
         sqlx::query("COMMIT").execute(&mut *conn).await?;

@@ -190,6 +190,11 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
     backup_after(&store, &db, aged).await;
     store.close().await;
     assert!(store.backup_problem().is_none());
+    let watch = tokio::time::timeout(Duration::from_secs(5), store.damage_found()).await;
+    assert!(
+        matches!(watch, Ok(None)),
+        "closed with nothing found, the watch for damage ends: {watch:?}"
+    );
     let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
     assert!(["20", "21"].contains(&copied.trim()), "{copied}");
     assert_eq!(sqlite(&db, "SELECT count(*) FROM contacts").trim(), "21");
@@ -302,7 +307,12 @@ async fn a_window_left_open_past_a_day_whose_next_check_finds_damage_refuses_wri
         (found.code(), found.field()),
         (ErrorCode::Invalid, Some(trouble::DAMAGED))
     );
-    assert!(found.to_string().contains("has not changed it"), "{found}");
+    let said = found.to_string();
+    assert!(
+        said.contains("found this while it was open and has written nothing to it since")
+            && said.contains("what was saved after that backup stays in the damaged file"),
+        "{said}"
+    );
     let refused = store.write().await.map(drop).unwrap_err();
     assert_eq!(refused.field(), Some(trouble::DAMAGED), "{refused}");
     let add = session
