@@ -11,9 +11,29 @@ fn number(db: &Path, sql: &str) -> u64 {
     sqlite(db, sql).trim().parse().unwrap()
 }
 
-/// Damages the database at `db`: closed, or open with its log copied into the file and
-/// emptied (the bad bytes are written in place, as a disk would, so a process that maps the
-/// file goes on reading it).
+/// Damages the database `store` has open, as a failing disk would under a running app: its
+/// log copied into the file and emptied first (waiting out the app's readers), so every
+/// connection reads the damaged page from the file.
+pub async fn damage_open(store: &cardfile_core::Store) {
+    let mut emptied = false;
+    for _ in 0..100 {
+        let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
+            .fetch_one(store.pool())
+            .await
+            .unwrap();
+        emptied = busy == 0;
+        if emptied {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert!(emptied, "the log copied into the file and emptied");
+    damage(store.path());
+}
+
+/// Damages the database at `db`: closed, or open with its log emptied (`damage_open`). The
+/// bad bytes are written in place, as a disk would, so a process that maps the file goes on
+/// reading it.
 pub fn damage(db: &Path) {
     use std::io::{Seek, SeekFrom, Write};
     let root = number(

@@ -3,7 +3,7 @@
 //! unwritten, said so in place of the contacts, and restored from its automatic backup with
 //! one button.
 
-use super::damage::damage;
+use super::damage::{damage, damage_open};
 use super::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -49,21 +49,8 @@ async fn a_window_left_open_past_a_day_turns_to_the_refusal_when_the_next_check_
 
     // The disk fails under the open window, and the day passes.
     let ours = app.session().store().clone();
-    let mut emptied = false;
-    for _ in 0..100 {
-        let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-            .fetch_one(ours.pool())
-            .await
-            .unwrap();
-        emptied = busy == 0;
-        if emptied {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    assert!(emptied, "the log copied into the file and emptied");
+    damage_open(&ours).await;
     ours.close().await;
-    damage(&db);
     age_backup(&db);
 
     // The window's next write (a setting, sent without waiting: the page may reload before

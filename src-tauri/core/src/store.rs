@@ -306,8 +306,13 @@ async fn before_writing(
 
 /// An error met while checking the file: damage named as such.
 fn refusal(path: &Path, e: sqlx::Error) -> Error {
+    refused_as(path, e, backup::damaged)
+}
+
+/// `refusal`, damage said in the words of `damaged`.
+fn refused_as(path: &Path, e: sqlx::Error, damaged: Damaged) -> Error {
     if backup::is_damage(&e) {
-        backup::damaged(path, &e.to_string())
+        damaged(path, &e.to_string())
     } else {
         e.into()
     }
@@ -333,10 +338,7 @@ async fn integrity(
     let found: Vec<String> = sqlx::query_scalar(pragma)
         .fetch_all(&mut *conn)
         .await
-        .map_err(|e| match backup::is_damage(&e) {
-            true => damaged(path, &e.to_string()),
-            false => e.into(),
-        })?;
+        .map_err(|e| refused_as(path, e, damaged))?;
     if found.len() == 1 && found[0] == "ok" {
         return Ok(());
     }

@@ -1,8 +1,9 @@
 //! Surviving what happens to a laptop's only copy of its contacts: a damaged, foreign,
 //! newer or unwritable file is refused on open with nothing written (or, for the window,
 //! refused writes once a daily check after the open, that day's or a later day's, finds it
-//! damaged); the automatic backup (daily and before a migration) and restoring from it; a reminder whose send was
-//! cut off is marked for the user to check, never sent a second time by itself.
+//! damaged); the automatic backup (daily and before a migration) and restoring from it; a
+//! reminder whose send was cut off is marked for the user to check, never sent a second
+//! time by itself.
 
 use std::path::Path;
 use std::time::{Duration, SystemTime};
@@ -15,7 +16,7 @@ use cardfile_core::secrets::MemorySecrets;
 use cardfile_core::store::{self, trouble, DailyCheck};
 use cardfile_core::{ErrorCode, Store};
 
-use crate::damage::damage;
+use crate::damage::{damage, damage_open};
 use crate::servers::{at, hours, meeting, set_up_email, SmtpServer};
 use crate::shell::sqlite;
 use crate::{fields, Db};
@@ -78,6 +79,21 @@ async fn backup_after(store: &Store, db: &Path, aged: SystemTime) -> SystemTime 
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
+}
+
+/// A database of `n` contacts opened as the window opens it, the same day as its backup (no
+/// check runs), and a session on it.
+async fn open_the_day_of_its_backup(
+    dir: &Path,
+    n: usize,
+) -> (std::path::PathBuf, Store, cardfile_core::Session) {
+    let db = database(dir, n).await;
+    Store::open(&db).await.unwrap().close().await;
+    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
+    let session = cardfile_core::Session::new(store.clone(), None)
+        .await
+        .unwrap();
+    (db, store, session)
 }
 
 /// A database of 200 contacts with a sound backup a day old (the daily check is due), then
@@ -203,13 +219,8 @@ async fn the_windows_daily_check_runs_after_the_open_then_writes_land_and_the_ba
 #[tokio::test]
 async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_write() {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path(), 20).await;
-    Store::open(&db).await.unwrap().close().await;
     // Opened with the backup fresh: no check runs. Then the day passes with the window open.
-    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
-    let session = cardfile_core::Session::new(store.clone(), None)
-        .await
-        .unwrap();
+    let (db, store, session) = open_the_day_of_its_backup(dir.path(), 20).await;
     age_backup(&db, 25);
     let aged = backup_time(&db);
     session
@@ -278,22 +289,12 @@ async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_lef
 async fn a_window_left_open_past_a_day_whose_next_check_finds_damage_refuses_writes_and_keeps_the_backup(
 ) {
     let dir = tempfile::tempdir().unwrap();
-    let db = database(dir.path(), 200).await;
-    Store::open(&db).await.unwrap().close().await;
     // Opened with the backup fresh: no check runs, nothing is found.
-    let store = Store::open_with(&db, DailyCheck::After).await.unwrap();
-    let session = cardfile_core::Session::new(store.clone(), None)
-        .await
-        .unwrap();
+    let (db, store, session) = open_the_day_of_its_backup(dir.path(), 200).await;
     let none = tokio::time::timeout(Duration::from_millis(50), store.damage_found()).await;
     assert!(none.is_err(), "nothing found on a sound file: {none:?}");
     // The disk fails under the open window, and the day passes.
-    let (busy,): (i64,) = sqlx::query_as("PRAGMA wal_checkpoint(TRUNCATE)")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
-    assert_eq!(busy, 0, "the log copied into the file and emptied");
-    damage(&db);
+    damage_open(&store).await;
     age_backup(&db, 25);
     let good = std::fs::read(store::backup_path(&db)).unwrap();
 
