@@ -60,16 +60,8 @@ pub fn start(app: &AppHandle, session: Session) {
     app.manage(crate::integrations::SignIns::default());
 }
 
-/// Runs `work` in the background once the store's daily check has passed, until a later
-/// day's check finds the file damaged (a window left open for days): it writes no more.
+/// Runs `work` in the background while the store is sound (`Store::while_sound`).
 fn once_checked(store: &Store, work: impl std::future::Future<Output = ()> + Send + 'static) {
     let store = store.clone();
-    tauri::async_runtime::spawn(async move {
-        if store.checked().await.is_ok() {
-            tokio::select! {
-                () = work => {}
-                _ = store.damage_found() => {}
-            }
-        }
-    });
+    tauri::async_runtime::spawn(async move { store.while_sound(work).await });
 }

@@ -146,6 +146,19 @@ impl Store {
         self.daily.damage_found().await
     }
 
+    /// Runs `work` once the daily check after the open has passed, and only until a daily
+    /// check finds the file damaged (a later day's, in a store left open for days) or the
+    /// store closes: background work that writes (the window's reminders and cloud sync)
+    /// never starts on a damaged file and stops when damage is found, its bookkeeping
+    /// included. What `work` returned, if it ran to its end.
+    pub async fn while_sound<T>(&self, work: impl std::future::Future<Output = T>) -> Option<T> {
+        self.checked().await.ok()?;
+        tokio::select! {
+            done = work => Some(done),
+            _ = self.damage_found() => None,
+        }
+    }
+
     /// SQLite's integrity check: `full` checks every index against its table (minutes on
     /// millions of rows), else the quick check of every page's structure (seconds). A
     /// problem is refused as damage (`trouble::DAMAGED`).
@@ -170,9 +183,17 @@ impl Store {
     /// take longer than the busy timeout), and a file a daily check found damaged is refused.
     /// A store open past a day starts the next daily backup (store/daily.rs).
     pub async fn write(&self) -> Result<sqlx::Transaction<'static, sqlx::Sqlite>> {
+        self.ready_to_write().await?;
+        Ok(self.pool.begin_with(IMMEDIATE).await?)
+    }
+
+    /// What every write waits for before it begins (`write`, and the import, whose
+    /// transaction begins on a connection of its own): the daily check after the open, a
+    /// damaged file refused; in a store open past a day, the next daily backup is started.
+    pub async fn ready_to_write(&self) -> Result<()> {
         self.checked().await?;
         self.daily.again_if_due(&self.path, &self.backup_problem);
-        Ok(self.pool.begin_with(IMMEDIATE).await?)
+        Ok(())
     }
 
     pub fn pool(&self) -> &SqlitePool {

@@ -220,8 +220,8 @@ pub async fn import_within(
         ("wal_autocheckpoint", "0".to_string(), "1000".to_string()),
     ];
     // The import's transaction begins on a connection of its own, not `Store::write`: it
-    // waits for the daily check as `Store::write` does.
-    store.checked().await?;
+    // waits for the daily check, and starts a day's backup, as `Store::write` does.
+    store.ready_to_write().await?;
     let mut conn = store.pool().acquire().await?;
     let mut result = Ok(());
     for (pragma, value, _) in &connection_settings {

@@ -6,6 +6,8 @@
 //! time by itself.
 
 use std::path::Path;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sqlx::sqlite::SqliteConnectOptions;
@@ -239,6 +241,31 @@ async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_write()
 }
 
 #[tokio::test]
+async fn a_window_left_open_past_a_day_takes_the_next_backup_at_its_next_import() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, store, session) = open_the_day_of_its_backup(dir.path(), 20).await;
+    age_backup(&db, 25);
+    let aged = backup_time(&db);
+    // An import, on a connection of its own, is the day's only write.
+    let csv = dir.path().join("two.csv");
+    std::fs::write(
+        &csv,
+        "First Name,Email\nIm,im1@example.com\nMo,im2@example.com\n",
+    )
+    .unwrap();
+    let report = session
+        .import_file(&csv, &Default::default(), &|_| {}, &AtomicBool::new(false))
+        .await
+        .unwrap();
+    assert_eq!(report.summary.created, 2);
+    backup_after(&store, &db, aged).await;
+    store.close().await;
+    assert!(store.backup_problem().is_none());
+    let copied = sqlite(&store::backup_path(&db), "SELECT count(*) FROM contacts");
+    assert!(["20", "22"].contains(&copied.trim()), "{copied}");
+}
+
+#[tokio::test]
 async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_left_unwritten() {
     let dir = tempfile::tempdir().unwrap();
     let (db, good, damaged) = damaged_when_the_check_is_due(dir.path()).await;
@@ -254,6 +281,14 @@ async fn a_damaged_file_the_check_after_the_open_finds_is_refused_writes_and_lef
     assert!(e.to_string().contains("has not changed it"), "{e}");
     let refused = store.write().await.map(drop).unwrap_err();
     assert_eq!(refused.field(), Some(trouble::DAMAGED));
+    let started = AtomicBool::new(false);
+    let ran = store
+        .while_sound(async { started.store(true, Ordering::Relaxed) })
+        .await;
+    assert!(
+        ran.is_none() && !started.load(Ordering::Relaxed),
+        "background work never starts on a damaged file"
+    );
     let session = cardfile_core::Session::new(store.clone(), None)
         .await
         .unwrap();
@@ -331,6 +366,54 @@ async fn a_window_left_open_past_a_day_whose_next_check_finds_damage_refuses_wri
         store.backup_problem().is_none(),
         "the damage is the refusal"
     );
+}
+
+#[tokio::test]
+async fn background_work_runs_while_the_file_is_sound_and_stops_when_a_later_days_check_finds_damage(
+) {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, store, _session) = open_the_day_of_its_backup(dir.path(), 200).await;
+    assert_eq!(
+        store.while_sound(async { 7 }).await,
+        Some(7),
+        "sound: it runs"
+    );
+    // A worker as the window's reminders and cloud sync are: it goes on until stopped.
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let counted = ticks.clone();
+    let worker = tokio::spawn({
+        let store = store.clone();
+        async move {
+            store
+                .while_sound(async move {
+                    loop {
+                        counted.fetch_add(1, Ordering::Relaxed);
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                })
+                .await
+        }
+    });
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while ticks.load(Ordering::Relaxed) < 3 {
+        assert!(std::time::Instant::now() < deadline, "the worker never ran");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+
+    // The disk fails under the open window, the day passes, and the next write's check
+    // finds the damage: the worker stops.
+    damage_open(&store).await;
+    age_backup(&db, 25);
+    store.write().await.unwrap().commit().await.unwrap();
+    let stopped = tokio::time::timeout(Duration::from_secs(30), worker)
+        .await
+        .expect("the worker stops once the damage is found")
+        .unwrap();
+    assert_eq!(stopped, None, "stopped, not run to its end");
+    let after = ticks.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(ticks.load(Ordering::Relaxed), after, "and does no more");
+    store.close().await;
 }
 
 #[tokio::test]

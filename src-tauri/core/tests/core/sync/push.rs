@@ -2,7 +2,7 @@
 //! OnceHub's API cannot do ("needs attention"), lost replies, phone-only 409s, remote
 //! deletions found by a PATCH, and the documented rate limits.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use cardfile_core::preferences::Key;
 use cardfile_core::sync;
@@ -255,7 +255,12 @@ async fn a_timed_out_create_is_retried_and_linked() {
         s.pending == 1 && s.failed == 0,
         "a timeout waits, it does not fail: {s:?}"
     );
-    tokio::time::sleep(Duration::from_millis(1_200)).await;
+    // The server finishes the create after the client gave up; the retry must find it there.
+    let landed = Instant::now() + Duration::from_secs(20);
+    while c.fake.contact_by_email("ty@example.com").is_none() {
+        assert!(Instant::now() < landed, "the held create never landed");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     c.drain().await;
     assert_eq!(c.fake.creates_for("ty@example.com"), 1);
     assert!(c.outbox().await.iter().all(|i| i.status == "sent"));
